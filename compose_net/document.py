@@ -1,0 +1,168 @@
+"""The document locator: from a parsed Compose file to its services and port entries.
+
+Every entry keeps the YAML node it came from, so findings know their line and
+column and the rewriter knows exactly which characters to change. Entries are
+reached the way Compose reaches them: through ``<<`` merges and aliases, so a
+port defined once under an anchor is one node however many services use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+from compose_net import yamltree
+from compose_net.errors import ComposeNetError
+from compose_net.ports import ShortSpec, split_short
+from compose_net.source import Source
+from compose_net.yamltree import Node, Position
+
+Syntax = Literal["short", "long"]
+
+
+@dataclass(frozen=True)
+class PortEntry:
+    """One item of a service's ``ports:`` list, as written."""
+
+    service: str
+    index: int
+    node: Node
+    syntax: Syntax
+    #: short syntax: the entry's text (an integer entry as its decimal digits)
+    text: str | None
+    #: long syntax: key -> value node, merges applied
+    fields: dict[str, Node]
+    position: Position
+    #: the ports list is shared through an alias or merge
+    shared: bool
+
+    @property
+    def short(self) -> ShortSpec:
+        assert self.text is not None
+        return split_short(self.text)
+
+    def field_value(self, key: str) -> object:
+        node = self.fields.get(key)
+        return None if node is None else yamltree.to_plain(node)
+
+    @property
+    def written_host_ip(self) -> str | None:
+        """The host IP as written (None when absent), variables unresolved."""
+        if self.syntax == "short":
+            return self.short.host_ip
+        value = self.field_value("host_ip")
+        return None if value is None else str(value)
+
+
+@dataclass
+class Service:
+    name: str
+    key_node: Node
+    node: Node
+    ports_node: Node | None
+    ports: list[PortEntry] = field(default_factory=list)
+
+    def get(self, key: str) -> Node | None:
+        return yamltree.get(self.node, key)
+
+    def plain(self, key: str) -> object:
+        node = self.get(key)
+        return None if node is None else yamltree.to_plain(node)
+
+    @property
+    def position(self) -> Position:
+        return yamltree.position(self.key_node)
+
+
+@dataclass
+class Document:
+    source: Source
+    root: Node
+    services: list[Service]
+
+    @property
+    def path(self) -> str:
+        return self.source.path
+
+    def entries(self) -> Iterator[PortEntry]:
+        for service in self.services:
+            yield from service.ports
+
+
+def _error(message: str, path: str, node: Node) -> ComposeNetError:
+    where = yamltree.position(node)
+    return ComposeNetError(message, path=path, line=where.line, column=where.column)
+
+
+def load(source: Source) -> Document:
+    """Parse ``source`` and locate its services and port entries."""
+    path = source.path
+    root = yamltree.compose(source.text, path)
+    if not yamltree.is_mapping(root):
+        raise _error("a compose file must be a mapping at the top level", path, root)
+    services_node = yamltree.get(root, "services")
+    services: list[Service] = []
+    if services_node is None:
+        if any(
+            yamltree.is_mapping(value) and (yamltree.get(value, "image") or yamltree.get(value, "build"))
+            for name, _, value in yamltree.mapping_items(root)
+            if name not in ("version", "networks", "volumes", "configs", "secrets")
+        ):
+            raise _error(
+                "legacy (v1) compose file without a 'services:' key; Compose v2 does not read it",
+                path, root,
+            )
+        return Document(source, root, services)
+    if yamltree.is_scalar(services_node) and services_node.tag.endswith(":null"):
+        return Document(source, root, services)
+    if not yamltree.is_mapping(services_node):
+        raise _error("'services' must be a mapping", path, services_node)
+    for name, key_node, node in yamltree.mapping_items(services_node):
+        if yamltree.is_scalar(node) and node.tag.endswith(":null"):
+            services.append(Service(name, key_node, node, None))
+            continue
+        if not yamltree.is_mapping(node):
+            raise _error(f"service {name!r} must be a mapping", path, node)
+        services.append(_service(name, key_node, node, path))
+    return Document(source, root, services)
+
+
+def _owns(mapping: Node, key: str) -> bool:
+    return any(
+        yamltree.is_scalar(k) and k.value == key and k.tag != yamltree.MERGE_TAG for k, _ in mapping.value
+    )
+
+
+def _service(name: str, key_node: Node, node: Node, path: str) -> Service:
+    ports_node = yamltree.get(node, "ports")
+    service = Service(name, key_node, node, ports_node)
+    if ports_node is None:
+        return service
+    if yamltree.is_scalar(ports_node) and ports_node.tag in ("!reset", yamltree.TAG_PREFIX + "null"):
+        return service
+    if not yamltree.is_sequence(ports_node):
+        raise _error(f"services.{name}.ports must be a list", path, ports_node)
+    shared = not _owns(node, "ports") or ports_node.anchor is not None
+    for index, item in enumerate(ports_node.value):
+        service.ports.append(_entry(name, index, item, shared, path))
+    return service
+
+
+def _entry(service: str, index: int, node: Node, shared: bool, path: str) -> PortEntry:
+    where = yamltree.position(node)
+    shared = shared or getattr(node, "anchor", None) is not None
+    if yamltree.is_scalar(node):
+        value = yamltree.scalar_value(node)
+        if isinstance(value, bool) or value is None or not isinstance(value, (int, str)):
+            raise _error(
+                f"services.{service}.ports[{index}]: a port must be a string, a number or a mapping",
+                path, node,
+            )
+        return PortEntry(service, index, node, "short", str(value), {}, where, shared)
+    if yamltree.is_mapping(node):
+        fields = {key: value for key, _, value in yamltree.mapping_items(node)}
+        return PortEntry(service, index, node, "long", None, fields, where, shared)
+    raise _error(
+        f"services.{service}.ports[{index}]: a port must be a string, a number or a mapping", path, node,
+    )

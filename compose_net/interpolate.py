@@ -1,0 +1,144 @@
+"""Compose's variable interpolation, kept symbolic until there is an environment.
+
+The grammar is the one Compose applies to every string of a file:
+``$$`` is a literal ``$``; ``$NAME`` and ``${NAME}`` substitute; inside braces
+``:-``/``-`` give a default (when unset or empty / when unset), ``:?``/``?``
+make the variable required, ``:+``/``+`` give a replacement when set. Defaults,
+replacements and messages may themselves contain interpolation.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import NamedTuple, Union
+
+from compose_net.errors import ComposeNetError
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_OPS = (":-", ":?", ":+", "-", "?", "+")
+
+
+class InterpolationError(ComposeNetError):
+    """An invalid template, or a required variable that is missing."""
+
+
+class Var(NamedTuple):
+    """``${name<op>arg}``; ``op`` is ``""`` for a plain reference."""
+
+    name: str
+    op: str
+    arg: tuple[Part, ...]
+    text: str
+
+
+Part = Union[str, Var]
+Template = tuple[Part, ...]
+
+
+def has_variables(text: str) -> bool:
+    """True when ``text`` contains an interpolation (not just ``$$`` escapes)."""
+    return "$" in text.replace("$$", "")
+
+
+def parse(text: str) -> Template:
+    """Parse ``text`` into literal strings and variables."""
+    parts, end = _parse(text, 0, closing=False)
+    assert end == len(text)
+    return parts
+
+
+def _parse(text: str, i: int, *, closing: bool) -> tuple[Template, int]:
+    parts: list[Part] = []
+    literal: list[str] = []
+    n = len(text)
+    while i < n:
+        c = text[i]
+        if closing and c == "}":
+            break
+        if c != "$":
+            literal.append(c)
+            i += 1
+            continue
+        nxt = text[i + 1] if i + 1 < n else ""
+        if nxt == "$":
+            literal.append("$")
+            i += 2
+            continue
+        if nxt == "{":
+            var, i = _parse_braced(text, i)
+        else:
+            m = _NAME.match(text, i + 1)
+            if m is None:
+                raise InterpolationError(f"invalid interpolation format for {text!r}")
+            var = Var(m.group(), "", (), text[i : m.end()])
+            i = m.end()
+        if literal:
+            parts.append("".join(literal))
+            literal = []
+        parts.append(var)
+    if literal:
+        parts.append("".join(literal))
+    return tuple(parts), i
+
+
+def _parse_braced(text: str, start: int) -> tuple[Var, int]:
+    m = _NAME.match(text, start + 2)
+    if m is None:
+        raise InterpolationError(f"invalid interpolation format for {text!r}")
+    i = m.end()
+    op = ""
+    arg: Template = ()
+    for candidate in _OPS:
+        if text.startswith(candidate, i):
+            op = candidate
+            arg, i = _parse(text, i + len(candidate), closing=True)
+            break
+    if i >= len(text) or text[i] != "}":
+        raise InterpolationError(f"invalid interpolation format for {text!r}")
+    return Var(m.group(), op, arg, text[start : i + 1]), i + 1
+
+
+def render(template: Template, env: Mapping[str, str]) -> str:
+    """Substitute ``env`` into ``template`` as Compose does."""
+    out: list[str] = []
+    for part in template:
+        out.append(part if isinstance(part, str) else _render_var(part, env))
+    return "".join(out)
+
+
+def _render_var(var: Var, env: Mapping[str, str]) -> str:
+    value = env.get(var.name)
+    is_set = value is not None
+    non_empty = bool(value)
+    op = var.op
+    if op in (":-", "-"):
+        use_default = not non_empty if op == ":-" else not is_set
+        return render(var.arg, env) if use_default else (value or "")
+    if op in (":?", "?"):
+        missing = not non_empty if op == ":?" else not is_set
+        if missing:
+            detail = render(var.arg, env)
+            raise InterpolationError(
+                f"required variable {var.name} is missing a value" + (f": {detail}" if detail else ""),
+            )
+        return value or ""
+    if op in (":+", "+"):
+        use_repl = non_empty if op == ":+" else is_set
+        return render(var.arg, env) if use_repl else ""
+    return value or ""
+
+
+def interpolate(text: str, env: Mapping[str, str]) -> str:
+    """Parse and render in one step; text without ``$`` is returned as is."""
+    if "$" not in text:
+        return text
+    return render(parse(text), env)
+
+
+def default_of(text: str) -> str | None:
+    """The value ``text`` takes when no variable is set; None when one is required."""
+    try:
+        return interpolate(text, {})
+    except InterpolationError:
+        return None

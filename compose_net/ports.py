@@ -1,0 +1,275 @@
+"""The port model: what one ``ports:`` entry means, exactly as Docker Compose reads it.
+
+Pure code, no YAML. Two views of an entry:
+
+* the *written* view (:func:`split_short`), symbolic: ``${VAR}`` stays a token, so a
+  rewrite can change the host IP and keep every variable as it was;
+* the *normalised* view (:func:`normalize_short`, :func:`normalize_long`), after
+  interpolation: the objects ``docker compose config --format json`` prints, with
+  Compose's accept/reject verdict and its expansion of ranges.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal, Union
+
+from compose_net import addresses
+from compose_net.errors import ComposeNetError
+from compose_net.interpolate import has_variables
+
+Exposure = Literal["all-interfaces", "public", "private", "loopback", "variable"]
+PortObject = dict[str, Union[str, int]]
+
+PROTOCOLS = ("tcp", "udp", "sctp")
+LONG_KEYS = ("target", "published", "host_ip", "protocol", "mode", "name", "app_protocol")
+_DIGITS = re.compile(r"[0-9]+")
+
+
+class PortError(ComposeNetError):
+    """A port entry that Docker Compose would reject."""
+
+
+# --------------------------------------------------------------------------- written view
+
+
+def _split_outside_vars(text: str, sep: str) -> list[str]:
+    """Split on ``sep`` except inside ``${...}`` (nested braces counted)."""
+    parts: list[str] = []
+    depth = 0
+    start = 0
+    i = 0
+    n = len(text)
+    while i < n:
+        c = text[i]
+        if c == "$" and i + 1 < n and text[i + 1] == "$":
+            i += 2
+            continue
+        if c == "$" and i + 1 < n and text[i + 1] == "{":
+            depth += 1
+            i += 2
+            continue
+        if c == "}" and depth:
+            depth -= 1
+        elif c == sep and not depth:
+            parts.append(text[start:i])
+            start = i + 1
+        i += 1
+    parts.append(text[start:])
+    return parts
+
+
+@dataclass(frozen=True)
+class ShortSpec:
+    """A short-syntax entry split the way Compose splits it, variables kept whole.
+
+    ``host_ip`` is the IP text without brackets (None when the entry has none);
+    ``host_port`` is None for a container-only entry and ``""`` for ``IP::PORT``;
+    ``container`` keeps its ``/protocol`` suffix.
+    """
+
+    text: str
+    host_ip: str | None
+    bracketed: bool
+    host_port: str | None
+    container: str
+
+    @property
+    def protocol(self) -> str:
+        parts = _split_outside_vars(self.container, "/")
+        return parts[1].lower() if len(parts) > 1 and parts[1] else "tcp"
+
+    def with_host_ip(self, ip: str) -> str:
+        """The entry's text with ``ip`` as its host IP, everything else as written."""
+        ip_text = f"[{ip}]" if ":" in ip and not ip.startswith("$") else ip
+        host = self.host_port if self.host_port is not None else ""
+        return f"{ip_text}:{host}:{self.container}"
+
+
+def split_short(text: str) -> ShortSpec:
+    """Split a short-syntax entry as written (no validation)."""
+    parts = _split_outside_vars(text, ":")
+    n = len(parts)
+    if n == 1:
+        return ShortSpec(text, None, False, None, parts[0])
+    if n == 2:
+        return ShortSpec(text, None, False, parts[0], parts[1])
+    ip = ":".join(parts[:-2])
+    bracketed = ip.startswith("[") and ip.endswith("]")
+    if bracketed:
+        ip = ip[1:-1]
+    return ShortSpec(text, ip, bracketed, parts[-2], parts[-1])
+
+
+def exposure_of(host_ip: str | None) -> Exposure | None:
+    """Exposure of a host IP as written; None when it is not a valid address."""
+    if host_ip is not None and has_variables(host_ip):
+        return "variable"
+    return addresses.classify_text(host_ip)
+
+
+# --------------------------------------------------------------------------- normalised view
+
+
+def _parse_port(text: str) -> int | None:
+    """strconv.ParseUint(text, 10, 16): digits only, at most 65535."""
+    if not _DIGITS.fullmatch(text):
+        return None
+    value = int(text)
+    return value if value <= 65535 else None
+
+
+def _parse_range(text: str) -> tuple[int, int] | None:
+    if not text:
+        return None
+    if "-" not in text:
+        port = _parse_port(text)
+        return None if port is None else (port, port)
+    parts = text.split("-")
+    start = _parse_port(parts[0])
+    end = _parse_port(parts[1])
+    if start is None or end is None or end < start:
+        return None
+    return start, end
+
+
+def _compose_split(raw: str) -> tuple[str, str, str]:
+    parts = raw.split(":")
+    n = len(parts)
+    if n == 1:
+        return "", "", parts[0]
+    if n == 2:
+        return "", parts[0], parts[1]
+    return ":".join(parts[:-2]), parts[-2], parts[-1]
+
+
+def _split_proto(raw: str) -> tuple[str, str]:
+    port, _, proto = raw.partition("/")
+    if not port:
+        return "", ""
+    return proto or "tcp", port
+
+
+def _strip_brackets(ip: str) -> str:
+    if not ip.startswith("["):
+        return ip
+    end = ip.find("]")
+    if end < 0:
+        raise PortError(f"invalid IP address {ip}: missing ']' in address")
+    if end != len(ip) - 1 or "[" in ip[1:] or "]" in ip[1:end]:
+        raise PortError(f"invalid IP address {ip}")
+    return ip[1:end]
+
+
+def normalize_short(raw: str) -> list[PortObject]:
+    """Compose's objects for one interpolated short-syntax entry (ranges expanded)."""
+    ip, host_port, container_raw = _compose_split(raw)
+    proto, container = _split_proto(container_raw)
+    proto = proto.lower()
+    if proto not in PROTOCOLS:
+        raise PortError(f"invalid proto: {proto}")
+    if ip:
+        ip = _strip_brackets(ip)
+        if addresses.parse_ip(ip) is None:
+            raise PortError(f"invalid IP address: {ip}")
+    if not container:
+        raise PortError(f"no port specified: {raw}<empty>")
+    c_range = _parse_range(container)
+    if c_range is None:
+        raise PortError(f"invalid containerPort: {container}")
+    h_range = (0, 0)
+    if host_port:
+        parsed = _parse_range(host_port)
+        if parsed is None:
+            raise PortError(f"invalid hostPort: {host_port}")
+        h_range = parsed
+    c_start, c_end = c_range
+    h_start, h_end = h_range
+    if host_port and c_end - c_start != h_end - h_start and c_end != c_start:
+        raise PortError(
+            f"invalid ranges specified for container and host Ports: {container} and {host_port}",
+        )
+    if c_start == 0:
+        raise PortError("the port is missing a target (container) port")
+    count = c_end - c_start + 1
+    keyed: list[tuple[str, PortObject]] = []
+    for i in range(count):
+        obj: PortObject = {"mode": "ingress"}
+        if ip:
+            obj["host_ip"] = ip
+        obj["target"] = c_start + i
+        if host_port:
+            published = str(h_start + i)
+            if count == 1 and h_start != h_end:
+                published += f"-{h_end}"
+            obj["published"] = published
+        obj["protocol"] = proto
+        keyed.append((f"{c_start + i}/{proto}", obj))
+    keyed.sort(key=lambda kv: kv[0])
+    return [obj for _, obj in keyed]
+
+
+def short_text(value: object) -> str:
+    """The string Compose reads from a short-syntax YAML value (an int becomes its digits)."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise PortError(f"invalid port entry {value!r}: expected a string, a number or a mapping")
+    return str(value)
+
+
+def normalize_long(entry: Mapping[str, object]) -> PortObject:
+    """Compose's object for one interpolated long-syntax entry.
+
+    Compose is lenient here and so is this function: ``published`` may be any
+    string, ``protocol`` and ``mode`` any string, kept as written. The schema and
+    ``check`` are stricter.
+    """
+    for key in entry:
+        if key not in LONG_KEYS and not key.startswith("x-"):
+            raise PortError(f"additional property {key!r} is not allowed in a port mapping")
+    obj: PortObject = {}
+    for key in ("name", "app_protocol"):
+        if entry.get(key) is not None:
+            obj[key] = _as_str(key, entry[key])
+    obj["mode"] = _as_str("mode", entry.get("mode", "ingress"))
+    host_ip = entry.get("host_ip")
+    if host_ip is not None:
+        ip = _as_str("host_ip", host_ip)
+        if ip.startswith("[") or addresses.parse_ip(ip) is None:
+            raise PortError(f"invalid IP address: {ip}")
+        obj["host_ip"] = ip
+    if "target" not in entry or entry["target"] is None:
+        raise PortError("the port mapping is missing a target port")
+    target = _as_target(entry["target"])
+    if target:
+        obj["target"] = target
+    published = entry.get("published")
+    if isinstance(published, bool) or not isinstance(published, (int, str, type(None))):
+        raise PortError(f"published must be an integer or a string, not {published!r}")
+    if published is not None and published != "":
+        obj["published"] = str(published)
+    obj["protocol"] = _as_str("protocol", entry.get("protocol", "tcp"))
+    return obj
+
+
+def _as_str(key: str, value: object) -> str:
+    if isinstance(value, str):
+        return value
+    raise PortError(f"{key} must be a string, not {value!r}")
+
+
+def _as_target(value: object) -> int:
+    """Compose casts ``target`` to uint32: ints, integral floats, decimal strings."""
+    number: int | None = None
+    if isinstance(value, bool):
+        number = None
+    elif isinstance(value, int):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str) and re.fullmatch(r"[+-]?[0-9]+", value):
+        number = int(value)
+    if number is None or not 0 <= number <= 0xFFFFFFFF:
+        raise PortError(f"invalid target port: {value!r}")
+    return number

@@ -1,0 +1,260 @@
+"""YAML text to a node tree with exact positions, and from nodes to plain data.
+
+ruamel.yaml is used as a parser only: ``compose`` gives nodes with character
+offsets, line/column marks and quote styles, and aliases are the same node
+object as their anchor. Nothing here ever serialises YAML.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from typing import Any, NamedTuple, Union
+
+from compose_net.errors import ComposeNetError
+
+Node = Any  # ruamel.yaml.nodes.Node: untyped upstream
+Path = tuple[Union[str, int], ...]
+
+TAG_PREFIX = "tag:yaml.org,2002:"
+MERGE_TAG = TAG_PREFIX + "merge"
+#: Compose's own merge tags, valid on any collection or scalar.
+COMPOSE_TAGS = ("!reset", "!override")
+#: Plain data may not expand past this many nodes (alias bombs).
+MAX_EXPANDED_NODES = 2_000_000
+MAX_DEPTH = 200
+
+
+class Position(NamedTuple):
+    """1-based line and column of a node."""
+
+    line: int
+    column: int
+
+
+def position(node: Node) -> Position:
+    return Position(node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def is_mapping(node: Node) -> bool:
+    return node is not None and node.id == "mapping"
+
+
+def is_sequence(node: Node) -> bool:
+    return node is not None and node.id == "sequence"
+
+
+def is_scalar(node: Node) -> bool:
+    return node is not None and node.id == "scalar"
+
+
+def compose(text: str, path: str) -> Node:
+    """Parse ``text`` into its single document's root node.
+
+    Rejects what Compose rejects or what cannot be edited safely: syntax errors,
+    several documents, duplicate keys, YAML 1.1 directives, nesting past
+    ``MAX_DEPTH``. Errors carry the file, line and column.
+    """
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    if re.match(r"\s*%YAML\s+1\.[01]\b", text):
+        raise ComposeNetError("YAML 1.1 documents are not supported (remove the %YAML directive)",
+                              path=path, line=1, column=1)
+    yaml = YAML()
+    try:
+        nodes = list(yaml.compose_all(text))
+    except MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        problem = e.problem or e.context or "invalid YAML"
+        raise ComposeNetError(
+            f"invalid YAML: {problem}",
+            path=path,
+            line=mark.line + 1 if mark else None,
+            column=mark.column + 1 if mark else None,
+        ) from None
+    except RecursionError:
+        raise ComposeNetError("invalid YAML: nesting is too deep", path=path) from None
+    except YAMLError as e:
+        raise ComposeNetError(f"invalid YAML: {e}".splitlines()[0], path=path) from None
+    nodes = [n for n in nodes if n is not None]
+    if not nodes:
+        raise ComposeNetError("empty compose file", path=path)
+    if len(nodes) > 1:
+        where = position(nodes[1])
+        raise ComposeNetError(
+            "several YAML documents in one file are not supported",
+            path=path, line=where.line, column=where.column,
+        )
+    root = nodes[0]
+    _check_structure(root, path)
+    return root
+
+
+def _check_structure(root: Node, path: str) -> None:
+    """Duplicate keys and depth, each node visited once (aliases are not re-walked)."""
+    seen: set[int] = set()
+    stack: list[tuple[Node, int]] = [(root, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if depth > MAX_DEPTH:
+            where = position(node)
+            raise ComposeNetError("nesting is too deep", path=path, line=where.line, column=where.column)
+        if is_mapping(node):
+            keys: set[object] = set()
+            for key, value in node.value:
+                if is_scalar(key) and key.tag != MERGE_TAG:
+                    if key.value in keys:
+                        where = position(key)
+                        raise ComposeNetError(
+                            f"duplicate key {key.value!r}",
+                            path=path, line=where.line, column=where.column,
+                        )
+                    keys.add(key.value)
+                stack.append((key, depth + 1))
+                stack.append((value, depth + 1))
+        elif is_sequence(node):
+            stack.extend((item, depth + 1) for item in node.value)
+
+
+# --------------------------------------------------------------------------- lookups
+
+
+def mapping_items(node: Node) -> Iterator[tuple[str, Node, Node]]:
+    """(key, key node, value node) of a mapping, merge keys resolved as YAML does.
+
+    Explicit keys win over merged ones; among merged mappings the first wins.
+    """
+    if not is_mapping(node):
+        return
+    seen: set[str] = set()
+    merges: list[Node] = []
+    for key, value in node.value:
+        if key.tag == MERGE_TAG or (is_scalar(key) and key.value == "<<" and key.style is None):
+            if is_sequence(value):
+                merges.extend(value.value)
+            else:
+                merges.append(value)
+            continue
+        name = str(key.value) if is_scalar(key) else repr(key)
+        if name not in seen:
+            seen.add(name)
+            yield name, key, value
+    for merged in merges:
+        for name, key, value in mapping_items(merged):
+            if name not in seen:
+                seen.add(name)
+                yield name, key, value
+
+
+def get(node: Node, key: str) -> Node | None:
+    for name, _, value in mapping_items(node):
+        if name == key:
+            return value
+    return None
+
+
+def locate(root: Node, path: Path) -> Node | None:
+    """The deepest node along ``path`` (keys and indexes), for error positions."""
+    node = root
+    for part in path:
+        child = None
+        if isinstance(part, int) and is_sequence(node):
+            if 0 <= part < len(node.value):
+                child = node.value[part]
+        elif is_mapping(node):
+            for name, key, value in mapping_items(node):
+                if name == str(part):
+                    child = value if value.start_mark.index != value.end_mark.index else key
+                    break
+        if child is None:
+            return node
+        node = child
+    return node
+
+
+# --------------------------------------------------------------------------- plain data
+
+_INT = re.compile(r"[-+]?(0|[1-9][0-9_]*|0[0-9_]+)")
+
+
+def scalar_value(node: Node) -> object:
+    """The plain value of a scalar node, as Compose's YAML 1.2 reader types it."""
+    tag = node.tag
+    text: str = node.value
+    if tag in COMPOSE_TAGS or not str(tag).startswith(TAG_PREFIX):
+        tag = TAG_PREFIX + "str"
+    kind = str(tag)[len(TAG_PREFIX):]
+    if kind == "null":
+        return None
+    if kind == "bool":
+        return text.lower() == "true"
+    if kind == "int":
+        return _int(text)
+    if kind == "float":
+        return _float(text)
+    return text
+
+
+def _int(text: str) -> int | str:
+    t = text.replace("_", "")
+    sign = -1 if t.startswith("-") else 1
+    t = t.lstrip("+-")
+    try:
+        if t[:2].lower() == "0x":
+            return sign * int(t[2:], 16)
+        if t[:2].lower() == "0o":
+            return sign * int(t[2:], 8)
+        if t[:2].lower() == "0b":
+            return sign * int(t[2:], 2)
+        return sign * int(t, 10)
+    except ValueError:
+        return text
+
+
+def _float(text: str) -> float | str:
+    t = text.replace("_", "").lower()
+    if t in (".inf", "+.inf"):
+        return math.inf
+    if t == "-.inf":
+        return -math.inf
+    if t == ".nan":
+        return math.nan
+    try:
+        return float(t)
+    except ValueError:
+        return text
+
+
+class _Budget:
+    def __init__(self, limit: int) -> None:
+        self.left = limit
+
+
+def to_plain(node: Node, *, path: str = "<input>", limit: int = MAX_EXPANDED_NODES) -> Any:
+    """Plain Python data (dict, list, str, int, float, bool, None), merges applied.
+
+    Aliases are expanded; an expansion past ``limit`` nodes is refused as an
+    alias bomb instead of eating the machine's memory.
+    """
+    return _plain(node, _Budget(limit), path)
+
+
+def _plain(node: Node, budget: _Budget, path: str) -> Any:
+    budget.left -= 1
+    if budget.left < 0:
+        raise ComposeNetError(
+            "the document expands to too many nodes through aliases (an alias bomb?)", path=path,
+        )
+    if is_scalar(node):
+        return scalar_value(node)
+    if is_sequence(node):
+        return [_plain(item, budget, path) for item in node.value]
+    out: dict[str, Any] = {}
+    for name, _, value in mapping_items(node):
+        out[name] = _plain(value, budget, path)
+    return out
