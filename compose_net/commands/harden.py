@@ -1,0 +1,138 @@
+"""``compose-net harden``: bind exposed ports to internal addresses, proven before writing."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from compose_net import config as configuration
+from compose_net import document, envfile, harden, report, source, stack
+from compose_net.config import Allow
+from compose_net.document import Document
+from compose_net.errors import ComposeNetError, SafetyError
+from compose_net.harden import BindsFor, Decision
+from compose_net.report import Report
+
+
+@dataclass(frozen=True)
+class Options:
+    binds_for: BindsFor
+    allows: Sequence[Allow] = ()
+    rewrite_public: bool = False
+    output: str | None = None
+    stdout: bool = False
+    diff: bool = False
+    check: bool = False
+    target: str = "compose"
+    quiet: bool = False
+    verbose: bool = False
+    env_files: Sequence[str] = field(default_factory=tuple)
+    use_config: bool = True
+
+
+def _where(path: str, d: Decision) -> str:
+    return f"{path}:{d.entry.position.line}:{d.entry.position.column}"
+
+
+def _label(d: Decision) -> str:
+    return f"services.{d.entry.service}.ports[{d.entry.index}]"
+
+
+def _validator(target: str, env: Mapping[str, str]) -> Callable[[Document], None]:
+    def validate(doc: Document) -> None:
+        from compose_net import schema
+
+        errors = schema.check_document(doc, target=target, env=env)
+        if errors:
+            first = errors[0]
+            raise SafetyError(
+                f"the rewritten file fails schema validation ({first.message}); nothing was written",
+                path=doc.path, line=first.line, column=first.column,
+            )
+
+    return validate
+
+
+def _announce(path: str, result: harden.Result, opts: Options) -> None:
+    for d in result.plan.decisions:
+        if d.action == "keep-public":
+            report.warn(_where(path, d), f"{_label(d)} stays bound to the public address {d.old_ip} "
+                        "(pass --rewrite-public to rewrite it, or allow it)")
+        elif d.action == "allowed":
+            report.note(_where(path, d), f"{_label(d)} stays public: {d.note}")
+        elif d.action == "rewrite" and opts.verbose:
+            old = d.old_ip if d.old_ip else "all interfaces"
+            report.note(_where(path, d), f"{_label(d)}: {old} -> {', '.join(d.new_ips)}")
+
+
+def _report_stack(path: str, doc: Document, rep: Report) -> None:
+    """Under ``docker stack deploy`` no host IP protects a port: say so for each one."""
+    for entry in doc.entries():
+        report.warn(
+            f"{path}:{entry.position.line}:{entry.position.column}",
+            f"services.{entry.service}.ports[{entry.index}] stays exposed under `docker stack deploy`: "
+            "swarm ignores the host IP and publishes the port on every node",
+        )
+        rep.exposed += 1
+
+
+def harden_file(path: str, opts: Options, rep: Report) -> None:
+    src = source.read(path)
+    if opts.target == "stack":
+        _report_stack(path, document.load(src), rep)
+        return
+    allows = list(opts.allows)
+    if opts.use_config and path != "-":
+        allows.extend(configuration.find(path).allows())
+    folder = "." if path == "-" else (os.path.dirname(path) or ".")
+    env = envfile.load(folder, opts.env_files)
+    result = harden.harden_text(
+        src,
+        opts.binds_for,
+        allows=allows,
+        rewrite_public=opts.rewrite_public,
+        validate=_validator(opts.target, env),
+    )
+    doc = result.document
+    assert doc is not None
+    _announce(path, result, opts)
+    signals = stack.signals(doc)
+    if signals:
+        report.warn(path, stack.SWARM_WARNING.format(why="; ".join(signals[:3])))
+    changed = result.text != src.text
+    if opts.diff:
+        if changed:
+            sys.stdout.write(report.unified_diff(path, src.text, result.text))
+    elif opts.stdout or path == "-":
+        sys.stdout.buffer.write(src.encode(result.text))
+        sys.stdout.flush()
+    elif opts.output is not None:
+        if not opts.check:
+            source.write_atomic(opts.output, src.encode(result.text))
+    elif changed and not opts.check:
+        source.write_atomic(path, src.encode(result.text))
+    if changed:
+        rep.changed += 1
+        if not opts.quiet:
+            n = len(result.plan.rewrites)
+            verb = "would harden" if (opts.check or opts.diff) else "hardened"
+            report.info(f"{verb} {path} ({n} port{'s' if n != 1 else ''})")
+    else:
+        rep.unchanged += 1
+
+
+def run(paths: Sequence[str], opts: Options) -> int:
+    rep = Report(check=opts.check)
+    if opts.output is not None and len(paths) != 1:
+        report.error("-o/--output takes exactly one input file")
+        return report.EXIT_ERROR
+    for path in paths:
+        try:
+            harden_file(path, opts, rep)
+        except ComposeNetError as e:
+            rep.failure(e.with_path(path))
+    if not opts.quiet and len(paths) > 1:
+        report.info(f"{rep.changed} changed, {rep.unchanged} unchanged, {rep.failed} failed")
+    return rep.return_code

@@ -1,0 +1,75 @@
+"""``compose-net ports``: what each service really publishes, as Compose reads it."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from compose_net import document, envfile, model, source
+from compose_net.errors import ComposeNetError
+from compose_net.report import Report
+
+
+def file_ports(path: str, env: Mapping[str, str] | None) -> dict[str, Any]:
+    doc = document.load(source.read(path))
+    services: dict[str, Any] = {}
+    for name, ports in model.document_ports(doc, env).items():
+        objects = []
+        for port in ports:
+            obj: dict[str, Any] = dict(port.obj)
+            obj["line"] = port.entry.position.line
+            obj["column"] = port.entry.position.column
+            obj["exposure"] = port.exposure
+            objects.append(obj)
+        services[name] = {"ports": objects}
+    return {"path": path, "services": services}
+
+
+def _text(files: list[dict[str, Any]]) -> str:
+    rows = [("LOCATION", "SERVICE", "HOST IP", "PUBLISHED", "TARGET", "MODE", "EXPOSURE")]
+    for f in files:
+        for service, data in f["services"].items():
+            for p in data["ports"]:
+                rows.append((
+                    f"{f['path']}:{p['line']}:{p['column']}",
+                    service,
+                    str(p.get("host_ip", "*")),
+                    str(p.get("published", "-")),
+                    f"{p.get('target', '?')}/{p['protocol']}",
+                    str(p["mode"]),
+                    str(p["exposure"]),
+                ))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows) + "\n"
+
+
+def run(
+    paths: Sequence[str],
+    *,
+    fmt: str,
+    interpolate: bool,
+    env_files: Sequence[str] = (),
+) -> int:
+    report = Report()
+    files: list[dict[str, Any]] = []
+    envs: dict[str, Mapping[str, str]] = {}
+    for path in paths:
+        try:
+            env: Mapping[str, str] | None = None
+            if interpolate:
+                folder = os.path.dirname(os.path.abspath(path)) if path != "-" else os.getcwd()
+                if folder not in envs:
+                    envs[folder] = envfile.load(folder, env_files)
+                env = envs[folder]
+            files.append(file_ports(path, env))
+        except ComposeNetError as e:
+            report.failure(e.with_path(path))
+    if fmt == "json":
+        json.dump({"files": files}, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(_text(files))
+    return report.return_code

@@ -1,0 +1,115 @@
+"""Settings from ``.compose-net.yaml`` or ``[tool.compose-net]``, found by walking up."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from compose_net.errors import ComposeNetError
+
+CONFIG_NAMES = (".compose-net.yaml", ".compose-net.yml")
+
+
+@dataclass(frozen=True)
+class Allow:
+    """A port meant to be public: a service, optionally one host port."""
+
+    service: str
+    port: str | None = None
+    reason: str = ""
+
+    @classmethod
+    def parse(cls, text: str, reason: str = "") -> Allow:
+        service, _, port = text.partition(":")
+        if not service:
+            raise ComposeNetError(f"invalid allow entry {text!r}: expected SERVICE or SERVICE:PORT")
+        return cls(service, port or None, reason)
+
+    def matches(self, service: str, published: str | None, target: str | None) -> bool:
+        if self.service not in (service, "*"):
+            return False
+        return self.port is None or self.port in (published, target)
+
+    def __str__(self) -> str:
+        return self.service + (f":{self.port}" if self.port else "")
+
+
+@dataclass(frozen=True)
+class Config:
+    path: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def allows(self) -> list[Allow]:
+        out: list[Allow] = []
+        for item in self.data.get("allow", []):
+            if isinstance(item, dict):
+                spec = str(item.get("service", ""))
+                if item.get("port") is not None:
+                    spec += f":{item['port']}"
+                out.append(Allow.parse(spec, str(item.get("reason", ""))))
+            else:
+                out.append(Allow.parse(str(item)))
+        return out
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.data.get(key, default)
+
+
+def _load_yaml(path: str) -> dict[str, Any]:
+    from compose_net import source, yamltree
+
+    src = source.read(path)
+    root = yamltree.compose(src.text, path)
+    data = yamltree.to_plain(root)
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ComposeNetError("configuration must be a mapping", path=path)
+    return data
+
+
+def _load_pyproject(path: str) -> dict[str, Any] | None:
+    import tomllib
+
+    try:
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise ComposeNetError(f"cannot read configuration: {e}", path=path) from None
+    section = data.get("tool", {}).get("compose-net")
+    return section if isinstance(section, dict) else None
+
+
+def _validate(data: dict[str, Any], path: str) -> None:
+    try:
+        from compose_net import schema
+    except ImportError:  # pragma: no cover (the schema module ships with the package)
+        return
+    violations = schema.validate(data, target="config")
+    if violations:
+        v = violations[0]
+        where = schema.format_path(v.path)
+        raise ComposeNetError(f"invalid configuration: {where + ': ' if where else ''}{v.message}", path=path)
+
+
+def find(start: str) -> Config:
+    """The nearest configuration at or above ``start`` (a file or folder)."""
+    folder = os.path.abspath(start if os.path.isdir(start) else os.path.dirname(start) or ".")
+    while True:
+        for name in CONFIG_NAMES:
+            candidate = os.path.join(folder, name)
+            if os.path.isfile(candidate):
+                data = _load_yaml(candidate)
+                _validate(data, candidate)
+                return Config(candidate, data)
+        candidate = os.path.join(folder, "pyproject.toml")
+        if os.path.isfile(candidate):
+            section = _load_pyproject(candidate)
+            if section is not None:
+                _validate(section, candidate)
+                return Config(candidate, section)
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return Config()
+        folder = parent

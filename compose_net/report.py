@@ -1,0 +1,63 @@
+"""Messages to the user and the exit code, decided in one place."""
+
+from __future__ import annotations
+
+import difflib
+import sys
+from dataclasses import dataclass
+
+from compose_net.errors import ComposeNetError
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_ERROR = 2
+
+
+def error(err: ComposeNetError | str) -> None:
+    print(f"compose-net: error: {err}" if isinstance(err, str) else f"{err}", file=sys.stderr)
+
+
+def warn(where: str, message: str) -> None:
+    print(f"{where}: warning: {message}", file=sys.stderr)
+
+
+def note(where: str, message: str) -> None:
+    print(f"{where}: note: {message}", file=sys.stderr)
+
+
+def info(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+@dataclass
+class Report:
+    """Counts what happened to each file; ``return_code`` is the exit code."""
+
+    check: bool = False
+    changed: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    exposed: int = 0
+
+    def failure(self, err: ComposeNetError) -> None:
+        self.failed += 1
+        error(err)
+
+    @property
+    def return_code(self) -> int:
+        if self.failed:
+            return EXIT_ERROR
+        if self.exposed or (self.check and self.changed):
+            return EXIT_FINDINGS
+        return EXIT_OK
+
+
+def unified_diff(path: str, before: str, after: str) -> str:
+    a = before.splitlines(keepends=True)
+    b = after.splitlines(keepends=True)
+    out: list[str] = []
+    for line in difflib.unified_diff(a, b, fromfile=f"a/{path}", tofile=f"b/{path}", n=3):
+        out.append(line)
+        if not line.endswith("\n"):
+            out.append("\n\\ No newline at end of file\n")
+    return "".join(out)
