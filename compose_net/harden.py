@@ -12,10 +12,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from compose_net import addresses, document, interpolate, pragmas, rewrite, yamltree
+from compose_net import addresses, document, interpolate, model, pragmas, rewrite, yamltree
 from compose_net.config import Allow
 from compose_net.document import Document, PortEntry, Service
 from compose_net.errors import ComposeNetError, SafetyError
+from compose_net.ports import ShortSpec, split_short
 from compose_net.rewrite import Edit, UnsupportedSyntax
 from compose_net.source import Source
 from compose_net.yamltree import Node
@@ -109,6 +110,25 @@ def _port_numbers(entry: PortEntry) -> tuple[str | None, str | None]:
     return (None if published is None else str(published)), (None if target is None else str(target))
 
 
+def _variable_carries_structure(entry: PortEntry) -> ShortSpec | None:
+    """The defaulted spec when a variable holds a ``:`` of the entry itself, else None.
+
+    ``"${SQL_PORT:-127.0.0.1:13306}:3306"`` reads as HOST:CONTAINER as written but
+    as IP:HOST:CONTAINER once interpolated: the written structure cannot be trusted.
+    """
+    if entry.syntax != "short" or entry.text is None or not interpolate.has_variables(entry.text):
+        return None
+    default = interpolate.default_of(entry.text)
+    if default is None:
+        return None
+    written, resolved = split_short(entry.text), split_short(default)
+    if (written.host_ip is None) == (resolved.host_ip is None) and (
+        (written.host_port is None) == (resolved.host_port is None)
+    ):
+        return None
+    return resolved
+
+
 def decide(
     entry: PortEntry,
     binds: Binds,
@@ -120,6 +140,18 @@ def decide(
 ) -> Decision:
     """What to do with one entry, and which host IP(s) it gets."""
     old_ip = entry.written_host_ip
+    carried = _variable_carries_structure(entry)
+    if carried is not None:
+        kind = addresses.classify_text(carried.host_ip)
+        if kind in ("loopback", "private"):
+            return Decision(entry, "keep", carried.host_ip,
+                            note="the host IP comes from a variable's default")
+        raise UnsupportedSyntax(
+            f"a variable in {entry.text!r} holds part of the address/port structure "
+            f"(by default {carried.text!r}); compose-net cannot rewrite it safely: "
+            "split it into separate variables for the IP and the port",
+            path=path, line=entry.position.line, column=entry.position.column,
+        )
     family: int | None = None
     exposure: str | None
     keep_var: interpolate.Var | None = None
@@ -379,6 +411,7 @@ def harden_text(
 ) -> Result:
     """Plan, apply and prove; raises ComposeNetError/SafetyError, never returns a bad text."""
     doc = document.load(source)
+    model.document_ports(doc, None)  # every entry must be one Compose accepts
     the_plan = plan(doc, binds_for, allows=allows, rewrite_public=rewrite_public)
     if not the_plan.edits:
         return Result(the_plan, source.text, doc)

@@ -1,0 +1,158 @@
+"""Harden every corpus file Compose accepts, then ask Compose what the result means.
+
+For each file: ``harden --bind 10.176.226.219 -o OUT``; ``docker-compose config``
+on OUT must show every previously exposed port bound to that address with the
+same target, published, protocol and mode; everything outside ``ports``
+identical; a line diff that touches only port entries; a second run changes
+nothing.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import difflib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from harness import in_ci
+
+from compose_net import document, source
+from compose_net.cli import main
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+BIND = "10.176.226.219"
+
+
+def _corpus_rows() -> list[tuple[str, dict[str, Any]]]:
+    if not CORPUS.is_dir():
+        return []
+    rows = []
+    for oracle in sorted((CORPUS / "oracle").glob("*/*.json")):
+        data = json.loads(oracle.read_text())
+        if data["ok"]:
+            rel = oracle.relative_to(CORPUS / "oracle").with_suffix(".yml")
+            rows.append((str(rel), data))
+    return rows
+
+
+def _compose(binary: str, folder: Path, name: str, flags: list[str]) -> tuple[bool, Any]:
+    home = folder.parent / "home"
+    home.mkdir(exist_ok=True)
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "DOCKER_CONFIG": str(home),
+           "DOCKER_HOST": f"unix://{home}/none.sock"}
+    proc = subprocess.run(
+        [binary, "--profile", "*", "-f", name, "config", "--format", "json", *flags],
+        cwd=folder, env=env, capture_output=True, text=True, timeout=60, check=False,
+        stdin=subprocess.DEVNULL,
+    )
+    if proc.returncode != 0:
+        return False, proc.stderr
+    return True, json.loads(proc.stdout)
+
+
+def _materialize(folder: Path, data: dict[str, Any]) -> None:
+    for item in data.get("materialized", []):
+        what, _, rel = str(item).partition(": ")
+        if what == "empty placeholder" and rel and not rel.startswith("/"):
+            target = folder / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.touch()
+
+
+def _exposed(port: dict[str, Any]) -> bool:
+    return port.get("host_ip") in (None, "", "0.0.0.0", "::")
+
+
+def _without_ports(config: dict[str, Any]) -> dict[str, Any]:
+    out = json.loads(json.dumps(config))
+    # Extension fields may hold port lists that services use through aliases; the
+    # line diff below proves their only changes are port entries.
+    for key in [k for k in out if k.startswith("x-")]:
+        del out[key]
+    for service in out.get("services", {}).values():
+        service.pop("ports", None)
+    return out
+
+
+def _canon(ports: list[dict[str, Any]]) -> list[str]:
+    return sorted(json.dumps(p, sort_keys=True) for p in ports)
+
+
+def _port_lines(path: Path) -> set[int]:
+    doc = document.load(source.read(str(path)))
+    lines: set[int] = set()
+    for entry in doc.entries():
+        node = entry.node
+        lines.update(range(node.start_mark.line + 1, node.end_mark.line + 2))
+    return lines
+
+
+def check_one(binary: str, rel: str, data: dict[str, Any]) -> str:
+    """'' when the file hardens as promised, else what went wrong."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        folder = root / "a" / "proj"
+        folder.mkdir(parents=True)
+        _materialize(folder, data)
+        name = Path(rel).name
+        original = CORPUS / "files" / rel
+        work = folder / name
+        shutil.copyfile(original, work)
+        ok, before = _compose(binary, folder, name, data.get("flags", []))
+        if not ok:
+            return "SKIP original not reproducible: " + before.splitlines()[0]
+        out = root / "hardened.yml"
+        rc = main(["harden", "--no-config", "-q", str(work), "--bind", BIND, "-o", str(out)])
+        if rc != 0:
+            return f"harden exited {rc}"
+        if work.read_bytes() != original.read_bytes():
+            return "the input file was modified"
+        shutil.copyfile(out, work)
+        ok, after = _compose(binary, folder, name, data.get("flags", []))
+        if not ok:
+            return "compose rejects the hardened file: " + after
+        if _without_ports(before) != _without_ports(after):
+            return "something outside ports changed"
+        for svc_name, svc in before.get("services", {}).items():
+            old_ports = svc.get("ports", [])
+            new_ports = after["services"][svc_name].get("ports", [])
+            expected = [{**p, "host_ip": BIND} if _exposed(p) else p for p in old_ports]
+            if _canon(expected) != _canon(new_ports):
+                return f"ports of {svc_name} differ: {expected} != {new_ports}"
+        a = original.read_text(encoding="utf-8-sig").splitlines()
+        b = out.read_text(encoding="utf-8-sig").splitlines()
+        allowed = _port_lines(original)
+        for tag, i1, i2, _, _ in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+            if tag != "equal" and not set(range(i1 + 1, i2 + 1)) <= allowed:
+                return f"diff touches lines {i1 + 1}-{i2} outside port entries"
+        if main(["harden", "--no-config", "-q", "--check", str(out), "--bind", BIND]) != 0:
+            return "a second run would change the file"
+        return ""
+
+
+@pytest.mark.compose
+@pytest.mark.slow
+def test_corpus_hardens_as_compose_reads_it(compose_bin: str) -> None:
+    rows = _corpus_rows()
+    if not rows:
+        if in_ci():
+            pytest.fail(f"corpus not found at {CORPUS}")
+        pytest.skip("corpus not found")
+    workers = max(2, os.cpu_count() or 2)
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        results = list(pool.map(lambda r: (r[0], check_one(compose_bin, r[0], r[1])), rows))
+    skipped = [(rel, why) for rel, why in results if why.startswith("SKIP")]
+    failed = [(rel, why) for rel, why in results if why and not why.startswith("SKIP")]
+    passed = len(results) - len(skipped) - len(failed)
+    print(f"\nharden corpus: {passed} passed, {len(failed)} failed, {len(skipped)} not reproducible "
+          f"of {len(results)} files Compose accepts")
+    for rel, why in skipped:
+        print(f"  not reproducible: {rel}: {why}")
+    assert not failed, "\n".join(f"{rel}: {why}" for rel, why in failed[:30])
+    assert passed >= 560
