@@ -16,7 +16,7 @@ from typing import NamedTuple
 from compose_net.errors import ComposeNetError
 
 BOM = "\ufeff"
-MAX_BYTES = 4 * 1024 * 1024
+MAX_BYTES = 2 * 1024 * 1024
 
 
 class Source(NamedTuple):
@@ -34,7 +34,7 @@ def decode(path: str, data: bytes, *, max_bytes: int = MAX_BYTES) -> Source:
     """Decode ``data`` strictly as UTF-8 (with an optional BOM)."""
     if len(data) > max_bytes:
         raise ComposeNetError(
-            f"file is too large ({len(data):,} bytes; the limit is {max_bytes:,})",
+            f"file is too large (over {max_bytes // 1024 // 1024} MiB); compose files are far smaller",
             path=path,
         )
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):

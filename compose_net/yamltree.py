@@ -22,7 +22,7 @@ MERGE_TAG = TAG_PREFIX + "merge"
 #: Compose's own merge tags, valid on any collection or scalar.
 COMPOSE_TAGS = ("!reset", "!override")
 #: Plain data may not expand past this many nodes (alias bombs).
-MAX_EXPANDED_NODES = 2_000_000
+MAX_EXPANDED_NODES = 500_000
 MAX_DEPTH = 200
 
 
@@ -93,17 +93,28 @@ def compose(text: str, path: str) -> Node:
 
 
 def _check_structure(root: Node, path: str) -> None:
-    """Duplicate keys and depth, each node visited once (aliases are not re-walked)."""
-    seen: set[int] = set()
-    stack: list[tuple[Node, int]] = [(root, 0)]
+    """Duplicate keys, depth and recursive aliases; each node is walked once."""
+    done: set[int] = set()
+    active: set[int] = set()
+    # (node, depth, leaving): a node is "active" while its children are walked.
+    stack: list[tuple[Node, int, bool]] = [(root, 0, False)]
     while stack:
-        node, depth = stack.pop()
-        if id(node) in seen:
+        node, depth, leaving = stack.pop()
+        if leaving:
+            active.discard(id(node))
+            done.add(id(node))
             continue
-        seen.add(id(node))
+        if id(node) in active:
+            where = position(node)
+            raise ComposeNetError("recursive alias: a node contains itself", path=path,
+                                  line=where.line, column=where.column)
+        if id(node) in done:
+            continue
         if depth > MAX_DEPTH:
             where = position(node)
             raise ComposeNetError("nesting is too deep", path=path, line=where.line, column=where.column)
+        active.add(id(node))
+        stack.append((node, depth, True))
         if is_mapping(node):
             keys: set[object] = set()
             for key, value in node.value:
@@ -115,10 +126,14 @@ def _check_structure(root: Node, path: str) -> None:
                             path=path, line=where.line, column=where.column,
                         )
                     keys.add(key.value)
-                stack.append((key, depth + 1))
-                stack.append((value, depth + 1))
+                elif not is_scalar(key):
+                    where = position(key)
+                    raise ComposeNetError("a mapping key must be a scalar", path=path,
+                                          line=where.line, column=where.column)
+                stack.append((key, depth + 1, False))
+                stack.append((value, depth + 1, False))
         elif is_sequence(node):
-            stack.extend((item, depth + 1) for item in node.value)
+            stack.extend((item, depth + 1, False) for item in node.value)
 
 
 # --------------------------------------------------------------------------- lookups
