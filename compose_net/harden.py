@@ -394,6 +394,41 @@ def _first_difference(a: Any, b: Any, where: str = "") -> str:
     return "" if a == b and type(a) is type(b) else (where.lstrip(".") or "<root>")
 
 
+PlainPath = tuple[object, ...]
+
+
+def _changed_paths(a: Any, b: Any, where: PlainPath = ()) -> list[PlainPath]:
+    """Every path where ``a`` and ``b`` differ (a list of another length differs as a whole)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        out: list[PlainPath] = []
+        for key in set(a) | set(b):
+            if key not in a or key not in b:
+                out.append((*where, key))
+            else:
+                out.extend(_changed_paths(a[key], b[key], (*where, key)))
+        return out
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [p for i, (x, y) in enumerate(zip(a, b)) for p in _changed_paths(x, y, (*where, i))]
+    return [] if a == b and type(a) is type(b) else [where]
+
+
+def _is_port_path(path: PlainPath) -> bool:
+    """A service's ports list (or inside it), or anything under a top-level ``x-`` field.
+
+    Extension fields mean nothing to Compose until aliased; where they are aliased
+    into anything but ``ports``, the change shows up at that path too and is refused.
+    """
+    if path and isinstance(path[0], str) and path[0].startswith("x-"):
+        return True
+    return len(path) >= 3 and path[0] == "services" and path[2] == "ports"
+
+
+def _dotted(path: PlainPath | str) -> str:
+    if isinstance(path, str):
+        return path
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".") or "<root>"
+
+
 @dataclass(frozen=True)
 class Result:
     plan: Plan
@@ -425,9 +460,13 @@ def harden_text(
     expected = expected_plain(doc.root, the_plan.substitutions, [yamltree.MAX_EXPANDED_NODES])
     actual = yamltree.to_plain(new_doc.root, path=source.path)
     diff = _first_difference(expected, actual)
+    if not diff:
+        original = yamltree.to_plain(doc.root, path=source.path)
+        diff = next((p for p in _changed_paths(original, actual) if not _is_port_path(p)), "")
     if diff:
         raise SafetyError(
-            f"the rewrite would change more than the intended host IPs (at {diff}); nothing was written",
+            f"the rewrite would change more than the intended host IPs (at {_dotted(diff)}); "
+            "nothing was written",
             path=source.path,
         )
     again = plan(new_doc, binds_for, allows=allows, rewrite_public=rewrite_public)
