@@ -443,11 +443,18 @@ def harden_text(
     allows: Sequence[Allow] = (),
     rewrite_public: bool = False,
     validate: Callable[[Document], None] | None = None,
+    adjust: Callable[[Document, Plan], None] | None = None,
 ) -> Result:
-    """Plan, apply and prove; raises ComposeNetError/SafetyError, never returns a bad text."""
+    """Plan, apply and prove; raises ComposeNetError/SafetyError, never returns a bad text.
+
+    ``adjust`` may change the plan before it is applied (resolvers.conflicts moves
+    colliding host ports); its edits must record their substitutions, so they are proven too.
+    """
     doc = document.load(source)
     model.document_ports(doc, None)  # every entry must be one Compose accepts
     the_plan = plan(doc, binds_for, allows=allows, rewrite_public=rewrite_public)
+    if adjust is not None:
+        adjust(doc, the_plan)
     if not the_plan.edits:
         return Result(the_plan, source.text, doc)
     new_text = rewrite.apply(source.text, the_plan.edits)
