@@ -30,6 +30,8 @@ class Options:
     verbose: bool = False
     env_files: Sequence[str] = field(default_factory=tuple)
     use_config: bool = True
+    #: changes each file's plan before it is applied (port collisions: resolvers.conflicts)
+    adjust: Callable[[Document, harden.Plan], None] | None = None
 
 
 def _where(path: str, d: Decision) -> str:
@@ -94,6 +96,7 @@ def harden_file(path: str, opts: Options, rep: Report) -> None:
         allows=allows,
         rewrite_public=opts.rewrite_public,
         validate=_validator(opts.target, env),
+        adjust=opts.adjust,
     )
     doc = result.document
     assert doc is not None
