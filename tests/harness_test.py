@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import subprocess
 import tempfile
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from harness import (
     require,
     tcp_probe,
     wait_for_echo,
+    wait_until,
 )
 from harness.docker import is_elf
 from harness.netns import NETNS_DIR, cgroup_dirs, cgroup_mounts, ip
@@ -165,6 +167,12 @@ def test_clean_leftovers_removes_state_of_dead_runs() -> None:
         start_new_session=True,
     )
     try:
+        netns_inode = (NETNS_DIR / netns).stat().st_ino
+        wait_until(
+            lambda: os.stat(f"/proc/{sleeper.pid}/ns/net").st_ino == netns_inode,
+            timeout=10,
+            what="sleeper inside the stale namespace",
+        )
         assert prefix in clean_leftovers(force=True)
         sleeper.wait(timeout=10)
         assert sleeper.returncode == -9
