@@ -90,7 +90,9 @@ def _validate(data: dict[str, Any], path: str) -> None:
     if violations:
         v = violations[0]
         where = schema.format_path(v.path)
-        raise ComposeNetError(f"invalid configuration: {where + ': ' if where else ''}{v.message}", path=path)
+        raise ComposeNetError(
+            f"invalid configuration: {where + ': ' if where else ''}{v.message}", path=path
+        )
 
 
 def find(start: str) -> Config:

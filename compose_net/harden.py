@@ -43,7 +43,9 @@ class Binds:
                 raise ComposeNetError(f"--bind {text!r} is not an IP address")
             kind = addresses.classify(addr)
             if kind == "all-interfaces":
-                raise ComposeNetError(f"--bind {text}: that is every interface, the very thing to avoid")
+                raise ComposeNetError(
+                    f"--bind {text}: that is every interface, the very thing to avoid"
+                )
             if addr.version == 4:
                 if ipv4:
                     raise ComposeNetError("give at most one IPv4 and one IPv6 --bind address")
@@ -54,13 +56,16 @@ class Binds:
                 ipv6 = str(addr)
         if var is not None and (ipv4 or ipv6):
             raise ComposeNetError("--bind and --bind-var cannot be combined")
-        if var is not None and not interpolate.parse("$" + var) == (interpolate.Var(var, "", (), "$" + var),):
+        if var is not None and not interpolate.parse("$" + var) == (
+            interpolate.Var(var, "", (), "$" + var),
+        ):
             raise ComposeNetError(f"--bind-var {var!r} is not a valid variable name")
         return cls(ipv4, ipv6, var)
 
     def var_text(self) -> str:
         assert self.var is not None
-        return "${%s:?set %s to the internal address of this node}" % (self.var, self.var)
+        name = self.var
+        return f"${{{name}:?set {name} to the internal address of this node}}"
 
     def for_family(self, family: int | None) -> list[str]:
         """Addresses to write for an entry of ``family`` (None: both families)."""
@@ -107,7 +112,9 @@ def _port_numbers(entry: PortEntry) -> tuple[str | None, str | None]:
         return spec.host_port or None, spec.container.partition("/")[0]
     published = entry.field_value("published")
     target = entry.field_value("target")
-    return (None if published is None else str(published)), (None if target is None else str(target))
+    return (None if published is None else str(published)), (
+        None if target is None else str(target)
+    )
 
 
 def _variable_carries_structure(entry: PortEntry) -> ShortSpec | None:
@@ -144,13 +151,16 @@ def decide(
     if carried is not None:
         kind = addresses.classify_text(carried.host_ip)
         if kind in ("loopback", "private"):
-            return Decision(entry, "keep", carried.host_ip,
-                            note="the host IP comes from a variable's default")
+            return Decision(
+                entry, "keep", carried.host_ip, note="the host IP comes from a variable's default"
+            )
         raise UnsupportedSyntax(
             f"a variable in {entry.text!r} holds part of the address/port structure "
             f"(by default {carried.text!r}); compose-net cannot rewrite it safely: "
             "split it into separate variables for the IP and the port",
-            path=path, line=entry.position.line, column=entry.position.column,
+            path=path,
+            line=entry.position.line,
+            column=entry.position.column,
         )
     family: int | None = None
     exposure: str | None
@@ -162,16 +172,24 @@ def decide(
             return Decision(entry, "keep", old_ip, note="host IP comes from a required variable")
         exposure = addresses.classify_text(default)
         if exposure is None:
-            raise ComposeNetError(f"the default host IP {default!r} is not an address", path=path,
-                                  line=entry.position.line, column=entry.position.column)
+            raise ComposeNetError(
+                f"the default host IP {default!r} is not an address",
+                path=path,
+                line=entry.position.line,
+                column=entry.position.column,
+            )
         if len(template) == 1 and isinstance(template[0], interpolate.Var):
             keep_var = template[0]
         family = addresses.family(default) if default else None
     else:
         exposure = addresses.classify_text(old_ip)
         if exposure is None:
-            raise ComposeNetError(f"invalid host IP {old_ip!r}", path=path,
-                                  line=entry.position.line, column=entry.position.column)
+            raise ComposeNetError(
+                f"invalid host IP {old_ip!r}",
+                path=path,
+                line=entry.position.line,
+                column=entry.position.column,
+            )
         family = addresses.family(old_ip) if old_ip else None
     if exposure in ("loopback", "private"):
         return Decision(entry, "keep", old_ip)
@@ -181,17 +199,22 @@ def decide(
             return Decision(entry, "allowed", old_ip, note=allow.reason or f"allowed by {allow}")
     for pragma in pragmas.find(lines, entry.node):
         if pragma.kind == "allow":
-            return Decision(entry, "allowed", old_ip, note=pragma.reason or "allowed by an inline comment")
+            return Decision(
+                entry, "allowed", old_ip, note=pragma.reason or "allowed by an inline comment"
+            )
     if exposure == "public" and not rewrite_public:
         return Decision(entry, "keep-public", old_ip)
     if old_ip is not None and interpolate.has_variables(old_ip) and keep_var is None:
         raise UnsupportedSyntax(
-            f"the host IP {old_ip!r} mixes variables and text; compose-net cannot rewrite it safely",
-            path=path, line=entry.position.line, column=entry.position.column,
+            f"the host IP {old_ip!r} mixes variables and text; "
+            "compose-net cannot rewrite it safely",
+            path=path,
+            line=entry.position.line,
+            column=entry.position.column,
         )
     new_ips = binds.for_family(family)
     if keep_var is not None:
-        new_ips = ["${%s:-%s}" % (keep_var.name, new_ips[0])]
+        new_ips = [f"${{{keep_var.name}:-{new_ips[0]}}}"]
     return Decision(entry, "rewrite", old_ip, tuple(new_ips))
 
 
@@ -200,9 +223,13 @@ def _dash_offset(text: str, node: Node, path: str) -> int:
     while i >= 0 and text[i] in " \t":
         i -= 1
     if i < 0 or text[i] != "-":
-        raise UnsupportedSyntax("cannot find this port entry's '-' to add a second entry beside it",
-                                path=path, line=node.start_mark.line + 1, column=node.start_mark.column + 1)
-    return i
+        raise UnsupportedSyntax(
+            "cannot find this port entry's '-' to add a second entry beside it",
+            path=path,
+            line=node.start_mark.line + 1,
+            column=node.start_mark.column + 1,
+        )
+    return int(i)
 
 
 def _in_list(seq: Node, node: Node) -> bool:
@@ -217,8 +244,12 @@ def _long_ip_edit(text: str, node: Node, ip: str, path: str) -> tuple[Edit, Node
         if yamltree.is_scalar(value) and value.start_mark.index == value.end_mark.index:
             return rewrite.set_empty_value(text, key, ip), value, ip
         if not yamltree.is_scalar(value):
-            raise UnsupportedSyntax("host_ip is not a scalar", path=path,
-                                    line=value.start_mark.line + 1, column=value.start_mark.column + 1)
+            raise UnsupportedSyntax(
+                "host_ip is not a scalar",
+                path=path,
+                line=value.start_mark.line + 1,
+                column=value.start_mark.column + 1,
+            )
         if value.style is None:
             start, end = rewrite.scalar_span(text, value, path)
             return Edit(start, end, rewrite.mapping_value_plain(ip)), value, ip
@@ -244,8 +275,9 @@ def plan(
             continue
         binds = binds_for(service)
         for entry in service.ports:
-            decision = decide(entry, binds, allows=allows, lines=lines,
-                              rewrite_public=rewrite_public, path=path)
+            decision = decide(
+                entry, binds, allows=allows, lines=lines, rewrite_public=rewrite_public, path=path
+            )
             result.decisions.append(decision)
             if decision.action != "rewrite":
                 continue
@@ -256,7 +288,9 @@ def plan(
                         f"the port entry shared by services {previous.entry.service!r} and "
                         f"{entry.service!r} would need different addresses "
                         f"({', '.join(previous.new_ips)} and {', '.join(decision.new_ips)})",
-                        path=path, line=entry.position.line, column=entry.position.column,
+                        path=path,
+                        line=entry.position.line,
+                        column=entry.position.column,
                     )
                 continue
             by_node[id(entry.node)] = decision
@@ -275,12 +309,15 @@ def _check_kept_shared(result: Plan, by_node: dict[int, Decision], path: str) ->
                 f"the port entry shared by services {other.entry.service!r} and "
                 f"{decision.entry.service!r} would be rewritten for one and kept for the other; "
                 "give them their own entries",
-                path=path, line=decision.entry.position.line, column=decision.entry.position.column,
+                path=path,
+                line=decision.entry.position.line,
+                column=decision.entry.position.column,
             )
 
 
-def _edit_entry(text: str, service: Service, entry: PortEntry, decision: Decision, result: Plan,
-                path: str) -> None:
+def _edit_entry(
+    text: str, service: Service, entry: PortEntry, decision: Decision, result: Plan, path: str
+) -> None:
     node = entry.node
     seq = service.ports_node
     first, *more = decision.new_ips
@@ -288,7 +325,9 @@ def _edit_entry(text: str, service: Service, entry: PortEntry, decision: Decisio
         raise UnsupportedSyntax(
             "this port entry is shared through an anchor; binding it to both an IPv4 and an IPv6 "
             "address would need a second entry: bind one family, or write the entry out",
-            path=path, line=entry.position.line, column=entry.position.column,
+            path=path,
+            line=entry.position.line,
+            column=entry.position.column,
         )
     if entry.syntax == "short":
         spec = entry.short
@@ -302,11 +341,17 @@ def _edit_entry(text: str, service: Service, entry: PortEntry, decision: Decisio
     result.edits.append(edit)
     old_plain = yamltree.to_plain(node)
     if changed is node:
-        result.substitutions[id(node)] = ("items", [{**old_plain, "host_ip": ip} for ip in decision.new_ips])
+        result.substitutions[id(node)] = (
+            "items",
+            [{**old_plain, "host_ip": ip} for ip in decision.new_ips],
+        )
     else:
         result.substitutions[id(changed)] = ("scalar", first)
         if more:
-            result.substitutions[id(node)] = ("items", [{**old_plain, "host_ip": ip} for ip in decision.new_ips])
+            result.substitutions[id(node)] = (
+                "items",
+                [{**old_plain, "host_ip": ip} for ip in decision.new_ips],
+            )
     for ip in more:
         copy = _copy_long(text, seq, node, ip, path)
         result.edits.append(copy)
@@ -329,7 +374,9 @@ def _copy_long(text: str, seq: Node, node: Node, ip: str, path: str) -> Edit:
     if seq.flow_style:
         start, end = node.start_mark.index, node.end_mark.index
         edit, _, _ = _long_ip_edit(text, node, ip, path)
-        local = rewrite.apply(text[start:end], [Edit(edit.start - start, edit.end - start, edit.text)])
+        local = rewrite.apply(
+            text[start:end], [Edit(edit.start - start, edit.end - start, edit.text)]
+        )
         return Edit(end, end, ", " + local)
     dash = _dash_offset(text, node, path)
     start = rewrite.line_start(text, dash)
@@ -340,9 +387,13 @@ def _copy_long(text: str, seq: Node, node: Node, ip: str, path: str) -> Edit:
     end = rewrite.line_end(text, end_pos)
     edit, _, _ = _long_ip_edit(text, node, ip, path)
     if not start <= edit.start <= end:
-        raise UnsupportedSyntax("host_ip of this entry comes from a merge; write the entry out to bind "
-                                "it to two addresses", path=path,
-                                line=node.start_mark.line + 1, column=node.start_mark.column + 1)
+        raise UnsupportedSyntax(
+            "host_ip of this entry comes from a merge; write the entry out to bind "
+            "it to two addresses",
+            path=path,
+            line=node.start_mark.line + 1,
+            column=node.start_mark.column + 1,
+        )
     local = rewrite.apply(text[start:end], [Edit(edit.start - start, edit.end - start, edit.text)])
     return Edit(end, end, rewrite.newline_at(text, end) + local)
 
@@ -371,7 +422,10 @@ def expected_plain(node: Node, substitutions: Mapping[int, Any], budget: list[in
             else:
                 out.append(expected_plain(item, substitutions, budget))
         return out
-    return {name: expected_plain(value, substitutions, budget) for name, _, value in yamltree.mapping_items(node)}
+    return {
+        name: expected_plain(value, substitutions, budget)
+        for name, _, value in yamltree.mapping_items(node)
+    }
 
 
 def _first_difference(a: Any, b: Any, where: str = "") -> str:
@@ -426,7 +480,9 @@ def _is_port_path(path: PlainPath) -> bool:
 def _dotted(path: PlainPath | str) -> str:
     if isinstance(path, str):
         return path
-    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".") or "<root>"
+    return (
+        "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".") or "<root>"
+    )
 
 
 @dataclass(frozen=True)
@@ -462,11 +518,13 @@ def harden_text(
     try:
         new_doc = document.load(new_source)
     except ComposeNetError as e:
-        raise SafetyError(f"the rewritten file does not parse ({e.message}); nothing was written",
-                          path=source.path) from None
+        raise SafetyError(
+            f"the rewritten file does not parse ({e.message}); nothing was written",
+            path=source.path,
+        ) from None
     expected = expected_plain(doc.root, the_plan.substitutions, [yamltree.MAX_EXPANDED_NODES])
     actual = yamltree.to_plain(new_doc.root, path=source.path)
-    diff = _first_difference(expected, actual)
+    diff: PlainPath | str = _first_difference(expected, actual)
     if not diff:
         original = yamltree.to_plain(doc.root, path=source.path)
         diff = next((p for p in _changed_paths(original, actual) if not _is_port_path(p)), "")
@@ -481,7 +539,9 @@ def harden_text(
         entry = again.rewrites[0].entry
         raise SafetyError(
             "a second run would change the file again; nothing was written",
-            path=source.path, line=entry.position.line, column=entry.position.column,
+            path=source.path,
+            line=entry.position.line,
+            column=entry.position.column,
         )
     if validate is not None:
         validate(new_doc)

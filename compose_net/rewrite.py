@@ -85,7 +85,9 @@ def scalar_span(text: str, node: Node, path: str) -> tuple[int, int]:
     if style in ("|", ">"):
         raise UnsupportedSyntax(
             "a port written as a block scalar cannot be rewritten; write it as a quoted string",
-            path=path, line=node.start_mark.line + 1, column=node.start_mark.column + 1,
+            path=path,
+            line=node.start_mark.line + 1,
+            column=node.start_mark.column + 1,
         )
     i = start
     while i < end and text[i] in "&!":
@@ -95,17 +97,26 @@ def scalar_span(text: str, node: Node, path: str) -> tuple[int, int]:
             i += 1
     if style in ('"', "'"):
         if text[i : i + 1] != style or text[end - 1 : end] != style:
-            raise UnsupportedSyntax("cannot find the quoted port value", path=path,
-                                    line=node.start_mark.line + 1, column=node.start_mark.column + 1)
+            raise UnsupportedSyntax(
+                "cannot find the quoted port value",
+                path=path,
+                line=node.start_mark.line + 1,
+                column=node.start_mark.column + 1,
+            )
         if "\n" in text[i:end]:
-            raise UnsupportedSyntax("a port value spread over several lines cannot be rewritten",
-                                    path=path, line=node.start_mark.line + 1,
-                                    column=node.start_mark.column + 1)
+            raise UnsupportedSyntax(
+                "a port value spread over several lines cannot be rewritten",
+                path=path,
+                line=node.start_mark.line + 1,
+                column=node.start_mark.column + 1,
+            )
         return i, end
     if text[i:end] != node.value:
         raise UnsupportedSyntax(
             "a plain port value spread over several lines or with properties cannot be rewritten",
-            path=path, line=node.start_mark.line + 1, column=node.start_mark.column + 1,
+            path=path,
+            line=node.start_mark.line + 1,
+            column=node.start_mark.column + 1,
         )
     return i, end
 
@@ -132,8 +143,12 @@ def set_empty_value(text: str, key_node: Node, value: str) -> Edit:
 def insert_mapping_key(text: str, mapping: Node, key: str, value: str, path: str) -> Edit:
     """Add ``key: value`` to a block or flow mapping, in the mapping's own style."""
     if not mapping.value:
-        raise UnsupportedSyntax("cannot add a key to an empty mapping", path=path,
-                                line=mapping.start_mark.line + 1, column=mapping.start_mark.column + 1)
+        raise UnsupportedSyntax(
+            "cannot add a key to an empty mapping",
+            path=path,
+            line=mapping.start_mark.line + 1,
+            column=mapping.start_mark.column + 1,
+        )
     rendered = f"{key}: {mapping_value_plain(value)}"
     last_value: Node = mapping.value[-1][1]
     last_end = max(last_value.end_mark.index, mapping.value[-1][0].end_mark.index)

@@ -34,7 +34,8 @@ def decode(path: str, data: bytes, *, max_bytes: int = MAX_BYTES) -> Source:
     """Decode ``data`` strictly as UTF-8 (with an optional BOM)."""
     if len(data) > max_bytes:
         raise ComposeNetError(
-            f"file is too large (over {max_bytes // 1024 // 1024} MiB); compose files are far smaller",
+            f"file is too large (over {max_bytes // 1024 // 1024} MiB); "
+            "compose files are far smaller",
             path=path,
         )
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):

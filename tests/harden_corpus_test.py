@@ -44,11 +44,20 @@ def _corpus_rows() -> list[tuple[str, dict[str, Any]]]:
 def _compose(binary: str, folder: Path, name: str, flags: list[str]) -> tuple[bool, Any]:
     home = folder.parent / "home"
     home.mkdir(exist_ok=True)
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "DOCKER_CONFIG": str(home),
-           "DOCKER_HOST": f"unix://{home}/none.sock"}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(home),
+        "DOCKER_CONFIG": str(home),
+        "DOCKER_HOST": f"unix://{home}/none.sock",
+    }
     proc = subprocess.run(
         [binary, "--profile", "*", "-f", name, "config", "--format", "json", *flags],
-        cwd=folder, env=env, capture_output=True, text=True, timeout=60, check=False,
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
         stdin=subprocess.DEVNULL,
     )
     if proc.returncode != 0:
@@ -150,8 +159,10 @@ def test_corpus_hardens_as_compose_reads_it(compose_bin: str) -> None:
     skipped = [(rel, why) for rel, why in results if why.startswith("SKIP")]
     failed = [(rel, why) for rel, why in results if why and not why.startswith("SKIP")]
     passed = len(results) - len(skipped) - len(failed)
-    print(f"\nharden corpus: {passed} passed, {len(failed)} failed, {len(skipped)} not reproducible "
-          f"of {len(results)} files Compose accepts")
+    print(
+        f"\nharden corpus: {passed} passed, {len(failed)} failed, {len(skipped)} not reproducible "
+        f"of {len(results)} files Compose accepts"
+    )
     for rel, why in skipped:
         print(f"  not reproducible: {rel}: {why}")
     assert not failed, "\n".join(f"{rel}: {why}" for rel, why in failed[:30])

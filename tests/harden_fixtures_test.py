@@ -47,11 +47,17 @@ def test_output_is_a_fixed_point(case: str, tmp_path: Path) -> None:
     assert target.read_bytes() == (FIXTURES / f"{case}.out.yaml").read_bytes()
 
 
-def _compose_ports(compose_bin: str, path: Path, env: dict[str, str]) -> dict[str, list[dict[str, object]]]:
+def _compose_ports(
+    compose_bin: str, path: Path, env: dict[str, str]
+) -> dict[str, list[dict[str, object]]]:
     proc = subprocess.run(
         [compose_bin, "--profile", "*", "-f", path.name, "config", "--format", "json"],
-        cwd=path.parent, env={"PATH": "/usr/bin:/bin", "HOME": str(path.parent), **env},
-        capture_output=True, text=True, timeout=60, check=False,
+        cwd=path.parent,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(path.parent), **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     services = json.loads(proc.stdout)["services"]
@@ -63,7 +69,10 @@ def _all_interfaces(port: dict[str, object]) -> bool:
 
 
 #: Variables a case needs before Compose will read it at all.
-CASE_ENV = {"interpolation": {"REQUIRED_IP": "127.0.0.2"}, "bind_var": {"SERVICE_IP": "10.176.226.219"}}
+CASE_ENV = {
+    "interpolation": {"REQUIRED_IP": "127.0.0.2"},
+    "bind_var": {"SERVICE_IP": "10.176.226.219"},
+}
 
 
 @pytest.mark.compose

@@ -50,8 +50,11 @@ def _validator(target: str, env: Mapping[str, str]) -> Callable[[Document], None
         if errors:
             first = errors[0]
             raise SafetyError(
-                f"the rewritten file fails schema validation ({first.message}); nothing was written",
-                path=doc.path, line=first.line, column=first.column,
+                f"the rewritten file fails schema validation ({first.message}); "
+                "nothing was written",
+                path=doc.path,
+                line=first.line,
+                column=first.column,
             )
 
     return validate
@@ -60,8 +63,11 @@ def _validator(target: str, env: Mapping[str, str]) -> Callable[[Document], None
 def _announce(path: str, result: harden.Result, opts: Options) -> None:
     for d in result.plan.decisions:
         if d.action == "keep-public":
-            report.warn(_where(path, d), f"{_label(d)} stays bound to the public address {d.old_ip} "
-                        "(pass --rewrite-public to rewrite it, or allow it)")
+            report.warn(
+                _where(path, d),
+                f"{_label(d)} stays bound to the public address {d.old_ip} "
+                "(pass --rewrite-public to rewrite it, or allow it)",
+            )
         elif d.action == "allowed":
             report.note(_where(path, d), f"{_label(d)} stays public: {d.note}")
         elif d.action == "rewrite" and opts.verbose:
@@ -74,8 +80,8 @@ def _report_stack(path: str, doc: Document, rep: Report) -> None:
     for entry in doc.entries():
         report.warn(
             f"{path}:{entry.position.line}:{entry.position.column}",
-            f"services.{entry.service}.ports[{entry.index}] stays exposed under `docker stack deploy`: "
-            "swarm ignores the host IP and publishes the port on every node",
+            f"services.{entry.service}.ports[{entry.index}] stays exposed under "
+            "`docker stack deploy`: swarm ignores the host IP and publishes the port on every node",
         )
         rep.exposed += 1
 
