@@ -5,6 +5,11 @@ The grammar is the one Compose applies to every string of a file:
 ``:-``/``-`` give a default (when unset or empty / when unset), ``:?``/``?``
 make the variable required, ``:+``/``+`` give a replacement when set. Defaults,
 replacements and messages may themselves contain interpolation.
+
+Two details follow Compose rather than the shell: a ``$`` that starts neither a
+name nor ``{`` (``$1``, ``$-``, a trailing ``$``) is kept as a literal ``$``; and
+the text after an operator is substituted *before* the operator is applied, so
+``${SET:-${MISSING:?x}}`` fails although its default is never used.
 """
 
 from __future__ import annotations
@@ -37,8 +42,16 @@ Template = tuple[Part, ...]
 
 
 def has_variables(text: str) -> bool:
-    """True when ``text`` contains an interpolation (not just ``$$`` escapes)."""
-    return "$" in text.replace("$$", "")
+    """True when ``text`` contains an interpolation (not just ``$$`` escapes or literal ``$``).
+
+    A template Compose would reject counts as having variables: it is not a plain value.
+    """
+    if "$" not in text:
+        return False
+    try:
+        return any(isinstance(part, Var) for part in parse(text))
+    except InterpolationError:
+        return True
 
 
 def parse(text: str) -> Template:
@@ -69,8 +82,10 @@ def _parse(text: str, i: int, *, closing: bool) -> tuple[Template, int]:
             var, i = _parse_braced(text, i)
         else:
             m = _NAME.match(text, i + 1)
-            if m is None:
-                raise InterpolationError(f"invalid interpolation format for {text!r}")
+            if m is None:  # not a reference: Compose keeps the "$" as written
+                literal.append("$")
+                i += 1
+                continue
             var = Var(m.group(), "", (), text[i : m.end()])
             i = m.end()
         if literal:
@@ -112,20 +127,21 @@ def _render_var(var: Var, env: Mapping[str, str]) -> str:
     is_set = value is not None
     non_empty = bool(value)
     op = var.op
+    # Compose substitutes the operand first, whether or not it is used.
+    arg = render(var.arg, env) if var.arg else ""
     if op in (":-", "-"):
         use_default = not non_empty if op == ":-" else not is_set
-        return render(var.arg, env) if use_default else (value or "")
+        return arg if use_default else (value or "")
     if op in (":?", "?"):
         missing = not non_empty if op == ":?" else not is_set
         if missing:
-            detail = render(var.arg, env)
             raise InterpolationError(
-                f"required variable {var.name} is missing a value" + (f": {detail}" if detail else ""),
+                f"required variable {var.name} is missing a value" + (f": {arg}" if arg else ""),
             )
         return value or ""
     if op in (":+", "+"):
         use_repl = non_empty if op == ":+" else is_set
-        return render(var.arg, env) if use_repl else ""
+        return arg if use_repl else ""
     return value or ""
 
 
