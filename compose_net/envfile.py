@@ -1,4 +1,19 @@
-"""The environment Compose interpolates with: the process environment over ``.env`` files."""
+"""The environment Compose interpolates with: the process environment over ``.env`` files.
+
+The dotenv reader follows Compose's own, including its less obvious rules:
+
+* a statement is ``[export ]KEY=VALUE`` or ``KEY: VALUE``; a key may hold letters,
+  digits, ``_ . - [ ]``; a key alone on its line is taken from the process
+  environment when it is set there (and is left unset otherwise);
+* an unquoted value runs to the end of the line, loses a `` #`` comment and
+  trailing blanks, and is interpolated;
+* a single-quoted value is taken as written (but ``\\'`` is a quote); a double-quoted one has its
+  backslash escapes (``\\n``, ``\\t``, ``\\"``, ``\\\\``, ``\\$``, ``\\0NNN``...)
+  expanded and is then interpolated; both may span lines, and parsing goes on
+  right after the closing quote (``A="x" B=y`` sets two variables);
+* interpolation sees the process environment first, then the variables already
+  read from the file, then those of the env files read before it.
+"""
 
 from __future__ import annotations
 
@@ -9,62 +24,171 @@ from collections.abc import Mapping, Sequence
 from compose_net import interpolate
 from compose_net.errors import ComposeNetError
 
-_LINE = re.compile(r"\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*[=:]\s?(.*)$")
-_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\", "$": "\\$"}
+#: Blanks that are not line breaks (Compose's ``isSpace``).
+_BLANKS = frozenset("\t\v\f\r \x85\xa0")
+_EXPORT = re.compile(r"export[\t\n\f\r ]+")
+_ESCAPE = re.compile(r"\\(?:[abcfnrtv$\"\\]|0[0-9]{0,3})")
+_SIMPLE_ESCAPES = {
+    "a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v",
+    '"': '"', "\\": "\\",
+}
 
 
-def parse(text: str, path: str, env: Mapping[str, str]) -> dict[str, str]:
-    """Parse a dotenv file as Compose does (the common subset, including interpolation)."""
-    values: dict[str, str] = {}
-    lines = text.splitlines()
-    i = 0
-    while i < len(lines):
-        raw = lines[i]
-        i += 1
-        stripped = raw.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        m = _LINE.match(raw)
-        if m is None:
-            if "=" not in stripped:
-                values[stripped] = env.get(stripped, "")
+def _key_char_ok(char: str) -> bool:
+    """A key is made of letters and numbers (any script) and ``_ . - [ ]``."""
+    return char.isalpha() or char.isnumeric() or char in "_.-[]"
+
+
+def _unescape(match: re.Match[str]) -> str:
+    text = match.group()
+    body = text[1:]
+    if body == "$":
+        return "$$"  # a literal dollar for the interpolation that follows
+    if body in _SIMPLE_ESCAPES:
+        return _SIMPLE_ESCAPES[body]
+    if not body.startswith("0"):  # \c: matched, but not an escape
+        return text
+    digits = body[1:]  # \0NNN is read as the octal escape \NNN, and stays \NNN when it is not one
+    if len(digits) == 3 and all(d in "01234567" for d in digits) and int(digits, 8) <= 0o377:
+        return chr(int(digits, 8))
+    return "\\" + digits
+
+
+def _escapes_before(text: str, j: int) -> int:
+    """How many backslashes run up to ``text[j]`` (an odd count escapes it)."""
+    k = j
+    while k > 0 and text[k - 1] == "\\":
+        k -= 1
+    return j - k
+
+
+class _Reader:
+    def __init__(
+        self, text: str, path: str, env: Mapping[str, str], fallback: Mapping[str, str],
+    ) -> None:
+        self.text = text
+        self.path = path
+        self.env = env
+        self.fallback = fallback
+        self.values: dict[str, str] = {}
+        self.line = 1
+
+    def error(self, message: str) -> ComposeNetError:
+        return ComposeNetError(message, path=self.path, line=self.line)
+
+    def lookup(self) -> dict[str, str]:
+        return {**self.fallback, **self.values, **self.env}
+
+    def expand(self, value: str) -> str:
+        try:
+            return interpolate.interpolate(value, self.lookup())
+        except interpolate.InterpolationError as e:
+            raise self.error(e.message) from None
+
+    def statement_start(self, i: int) -> int:
+        """Index of the next statement, past blank lines and comments; -1 at the end."""
+        text = self.text
+        while i < len(text):
+            c = text[i]
+            if c == "\n":
+                self.line += 1
+            elif c == "#":
+                end = text.find("\n", i)
+                if end < 0:
+                    return -1
+                i = end
                 continue
-            raise ComposeNetError(f"unexpected character in variable name: {stripped!r}", path=path, line=i)
-        key, rest = m.group(1), m.group(2).strip()
-        scope = {**env, **values}
-        if rest[:1] in ("'", '"'):
-            quote = rest[0]
-            body = rest[1:]
-            while _closing(body, quote) < 0 and i < len(lines):
-                body += "\n" + lines[i]
+            elif not c.isspace():
+                return i
+            i += 1
+        return -1
+
+    def read(self) -> dict[str, str]:
+        text = self.text
+        i = self.statement_start(0)
+        while i >= 0:
+            m = _EXPORT.match(text, i)
+            if m is not None:
+                self.line += m.group().count("\n")
+                i = m.end()
+            while i < len(text) and text[i] in _BLANKS:
                 i += 1
-            end = _closing(body, quote)
+            start = i
+            key = None
+            while i < len(text):
+                c = text[i]
+                if c in "=:\n":
+                    key = text[start:i].rstrip()
+                    break
+                if c not in _BLANKS and not _key_char_ok(c):
+                    rest = text[start:].split("\n", 1)[0]
+                    raise self.error(f"unexpected character {c!r} in variable name {rest!r}")
+                i += 1
+            if key is None:  # no separator before the end: Compose reads it all as a value
+                if start >= len(text):
+                    break
+                key, i = "", start
+            elif text[i] == "\n":  # a key alone: inherited from the environment
+                if " " in key:
+                    raise self.error("key cannot contain a space")
+                inherited = self.env.get(key, self.fallback.get(key))
+                if inherited is not None:
+                    self.values[key] = inherited
+                i = self.statement_start(i)
+                continue
+            else:
+                i += 1
+            if " " in key:
+                raise self.error("key cannot contain a space")
+            while i < len(text) and text[i] in _BLANKS:
+                i += 1
+            value, i = self.value(i)
+            self.values[key] = value
+            i = self.statement_start(i)
+        return self.values
+
+    def value(self, i: int) -> tuple[str, int]:
+        text = self.text
+        quote = text[i] if i < len(text) and text[i] in "'\"" else ""
+        if not quote:
+            end = text.find("\n", i)
             if end < 0:
-                raise ComposeNetError(f"unterminated quoted value for {key}", path=path, line=i)
-            value = body[:end]
-            if quote == '"':
-                value = re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), "\\" + m.group(1)), value)
-                value = interpolate.interpolate(value, scope)
+                end = len(text)
+            raw = text[i:end].split(" #", 1)[0].rstrip()
+            return self.expand(raw), end
+        j = i + 1
+        while j < len(text):
+            c = text[j]
+            if c == quote and _escapes_before(text, j) % 2 == 0:
+                break
+            if c == "\n":
+                self.line += 1
+            j += 1
         else:
-            value = re.split(r"\s+#", rest, maxsplit=1)[0].strip()
-            value = interpolate.interpolate(value, scope)
-        values[key] = value
-    return values
+            first = text[i:].split("\n", 1)[0]
+            raise self.error(f"unterminated quoted value {first}")
+        raw = text[i + 1 : j]
+        if quote == "'":
+            return raw.replace("\\'", "'"), j + 1
+        return self.expand(_ESCAPE.sub(_unescape, raw)), j + 1
 
 
-def _closing(body: str, quote: str) -> int:
-    i = 0
-    while i < len(body):
-        if body[i] == "\\" and quote == '"':
-            i += 2
-            continue
-        if body[i] == quote:
-            return i
-        i += 1
-    return -1
+def parse(
+    text: str, path: str, env: Mapping[str, str], *, fallback: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The variables a dotenv file defines, read as Compose reads them.
+
+    ``env`` is the process environment: it fills keys written alone and takes
+    precedence inside ``${...}``. ``fallback`` holds the variables of env files
+    read before this one: below the file's own variables, above nothing.
+    Errors carry the file and line.
+    """
+    return _Reader(text, path, env, fallback or {}).read()
 
 
-def load(project_dir: str, env_files: Sequence[str] = (), environ: Mapping[str, str] | None = None) -> dict[str, str]:
+def load(
+    project_dir: str, env_files: Sequence[str] = (), environ: Mapping[str, str] | None = None,
+) -> dict[str, str]:
     """``environ`` (default: os.environ) over the env files (default: ``.env`` if present)."""
     base = dict(os.environ if environ is None else environ)
     files = list(env_files)
@@ -75,10 +199,10 @@ def load(project_dir: str, env_files: Sequence[str] = (), environ: Mapping[str, 
     merged: dict[str, str] = {}
     for path in files:
         try:
-            with open(path, encoding="utf-8") as f:
+            with open(path, encoding="utf-8", newline="") as f:
                 text = f.read()
         except (OSError, UnicodeDecodeError) as e:
             raise ComposeNetError(f"cannot read env file: {e}", path=path) from None
-        merged.update(parse(text, path, {**merged, **base}))
+        merged.update(parse(text, path, base, fallback=merged))
     merged.update(base)
     return merged
