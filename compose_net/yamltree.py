@@ -194,55 +194,97 @@ def locate(root: Node, path: Path) -> Node | None:
 
 # --------------------------------------------------------------------------- plain data
 
-_INT = re.compile(r"[-+]?(0|[1-9][0-9_]*|0[0-9_]+)")
+_PLAIN_CONSTANTS: dict[str, object] = {
+    **dict.fromkeys(("true", "True", "TRUE"), True),
+    **dict.fromkeys(("false", "False", "FALSE"), False),
+    **dict.fromkeys(("", "~", "null", "Null", "NULL"), None),
+    **dict.fromkeys((".nan", ".NaN", ".NAN"), math.nan),
+    **dict.fromkeys((".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"), math.inf),
+    **dict.fromkeys(("-.inf", "-.Inf", "-.INF"), -math.inf),
+}
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+_DOT_FLOAT = re.compile(r"\.[0-9]+([eE][-+]?[0-9]+)?")
+_DATE_START = re.compile(r"[0-9]{4}-")
+_BASES = {"0x": (16, "0123456789abcdefABCDEF"), "0o": (8, "01234567"), "0b": (2, "01")}
 
 
-def scalar_value(node: Node) -> object:
-    """The plain value of a scalar node, as Compose's YAML 1.2 reader types it."""
-    tag = node.tag
-    text: str = node.value
-    if tag in COMPOSE_TAGS or not str(tag).startswith(TAG_PREFIX):
-        tag = TAG_PREFIX + "str"
-    kind = str(tag)[len(TAG_PREFIX):]
-    if kind == "null":
+def _go_int(text: str) -> int | None:
+    """Go's ``strconv.ParseInt(text, 0, 64)``, then ``ParseUint`` for larger values.
+
+    Base prefixes 0x/0o/0b (any case), and a bare leading ``0`` means octal.
+    """
+    body = text
+    negative = body[:1] == "-"
+    if body[:1] in "+-":
+        body = body[1:]
+    base, allowed = 10, "0123456789"
+    if body[:2].lower() in _BASES:
+        base, allowed = _BASES[body[:2].lower()]
+        body = body[2:]
+    elif len(body) > 1 and body[0] == "0":
+        base, allowed = 8, "01234567"
+        body = body[1:]
+    if not body or any(c not in allowed for c in body):
         return None
-    if kind == "bool":
-        return text.lower() == "true"
-    if kind == "int":
-        return _int(text)
-    if kind == "float":
-        return _float(text)
+    value = int(body, base)
+    if negative:
+        value = -value
+    if -(2**63) <= value < 2**63 or (text[:1] not in "+-" and value < 2**64):
+        return value
+    return None
+
+
+def resolve_plain(text: str) -> object:
+    """Type an untagged plain scalar as Compose's YAML reader (go-yaml v3) does.
+
+    Its rules are neither YAML 1.1 nor quite 1.2: ``0120`` is octal (80), ``080``
+    is a float, ``0x50``/``0o120``/``0b1010000`` and ``1_000`` are integers, while
+    ``yes``/``on``/``22:22`` are strings. Timestamps stay text.
+    """
+    if text in _PLAIN_CONSTANTS:
+        return _PLAIN_CONSTANTS[text]
+    first = text[:1]
+    if first == ".":
+        return float(text) if _DOT_FLOAT.fullmatch(text) else text
+    if not first or first not in "+-0123456789" or _DATE_START.match(text):
+        return text
+    plain = text.replace("_", "")
+    number = _go_int(plain)
+    if number is not None:
+        return number
+    if _FLOAT.fullmatch(plain):
+        return float(plain)
     return text
 
 
-def _int(text: str) -> int | str:
-    t = text.replace("_", "")
-    sign = -1 if t.startswith("-") else 1
-    t = t.lstrip("+-")
-    try:
-        if t[:2].lower() == "0x":
-            return sign * int(t[2:], 16)
-        if t[:2].lower() == "0o":
-            return sign * int(t[2:], 8)
-        if t[:2].lower() == "0b":
-            return sign * int(t[2:], 2)
-        return sign * int(t, 10)
-    except ValueError:
-        return text
+def _explicitly_tagged(node: Node) -> bool:
+    ctag = getattr(node, "ctag", None)
+    return getattr(ctag, "handle", None) is not None
 
 
-def _float(text: str) -> float | str:
-    t = text.replace("_", "").lower()
-    if t in (".inf", "+.inf"):
-        return math.inf
-    if t == "-.inf":
-        return -math.inf
-    if t == ".nan":
-        return math.nan
-    try:
-        return float(t)
-    except ValueError:
+def scalar_value(node: Node) -> object:
+    """The plain value of a scalar node, as Compose's YAML reader types it.
+
+    Untagged plain scalars follow :func:`resolve_plain`; quoted ones are strings;
+    an explicit core tag (``!!int "80"``) converts the text; Compose's own tags and
+    unknown tags leave it a string.
+    """
+    tag = str(node.tag)
+    text: str = node.value
+    if tag in COMPOSE_TAGS or not tag.startswith(TAG_PREFIX):
         return text
+    explicit = _explicitly_tagged(node)
+    if node.style is None and not explicit:
+        return resolve_plain(text)
+    if not explicit:
+        return text
+    kind = tag[len(TAG_PREFIX):]
+    if kind in ("null", "bool", "int", "float"):
+        value = resolve_plain(text)
+        if kind == "float" and isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+        return value
+    return text
 
 
 class _Budget:
