@@ -1,12 +1,25 @@
-"""What a document publishes: each entry's Compose objects, its exposure and its position."""
+"""What a document publishes: each entry's Compose objects, its exposure and its position.
+
+Two views:
+
+* :func:`document_ports`: every entry *as written* in the document, each with the
+  objects Compose makes of it (a range gives several), in file order;
+* :func:`compose_ports`: what ``docker compose config`` prints for each service:
+  ports inherited through ``extends`` come first, then the service's own, and
+  entries Compose counts as the same port are merged the way it merges them (the
+  later entry replaces the earlier one, in the earlier one's place).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from compose_net import yamltree
-from compose_net.document import Document, PortEntry
+from compose_net import source, yamltree
+from compose_net.document import Document, PortEntry, Service
+from compose_net.document import load as load_document
 from compose_net.errors import ComposeNetError
 from compose_net.interpolate import InterpolationError, has_variables, interpolate
 from compose_net.ports import (
@@ -27,6 +40,8 @@ class Port:
     entry: PortEntry
     obj: PortObject
     exposure: Exposure
+    #: the file the entry is written in, when it is not the document's own (``extends: {file:}``)
+    path: str | None = None
 
     @property
     def service(self) -> str:
@@ -60,52 +75,234 @@ def _symbolic_short(text: str) -> list[PortObject]:
     return [obj]
 
 
+# --------------------------------------------------------------------------- Compose's unicity key
+# Compose merges port entries that print the same "HOST:PUBLISHED:TARGET/PROTOCOL" key,
+# formatted with Go's fmt from the values as they stand after interpolation: a missing
+# host_ip counts as 0.0.0.0 and a missing protocol as tcp, but a published port written
+# as an integer (long syntax) does not match the same port written as a string.
+
+
+def _go_s(value: object) -> str:
+    """Go's ``%s`` of a decoded YAML value."""
+    if value is None:
+        return "%!s(<nil>)"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return f"%!s(bool={'true' if value else 'false'})"
+    if isinstance(value, int):
+        return f"%!s({'int' if value < 2**63 else 'uint64'}={value})"
+    return f"%!s({type(value).__name__}={value})"
+
+
+def _go_d(value: object) -> str:
+    """Go's ``%d`` of a decoded YAML value."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str):
+        return f"%!d(string={value})"
+    if isinstance(value, float):
+        return f"%!d(float64={value:g})"
+    return f"%!d({value!r})"
+
+
+def _short_key(obj: PortObject) -> str:
+    host = obj.get("host_ip", "0.0.0.0")
+    published = obj.get("published")
+    target, protocol = obj.get("target", 0), obj.get("protocol", "tcp")
+    return f"{_go_s(host)}:{_go_s(published)}:{_go_d(target)}/{_go_s(protocol)}"
+
+
+def _long_key(fields: Mapping[str, object], interpolated: bool) -> str:
+    target = fields.get("target")
+    if interpolated and isinstance(target, str) and re.fullmatch(r"[+-]?[0-9]+", target):
+        target = int(target)  # Compose casts an interpolated target to an integer before merging
+    host = fields.get("host_ip", "0.0.0.0")
+    protocol = fields.get("protocol", "tcp")
+    return f"{_go_s(host)}:{_go_s(fields.get('published'))}:{_go_d(target)}/{_go_s(protocol)}"
+
+
+# --------------------------------------------------------------------------- per entry
+
+
+def _normalize(entry: PortEntry, env: Mapping[str, str] | None) -> list[tuple[PortObject, str]]:
+    """Objects and unicity keys of ``entry``; errors are PortError/InterpolationError."""
+    if entry.syntax == "short":
+        assert entry.text is not None
+        text = str(_interp(entry.text, env))
+        if env is None and has_variables(text):
+            objects = _symbolic_short(text)
+        else:
+            objects = normalize_short(text)
+        return [(obj, _short_key(obj)) for obj in objects]
+    fields = {key: _interp(yamltree.to_plain(node), env) for key, node in entry.fields.items()}
+    key = _long_key(fields, env is not None)
+    if env is None and any(isinstance(v, str) and has_variables(v) for v in fields.values()):
+        obj: PortObject = {}
+        for name, value in fields.items():
+            if isinstance(value, (str, int)) and not name.startswith("x-"):
+                obj[name] = value
+        obj.setdefault("mode", "ingress")
+        obj.setdefault("protocol", "tcp")
+        return [(obj, key)]
+    return [(normalize_long(fields), key)]
+
+
+def _entry_error(entry: PortEntry, message: str, path: str | None = None) -> ComposeNetError:
+    return ComposeNetError(
+        f"services.{entry.service}.ports[{entry.index}]: {message}",
+        path=path, line=entry.position.line, column=entry.position.column,
+    )
+
+
 def normalize_entry(entry: PortEntry, env: Mapping[str, str] | None) -> list[PortObject]:
     """Compose's objects for ``entry``; ``env`` None keeps variables as written."""
     try:
-        if entry.syntax == "short":
-            assert entry.text is not None
-            text = str(_interp(entry.text, env))
-            if env is None and has_variables(text):
-                return _symbolic_short(text)
-            return normalize_short(text)
-        fields = {key: _interp(yamltree.to_plain(node), env) for key, node in entry.fields.items()}
-        if env is None and any(isinstance(v, str) and has_variables(v) for v in fields.values()):
-            obj: PortObject = {}
-            for key, value in fields.items():
-                if isinstance(value, (str, int)) and not key.startswith("x-"):
-                    obj[key] = value
-            obj.setdefault("mode", "ingress")
-            obj.setdefault("protocol", "tcp")
-            return [obj]
-        return [normalize_long(fields)]
+        return [obj for obj, _ in _normalize(entry, env)]
     except (PortError, InterpolationError) as e:
-        raise ComposeNetError(
-            f"services.{entry.service}.ports[{entry.index}]: {e.message}",
-            line=entry.position.line,
-            column=entry.position.column,
-        ) from None
+        raise _entry_error(entry, e.message) from None
+
+
+def _entry_ports(
+    entry: PortEntry, env: Mapping[str, str] | None, path: str,
+) -> tuple[list[tuple[PortObject, str]], Exposure]:
+    """Objects and keys of one entry, and its exposure; errors carry ``path`` and the position.
+
+    The entry is normalised first, so an invalid one gets Compose's own message.
+    """
+    try:
+        pairs = _normalize(entry, env)
+        return pairs, entry_exposure(entry)
+    except (PortError, InterpolationError) as e:
+        raise _entry_error(entry, e.message, path) from None
 
 
 def document_ports(doc: Document, env: Mapping[str, str] | None) -> dict[str, list[Port]]:
-    """Every service with ports, in file order, and its Compose objects."""
+    """Every service with ports written in ``doc``, in file order, and their Compose objects."""
     out: dict[str, list[Port]] = {}
     for service in doc.services:
         if not service.ports:
             continue
         ports: list[Port] = []
         for entry in service.ports:
-            try:
-                exposure = entry_exposure(entry)
-            except PortError as e:
-                raise ComposeNetError(
-                    f"services.{entry.service}.ports[{entry.index}]: {e.message}",
-                    path=doc.path, line=entry.position.line, column=entry.position.column,
-                ) from None
-            try:
-                objects = normalize_entry(entry, env)
-            except ComposeNetError as e:
-                raise e.with_path(doc.path) from None
-            ports.extend(Port(entry, obj, exposure) for obj in objects)
+            pairs, exposure = _entry_ports(entry, env, doc.path)
+            ports.extend(Port(entry, obj, exposure) for obj, _ in pairs)
         out[service.name] = ports
+    return out
+
+
+# --------------------------------------------------------------------------- as Compose prints them
+
+Loader = Callable[[str], Document]
+
+
+def _load_file(path: str) -> Document:
+    return load_document(source.read(path))
+
+
+class _Project:
+    """Resolves ``extends`` across the document and the files it names."""
+
+    def __init__(self, doc: Document, env: Mapping[str, str] | None, loader: Loader) -> None:
+        self.root = doc
+        self.env = env
+        self.loader = loader
+        self.docs: dict[str, Document] = {os.path.abspath(doc.path): doc}
+
+    def load(self, path: str) -> Document:
+        key = os.path.abspath(path)
+        if key not in self.docs:
+            self.docs[key] = self.loader(path)
+        return self.docs[key]
+
+    def _error(self, doc: Document, node: yamltree.Node, message: str) -> ComposeNetError:
+        where = yamltree.position(node)
+        return ComposeNetError(message, path=doc.path, line=where.line, column=where.column)
+
+    def _text(self, doc: Document, node: yamltree.Node, what: str) -> str:
+        value = yamltree.to_plain(node, path=doc.path)
+        if not isinstance(value, str):
+            raise self._error(doc, node, f"{what} must be a string")
+        if self.env is not None:
+            try:
+                value = interpolate(value, self.env)
+            except InterpolationError as e:
+                raise self._error(doc, node, e.message) from None
+        return value
+
+    def _base(self, doc: Document, service: Service) -> tuple[Document, str, yamltree.Node] | None:
+        node = service.get("extends")
+        if node is None or (yamltree.is_scalar(node) and yamltree.scalar_value(node) is None):
+            return None
+        if yamltree.is_scalar(node):
+            return doc, self._text(doc, node, "extends"), node
+        if not yamltree.is_mapping(node):
+            message = f"services.{service.name}.extends must be a string or a mapping"
+            raise self._error(doc, node, message)
+        name_node = yamltree.get(node, "service")
+        if name_node is None:
+            raise self._error(doc, node, f"services.{service.name}.extends is missing 'service'")
+        name = self._text(doc, name_node, "extends.service")
+        file_node = yamltree.get(node, "file")
+        if file_node is None:
+            return doc, name, name_node
+        file = self._text(doc, file_node, "extends.file")
+        path = os.path.join(os.path.dirname(doc.path), file)
+        if not os.path.isfile(path):
+            raise self._error(doc, file_node, f"cannot extend {name!r}: file {file} not found")
+        return self.load(path), name, name_node
+
+    def ports(
+        self, doc: Document, service: Service, chain: tuple[tuple[str, str], ...],
+    ) -> list[tuple[Port, str]]:
+        """Ports of ``service`` with what it extends, before Compose merges duplicates."""
+        own: list[tuple[Port, str]] = []
+        path = None if doc is self.root else doc.path
+        for entry in service.ports:
+            pairs, exposure = _entry_ports(entry, self.env, doc.path)
+            own.extend((Port(entry, obj, exposure, path), key) for obj, key in pairs)
+        base = self._base(doc, service)
+        if base is None:
+            return own
+        base_doc, base_name, node = base
+        link = (os.path.abspath(base_doc.path), base_name)
+        if link in chain:
+            raise self._error(doc, node, f"circular reference: {service.name!r} extends itself")
+        base_service = next((s for s in base_doc.services if s.name == base_name), None)
+        if base_service is None:
+            raise self._error(doc, node, f"cannot extend service {base_name!r}: it is not defined")
+        ports_node = service.ports_node
+        tag = str(ports_node.tag) if ports_node is not None else ""
+        if tag in yamltree.COMPOSE_TAGS:  # !reset / !override: the service's own list only
+            return own
+        return self.ports(base_doc, base_service, (*chain, link)) + own
+
+
+def unique(ports: list[tuple[Port, str]]) -> list[Port]:
+    """Compose's merge of duplicate entries: a later entry with the same key replaces
+    the earlier one, in the earlier one's place."""
+    out: list[Port] = []
+    where: dict[str, int] = {}
+    for port, key in ports:
+        if key in where:
+            out[where[key]] = port
+        else:
+            where[key] = len(out)
+            out.append(port)
+    return out
+
+
+def compose_ports(
+    doc: Document, env: Mapping[str, str] | None, *, loader: Loader = _load_file,
+) -> dict[str, list[Port]]:
+    """Each service's ports as ``docker compose config`` prints them (services without
+    ports left out): ``extends`` resolved (other files read with ``loader``), duplicates
+    merged. ``env`` None keeps variables as written."""
+    project = _Project(doc, env, loader)
+    out: dict[str, list[Port]] = {}
+    for service in doc.services:
+        this = (os.path.abspath(doc.path), service.name)
+        ports = unique(project.ports(doc, service, (this,)))
+        if ports:
+            out[service.name] = ports
     return out

@@ -78,8 +78,12 @@ class ShortSpec:
 
     @property
     def protocol(self) -> str:
+        """The protocol as written (lower-cased unless it is a variable), ``tcp`` when absent."""
         parts = _split_outside_vars(self.container, "/")
-        return parts[1].lower() if len(parts) > 1 and parts[1] else "tcp"
+        if len(parts) < 2 or not parts[1]:
+            return "tcp"
+        proto = "/".join(parts[1:])
+        return proto if has_variables(proto) else proto.lower()
 
     def with_host_ip(self, ip: str) -> str:
         """The entry's text with ``ip`` as its host IP, everything else as written."""
@@ -222,45 +226,62 @@ def normalize_long(entry: Mapping[str, object]) -> PortObject:
     """Compose's object for one interpolated long-syntax entry.
 
     Compose is lenient here and so is this function: ``published`` may be any
-    string, ``protocol`` and ``mode`` any string, kept as written. The schema and
-    ``check`` are stricter.
+    string (an integer becomes its digits), ``protocol`` and ``mode`` any string,
+    kept as written; an empty string drops the key. ``target`` is read as an
+    unsigned 32-bit number, wrapping around past 4294967295, and a target of 0 is
+    left out. A key that is present must not be null. The schema and ``check``
+    are stricter.
     """
     for key in entry:
         if key not in LONG_KEYS and not key.startswith("x-"):
             raise PortError(f"additional property {key!r} is not allowed in a port mapping")
+    if "target" not in entry:
+        raise PortError("the port mapping is missing a target port")
     obj: PortObject = {}
     for key in ("name", "app_protocol"):
-        if entry.get(key) is not None:
-            obj[key] = _as_str(key, entry[key])
-    obj["mode"] = _as_str("mode", entry.get("mode", "ingress"))
-    host_ip = entry.get("host_ip")
-    if host_ip is not None:
-        ip = _as_str("host_ip", host_ip)
+        if key in entry:
+            value = _as_str(key, entry[key])
+            if value:
+                obj[key] = value
+    mode = _as_str("mode", entry.get("mode", "ingress"))
+    if mode:
+        obj["mode"] = mode
+    if "host_ip" in entry:
+        ip = _as_str("host_ip", entry["host_ip"])
         if ip.startswith("[") or addresses.parse_ip(ip) is None:
             raise PortError(f"invalid IP address: {ip}")
         obj["host_ip"] = ip
-    if "target" not in entry or entry["target"] is None:
-        raise PortError("the port mapping is missing a target port")
     target = _as_target(entry["target"])
     if target:
         obj["target"] = target
-    published = entry.get("published")
-    if isinstance(published, bool) or not isinstance(published, (int, str, type(None))):
-        raise PortError(f"published must be an integer or a string, not {published!r}")
-    if published is not None and published != "":
-        obj["published"] = str(published)
-    obj["protocol"] = _as_str("protocol", entry.get("protocol", "tcp"))
+    if "published" in entry:
+        published = entry["published"]
+        if isinstance(published, bool) or not isinstance(published, (int, str)):
+            raise PortError(f"published must be an integer or a string, not {_shown(published)}")
+        if published != "":
+            obj["published"] = str(published)
+    protocol = _as_str("protocol", entry.get("protocol", "tcp"))
+    if protocol:
+        obj["protocol"] = protocol
     return obj
+
+
+def _shown(value: object) -> str:
+    return "null" if value is None else repr(value)
 
 
 def _as_str(key: str, value: object) -> str:
     if isinstance(value, str):
         return value
-    raise PortError(f"{key} must be a string, not {value!r}")
+    raise PortError(f"{key} must be a string, not {_shown(value)}")
+
+
+_UINT32 = 2**32
 
 
 def _as_target(value: object) -> int:
-    """Compose casts ``target`` to uint32: ints, integral floats, decimal strings."""
+    """Compose reads ``target`` as a uint32: an integer (or integral float) that is not
+    negative, wrapped modulo 2**32; a string goes through ``strconv.Atoi`` first."""
     number: int | None = None
     if isinstance(value, bool):
         number = None
@@ -270,6 +291,10 @@ def _as_target(value: object) -> int:
         number = int(value)
     elif isinstance(value, str) and re.fullmatch(r"[+-]?[0-9]+", value):
         number = int(value)
-    if number is None or not 0 <= number <= 0xFFFFFFFF:
-        raise PortError(f"invalid target port: {value!r}")
-    return number
+        if not -(2**63) <= number < 2**63:
+            number = None
+    if number is None:
+        raise PortError(f"invalid target port: {_shown(value)}")
+    if number < 0:
+        raise PortError(f"invalid target port: {number} is negative")
+    return number % _UINT32

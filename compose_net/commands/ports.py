@@ -14,12 +14,20 @@ from compose_net.report import Report
 
 
 def file_ports(path: str, env: Mapping[str, str] | None) -> dict[str, Any]:
+    """``{"path", "services": {name: {"ports": [...]}}}`` for one file.
+
+    Each port is Compose's object (the keys and value types ``docker compose config
+    --format json`` prints) plus ``line``, ``column`` and ``exposure``, and ``file``
+    when the entry is written in another file (``extends: {file: ...}``).
+    """
     doc = document.load(source.read(path))
     services: dict[str, Any] = {}
-    for name, ports in model.document_ports(doc, env).items():
+    for name, ports in model.compose_ports(doc, env).items():
         objects = []
         for port in ports:
             obj: dict[str, Any] = dict(port.obj)
+            if port.path is not None:
+                obj["file"] = port.path
             obj["line"] = port.entry.position.line
             obj["column"] = port.entry.position.column
             obj["exposure"] = port.exposure
@@ -34,12 +42,12 @@ def _text(files: list[dict[str, Any]]) -> str:
         for service, data in f["services"].items():
             for p in data["ports"]:
                 rows.append((
-                    f"{f['path']}:{p['line']}:{p['column']}",
+                    f"{p.get('file', f['path'])}:{p['line']}:{p['column']}",
                     service,
                     str(p.get("host_ip", "*")),
                     str(p.get("published", "-")),
-                    f"{p.get('target', '?')}/{p['protocol']}",
-                    str(p["mode"]),
+                    f"{p.get('target', '-')}/{p.get('protocol', '')}",
+                    str(p.get("mode", "")),
                     str(p["exposure"]),
                 ))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
