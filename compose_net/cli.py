@@ -9,7 +9,7 @@ import click
 
 from compose_net import __version__
 from compose_net.errors import ComposeNetError
-from compose_net.report import EXIT_ERROR
+from compose_net.report import EXIT_ERROR, EXIT_FINDINGS
 
 FORMATS = click.Choice(["text", "json"])
 TARGETS = click.Choice(["compose", "stack"])
@@ -62,6 +62,20 @@ def ports(files: tuple[str, ...], fmt: str, no_interpolate: bool, env_files: tup
 @click.option("--no-config", is_flag=True, help="Ignore .compose-net.yaml and [tool.compose-net].")
 @click.option("-q", "--quiet", is_flag=True)
 @click.option("-v", "--verbose", is_flag=True, help="Say what happens to each port.")
+@click.option("--resolve", type=click.Choice(["local", "docker"]),
+              help="Bind each service to its node's internal address: this host (local), or the "
+                   "nodes the Docker API knows (docker).")
+@click.option("--interface", metavar="NAME",
+              help="With --resolve: take the address of this interface.")
+@click.option("--cidr", metavar="CIDR",
+              help="With --resolve: take the address inside this network.")
+@click.option("--inventory", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Bind each service to its node's address from this node inventory.")
+@click.option("--node", metavar="NAME", help="The node every service of these files runs on.")
+@click.option("--docker-image", metavar="IMAGE",
+              help="Image of the host-network probe on a plain engine (default: busybox).")
+@click.option("--remap-conflicts", is_flag=True,
+              help="Move a port that collides on its node to the next free host port.")
 def harden(
     files: tuple[str, ...],
     binds: tuple[str, ...],
@@ -77,18 +91,31 @@ def harden(
     no_config: bool,
     quiet: bool,
     verbose: bool,
+    resolve: str | None,
+    interface: str | None,
+    cidr: str | None,
+    inventory: str | None,
+    node: str | None,
+    docker_image: str | None,
+    remap_conflicts: bool,
 ) -> int:
     """Bind exposed ports to internal addresses, editing only those entries."""
     from compose_net import resolvers
     from compose_net.commands import harden as command
     from compose_net.config import Allow
     from compose_net.harden import Binds
+    from compose_net.resolvers import conflicts
 
     paths = _files(files)
     if target == "stack":
         binds_for = resolvers.static(Binds(var="UNUSED"))
     else:
-        binds_for = resolvers.static(Binds.parse(binds, bind_var))
+        binds_for = resolvers.from_options(
+            binds=binds, bind_var=bind_var, resolve=resolve, inventory=inventory, node=node,
+            interface=interface, cidr=cidr, docker_image=docker_image,
+        )
+    registry = conflicts.Registry(getattr(binds_for, "node_of", None), remap=remap_conflicts,
+                                  quiet=quiet)
     opts = command.Options(
         binds_for=binds_for,
         allows=[Allow.parse(a) for a in allows],
@@ -102,8 +129,10 @@ def harden(
         verbose=verbose,
         env_files=env_files,
         use_config=not no_config,
+        adjust=registry.adjust,
     )
-    return command.run(paths, opts)
+    code = command.run(paths, opts)
+    return max(code, EXIT_FINDINGS) if registry.unresolved and code == 0 else code
 
 
 @cli.command()
@@ -120,6 +149,51 @@ def validate(files: tuple[str, ...], target: str, env_files: tuple[str, ...]) ->
     paths = _files(files)
     folder = os.path.dirname(paths[0]) if paths and paths[0] != "-" else "."
     return command.run(paths, target=target, env=envfile.load(folder or ".", env_files))
+
+
+@cli.command()
+@click.argument("words", nargs=-1, metavar="[public|service] [ipv4|ipv6]")
+@click.option("--interface", metavar="NAME", help="Only this interface's addresses.")
+@click.option("--cidr", metavar="CIDR", help="Only addresses inside this network.")
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+def addr(words: tuple[str, ...], interface: str | None, cidr: str | None, fmt: str) -> int:
+    """This host's addresses and their class; with a class and a family, the one address to use.
+
+    `service` addresses are internal (RFC 1918, 100.64.0.0/10, fc00::/7), `public` ones global;
+    loopback, link-local and container bridges are neither. `compose-net addr service ipv4`
+    prints exactly one address, or exits 2 saying why there is none or several.
+    """
+    from compose_net.commands import addr as command
+
+    return command.run(words, interface=interface, cidr=cidr, fmt=fmt)
+
+
+@cli.command()
+@click.option("--inventory", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Read the nodes from this inventory file.")
+@click.option("--resolve", type=click.Choice(["local", "docker"]),
+              help="Read the nodes from this host (local) or the Docker API (docker).")
+@click.option("--interface", metavar="NAME",
+              help="With --resolve: take the address of this interface.")
+@click.option("--cidr", metavar="CIDR",
+              help="With --resolve: take the address inside this network.")
+@click.option("--docker-image", metavar="IMAGE",
+              help="Image of the host-network probe on a plain engine (default: busybox).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "yaml"]), default="text",
+              show_default=True, help="yaml writes a node inventory file.")
+def nodes(inventory: str | None, resolve: str | None, interface: str | None, cidr: str | None,
+          docker_image: str | None, fmt: str) -> int:
+    """Print the node table the resolvers see (--format yaml: as an inventory file)."""
+    from compose_net import resolvers
+    from compose_net.commands import nodes as command
+
+    if inventory is None and resolve is None:
+        raise ComposeNetError("give --inventory FILE or --resolve local|docker")
+    if docker_image is not None and resolve != "docker":
+        raise ComposeNetError("--docker-image is for --resolve docker")
+    table = resolvers.node_table(resolve, inventory=inventory, interface=interface, cidr=cidr,
+                                 docker_image=docker_image)
+    return command.run(table, fmt=fmt)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

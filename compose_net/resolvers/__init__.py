@@ -1,9 +1,29 @@
-"""Where a service's ports should be bound: one address for all, or per node."""
+"""Where a service's ports should be bound: one address for all, or per node.
+
+A resolver is a ``BindsFor`` (service -> Binds) that may also say which node a service
+runs on (``node_of``), so port collisions are only counted between services on one node.
+
+* ``static(binds)``: ``--bind IP`` / ``--bind-var NAME``, every service alike;
+* ``NodeResolver(inventory)``: per node, the node found by ``placement.place``, from an
+  inventory file, the Docker API (``resolvers.docker``) or this host (``resolvers.local``).
+
+``from_options`` builds one from the command-line options ``harden`` and ``check`` share;
+``expected_addresses`` tells a linter which addresses each service's ports should use.
+"""
 
 from __future__ import annotations
 
-from compose_net.document import Service
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from compose_net.document import Document, Service
+from compose_net.errors import ComposeNetError
 from compose_net.harden import Binds, BindsFor
+from compose_net.resolvers.inventory import Inventory
+from compose_net.resolvers.placement import Placement, place
+
+DEFAULT_DOCKER_IMAGE = "busybox"
+RESOLVE_CHOICES = ("local", "docker")
 
 
 def static(binds: Binds) -> BindsFor:
@@ -14,3 +34,140 @@ def static(binds: Binds) -> BindsFor:
         return binds
 
     return binds_for
+
+
+class NodeResolver:
+    """Binds per service: the internal address(es) of the node it is placed on."""
+
+    def __init__(self, inventory: Inventory, node: str | None = None) -> None:
+        self.inventory = inventory
+        self.node = node
+        if node is not None:
+            inventory.find(node)  # an unknown --node is an error before any file is read
+        self._placements: dict[int, Placement] = {}
+
+    def place(self, service: Service) -> Placement:
+        key = id(service.node)
+        if key not in self._placements:
+            self._placements[key] = place(service, self.inventory, self.node)
+        return self._placements[key]
+
+    def node_of(self, service: Service) -> str | None:
+        return self.place(service).node.name
+
+    def __call__(self, service: Service) -> Binds:
+        placement = self.place(service)
+        try:
+            return placement.node.binds()
+        except ComposeNetError as e:
+            pos = service.position
+            raise ComposeNetError(
+                f"services.{service.name} runs on node {placement.node.name} ({placement.how}), "
+                f"which has no internal address to bind to: {e.message}",
+                line=pos.line,
+                column=pos.column,
+            ) from None
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What a service's ports should be bound to, or why that cannot be told."""
+
+    service: str
+    binds: Binds | None
+    node: str | None = None
+    error: ComposeNetError | None = None
+
+
+def expected_addresses(doc: Document, resolver: BindsFor) -> dict[str, Expected]:
+    """For each service that publishes ports: its node and addresses, or the error saying why not.
+
+    A service bound anywhere else than its ``Expected.binds`` (IPv4/IPv6, or the
+    ``${VAR}`` of --bind-var) is bound to an address that is not its node's.
+    """
+    out: dict[str, Expected] = {}
+    node_of = getattr(resolver, "node_of", None)
+    for service in doc.services:
+        if not service.ports:
+            continue
+        try:
+            node = node_of(service) if node_of is not None else None
+            out[service.name] = Expected(service.name, resolver(service), node)
+        except ComposeNetError as e:
+            out[service.name] = Expected(service.name, None, None, e.with_path(doc.path))
+    return out
+
+
+def from_options(
+    *,
+    binds: Sequence[str] = (),
+    bind_var: str | None = None,
+    resolve: str | None = None,
+    inventory: str | None = None,
+    node: str | None = None,
+    interface: str | None = None,
+    cidr: str | None = None,
+    docker_image: str | None = None,
+) -> BindsFor:
+    """The resolver the options ask for; exactly one source of addresses must be given."""
+    sources = [
+        name
+        for name, given in (
+            ("--bind/--bind-var", bool(binds) or bind_var is not None),
+            ("--resolve", resolve is not None),
+            ("--inventory", inventory is not None),
+        )
+        if given
+    ]
+    if len(sources) > 1:
+        raise ComposeNetError(
+            f"{' and '.join(sources)} cannot be combined: give one source of addresses"
+        )
+    if (interface or cidr) and resolve is None:
+        raise ComposeNetError(
+            "--interface and --cidr choose among a host's addresses: "
+            "use them with --resolve local or --resolve docker"
+        )
+    if docker_image is not None and resolve != "docker":
+        raise ComposeNetError("--docker-image is for --resolve docker")
+    if node is not None and not (resolve or inventory):
+        raise ComposeNetError(
+            "--node names a node of an inventory: use it with --inventory or --resolve"
+        )
+    if inventory is not None:
+        from compose_net.resolvers import inventory as inventories
+
+        return NodeResolver(inventories.load(inventory), node)
+    if resolve is not None:
+        return NodeResolver(
+            node_table(resolve, interface=interface, cidr=cidr, docker_image=docker_image), node
+        )
+    return static(Binds.parse(binds, bind_var))
+
+
+def node_table(
+    resolve: str | None = None,
+    *,
+    inventory: str | None = None,
+    interface: str | None = None,
+    cidr: str | None = None,
+    docker_image: str | None = None,
+) -> Inventory:
+    """The node table from an inventory file, the Docker API or this host."""
+    if inventory is not None:
+        if resolve is not None:
+            raise ComposeNetError("--inventory and --resolve cannot be combined")
+        from compose_net.resolvers import inventory as inventories
+
+        return inventories.load(inventory)
+    if resolve == "local":
+        from compose_net.resolvers import local
+
+        return local.host_inventory(local.Choice.parse(interface, cidr))
+    if resolve == "docker":
+        from compose_net.resolvers import docker
+
+        return docker.node_table(
+            image=docker_image or DEFAULT_DOCKER_IMAGE, choice_interface=interface, choice_cidr=cidr
+        )
+    raise ComposeNetError(f"--resolve {resolve!r}: expected one of {', '.join(RESOLVE_CHOICES)}")

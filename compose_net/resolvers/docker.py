@@ -1,0 +1,243 @@
+"""Nodes from the Docker API: every node of a swarm, or the host of a plain engine.
+
+The only module that imports the docker SDK, and only inside its functions. The engine is
+the one the docker CLI would talk to: ``DOCKER_HOST`` (with ``DOCKER_TLS_VERIFY`` and
+``DOCKER_CERT_PATH``) when set, else ``DOCKER_CONTEXT`` or the current context of the
+docker configuration, else the default socket.
+
+* On a swarm manager: every node, with its hostname, ID, role, labels and the address it
+  advertises. A node label ``compose-net.service-ipv4`` / ``compose-net.service-ipv6``
+  overrides the advertised address; a node whose advertised address is public has no
+  internal address unless such a label gives one.
+* Elsewhere (a plain engine, or a swarm worker): the engine host's own addresses, listed by a
+  throwaway container on the host's network (``network_mode=host``) and classified as
+  ``compose-net addr`` classifies them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from compose_net.errors import ComposeNetError
+from compose_net.resolvers import local
+from compose_net.resolvers.inventory import Inventory, Node
+
+LABEL_IPV4 = "compose-net.service-ipv4"
+LABEL_IPV6 = "compose-net.service-ipv6"
+PROBE_COMMAND = ("ip", "-o", "addr", "show")
+
+
+def connect() -> Any:
+    """A docker SDK client for the engine the docker CLI would use."""
+    import docker
+    from docker.errors import DockerException
+
+    try:
+        if os.environ.get("DOCKER_HOST"):
+            return docker.from_env()
+        from docker.context import ContextAPI
+
+        name = os.environ.get("DOCKER_CONTEXT") or None
+        context = ContextAPI.get_context(name)
+        if context is None:
+            raise ComposeNetError(f"docker context {name!r} does not exist")
+        if context.Name == "default" or not context.Host:
+            return docker.from_env()
+        host = str(context.Host)
+        return docker.DockerClient(
+            base_url=host, tls=context.TLSConfig or False, use_ssh_client=host.startswith("ssh://")
+        )
+    except DockerException as e:
+        raise ComposeNetError(f"cannot reach the Docker engine: {_one_line(e)}") from None
+
+
+def describe_target() -> str:
+    """The engine ``connect`` talks to, for messages."""
+    host = os.environ.get("DOCKER_HOST")
+    if host:
+        return host
+    context = os.environ.get("DOCKER_CONTEXT")
+    return f"docker context {context}" if context else "the current docker context"
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split())
+
+
+def _host_of(addr: str) -> str:
+    """``10.0.0.1:2377`` / ``[fd00::1]:2377`` / ``10.0.0.1`` -> the address."""
+    if addr.startswith("["):
+        return addr[1:].split("]", 1)[0]
+    if addr.count(":") == 1:
+        return addr.split(":", 1)[0]
+    return addr
+
+
+def advertised(data: Mapping[str, Any]) -> str | None:
+    """The address a swarm node advertises (a manager's Status.Addr may read 0.0.0.0)."""
+    status = data.get("Status") or {}
+    addr = str(status.get("Addr") or "")
+    if addr in ("", "0.0.0.0", "::"):
+        manager = data.get("ManagerStatus") or {}
+        addr = _host_of(str(manager.get("Addr") or ""))
+    return addr or None
+
+
+def _label_address(
+    labels: Mapping[str, str],
+    key: str,
+    family: int,
+) -> tuple[str | None, str | None]:
+    """(address, problem) of an override label."""
+    text = labels.get(key)
+    if text is None:
+        return None, None
+    try:
+        addr = ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None, f"label {key}={text!r} is not an IPv{family} address"
+    if addr.version != family or addr.is_unspecified or addr.is_loopback or addr.is_multicast:
+        return None, f"label {key}={text!r} is not a usable IPv{family} address"
+    return str(addr), None
+
+
+def swarm_node(data: Mapping[str, Any], name: str | None = None) -> Node:
+    """One entry of ``GET /nodes`` as a node table entry."""
+    spec = data.get("Spec") or {}
+    hostname = str((data.get("Description") or {}).get("Hostname") or data.get("ID") or "")
+    labels = {str(k): str(v) for k, v in (spec.get("Labels") or {}).items()}
+    node_id = str(data.get("ID") or "") or None
+    role = spec.get("Role")
+    public: dict[int, str | None] = {4: None, 6: None}
+    service: dict[int, str | None] = {4: None, 6: None}
+    sources: list[str] = []
+    problems: list[str] = []
+    for family, key in ((4, LABEL_IPV4), (6, LABEL_IPV6)):
+        value, problem = _label_address(labels, key, family)
+        if problem:
+            problems.append(problem)
+        if value:
+            service[family] = value
+            sources.append(f"label {key}")
+    addr_text = advertised(data)
+    addr = None
+    if addr_text:
+        try:
+            addr = ipaddress.ip_address(addr_text)
+        except ValueError:
+            problems.append(f"its advertised address {addr_text!r} is not an IP address")
+    if addr is not None:
+        klass = local.classify("", addr)
+        if klass == "public":
+            public[addr.version] = str(addr)
+            if not (service[4] or service[6]):
+                label = LABEL_IPV4 if addr.version == 4 else LABEL_IPV6
+                problems.append(
+                    f"its advertised address {addr} is public; give its internal address with "
+                    f"`docker node update --label-add {label}=ADDRESS {hostname}`"
+                )
+        elif klass == "service":
+            if service[addr.version] is None:
+                service[addr.version] = str(addr)
+                sources.insert(0, "advertised address")
+        else:
+            note = local.CLASS_NOTES.get(klass, klass)
+            problems.append(f"its advertised address {addr} is {note}")
+    has_service = bool(service[4] or service[6])
+    return Node(
+        name=name or hostname,
+        hostname=hostname,
+        id=node_id,
+        role=str(role) if role else None,
+        labels=labels,
+        public_ipv4=public[4],
+        public_ipv6=public[6],
+        service_ipv4=service[4],
+        service_ipv6=service[6],
+        source=", ".join(sources),
+        problem=None
+        if has_service and not problems
+        else ("; ".join(problems) or "it advertises no address"),
+    )
+
+
+def swarm_inventory(nodes: Iterable[Mapping[str, Any]], origin: str = "the swarm") -> Inventory:
+    """``GET /nodes`` as a node table, ordered by hostname; a shared hostname gets its ID added."""
+    items = sorted(
+        nodes,
+        key=lambda d: (
+            str((d.get("Description") or {}).get("Hostname") or ""),
+            str(d.get("ID") or ""),
+        ),
+    )
+    counts: dict[str, int] = {}
+    for data in items:
+        host = str((data.get("Description") or {}).get("Hostname") or "")
+        counts[host] = counts.get(host, 0) + 1
+    out: list[Node] = []
+    for data in items:
+        host = str((data.get("Description") or {}).get("Hostname") or "")
+        short_id = str(data.get("ID", ""))[:12]
+        name = host if host and counts[host] == 1 else f"{host or 'node'}-{short_id}"
+        out.append(swarm_node(data, name))
+    return Inventory(tuple(out), origin)
+
+
+def probe_engine_host(client: Any, image: str) -> str:
+    """Run ``ip -o addr show`` in a throwaway host-network container; its output."""
+    output = client.containers.run(
+        image, list(PROBE_COMMAND), network_mode="host", remove=True, stdout=True, stderr=True
+    )
+    return bytes(output).decode("utf-8", errors="replace")
+
+
+def engine_inventory(
+    client: Any,
+    info: Mapping[str, Any],
+    image: str,
+    choice: local.Choice,
+    origin: str,
+) -> Inventory:
+    """The engine host as a one-node table, from its own interfaces."""
+    name = str(info.get("Name") or "engine")
+    items = local.parse_ip_oneline(probe_engine_host(client, image))
+    swarm = info.get("Swarm") or {}
+    node_id = str(swarm.get("NodeID") or "") or None
+    role = "worker" if swarm.get("LocalNodeState") == "active" else None
+    node = local.as_node(
+        name,
+        items,
+        choice,
+        where=f"the engine host {name!r} ({origin})",
+        source=f"host probe ({image})",
+        node_id=node_id,
+        role=role,
+    )
+    return Inventory((node,), origin)
+
+
+def node_table(
+    *,
+    image: str = "busybox",
+    choice_interface: str | None = None,
+    choice_cidr: str | None = None,
+) -> Inventory:
+    """The node table of the engine the docker CLI would use."""
+    from docker.errors import DockerException
+
+    choice = local.Choice.parse(choice_interface, choice_cidr)
+    client = connect()
+    where = describe_target()
+    try:
+        info = client.info()
+        swarm = info.get("Swarm") or {}
+        if swarm.get("ControlAvailable"):
+            return swarm_inventory(client.api.nodes(), f"the swarm managed through {where}")
+        return engine_inventory(client, info, image, choice, f"the Docker engine at {where}")
+    except DockerException as e:
+        raise ComposeNetError(f"Docker: {_one_line(e)}") from None
+    finally:
+        client.close()

@@ -1,0 +1,525 @@
+"""Host-port collisions on one node, and moving the later port to the next free one."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from compose_net import harden, source
+from compose_net.harden import Binds, BindsFor
+from compose_net.resolvers import NodeResolver, conflicts, inventory, static
+
+INVENTORY = {
+    "nodes": {
+        "n1": {"service": {"ipv4": "10.176.0.11"}},
+        "n2": {"service": {"ipv4": "10.176.0.12"}},
+    }
+}
+V4 = static(Binds("10.0.0.5"))
+DUAL = static(Binds("10.0.0.5", "fd00::5"))
+NODES = NodeResolver(inventory.from_data(INVENTORY))
+
+
+def svc(name: str, ports: str, extra: str = "") -> str:
+    return f"  {name}:\n    image: redis\n    ports:\n{ports}{extra}"
+
+
+def compose(*services: str) -> str:
+    return "services:\n" + "".join(services)
+
+
+TWO_REDIS = compose(svc("a", '      - "6379:6379"\n'), svc("b", '      - "6379:6379"\n'))
+
+
+@pytest.mark.parametrize(
+    ("files", "binds_for", "remap", "expected", "messages"),
+    (
+        pytest.param(
+            {"c.yml": TWO_REDIS},
+            V4,
+            True,
+            {
+                "c.yml": compose(
+                    svc("a", '      - "10.0.0.5:6379:6379"\n'),
+                    svc("b", '      - "10.0.0.5:6380:6379"\n'),
+                )
+            },
+            [
+                "services.b.ports[0] publishes 6379/tcp on 10.0.0.5, which services.a.ports[0] "
+                "({d}/c.yml:5:9) already publishes; moved to host port 6380"
+            ],
+            id="second-redis-moves",
+        ),
+        pytest.param(
+            {"c.yml": TWO_REDIS},
+            V4,
+            False,
+            {
+                "c.yml": compose(
+                    svc("a", '      - "10.0.0.5:6379:6379"\n'),
+                    svc("b", '      - "10.0.0.5:6379:6379"\n'),
+                )
+            },
+            [
+                "services.b.ports[0] publishes 6379/tcp on 10.0.0.5, which services.a.ports[0] "
+                "({d}/c.yml:5:9) already publishes; pass --remap-conflicts to move it to the next "
+                "free host port"
+            ],
+            id="reported-without-remap",
+        ),
+        pytest.param(
+            {
+                "c.yml": compose(
+                    svc("a", '      - "6379:6379"\n'),
+                    svc("b", '      - "6379:6379"\n'),
+                    svc("c", '      - "6380:6379"\n'),
+                )
+            },
+            V4,
+            True,
+            {
+                "c.yml": compose(
+                    svc("a", '      - "10.0.0.5:6379:6379"\n'),
+                    svc("b", '      - "10.0.0.5:6381:6379"\n'),
+                    svc("c", '      - "10.0.0.5:6380:6379"\n'),
+                )
+            },
+            [
+                "services.b.ports[0] publishes 6379/tcp on 10.0.0.5, which services.a.ports[0] "
+                "({d}/c.yml:5:9) already publishes; moved to host port 6381"
+            ],
+            id="skips-a-port-a-later-service-wants",
+        ),
+        pytest.param(
+            {"c.yml": compose(svc("a", '      - "53:53/udp"\n'), svc("b", '      - "53:53"\n'))},
+            V4,
+            True,
+            {
+                "c.yml": compose(
+                    svc("a", '      - "10.0.0.5:53:53/udp"\n'),
+                    svc("b", '      - "10.0.0.5:53:53"\n'),
+                )
+            },
+            [],
+            id="other-protocol",
+        ),
+        pytest.param(
+            {"c.yml": compose(svc("a", '      - "6379"\n'), svc("b", '      - "6379"\n'))},
+            V4,
+            True,
+            {
+                "c.yml": compose(
+                    svc("a", '      - "10.0.0.5::6379"\n'), svc("b", '      - "10.0.0.5::6379"\n')
+                )
+            },
+            [],
+            id="ephemeral-host-ports",
+        ),
+        pytest.param(
+            {
+                "c.yml": compose(
+                    svc("a", '      - "6379:6379"\n', "    x-compose-net: {node: n1}\n"),
+                    svc("b", '      - "6379:6379"\n', "    x-compose-net: {node: n2}\n"),
+                )
+            },
+            NODES,
+            True,
+            {
+                "c.yml": compose(
+                    svc(
+                        "a", '      - "10.176.0.11:6379:6379"\n', "    x-compose-net: {node: n1}\n"
+                    ),
+                    svc(
+                        "b", '      - "10.176.0.12:6379:6379"\n', "    x-compose-net: {node: n2}\n"
+                    ),
+                )
+            },
+            [],
+            id="different-nodes",
+        ),
+        pytest.param(
+            {
+                "c.yml": compose(
+                    svc("a", '      - "6379:6379"\n', "    x-compose-net: {node: n1}\n"),
+                    svc("b", '      - "6379:6379"\n', "    x-compose-net: {node: n1}\n"),
+                )
+            },
+            NODES,
+            True,
+            {
+                "c.yml": compose(
+                    svc(
+                        "a", '      - "10.176.0.11:6379:6379"\n', "    x-compose-net: {node: n1}\n"
+                    ),
+                    svc(
+                        "b", '      - "10.176.0.11:6380:6379"\n', "    x-compose-net: {node: n1}\n"
+                    ),
+                )
+            },
+            [
+                "services.b.ports[0] publishes 6379/tcp on 10.176.0.11 of node n1, which "
+                "services.a.ports[0] ({d}/c.yml:5:9) already publishes; moved to host port 6380"
+            ],
+            id="same-node",
+        ),
+        pytest.param(
+            {
+                "c.yml": compose(
+                    svc("a", '      - "10.0.0.5:80:80"\n'), svc("b", '      - "10.0.0.6:80:80"\n')
+                )
+            },
+            V4,
+            True,
+            {
+                "c.yml": compose(
+                    svc("a", '      - "10.0.0.5:80:80"\n'), svc("b", '      - "10.0.0.6:80:80"\n')
+                )
+            },
+            [],
+            id="different-addresses",
+        ),
+        pytest.param(
+            {
+                "c.yml": compose(
+                    svc("a", '      - "8080:80"  # compose-net: allow public proxy\n'),
+                    svc("b", '      - "8080:80"\n'),
+                )
+            },
+            V4,
+            True,
+            {
+                "c.yml": compose(
+                    svc("a", '      - "8080:80"  # compose-net: allow public proxy\n'),
+                    svc("b", '      - "10.0.0.5:8081:80"\n'),
+                )
+            },
+            [
+                "services.b.ports[0] publishes 8080/tcp on 10.0.0.5, which services.a.ports[0] "
+                "({d}/c.yml:5:9) already publishes; moved to host port 8081"
+            ],
+            id="every-interface-overlaps-an-address",
+        ),
+        pytest.param(
+            {
+                "c.yml": compose(
+                    svc("a", '      - "6379:6379"\n'),
+                    svc("b", "      - target: 6379\n        published: 6379\n"),
+                    svc("c", "      - {target: 6379, published: '6379'}\n"),
+                )
+            },
+            V4,
+            True,
+            {
+                "c.yml": compose(
+                    svc("a", '      - "10.0.0.5:6379:6379"\n'),
+                    svc(
+                        "b",
+                        "      - target: 6379\n        published: 6380\n"
+                        "        host_ip: 10.0.0.5\n",
+                    ),
+                    svc("c", "      - {target: 6379, published: '6381', host_ip: 10.0.0.5}\n"),
+                )
+            },
+            [
+                "services.b.ports[0] publishes 6379/tcp on 10.0.0.5, which services.a.ports[0] "
+                "({d}/c.yml:5:9) already publishes; moved to host port 6380",
+                "services.c.ports[0] publishes 6379/tcp on 10.0.0.5, which services.a.ports[0] "
+                "({d}/c.yml:5:9) already publishes; moved to host port 6381",
+            ],
+            id="long-syntax-keeps-number-or-string",
+        ),
+        pytest.param(
+            {
+                "c.yml": compose(
+                    svc("a", '      - "9001:9001"\n'), svc("b", '      - "9000-9001:9000-9001"\n')
+                )
+            },
+            V4,
+            True,
+            {
+                "c.yml": compose(
+                    svc("a", '      - "10.0.0.5:9001:9001"\n'),
+                    svc("b", '      - "10.0.0.5:9000-9001:9000-9001"\n'),
+                )
+            },
+            [
+                "services.b.ports[0] publishes 9001/tcp on 10.0.0.5, which services.a.ports[0] "
+                "({d}/c.yml:5:9) already publishes; not moved: its host port is a range or a "
+                "variable"
+            ],
+            id="range-is-not-moved",
+        ),
+        pytest.param(
+            {
+                "c.yml": 'x-ports: &ports\n  - "6379:6379"\n'
+                + compose(
+                    "  a:\n    image: redis\n    ports: *ports\n",
+                    "  b:\n    image: redis\n    ports: *ports\n",
+                )
+            },
+            V4,
+            True,
+            {
+                "c.yml": 'x-ports: &ports\n  - "10.0.0.5:6379:6379"\n'
+                + compose(
+                    "  a:\n    image: redis\n    ports: *ports\n",
+                    "  b:\n    image: redis\n    ports: *ports\n",
+                )
+            },
+            [
+                "services.b.ports[0] publishes 6379/tcp on 10.0.0.5, which services.a.ports[0] "
+                "({d}/c.yml:2:5) already publishes; not moved: the entry is shared with other "
+                "services through an anchor or merge"
+            ],
+            id="shared-entry-is-not-moved",
+        ),
+        pytest.param(
+            {"c.yml": TWO_REDIS},
+            DUAL,
+            True,
+            {
+                "c.yml": compose(
+                    svc("a", '      - "10.0.0.5:6379:6379"\n      - "[fd00::5]:6379:6379"\n'),
+                    svc("b", '      - "10.0.0.5:6380:6379"\n      - "[fd00::5]:6380:6379"\n'),
+                )
+            },
+            [
+                "services.b.ports[0] publishes 6379/tcp on 10.0.0.5, which services.a.ports[0] "
+                "({d}/c.yml:5:9) already publishes; moved to host port 6380"
+            ],
+            id="both-families-move-together",
+        ),
+        pytest.param(
+            {
+                "c.yml": compose(
+                    svc("a", '      - "10.0.0.5:6379:6379"\n'),
+                    svc("b", "      - '10.0.0.5:6379:6379'\n"),
+                    svc("c", '      - "[fd00::5]:6379:6379"\n'),
+                    svc("d", "      - '[fd00::5]:6379:6379'\n"),
+                )
+            },
+            V4,
+            True,
+            {
+                "c.yml": compose(
+                    svc("a", '      - "10.0.0.5:6379:6379"\n'),
+                    svc("b", "      - '10.0.0.5:6380:6379'\n"),
+                    svc("c", '      - "[fd00::5]:6379:6379"\n'),
+                    svc("d", "      - '[fd00::5]:6380:6379'\n"),
+                )
+            },
+            [
+                "services.b.ports[0] publishes 6379/tcp on 10.0.0.5, which services.a.ports[0] "
+                "({d}/c.yml:5:9) already publishes; moved to host port 6380",
+                "services.d.ports[0] publishes 6379/tcp on fd00::5, which services.c.ports[0] "
+                "({d}/c.yml:13:9) already publishes; moved to host port 6380",
+            ],
+            id="already-bound-entries-move-in-place",
+        ),
+        pytest.param(
+            {
+                "c.yml": compose(
+                    svc("a", '      - "${IP:-10.0.0.5}:80:80"\n'),
+                    svc("b", '      - "${IP:-10.0.0.5}:80:80"\n'),
+                    svc("c", '      - "10.0.0.5:80:80"\n'),
+                )
+            },
+            V4,
+            True,
+            {
+                "c.yml": compose(
+                    svc("a", '      - "${IP:-10.0.0.5}:80:80"\n'),
+                    svc("b", '      - "${IP:-10.0.0.5}:81:80"\n'),
+                    svc("c", '      - "10.0.0.5:80:80"\n'),
+                )
+            },
+            [
+                "services.b.ports[0] publishes 80/tcp on ${IP:-10.0.0.5}, which "
+                "services.a.ports[0] ({d}/c.yml:5:9) already publishes; moved to host port 81"
+            ],
+            id="same-variable-collides-a-variable-and-an-address-are-unknown",
+        ),
+        pytest.param(
+            {
+                "a.yml": compose(svc("a", '      - "6379:6379"\n')),
+                "b.yml": compose(svc("b", '      - "6379:6379"\n')),
+            },
+            V4,
+            True,
+            {
+                "a.yml": compose(svc("a", '      - "10.0.0.5:6379:6379"\n')),
+                "b.yml": compose(svc("b", '      - "10.0.0.5:6380:6379"\n')),
+            },
+            [
+                "services.b.ports[0] publishes 6379/tcp on 10.0.0.5, which services.a.ports[0] "
+                "({d}/a.yml:5:9) already publishes; moved to host port 6380"
+            ],
+            id="across-files",
+        ),
+        pytest.param(
+            {
+                "compose.yml": compose(svc("a", '      - "6379:6379"\n')),
+                "compose.override.yml": compose(svc("a", '      - "6379:6379"\n')),
+            },
+            V4,
+            True,
+            {
+                "compose.yml": compose(svc("a", '      - "10.0.0.5:6379:6379"\n')),
+                "compose.override.yml": compose(svc("a", '      - "10.0.0.5:6379:6379"\n')),
+            },
+            [],
+            id="override-file-repeats-its-base",
+        ),
+        pytest.param(
+            {
+                "one/compose.yml": compose(svc("a", '      - "6379:6379"\n')),
+                "two/compose.yml": compose(svc("a", '      - "6379:6379"\n')),
+            },
+            V4,
+            False,
+            {
+                "one/compose.yml": compose(svc("a", '      - "10.0.0.5:6379:6379"\n')),
+                "two/compose.yml": compose(svc("a", '      - "10.0.0.5:6379:6379"\n')),
+            },
+            [
+                "services.a.ports[0] publishes 6379/tcp on 10.0.0.5, which services.a.ports[0] "
+                "({d}/one/compose.yml:5:9) already publishes; pass --remap-conflicts to move it to "
+                "the next free host port"
+            ],
+            id="same-service-in-two-projects",
+        ),
+    ),
+)
+def test_collisions(
+    tmp_path: Path,
+    files: dict[str, str],
+    binds_for: BindsFor,
+    remap: bool,
+    expected: dict[str, str],
+    messages: list[str],
+) -> None:
+    registry = conflicts.Registry(getattr(binds_for, "node_of", None), remap=remap, quiet=True)
+    out = {}
+    for name, text in files.items():
+        src = source.decode(str(tmp_path / name), text.encode())
+        out[name] = harden.harden_text(src, binds_for, adjust=registry.adjust).text
+    assert out == expected
+    assert [c.message() for c in registry.conflicts] == [
+        m.replace("{d}", str(tmp_path)) for m in messages
+    ]
+    assert len(registry.unresolved) == sum("moved to" not in m for m in messages)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    (
+        pytest.param("", "10.0.0.5", True, id="every-interface"),
+        pytest.param("0.0.0.0", "10.0.0.5", True, id="ipv4-wildcard"),
+        pytest.param("0.0.0.0", "fd00::5", False, id="ipv4-wildcard-other-family"),
+        pytest.param("::", "fd00::5", True, id="ipv6-wildcard"),
+        pytest.param("10.0.0.5", "10.0.0.6", False, id="two-addresses"),
+        pytest.param("fd00::5", "fd00:0::5", True, id="same-ipv6-written-twice"),
+        pytest.param("::ffff:10.0.0.5", "10.0.0.5", True, id="ipv4-mapped"),
+        pytest.param("${IP}", "10.0.0.5", False, id="variable-is-unknown"),
+        pytest.param("${IP}", "", True, id="variable-and-every-interface"),
+    ),
+)
+def test_overlaps(a: str, b: str, expected: bool) -> None:
+    assert conflicts.overlaps(a, b) is expected
+    assert conflicts.overlaps(b, a) is expected
+
+
+def test_compose_reads_the_moved_ports(tmp_path: Path, compose_bin: str) -> None:
+    text = compose(
+        svc("a", '      - "6379:6379"\n'),
+        svc("b", '      - "6379:6379"\n'),
+        svc("c", "      - target: 6379\n        published: 6379\n"),
+    )
+    path = tmp_path / "compose.yaml"
+    path.write_text(text)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "compose_net",
+            "harden",
+            "--no-config",
+            "--bind",
+            "10.0.0.5",
+            "--remap-conflicts",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.count("note: ") == 2
+    out = subprocess.run(
+        [compose_bin, "-f", str(path), "config", "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    seen = {
+        name: [(p.get("host_ip"), p["published"]) for p in svc_["ports"]]
+        for name, svc_ in json.loads(out.stdout)["services"].items()
+    }
+    assert seen == {
+        "a": [("10.0.0.5", "6379")],
+        "b": [("10.0.0.5", "6380")],
+        "c": [("10.0.0.5", "6381")],
+    }
+
+
+@pytest.mark.parametrize(
+    ("extra", "code", "stderr"),
+    (
+        pytest.param(
+            [],
+            1,
+            "warning: services.b.ports[0] publishes 6379/tcp on 10.0.0.5",
+            id="unresolved-is-a-finding",
+        ),
+        pytest.param(
+            ["--remap-conflicts"],
+            0,
+            "note: services.b.ports[0] publishes 6379/tcp",
+            id="moved-is-fine",
+        ),
+        pytest.param(
+            ["--remap-conflicts", "--check"],
+            1,
+            "moved to host port 6380",
+            id="check-still-reports-the-change",
+        ),
+    ),
+)
+def test_exit_codes(tmp_path: Path, extra: list[str], code: int, stderr: str) -> None:
+    path = tmp_path / "compose.yaml"
+    path.write_text(TWO_REDIS)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "compose_net",
+            "harden",
+            "--no-config",
+            "--bind",
+            "10.0.0.5",
+            str(path),
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == code, proc.stderr
+    assert stderr in proc.stderr
