@@ -156,6 +156,7 @@ class _Reader:
                 end = len(text)
             raw = text[i:end].split(" #", 1)[0].rstrip()
             return self.expand(raw), end
+        opened_on = self.line
         j = i + 1
         while j < len(text):
             c = text[j]
@@ -166,7 +167,8 @@ class _Reader:
             j += 1
         else:
             first = text[i:].split("\n", 1)[0]
-            raise self.error(f"unterminated quoted value {first}")
+            message = f"unterminated quoted value {first}"
+            raise ComposeNetError(message, path=self.path, line=opened_on)
         raw = text[i + 1 : j]
         if quote == "'":
             return raw.replace("\\'", "'"), j + 1
