@@ -1,0 +1,591 @@
+"""Schema validation with errors that point at the line.
+
+compose-net ships four JSON Schemas (``compose``, ``stack``, ``inventory``,
+``config``) in the ``compose_net.schemas`` package. Validation works on plain
+data; for a Compose file that is the YAML tree converted to JSON types (merge
+keys applied, ``!reset`` attributes dropped) and then interpolated the way
+Compose interpolates it, so ``"${PORT:-80}:80"`` is judged as ``"80:80"``.
+
+Interpolation markers. :func:`interpolated` returns plain data in which two
+kinds of strings are marked with a ``str`` subclass:
+
+* :class:`Unresolved`: a value with a required variable (``${X:?msg}``) that is
+  missing. Compose refuses to load the file without that variable, but the file
+  itself is not wrong, and deploy-time variables are often absent where files
+  are checked; so the validator accepts a marked value wherever it appears
+  (every check is skipped for it) instead of judging a value nobody has.
+* :class:`BadTemplate`: a value whose ``${...}`` syntax is broken. Compose
+  rejects it whatever the environment; the validator reports it.
+
+A variable that is merely unset is not marked: it becomes ``""`` (or its
+default), exactly as in Compose, and the result is judged.
+
+The schemas are written for any JSON Schema 2020-12 validator. Two keywords are
+compose-net's own: ``composeNetCheck`` names a check done in Python (the port
+model, addresses) and ``errorMessage`` gives the message for a failure (a string,
+or one message per keyword). A ``${VARIABLE}`` escape (``if: variable``) lets
+other tools accept values that still hold variables; here values are
+interpolated first, so the escape is compiled away.
+
+jsonschema is imported only when a validator is first needed, and each compiled
+validator is kept for the life of the process.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Union
+
+from compose_net import addresses, interpolate, ports, yamltree
+from compose_net.errors import ComposeNetError
+
+if TYPE_CHECKING:
+    from compose_net.document import Document
+
+TARGETS = ("compose", "stack", "inventory", "config")
+PathPart = Union[str, int]
+Keyword = Callable[[Any, Any, Any, Any], Iterator[Any]]
+
+
+class Violation(NamedTuple):
+    """One schema error: where (keys and list indexes) and what is wrong."""
+
+    path: tuple[str | int, ...]
+    message: str
+
+
+class Unresolved(str):
+    """A string holding a required variable that has no value: accepted as is."""
+
+    __slots__ = ()
+
+
+class BadTemplate(str):
+    """A string whose interpolation syntax Compose rejects."""
+
+    __slots__ = ("error",)
+    error: str
+
+    def __new__(cls, text: str, error: str) -> BadTemplate:
+        self = super().__new__(cls, text)
+        self.error = error
+        return self
+
+
+_MARKERS = (Unresolved, BadTemplate)
+
+
+# --------------------------------------------------------------------------- paths
+
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def format_path(path: Iterable[PathPart]) -> str:
+    """``("services", "web", "ports", 1)`` -> ``services.web.ports[1]``.
+
+    Keys that are not plain words are quoted: ``labels["com.example.a"]``. The
+    empty path gives ``""``.
+    """
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif _PLAIN_KEY.match(part):
+            out += f".{part}" if out else part
+        else:
+            out += f"[{json.dumps(part)}]"
+    return out
+
+
+# --------------------------------------------------------------------------- interpolation
+
+
+def interpolated(data: object, env: Mapping[str, str]) -> object:
+    """``data`` with every string value interpolated as Compose does (keys are not).
+
+    Strings with a missing required variable come back as :class:`Unresolved`,
+    strings with broken ``${...}`` syntax as :class:`BadTemplate`.
+    """
+    if isinstance(data, str):
+        return _interpolate_text(data, env)
+    if isinstance(data, dict):
+        return {key: interpolated(value, env) for key, value in data.items()}
+    if isinstance(data, list):
+        return [interpolated(item, env) for item in data]
+    return data
+
+
+def _interpolate_text(text: str, env: Mapping[str, str]) -> str:
+    if "$" not in text:
+        return text
+    try:
+        template = interpolate.parse(text)
+    except interpolate.InterpolationError:
+        return BadTemplate(text, f"invalid interpolation format in {text!r} (a literal $ is $$)")
+    try:
+        return interpolate.render(template, env)
+    except interpolate.InterpolationError:
+        return Unresolved(text)
+
+
+def _has_bad_template(data: object) -> bool:
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if type(node) is BadTemplate:
+            return True
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
+
+
+def _template_errors(data: object, path: tuple[PathPart, ...]) -> Iterator[Violation]:
+    if isinstance(data, BadTemplate):
+        yield Violation(path, data.error)
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield from _template_errors(value, (*path, key))
+    elif isinstance(data, list):
+        for index, item in enumerate(data):
+            yield from _template_errors(item, (*path, index))
+
+
+# --------------------------------------------------------------------------- YAML to data
+
+
+def document_data(root: yamltree.Node, path: str = "<input>") -> Any:
+    """Plain data of a Compose document: merges applied, ``!reset`` attributes dropped.
+
+    Aliases are expanded under the same node budget as :func:`yamltree.to_plain`.
+    """
+    budget = [yamltree.MAX_EXPANDED_NODES]
+
+    def convert(node: yamltree.Node) -> Any:
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise ComposeNetError(
+                "the document expands to too many nodes through aliases (an alias bomb?)",
+                path=path,
+            )
+        if yamltree.is_scalar(node):
+            return yamltree.scalar_value(node)
+        if yamltree.is_sequence(node):
+            return [convert(item) for item in node.value]
+        out: dict[str, Any] = {}
+        for name, _, value in yamltree.mapping_items(node):
+            if str(value.tag) != "!reset":  # Compose removes the attribute
+                out[name] = convert(value)
+        return out
+
+    return convert(root)
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _port_problem(text: str, *, swarm: bool) -> str | None:
+    try:
+        objects = ports.normalize_short(text)
+    except ports.PortError as e:
+        return f"invalid port {text!r}: {e.message}"
+    for obj in objects:
+        published = str(obj.get("published", ""))
+        if published and published.split("-")[0].lstrip("0") == "":
+            return (f"invalid port {text!r}: host port 0 is not a port (1-65535); "
+                    "leave the host port out to let Docker choose one")
+    if swarm and ports.split_short(text).host_ip:
+        return (f"invalid port {text!r}: docker stack deploy ignores the host IP and publishes "
+                "on every interface of every node")
+    return None
+
+
+def _published_problem(text: str) -> str | None:
+    if text == "":
+        return None
+    start, _, end = text.partition("-")
+    low = int(start) if start.isdigit() else -1
+    high = int(end) if end.isdigit() else (low if not end else -1)
+    if not 1 <= low <= high <= 65535:
+        return (f"invalid published port {text!r}: "
+                "expected a port or a range START-END between 1 and 65535")
+    return None
+
+
+def _ip_problem(text: str, family: int | None = None) -> str | None:
+    addr = addresses.parse_ip(text)
+    if addr is None or text.startswith("[") or (family is not None and addr.version != family):
+        kind = f"an IPv{family}" if family else "an IP"
+        return f"{text!r} is not {kind} address"
+    return None
+
+
+def _cidr_problem(text: str) -> str | None:
+    import ipaddress
+
+    try:
+        ipaddress.ip_network(text, strict=True)
+    except ValueError as e:
+        return f"{text!r} is not a network in CIDR notation ({e})"
+    return None
+
+
+_CHECKS: dict[str, Callable[[str], str | None]] = {
+    "port-short": lambda text: _port_problem(text, swarm=False),
+    "port-short-swarm": lambda text: _port_problem(text, swarm=True),
+    "published": _published_problem,
+    "host-ip": _ip_problem,
+    "ip": _ip_problem,
+    "ipv4": lambda text: _ip_problem(text, 4),
+    "ipv6": lambda text: _ip_problem(text, 6),
+    "cidr": _cidr_problem,
+}
+
+
+# --------------------------------------------------------------------------- loading
+
+_VALIDATORS: dict[str, Any] = {}
+
+
+def _schema_text(target: str) -> str:
+    name = f"{target}.schema.json"
+    try:
+        from importlib.resources import files
+
+        return files("compose_net.schemas").joinpath(name).read_text(encoding="utf-8")
+    except ModuleNotFoundError:  # a source checkout that is not installed
+        folder = Path(__file__).resolve().parent.parent / "schemas"
+        return (folder / name).read_text(encoding="utf-8")
+
+
+def load_schema(target: str) -> dict[str, Any]:
+    """The JSON Schema for ``target`` as shipped with compose-net."""
+    if target not in TARGETS:
+        raise ValueError(f"unknown schema target {target!r} (expected one of {', '.join(TARGETS)})")
+    schema: dict[str, Any] = json.loads(_schema_text(target))
+    return schema
+
+
+def _validator(target: str) -> Any:
+    validator = _VALIDATORS.get(target)
+    if validator is None:
+        validator = _VALIDATORS[target] = _build(load_schema(target))
+    return validator
+
+
+# --------------------------------------------------------------------------- compiling
+
+#: keywords that judge a string value itself (the others ignore strings, or descend)
+_STRING_KEYWORDS = frozenset(
+    {"type", "pattern", "format", "enum", "const", "minLength", "maxLength", "oneOf", "not"},
+)
+_ANNOTATIONS = frozenset({"description", "title", "$comment", "examples", "default"})
+_DEFS = "#/$defs/"
+_VARIABLE_REF = _DEFS + "variable"
+
+
+def _compile(schema: dict[str, Any]) -> dict[str, Any]:
+    """An equivalent of ``schema`` for interpolated data that validates faster.
+
+    Local ``$ref``s are inlined (the schemas are not recursive), and the
+    "still holds a variable" escape (``if: variable, else: S``) becomes ``S``:
+    after interpolation no value holds a variable any more.
+    """
+    defs: dict[str, Any] = schema.get("$defs", {})
+    done: dict[str, Any] = {}
+
+    def resolve(name: str, active: tuple[str, ...]) -> Any:
+        if name not in done:
+            if name in active:
+                raise ValueError(f"recursive schema definition {name!r}")
+            done[name] = walk(defs[name], (*active, name))
+        return done[name]
+
+    def walk(node: Any, active: tuple[str, ...]) -> Any:
+        if isinstance(node, list):
+            return [walk(item, active) for item in node]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith(_DEFS) and ref != _VARIABLE_REF:
+            target = resolve(ref[len(_DEFS):], active)
+            rest = {k: walk(v, active) for k, v in node.items()
+                    if k != "$ref" and k not in _ANNOTATIONS}
+            return {"allOf": [target], **rest} if rest else target
+        out = {k: walk(v, active) for k, v in node.items() if k != "$defs"}
+        if out.get("if") == {"$ref": _VARIABLE_REF} and "then" not in out:
+            escaped = out.pop("else", {})
+            del out["if"]
+            if any(k in out for k in escaped):
+                out.setdefault("allOf", []).append(escaped)
+            else:
+                out.update(escaped)
+        return out
+
+    compiled: dict[str, Any] = walk(schema, ())
+    compiled["$defs"] = defs
+    return compiled
+
+
+_SIMPLE_KEYS = frozenset({"type"}) | _ANNOTATIONS
+_KINDS: dict[type, frozenset[str]] = {
+    str: frozenset({"string"}),
+    bool: frozenset({"boolean"}),
+    int: frozenset({"integer", "number"}),
+    type(None): frozenset({"null"}),
+    dict: frozenset({"object"}),
+    list: frozenset({"array"}),
+}
+_REGEXES: dict[str, re.Pattern[str]] = {}
+
+
+def _regex(pattern: str) -> re.Pattern[str]:
+    compiled = _REGEXES.get(pattern)
+    if compiled is None:
+        compiled = _REGEXES[pattern] = re.compile(pattern)
+    return compiled
+
+
+def _fast_keywords(original: Mapping[str, Keyword], error_type: Any) -> dict[str, Keyword]:
+    """Faster ``properties``, ``additionalProperties``, ``items`` and ``pattern``.
+
+    Most leaves of a Compose file are strings checked against ``{"type": "string"}``,
+    and descending into such a subschema costs more than the check itself: these
+    skip the descent when the subschema only names types and the value has one of
+    them. ``pattern`` compiles each expression once. The errors are unchanged.
+    """
+    simple: dict[int, frozenset[str] | None] = {}
+
+    def trivially_valid(subschema: Any, value: Any) -> bool:
+        key = id(subschema)
+        if key not in simple:
+            named = subschema.get("type") if isinstance(subschema, dict) else None
+            simple[key] = None
+            if named is not None and subschema.keys() <= _SIMPLE_KEYS:
+                simple[key] = frozenset([named] if isinstance(named, str) else named)
+        allowed = simple[key]
+        kinds = _KINDS.get(type(value))
+        return allowed is not None and kinds is not None and not allowed.isdisjoint(kinds)
+
+    def properties(validator: Any, props: Any, instance: Any, schema: Any) -> Iterator[Any]:
+        if not isinstance(instance, dict):
+            return
+        for name, subschema in props.items():
+            if name in instance and not trivially_valid(subschema, instance[name]):
+                yield from validator.descend(instance[name], subschema, path=name, schema_path=name)
+
+    def additional(validator: Any, extra: Any, instance: Any, schema: Any) -> Iterator[Any]:
+        if not isinstance(extra, dict) or not isinstance(instance, dict):
+            yield from original["additionalProperties"](validator, extra, instance, schema)
+            return
+        known = schema.get("properties", {})
+        patterns = [_regex(p) for p in schema.get("patternProperties", ())]
+        for name, value in instance.items():
+            if name in known or any(p.search(name) for p in patterns):
+                continue
+            if not trivially_valid(extra, value):
+                yield from validator.descend(value, extra, path=name)
+
+    def items(validator: Any, subschema: Any, instance: Any, schema: Any) -> Iterator[Any]:
+        if not isinstance(subschema, dict) or not isinstance(instance, list):
+            yield from original["items"](validator, subschema, instance, schema)
+            return
+        for index in range(len(schema.get("prefixItems", ())), len(instance)):
+            if not trivially_valid(subschema, instance[index]):
+                yield from validator.descend(instance[index], subschema, path=index)
+
+    def pattern(validator: Any, regex: str, instance: Any, schema: Any) -> Iterator[Any]:
+        if isinstance(instance, _MARKERS) or not isinstance(instance, str):
+            return
+        if not _regex(regex).search(instance):
+            yield error_type(f"{instance!r} does not match {regex!r}")
+
+    return {"properties": properties, "additionalProperties": additional, "items": items,
+            "pattern": pattern}
+
+
+def _skip_markers(keyword: Keyword) -> Keyword:
+    def run(validator: Any, value: Any, instance: Any, schema: Any) -> Iterator[Any]:
+        if isinstance(instance, _MARKERS):
+            return
+        errors = keyword(validator, value, instance, schema)
+        if errors is not None:
+            yield from errors
+
+    return run
+
+
+def _build(schema: dict[str, Any]) -> Any:
+    jsonschema = importlib.import_module("jsonschema")
+    error_type = jsonschema.ValidationError
+    base = jsonschema.validators.validator_for(schema)
+
+    def check(validator: Any, kind: str, instance: Any, subschema: Any) -> Iterator[Any]:
+        if isinstance(instance, str) and not isinstance(instance, _MARKERS):
+            problem = _CHECKS[kind](instance)
+            if problem:
+                yield error_type(problem)
+
+    keywords = {name: _skip_markers(fn) for name, fn in base.VALIDATORS.items()
+                if name in _STRING_KEYWORDS}
+    keywords["composeNetCheck"] = check
+    keywords.update(_fast_keywords(base.VALIDATORS, error_type))
+    extended = jsonschema.validators.extend(base, keywords)
+    formats = jsonschema.FormatChecker(formats=())
+    # Values arrive interpolated: text that still looks like ${...} came from a $$ escape.
+    formats.checks("compose-variable")(lambda instance: not isinstance(instance, str))
+    return extended(_compile(schema), format_checker=formats)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class _Found(NamedTuple):
+    violation: Violation
+    #: the error is about the key itself (an unknown key, a bad name): point at the key
+    on_key: bool
+
+
+_TYPE_NAMES = {"object": "mapping", "array": "list"}
+#: which error to keep when several fall on one place (lower first)
+_PRIORITY = {"composeNetCheck": 0, "propertyNames": 0, "additionalProperties": 0,
+             "required": 1, "type": 2}
+
+
+def _types(value: Any) -> str:
+    names = [_TYPE_NAMES.get(t, t) for t in ([value] if isinstance(value, str) else value)]
+    text = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+    return ("an " if text[0] in "aeiou" else "a ") + text
+
+
+def _unknown_keys(error: Any) -> list[_Found]:
+    schema = error.schema
+    known = schema.get("properties", {})
+    patterns = [_regex(p) for p in schema.get("patternProperties", ())]
+    path = tuple(error.absolute_path)
+    out = []
+    for key in error.instance:
+        if key in known or any(p.search(key) for p in patterns):
+            continue
+        close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.75)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        out.append(_Found(Violation((*path, key), f"unknown key {key!r}{hint}"), True))
+    return out
+
+
+def _leaf(error: Any) -> Any:
+    """Descend anyOf/oneOf errors to the branch that fits the value best."""
+    best_match = importlib.import_module("jsonschema.exceptions").best_match
+    while error.context:
+        inner = best_match(error.context)
+        if inner is None or inner is error:
+            break
+        error = inner
+    return error
+
+
+def _message(error: Any, custom: str | None) -> str:
+    keyword, value = error.validator, error.validator_value
+    if keyword == "composeNetCheck" or not (custom or keyword in _MESSAGES):
+        return str(error.message)
+    if custom:
+        return custom
+    return _MESSAGES[keyword](error, value)
+
+
+_MESSAGES: dict[str, Callable[[Any, Any], str]] = {
+    "type": lambda error, value: f"must be {_types(value)}",
+    "required": lambda error, value: "missing required key "
+    + repr(next((name for name in value if name not in error.instance), value[0])),
+    "enum": lambda error, value: "must be one of " + ", ".join(json.dumps(v) for v in value),
+    "minimum": lambda error, value: f"must be at least {value}",
+    "maximum": lambda error, value: f"must be at most {value}",
+    "uniqueItems": lambda error, value: "must not list the same item twice",
+    "pattern": lambda error, value: f"{error.instance!r} is not valid here",
+    "not": lambda error, value: "is not allowed here",
+}
+
+
+def _describe(error: Any) -> list[_Found]:
+    error = _leaf(error)
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    custom = schema.get("errorMessage")
+    if isinstance(custom, dict):  # one message per keyword, as ajv-errors has it
+        custom = custom.get(error.validator)
+    path: tuple[PathPart, ...] = tuple(error.absolute_path)
+    if "propertyNames" in error.absolute_schema_path:
+        key = str(error.instance)
+        return [_Found(Violation((*path, key), custom or f"invalid name {key!r}"), True)]
+    if error.validator == "additionalProperties" and error.validator_value is False:
+        return _unknown_keys(error)
+    return [_Found(Violation(path, _message(error, custom)), False)]
+
+
+def _relevance(error: Any) -> tuple[int, bool, int]:
+    """Shallow errors first (they say the most is wrong), anyOf/oneOf last, own checks first.
+
+    Among equals ``max`` keeps the first one met, the earliest in the file.
+    """
+    weak = error.validator in ("anyOf", "oneOf")
+    return (-len(error.path), not weak, -_PRIORITY.get(error.validator, 3))
+
+
+def _collect(data: object, target: str) -> list[_Found]:
+    validator = _validator(target)
+    found: list[_Found] = []
+    if _has_bad_template(data):
+        found.extend(_Found(v, False) for v in _template_errors(data, ()))
+    errors = list(validator.iter_errors(data))
+    if errors:
+        best = max(errors, key=_relevance)
+        errors.sort(key=lambda e: (e is not best, _PRIORITY.get(e.validator, 3)))
+    seen = {(f.violation.path, f.on_key) for f in found}
+    for error in errors:
+        for item in _describe(error):
+            where = (item.violation.path, item.on_key)
+            if where not in seen:  # one error per place: the most specific one
+                seen.add(where)
+                found.append(item)
+    return found
+
+
+def validate(data: object, *, target: str = "compose") -> list[Violation]:
+    """Check plain ``data`` against the ``target`` schema; the best error comes first.
+
+    ``target`` is ``compose``, ``stack``, ``inventory`` or ``config``. Compose data
+    should already be :func:`interpolated`; the markers it leaves are handled here.
+    """
+    return [found.violation for found in _collect(data, target)]
+
+
+def _node_for(root: yamltree.Node, found: _Found) -> yamltree.Node:
+    path = found.violation.path
+    if found.on_key and path:
+        parent = yamltree.locate(root, path[:-1])
+        for name, key_node, _ in yamltree.mapping_items(parent):
+            if name == str(path[-1]):
+                return key_node
+        return parent
+    return yamltree.locate(root, path)
+
+
+def check_document(doc: Document, *, target: str, env: Mapping[str, str]) -> list[ComposeNetError]:
+    """Validate a loaded document; each error carries the file, line and column.
+
+    The best error comes first, the others follow in file order.
+    """
+    data = interpolated(document_data(doc.root, doc.path), env)
+    errors: list[ComposeNetError] = []
+    for found in _collect(data, target):
+        where = yamltree.position(_node_for(doc.root, found))
+        label = format_path(found.violation.path)
+        message = f"{label}: {found.violation.message}" if label else found.violation.message
+        errors.append(ComposeNetError(message, path=doc.path, line=where.line, column=where.column))
+    errors[1:] = sorted(errors[1:], key=lambda e: (e.line or 0, e.column or 0))
+    return errors
