@@ -196,6 +196,75 @@ def nodes(inventory: str | None, resolve: str | None, interface: str | None, cid
     return command.run(table, fmt=fmt)
 
 
+# --- live checks: audit and probe ---------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@click.option("--project", metavar="NAME",
+              help="Only this Compose project's containers (or this stack's services).")
+@click.option("--file", "file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Compare the running bindings with what FILE declares; report drift.")
+@click.option("--env-file", "env_files", multiple=True, type=click.Path(dir_okay=False))
+@click.option("--inventory", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Take the nodes' public and internal addresses from this inventory.")
+@click.option("--resolve", type=click.Choice(["local", "docker"]),
+              help="Take them from this host (local) or the Docker API (docker).")
+@click.option("--interface", metavar="NAME",
+              help="With --resolve: take the address of this interface.")
+@click.option("--cidr", metavar="CIDR",
+              help="With --resolve: take the address inside this network.")
+@click.option("--docker-image", metavar="IMAGE",
+              help="Image of the host-network probe on a plain engine (default: busybox).")
+def audit(fmt: str, project: str | None, file: str | None, env_files: tuple[str, ...],
+          inventory: str | None, resolve: str | None, interface: str | None, cidr: str | None,
+          docker_image: str | None) -> int:
+    """List running containers' port bindings and who can reach them (exit 1 when exposed).
+
+    The engine is the one the docker CLI would use (DOCKER_HOST, the TLS variables,
+    DOCKER_CONTEXT or the current context). On a swarm manager, services are listed too.
+    """
+    from compose_net.commands import audit as command
+
+    if docker_image is not None and resolve != "docker":
+        raise ComposeNetError("--docker-image is for --resolve docker")
+    return command.run(command.Options(
+        fmt=fmt, project=project, file=file, env_files=env_files, resolve=resolve,
+        inventory=inventory, interface=interface, cidr=cidr, docker_image=docker_image,
+    ))
+
+
+@cli.command()
+@click.argument("address")
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--from-docker", is_flag=True,
+              help="Probe the ports the running containers publish instead of the files'.")
+@click.option("--project", metavar="NAME", help="With --from-docker: only this project.")
+@click.option("--timeout", type=click.FloatRange(min=0.05, max=60), default=2.0,
+              show_default=True, metavar="S", help="Seconds to wait for each port.")
+@click.option("--concurrency", type=click.IntRange(1, 1024), default=64, show_default=True,
+              metavar="N", help="Connections in flight at once.")
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@click.option("--env-file", "env_files", multiple=True, type=click.Path(dir_okay=False))
+def probe(address: str, files: tuple[str, ...], from_docker: bool, project: str | None,
+          timeout: float, concurrency: int, fmt: str, env_files: tuple[str, ...]) -> int:
+    """Connect to every published TCP port at ADDRESS: open, refused or filtered (exit 1 if open).
+
+    ADDRESS is the node's public address; nothing else is ever connected to. UDP ports are
+    listed as not provable.
+    """
+    from compose_net.commands import probe as command
+
+    return command.run(command.Options(
+        address=address, files=list(files),
+        from_docker=from_docker, project=project, timeout=timeout, concurrency=concurrency,
+        fmt=fmt, env_files=env_files,
+    ))
+
+
+# --- end of live checks --------------------------------------------------------------------------
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; every outcome becomes an exit code here and nowhere else."""
     try:

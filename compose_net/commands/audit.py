@@ -1,0 +1,120 @@
+"""``compose-net audit``: what the running containers really publish, and who can reach it."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from compose_net.live import audit as live
+from compose_net.live.bindings import NodeAddresses
+from compose_net.report import EXIT_FINDINGS, EXIT_OK
+
+
+@dataclass(frozen=True)
+class Options:
+    fmt: str = "text"
+    project: str | None = None
+    file: str | None = None
+    env_files: Sequence[str] = ()
+    resolve: str | None = None
+    inventory: str | None = None
+    interface: str | None = None
+    cidr: str | None = None
+    docker_image: str | None = None
+
+
+def node_addresses(opts: Options) -> NodeAddresses:
+    """The nodes' addresses from the resolver options; none given: address ranges decide."""
+    if opts.resolve is None and opts.inventory is None:
+        return NodeAddresses()
+    from compose_net import resolvers
+
+    table = resolvers.node_table(
+        opts.resolve, inventory=opts.inventory, interface=opts.interface, cidr=opts.cidr,
+        docker_image=opts.docker_image,
+    )
+    return live.node_addresses(table.nodes)
+
+
+def as_json(result: live.Audit, declared: bool) -> dict[str, Any]:
+    state = result.state
+    bindings = [b for c in result.containers for b in c.bindings]
+    return {
+        "engine": {"host": state.host, "name": state.name, "swarm": state.swarm},
+        "project": result.project,
+        "containers": [c.as_json() for c in result.containers],
+        "services": [s.as_json() for s in result.services],
+        "findings": [f.as_json() for f in result.findings],
+        "drift": [f.as_json() for f in result.drift] if declared else None,
+        "summary": {
+            "containers": len(result.containers),
+            "bindings": len(bindings),
+            "exposed": sum(1 for f in result.findings if f.failing),
+            "drift": len(result.drift),
+        },
+    }
+
+
+def _table(rows: list[tuple[str, ...]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() + "\n" for r in rows)
+
+
+def as_text(result: live.Audit, declared: bool) -> str:
+    state = result.state
+    out = [f"engine {state.host} ({state.name or '?'}, swarm {state.swarm})\n"]
+    rows: list[tuple[str, ...]] = [("CONTAINER", "PROJECT/SERVICE", "BINDING", "VERDICT")]
+    for c in result.containers:
+        first = (c.name, c.owner)
+        if c.host_network:
+            rows.append((*first, "(host network)", "host-network"))
+            first = ("", "")
+        for b in c.bindings:
+            rows.append((*first, b.display(), b.verdict))
+            first = ("", "")
+        if first[0]:
+            rows.append((*first, "-", "-"))
+    out.append("\n" + _table(rows) if result.containers else "\nno running containers\n")
+    if result.services:
+        srows: list[tuple[str, ...]] = [("SERVICE", "STACK", "PUBLISHED", "VERDICT")]
+        for s in result.services:
+            first = (s.name, s.stack or "-")
+            for p in s.ports:
+                srows.append((*first, p.display(), p.verdict))
+                first = ("", "")
+            if first[0]:
+                srows.append((*first, "-", "-"))
+        out.append("\n" + _table(srows))
+    lines = [f.line() for f in [*result.findings, *result.drift]]
+    if lines:
+        out.append("\n" + "".join(line + "\n" for line in lines))
+    exposed = sum(1 for f in result.findings if f.failing)
+    bindings = sum(len(c.bindings) for c in result.containers)
+    summary = (f"\n{len(result.containers)} containers, {bindings} bindings: "
+               f"{exposed or 'nothing'} exposed")
+    if declared:
+        summary += f", {len(result.drift) or 'no'} drift"
+    out.append(summary + "\n")
+    return "".join(out)
+
+
+def run(opts: Options) -> int:
+    from compose_net.live.declared import declared_ports, file_env
+
+    declared = None
+    if opts.file is not None:
+        declared = live.DeclaredFile(
+            opts.file, declared_ports(opts.file, file_env(opts.file, opts.env_files))
+        )
+    node = node_addresses(opts)
+    state = live.collect(opts.project)
+    result = live.assess(state, node, declared, opts.project)
+    if opts.fmt == "json":
+        json.dump(as_json(result, declared is not None), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(as_text(result, declared is not None))
+    return EXIT_FINDINGS if result.failing else EXIT_OK
