@@ -5,10 +5,11 @@ the one the docker CLI would talk to: ``DOCKER_HOST`` (with ``DOCKER_TLS_VERIFY`
 ``DOCKER_CERT_PATH``) when set, else ``DOCKER_CONTEXT`` or the current context of the
 docker configuration, else the default socket.
 
-* On a swarm manager: every node, with its hostname, ID, role, labels and the address it
-  advertises. A node label ``compose-net.service-ipv4`` / ``compose-net.service-ipv6``
-  overrides the advertised address; a node whose advertised address is public has no
-  internal address unless such a label gives one.
+* On a swarm manager: every node, with its hostname, ID, role, labels and its address in the
+  node list (``Status.Addr``: a manager's advertised address; for a worker, the address the
+  managers see it connect from). A node label ``compose-net.service-ipv4`` /
+  ``compose-net.service-ipv6`` overrides that address; a node whose address is public has
+  no internal address unless such a label gives one.
 * Elsewhere (a plain engine, or a swarm worker): the engine host's own addresses, listed by a
   throwaway container on the host's network (``network_mode=host``) and classified as
   ``compose-net addr`` classifies them.
@@ -16,9 +17,12 @@ docker configuration, else the default socket.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
+import json
 import os
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from compose_net.errors import ComposeNetError
@@ -30,25 +34,75 @@ LABEL_IPV6 = "compose-net.service-ipv6"
 PROBE_COMMAND = ("ip", "-o", "addr", "show")
 
 
+def _config_dir() -> str:
+    return os.environ.get("DOCKER_CONFIG") or os.path.join(os.path.expanduser("~"), ".docker")
+
+
+def current_context() -> str:
+    """``DOCKER_CONTEXT``, else the ``currentContext`` of the docker configuration, else default."""
+    name = os.environ.get("DOCKER_CONTEXT")
+    if name:
+        return name
+    try:
+        with open(os.path.join(_config_dir(), "config.json"), encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        return "default"
+    value = data.get("currentContext") if isinstance(data, dict) else None
+    return value if isinstance(value, str) and value else "default"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A context's docker endpoint, as the docker CLI stores it."""
+
+    host: str
+    skip_tls_verify: bool = False
+    ca: str | None = None
+    cert: str | None = None
+    key: str | None = None
+
+
+def context_endpoint(name: str) -> Endpoint:
+    """Read context ``name`` from the CLI's context store (``contexts/meta/<sha256 of name>``)."""
+    digest = hashlib.sha256(name.encode("utf-8")).hexdigest()
+    store = os.path.join(_config_dir(), "contexts")
+    try:
+        with open(os.path.join(store, "meta", digest, "meta.json"), encoding="utf-8") as f:
+            meta = json.load(f)
+    except FileNotFoundError:
+        raise ComposeNetError(f"docker context {name!r} does not exist") from None
+    except (OSError, ValueError) as e:
+        raise ComposeNetError(f"docker context {name!r} cannot be read: {e}") from None
+    endpoint = (meta.get("Endpoints") or {}).get("docker") or {}
+    host = endpoint.get("Host")
+    if not isinstance(host, str) or not host:
+        raise ComposeNetError(f"docker context {name!r} has no docker endpoint")
+    tls = os.path.join(store, "tls", digest, "docker")
+    found = {n: os.path.join(tls, f"{n}.pem") for n in ("ca", "cert", "key")}
+    pem = {n: (p if os.path.isfile(p) else None) for n, p in found.items()}
+    return Endpoint(host, bool(endpoint.get("SkipTLSVerify")), pem["ca"], pem["cert"], pem["key"])
+
+
 def connect() -> Any:
     """A docker SDK client for the engine the docker CLI would use."""
     import docker
     from docker.errors import DockerException
+    from docker.tls import TLSConfig
 
     try:
-        if os.environ.get("DOCKER_HOST"):
-            return docker.from_env()
-        from docker.context import ContextAPI
-
-        name = os.environ.get("DOCKER_CONTEXT") or None
-        context = ContextAPI.get_context(name)
-        if context is None:
-            raise ComposeNetError(f"docker context {name!r} does not exist")
-        if context.Name == "default" or not context.Host:
-            return docker.from_env()
-        host = str(context.Host)
+        name = "default" if os.environ.get("DOCKER_HOST") else current_context()
+        if name == "default":
+            return docker.from_env()  # DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH
+        endpoint = context_endpoint(name)
+        tls: Any = False
+        if endpoint.ca or endpoint.cert:
+            pair = (endpoint.cert, endpoint.key) if endpoint.cert and endpoint.key else None
+            tls = TLSConfig(
+                client_cert=pair, ca_cert=endpoint.ca, verify=not endpoint.skip_tls_verify
+            )
         return docker.DockerClient(
-            base_url=host, tls=context.TLSConfig or False, use_ssh_client=host.startswith("ssh://")
+            base_url=endpoint.host, tls=tls, use_ssh_client=endpoint.host.startswith("ssh://")
         )
     except DockerException as e:
         raise ComposeNetError(f"cannot reach the Docker engine: {_one_line(e)}") from None
@@ -59,8 +113,8 @@ def describe_target() -> str:
     host = os.environ.get("DOCKER_HOST")
     if host:
         return host
-    context = os.environ.get("DOCKER_CONTEXT")
-    return f"docker context {context}" if context else "the current docker context"
+    name = current_context()
+    return "the default docker socket" if name == "default" else f"docker context {name}"
 
 
 def _one_line(error: BaseException) -> str:
