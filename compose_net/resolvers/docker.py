@@ -105,7 +105,9 @@ def connect() -> Any:
             base_url=endpoint.host, tls=tls, use_ssh_client=endpoint.host.startswith("ssh://")
         )
     except DockerException as e:
-        raise ComposeNetError(f"cannot reach the Docker engine: {_one_line(e)}") from None
+        raise ComposeNetError(
+            f"cannot reach the Docker engine ({describe_target()}): {_one_line(e)}"
+        ) from None
 
 
 def describe_target() -> str:
