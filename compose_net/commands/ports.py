@@ -68,16 +68,18 @@ def run(
         try:
             env: Mapping[str, str] | None = None
             if interpolate:
-                folder = os.path.dirname(os.path.abspath(path)) if path != "-" else os.getcwd()
-                if folder not in envs:
-                    envs[folder] = envfile.load(folder, env_files)
-                env = envs[folder]
+                # the project folder is the file's own (the working directory for stdin)
+                folder = os.path.dirname(path) if path != "-" else ""
+                key = os.path.abspath(folder)
+                if key not in envs:
+                    envs[key] = envfile.load(folder, env_files)
+                env = envs[key]
             files.append(file_ports(path, env))
         except ComposeNetError as e:
             report.failure(e.with_path(path))
     if fmt == "json":
         json.dump({"files": files}, sys.stdout, indent=2)
         sys.stdout.write("\n")
-    else:
+    elif files:
         sys.stdout.write(_text(files))
     return report.return_code
