@@ -44,6 +44,82 @@ def ports(files: tuple[str, ...], fmt: str, no_interpolate: bool, env_files: tup
 
 @cli.command()
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["auto", "text", "json", "sarif", "github"]),
+    default="auto",
+    show_default=True,
+    help="auto: github annotations under GitHub Actions, text elsewhere.",
+)
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False), help="Write the report to this file."
+)
+@click.option(
+    "--target",
+    type=TARGETS,
+    help="How the files are deployed: docker compose (the default, unless the configuration "
+    "says otherwise), or docker stack deploy.",
+)
+@click.option(
+    "--select",
+    "selects",
+    multiple=True,
+    metavar="RULE[,RULE]",
+    help="Run only these rules (ids or names; repeatable).",
+)
+@click.option(
+    "--ignore",
+    "ignores",
+    multiple=True,
+    metavar="RULE[,RULE]",
+    help="Do not run these rules (ids or names; repeatable).",
+)
+@click.option(
+    "--allow",
+    "allows",
+    multiple=True,
+    metavar="SERVICE[:PORT]",
+    help="A port meant to be public: listed as allowed, not reported (repeatable).",
+)
+@click.option("--env-file", "env_files", multiple=True, type=click.Path(dir_okay=False))
+@click.option("--no-config", is_flag=True, help="Ignore .compose-net.yaml and [tool.compose-net].")
+@click.option(
+    "--inventory",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Node inventory: report ports bound to another node's address.",
+)
+@click.option(
+    "--resolve",
+    type=click.Choice(["local", "docker"]),
+    help="Read the nodes from this host (local) or the Docker API (docker) instead.",
+)
+@click.option("--node", metavar="NAME", help="The node every service of these files runs on.")
+@click.option(
+    "--interface", metavar="NAME", help="With --resolve: take the address of this interface."
+)
+@click.option(
+    "--cidr", metavar="CIDR", help="With --resolve: take the address inside this network."
+)
+@click.option("--docker-image", metavar="IMAGE", help="With --resolve docker: the probe image.")
+@click.option(
+    "--color/--no-color", default=None, help="Colour the text report (default: on a terminal)."
+)
+@click.option("-v", "--verbose", is_flag=True, help="Show the fix hint of each finding.")
+@click.option("--list-rules", is_flag=True, help="List the rules and exit.")
+@click.option("--explain", metavar="RULE", help="Print a rule's documentation and exit.")
+def check(files: tuple[str, ...], **options: object) -> int:
+    """Report ports published on public interfaces, and other port problems (exit 1 on findings)."""
+    from compose_net.commands import check as command
+
+    if options["list_rules"] or options["explain"]:
+        return command.describe(options["explain"] if isinstance(options["explain"], str) else None)
+    return command.main(_files(files), options)
+
+
+@cli.command()
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--bind", "binds", multiple=True, metavar="IP",
               help="Internal address to bind to: one IPv4 and/or one IPv6 (repeatable).")
 @click.option("--bind-var", metavar="NAME",

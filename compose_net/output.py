@@ -1,0 +1,297 @@
+"""Formatters for ``check``: text, JSON, SARIF 2.1.0 and GitHub workflow annotations.
+
+Each formatter is a pure function from a :class:`CheckResult` to text (or to
+the SARIF log as a dict); :func:`emit` writes it. Files that could not be
+checked are always also written to standard error as one line each.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, TextIO
+from urllib.parse import quote
+
+from compose_net import __version__, rules
+from compose_net.findings import SEVERITIES, CheckResult, Finding, Severity, Suppressed
+from compose_net.rules.context import Rule
+
+FORMATS = ("auto", "text", "json", "sarif", "github")
+SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+FINGERPRINT_KEY = "composeNetFinding/v1"
+
+_COLORS: dict[str, str] = {"error": "31", "warning": "33", "note": "36", "allowed": "32"}
+
+
+def resolve_format(fmt: str, environ: Mapping[str, str] | None = None) -> str:
+    """``auto`` is ``github`` under GitHub Actions and ``text`` elsewhere."""
+    env = os.environ if environ is None else environ
+    if fmt == "auto":
+        return "github" if env.get("GITHUB_ACTIONS") == "true" else "text"
+    return fmt
+
+
+def use_color(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:
+    """Colour only on a terminal, and never when ``NO_COLOR`` is set."""
+    env = os.environ if environ is None else environ
+    if env.get("NO_COLOR"):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+# --------------------------------------------------------------------------- text
+
+
+def _paint(text: str, code: str, color: bool) -> str:
+    return f"\x1b[{code}m{text}\x1b[0m" if color else text
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def summary(result: CheckResult) -> str:
+    counts = {s: sum(f.severity == s for f in result.findings) for s in SEVERITIES}
+    parts = [_plural(n, s) for s, n in counts.items() if n]
+    head = _plural(len(result.findings), "finding") + (f" ({', '.join(parts)})" if parts else "")
+    tail = []
+    if result.allowed:
+        tail.append(f"{len(result.allowed)} allowed")
+    if result.ignored:
+        tail.append(f"{len(result.ignored)} ignored")
+    if result.errors:
+        tail.append(_plural(len(result.errors), "file") + " not checked")
+    checked = len(result.paths) - len(result.errors)
+    line = f"compose-net: {head} in {_plural(checked, 'file')}"
+    return line + (f"; {', '.join(tail)}" if tail else "")
+
+
+def text(result: CheckResult, *, color: bool = False, verbose: bool = False) -> str:
+    """``file:line:col: ID message`` per finding, then a ``note:`` line per allowed port."""
+    out: list[str] = []
+    for f in result.findings:
+        rule = _paint(f.rule, _COLORS[f.severity], color)
+        out.append(f"{_paint(f.location, '1', color)}: {rule} {f.message}")
+        if verbose:
+            out.append(f"    {f.severity} [{f.name}] hint: {f.hint}")
+    for s in result.allowed:
+        f = s.finding
+        note = _paint("note:", _COLORS["allowed"], color)
+        where = _paint(f.location, "1", color)
+        out.append(f"{where}: {note} allowed ({f.rule}): {f.message}: {s.reason}")
+    if verbose:
+        for s in result.ignored:
+            f = s.finding
+            out.append(f"{f.location}: note: ignored ({f.rule}): {f.message}: {s.reason}")
+    return "".join(line + "\n" for line in out)
+
+
+# --------------------------------------------------------------------------- json
+
+
+def finding_json(f: Finding) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "path": f.path, "line": f.line, "column": f.column, "rule": f.rule, "name": f.name,
+        "severity": f.severity, "message": f.message, "hint": f.hint, "service": f.service,
+    }
+    if f.exposure is not None:
+        data["exposure"] = f.exposure
+    return data
+
+
+def _suppressed_json(s: Suppressed) -> dict[str, Any]:
+    return {**finding_json(s.finding), "reason": s.reason, "source": s.source}
+
+
+def json_report(result: CheckResult) -> dict[str, Any]:
+    return {
+        "findings": [finding_json(f) for f in result.findings],
+        "allowed": [_suppressed_json(s) for s in result.allowed],
+        "suppressed": [_suppressed_json(s) for s in result.ignored],
+        "errors": [
+            {"path": e.path, "line": e.line, "column": e.column, "message": e.message}
+            for e in result.errors
+        ],
+        "files": len(result.paths),
+    }
+
+
+# --------------------------------------------------------------------------- sarif
+
+_LEVELS: dict[Severity, str] = {"error": "error", "warning": "warning", "note": "note"}
+_SECURITY_SEVERITY: dict[Severity, str] = {"error": "7.5", "warning": "5.0", "note": "2.0"}
+
+
+def artifact_uri(path: str, cwd: str | None = None) -> tuple[str, str | None]:
+    """A SARIF artifact URI for ``path``: relative to the working directory when inside it."""
+    if path == "-":
+        return "stdin", None
+    base = Path(cwd or os.getcwd()).resolve()
+    absolute = Path(os.path.abspath(path))
+    try:
+        rel = absolute.relative_to(base)
+    except ValueError:
+        return absolute.as_uri(), None
+    return quote(rel.as_posix()), "%SRCROOT%"
+
+
+def _rule_meta(rule: Rule) -> dict[str, Any]:
+    doc = rules.documentation(rule)
+    exposure = rule.ID in rules.EXPOSURE_RULES
+    tags = ["security" if exposure else "correctness", "docker-compose"]
+    properties: dict[str, Any] = {"tags": tags}
+    if exposure:
+        properties["security-severity"] = _SECURITY_SEVERITY[rule.SEVERITY]
+    return {
+        "id": rule.ID,
+        "name": rule.NAME,
+        "shortDescription": {"text": rules.summary(rule)},
+        "fullDescription": {"text": doc.split("\n\n")[0].replace("\n", " ")},
+        "help": {"text": doc, "markdown": doc},
+        "defaultConfiguration": {"level": _LEVELS[rule.SEVERITY]},
+        "properties": properties,
+    }
+
+
+def fingerprint(f: Finding, line_text: str, occurrence: int) -> str:
+    """Stable when lines move: rule, file, service, line text and occurrence; no line number."""
+    key = "\0".join((f.rule, f.path, f.service or "", line_text, str(occurrence)))
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def _result(f: Finding, result: CheckResult, seen: dict[tuple[str, ...], int], cwd: str | None,
+            suppressed: Suppressed | None = None) -> dict[str, Any]:
+    index = [r.ID for r in rules.RULES].index(f.rule)
+    uri, base = artifact_uri(f.path, cwd)
+    location: dict[str, Any] = {"uri": uri}
+    if base is not None:
+        location["uriBaseId"] = base
+    line_text = result.lines.get((f.path, f.line), "")
+    key = (f.rule, f.path, f.service or "", line_text)
+    seen[key] = seen.get(key, 0) + 1
+    properties: dict[str, Any] = {"name": f.name, "hint": f.hint}
+    if f.service is not None:
+        properties["service"] = f.service
+    if f.exposure is not None:
+        properties["exposure"] = f.exposure
+    out: dict[str, Any] = {
+        "ruleId": f.rule,
+        "ruleIndex": index,
+        "level": _LEVELS[f.severity],
+        "message": {"text": f"{f.message}. Fix: {f.hint}"},
+        "locations": [{"physicalLocation": {
+            "artifactLocation": location,
+            "region": {"startLine": f.line, "startColumn": f.column},
+        }}],
+        "partialFingerprints": {FINGERPRINT_KEY: fingerprint(f, line_text, seen[key])},
+        "properties": properties,
+    }
+    if suppressed is not None:
+        out["suppressions"] = [{"kind": suppressed.source, "justification": suppressed.reason,
+                                "properties": {"compose-net": suppressed.kind}}]
+    return out
+
+
+def sarif(result: CheckResult, *, cwd: str | None = None) -> dict[str, Any]:
+    """A SARIF 2.1.0 log: all rules' metadata, the findings, and suppressed results for the rest."""
+    seen: dict[tuple[str, ...], int] = {}
+    results = [_result(f, result, seen, cwd) for f in result.findings]
+    results += [_result(s.finding, result, seen, cwd, s) for s in result.suppressed]
+    notifications = []
+    for e in result.errors:
+        note: dict[str, Any] = {"level": "error", "message": {"text": e.message}}
+        if e.path is not None:
+            uri, base = artifact_uri(e.path, cwd)
+            artifact = {"uri": uri, **({"uriBaseId": base} if base else {})}
+            physical: dict[str, Any] = {"artifactLocation": artifact}
+            if e.line is not None:
+                physical["region"] = {"startLine": e.line}
+                if e.column is not None:
+                    physical["region"]["startColumn"] = e.column
+            note["locations"] = [{"physicalLocation": physical}]
+        notifications.append(note)
+    base_uri = Path(cwd or os.getcwd()).resolve().as_uri().rstrip("/") + "/"
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "compose-net",
+                "version": __version__,
+                "semanticVersion": __version__,
+                "rules": [_rule_meta(rule) for rule in rules.RULES],
+            }},
+            "originalUriBaseIds": {"%SRCROOT%": {"uri": base_uri}},
+            "invocations": [{
+                "executionSuccessful": not result.errors,
+                "toolExecutionNotifications": notifications,
+            }],
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    }
+
+
+# --------------------------------------------------------------------------- github
+
+_COMMANDS: dict[Severity, str] = {"error": "error", "warning": "warning", "note": "notice"}
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def _annotation(command: str, path: str | None, line: int | None, column: int | None, title: str,
+                message: str) -> str:
+    props = []
+    if path is not None:
+        props.append(f"file={_escape_property(path)}")
+        if line is not None:
+            props.append(f"line={line}")
+            if column is not None:
+                props.append(f"col={column}")
+    props.append(f"title={_escape_property(title)}")
+    return f"::{command} {','.join(props)}::{_escape_data(message)}\n"
+
+
+def github(result: CheckResult) -> str:
+    """GitHub Actions workflow commands: one annotation per finding, allowed port and error."""
+    out = [_annotation(_COMMANDS[f.severity], f.path, f.line, f.column, f"{f.rule} {f.name}",
+                       f"{f.message}. Fix: {f.hint}") for f in result.findings]
+    for s in result.allowed:
+        f = s.finding
+        out.append(_annotation("notice", f.path, f.line, f.column, f"{f.rule} {f.name} (allowed)",
+                               f"{f.message}: {s.reason}"))
+    out += [_annotation("error", e.path, e.line, e.column, "compose-net: cannot check", e.message)
+            for e in result.errors]
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------- emit
+
+
+def emit(
+    result: CheckResult, fmt: str, stream: TextIO, *, color: bool = False, verbose: bool = False,
+) -> None:
+    for e in result.errors:
+        print(str(e), file=sys.stderr)
+    if fmt == "json":
+        stream.write(json.dumps(json_report(result), indent=2) + "\n")
+    elif fmt == "sarif":
+        stream.write(json.dumps(sarif(result), indent=2) + "\n")
+    elif fmt == "github":
+        stream.write(github(result))
+        print(summary(result), file=sys.stderr)
+    else:
+        stream.write(text(result, color=color, verbose=verbose))
+        print(summary(result), file=sys.stderr)
+    stream.flush()

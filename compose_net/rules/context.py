@@ -1,0 +1,322 @@
+"""What every rule sees: one parsed file, its environment and the project around it.
+
+Rules are modules (see :mod:`compose_net.rules`); each gets a :class:`Context`
+and yields findings made with :meth:`Context.finding`, which also remembers the
+inline pragmas written on the lines of the node the finding is about.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import ipaddress
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal, NamedTuple, Protocol
+
+from compose_net import interpolate, model, pragmas, yamltree
+from compose_net.document import Document, PortEntry, Service
+from compose_net.errors import ComposeNetError
+from compose_net.findings import Finding, Severity
+from compose_net.interpolate import has_variables
+from compose_net.ports import Exposure, PortError, PortObject
+from compose_net.yamltree import Node
+
+if TYPE_CHECKING:
+    from compose_net.rules.wrong_node_address import NodeAddresses
+
+Target = Literal["compose", "stack"]
+
+
+class Rule(Protocol):
+    """A rule module: an id, a name, a default severity and ``check``."""
+
+    ID: str
+    NAME: str
+    SEVERITY: Severity
+
+    def check(self, ctx: Context) -> Iterator[Finding]: ...
+
+
+class PortRef(NamedTuple):
+    """Where a host port was first published (for duplicates across files)."""
+
+    path: str
+    line: int
+    column: int
+    service: str
+    entry_index: int
+    address: str | None  # host IP after interpolation; None: every interface
+    obj: tuple[tuple[str, str | int], ...]
+
+    @property
+    def label(self) -> str:
+        where = f"{self.path}:{self.line}:{self.column}"
+        return f"services.{self.service}.ports[{self.entry_index}] ({where})"
+
+
+@dataclass
+class Project:
+    """State shared by the files checked together as one Compose project."""
+
+    #: (host port, protocol) -> every place it is published, in file order
+    host_ports: dict[tuple[int, str], list[PortRef]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EntryPorts:
+    """One port entry with what Compose makes of it in the context's environment."""
+
+    entry: PortEntry
+    #: Compose's objects; variables stay as written where the environment lacks them
+    objects: tuple[PortObject, ...]
+    #: exposure of the host IP as written; None when it is not an address
+    exposure: Exposure | None
+    #: why Compose would reject the entry (None when it accepts it)
+    error: str | None
+    #: the service whose ``ports:`` holds the entry, when ``entry.service`` inherits it (extends)
+    base: str | None = None
+
+    @property
+    def ip_from_variable(self) -> bool:
+        """A short entry whose host IP comes out of a variable that holds ``IP:PORT``.
+
+        ``"${DB:-127.0.0.1:5432}:5432"`` is written without an IP, yet Compose
+        binds it to 127.0.0.1: the interpolated entry has an IP the written one lacks.
+        """
+        entry = self.entry
+        if entry.syntax != "short" or not self.objects or entry.written_host_ip is not None:
+            return False
+        assert entry.text is not None
+        return has_variables(entry.text) and self.objects[0].get("host_ip") is not None
+
+    @property
+    def label(self) -> str:
+        if self.base is not None:
+            by = self.entry.service
+            return f"services.{self.base}.ports[{self.entry.index}] (extended by {by})"
+        return f"services.{self.entry.service}.ports[{self.entry.index}]"
+
+    @property
+    def display(self) -> str:
+        """The entry as written, short enough for a message."""
+        entry = self.entry
+        if entry.syntax == "short":
+            return f'"{entry.text}"'
+        parts = []
+        for key in ("host_ip", "published", "target", "protocol"):
+            value = entry.field_value(key)
+            if value is not None:
+                parts.append(f"{key}: {value}")
+        return "{" + ", ".join(parts) + "}"
+
+
+def _strings(entry: PortEntry) -> list[str]:
+    if entry.syntax == "short":
+        assert entry.text is not None
+        return [entry.text]
+    out: list[str] = []
+    for node in entry.fields.values():
+        value = yamltree.to_plain(node)
+        if isinstance(value, str):
+            out.append(value)
+    return out
+
+
+def interpolation_state(entry: PortEntry, env: Mapping[str, str] | None) -> tuple[str, str]:
+    """``("ok" | "unset" | "invalid", message)`` for the entry's variables in ``env``.
+
+    "unset": a required variable (``${X:?...}``) has no value here; the entry is
+    then read with its variables as written, the way it will be filled in at
+    deploy time, and that is not an error for a lint.
+    """
+    state, message = "ok", ""
+    for text in _strings(entry):
+        try:
+            interpolate.parse(text)
+        except ComposeNetError as e:
+            return "invalid", e.message
+        if env is None:
+            continue
+        try:
+            interpolate.interpolate(text, env)
+        except ComposeNetError as e:
+            state, message = "unset", e.message
+    return state, message
+
+
+def entry_ports(entry: PortEntry, env: Mapping[str, str] | None) -> EntryPorts:
+    try:
+        exposure: Exposure | None = model.entry_exposure(entry)
+    except PortError:
+        exposure = None
+    state, message = interpolation_state(entry, env)
+    if state == "invalid":
+        return EntryPorts(entry, (), exposure, message)
+    try:
+        objects = model.normalize_entry(entry, env if state == "ok" else None)
+    except ComposeNetError as e:
+        detail = e.message.split(": ", 1)[1] if e.message.startswith("services.") else e.message
+        return EntryPorts(entry, (), exposure, detail)
+    if exposure is None:
+        problem = f"invalid IP address: {entry.written_host_ip}"
+        return EntryPorts(entry, tuple(objects), None, problem)
+    return EntryPorts(entry, tuple(objects), exposure, None)
+
+
+class _Mark(NamedTuple):
+    line: int
+    column: int
+
+
+class _Span(NamedTuple):
+    """The lines a node's own text covers, as marks (what ``pragmas.find`` reads).
+
+    A block collection's end mark lies where the next item starts (possibly on
+    the next entry's line); its span ends with its last child instead.
+    """
+
+    start_mark: _Mark
+    end_mark: _Mark
+
+    @classmethod
+    def of(cls, node: Node) -> _Span:
+        start = _Mark(node.start_mark.line, node.start_mark.column)
+        last = node
+        while not getattr(last, "flow_style", True) and last.value:
+            child = last.value[-1]
+            last = child[1] if isinstance(child, tuple) else child
+        return cls(start, _Mark(last.end_mark.line, last.end_mark.column))
+
+
+class _Registered(NamedTuple):
+    pragmas: tuple[pragmas.Pragma, ...]
+    entry: PortEntry | None
+
+
+@dataclass
+class Context:
+    """One file under check, and what the rules share about it."""
+
+    doc: Document
+    env: Mapping[str, str] | None
+    target: Target = "compose"
+    project: Project = field(default_factory=Project)
+    node_addresses: NodeAddresses | None = None
+    _registered: dict[Finding, _Registered] = field(default_factory=dict, repr=False)
+    _rule: Rule | None = field(default=None, repr=False)
+
+    @property
+    def path(self) -> str:
+        return self.doc.path
+
+    @functools.cached_property
+    def lines(self) -> list[str]:
+        return self.doc.source.text.split("\n")
+
+    @functools.cached_property
+    def entries(self) -> list[EntryPorts]:
+        """Every port entry of every service, in file order.
+
+        A service that ``extends`` another service of the same file publishes
+        the base's ports too (Compose merges them in, base first); those entries
+        appear again under the extending service, with ``base`` set.
+        """
+        services = {service.name: service for service in self.doc.services}
+        out: list[EntryPorts] = []
+        for service in self.doc.services:
+            seen = {service.name}
+            base = _extended(service)
+            while base is not None and base in services and base not in seen:
+                seen.add(base)
+                for entry in services[base].ports:
+                    inherited = dataclasses.replace(entry, service=service.name, shared=True)
+                    out.append(dataclasses.replace(entry_ports(inherited, self.env), base=base))
+                base = _extended(services[base])
+            out.extend(entry_ports(entry, self.env) for entry in service.ports)
+        return out
+
+    @functools.cached_property
+    def stack_signals(self) -> list[str]:
+        from compose_net import stack
+
+        return stack.signals(self.doc)
+
+    def run(self, rule: Rule) -> list[Finding]:
+        """Run one rule over this file; its findings are made by :meth:`finding`."""
+        self._rule = rule
+        try:
+            return list(rule.check(self))
+        finally:
+            self._rule = None
+
+    def finding(
+        self,
+        node: Node,
+        message: str,
+        hint: str,
+        *,
+        service: str | None = None,
+        entry: PortEntry | None = None,
+        exposure: Exposure | None = None,
+        severity: Severity | None = None,
+    ) -> Finding:
+        """A finding of the running rule at ``node`` (at ``entry`` when one is given)."""
+        rule = self._rule
+        if rule is None:
+            raise AssertionError("Context.finding outside Context.run")
+        at = entry.node if entry is not None else node
+        where = yamltree.position(at)
+        finding = Finding(
+            self.path, where.line, where.column, rule.ID, rule.NAME,
+            severity or rule.SEVERITY, message, hint,
+            service if service is not None else (entry.service if entry is not None else None),
+            exposure,
+        )
+        found = tuple(pragmas.find(self.lines, _Span.of(at)))
+        self._registered[finding] = _Registered(found, entry)
+        return finding
+
+    def pragmas_for(self, finding: Finding) -> tuple[pragmas.Pragma, ...]:
+        registered = self._registered.get(finding)
+        return registered.pragmas if registered is not None else ()
+
+    def entry_for(self, finding: Finding) -> PortEntry | None:
+        registered = self._registered.get(finding)
+        return registered.entry if registered is not None else None
+
+
+def _extended(service: Service) -> str | None:
+    """The service of the same file that ``service`` extends, if any."""
+    extends = service.plain("extends")
+    if isinstance(extends, str):
+        return extends
+    if isinstance(extends, dict) and extends.get("file") is None:
+        base = extends.get("service")
+        return base if isinstance(base, str) else None
+    return None
+
+
+def address_of(obj: PortObject) -> str | None:
+    """The host IP of a Compose object, canonical when it is an address; None: every interface."""
+    ip = obj.get("host_ip")
+    if ip is None or ip == "":
+        return None
+    text = str(ip)
+    try:
+        return str(ipaddress.ip_address(text.strip("[]")))
+    except ValueError:
+        return text
+
+
+def port_numbers(entry: PortEntry) -> tuple[str | None, str | None]:
+    """(published, target) as written, for matching ``allow`` entries."""
+    if entry.syntax == "short":
+        spec = entry.short
+        return spec.host_port or None, spec.container.partition("/")[0]
+    published = entry.field_value("published")
+    target = entry.field_value("target")
+    return (
+        None if published is None else str(published),
+        None if target is None else str(target),
+    )
