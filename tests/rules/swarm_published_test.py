@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rule_cases import ports, positions, run
+
+RULE = "CN005"
+
+SWARMY = (
+    "services:\n  web:\n    image: x\n    ports: ['10.0.0.5:80:80', '443:443']\n"
+    "    deploy:\n      replicas: 2\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "target"),
+    (
+        pytest.param("compose.yaml", ports('"8080:80"'), "compose", id="plain-compose-file"),
+        pytest.param(
+            "compose.yaml",
+            ports('"8080:80"') + "    deploy:\n      resources: {limits: {cpus: '1'}}\n",
+            "compose",
+            id="deploy-keys-compose-also-reads",
+        ),
+        pytest.param(
+            "docker-stack.yml",
+            "services:\n  web:\n    image: x\n",
+            "compose",
+            id="stack-without-ports",
+        ),
+        pytest.param("compose.yaml", ports('"99999:80"'), "stack", id="invalid-entry-is-CN009s"),
+    ),
+)
+def test_noop(tmp_path: Path, name: str, text: str, target: str) -> None:
+    assert positions(run(tmp_path, {name: text}, rule=RULE, target=target)) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "target", "expected"),
+    (
+        pytest.param(
+            "compose.yaml",
+            ports('"10.0.0.5:80:80"', '"127.0.0.1:81:80"', "{target: 82}"),
+            "stack",
+            [(5, 9, "web", "error"), (6, 9, "web", "error"), (7, 9, "web", "error")],
+            id="stack-target-every-port",
+        ),
+        pytest.param(
+            "compose.yaml",
+            SWARMY,
+            "compose",
+            [(4, 13, "web", "warning"), (4, 31, "web", "warning")],
+            id="swarm-deploy-keys",
+        ),
+        pytest.param(
+            "docker-stack.yml",
+            ports('"10.0.0.5:80:80"'),
+            "compose",
+            [(5, 9, "web", "warning")],
+            id="stack-file-name",
+        ),
+        pytest.param(
+            "compose.yaml",
+            ports('"80"') + "    deploy:\n      mode: global\n",
+            "compose",
+            [(5, 9, "web", "warning")],
+            id="global-mode",
+        ),
+    ),
+)
+def test_finding(
+    tmp_path: Path, name: str, text: str, target: str, expected: list[tuple[int, int, str, str]]
+) -> None:
+    result = run(tmp_path, {name: text}, rule=RULE, target=target)
+    assert [(f.line, f.column, f.service, f.severity) for f in result.findings] == expected
+
+
+def test_message_names_swarm_and_why(tmp_path: Path) -> None:
+    result = run(tmp_path, {"compose.yaml": SWARMY}, rule=RULE)
+    assert result.findings[0].message == (
+        'services.web.ports[0] "10.0.0.5:80:80" is published on every node of the swarm '
+        "if deployed as a swarm stack, as it looks (services.web.deploy: replicas): "
+        "swarm ignores the host IP"
+    )
