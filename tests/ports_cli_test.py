@@ -420,3 +420,51 @@ def test_no_interpolate_output(tmp_path: Path) -> None:
             "exposure": "all-interfaces",
         },
     ]
+
+
+# --------------------------------------------------------------------------- start-up
+
+HEAVY = ("docker", "jsonschema")
+
+
+@pytest.mark.parametrize(
+    "args",
+    (
+        ["c.yaml"],
+        ["--format", "json", "c.yaml"],
+        ["--no-interpolate", "c.yaml"],
+        ["--env-file", "vars.env", "c.yaml"],
+        ["nope.yaml"],
+    ),
+    ids=("text", "json", "no-interpolate", "env-file", "error"),
+)
+def test_ports_never_imports_heavy_modules(tmp_path: Path, args: list[str]) -> None:
+    _write(tmp_path, {"c.yaml": WEB, "vars.env": "BIND=10.0.0.1\n"})
+    proc = _run(["ports", *args], tmp_path, env={"PYTHONPROFILEIMPORTTIME": "1"})
+    imported = {
+        line.split("|")[2].strip()
+        for line in proc.stderr.splitlines()
+        if line.startswith("import time:") and line.count("|") == 2
+    }
+    heavy = sorted(m for m in imported if m.split(".")[0] in HEAVY)
+    # the import log is there (the ports command itself shows up), and nothing heavy is in it
+    assert ("compose_net.commands.ports" in imported, heavy) == (True, [])
+
+
+def test_startup_benchmark_short_mode_runs(tmp_path: Path) -> None:
+    bench = Path(__file__).resolve().parents[1] / "benchmarks" / "startup_bench.py"
+    proc = subprocess.run(
+        [sys.executable, str(bench), "--short", "--json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert (proc.returncode, proc.stderr) == (0, "")
+    result = json.loads(proc.stdout)
+    assert (result["runs"], result["ratio_median"] > 0, result["python_pass_ms"] > 0) == (
+        5,
+        True,
+        True,
+    )
