@@ -1,0 +1,268 @@
+"""The harden command as a user runs it: real processes, real files, real exit codes."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from compose_net.cli import main
+
+EXPOSED = b'services:\n  web:\n    image: nginx\n    ports:\n      - "80:80"\n'
+#: nine to the eighth power nodes once the aliases are expanded
+BOMB = (
+    b"x0: &x0 [1, 1, 1, 1, 1, 1, 1, 1, 1]\n"
+    + b"".join(
+        b"x%d: &x%d [%s]\n" % (i, i, b", ".join([b"*x%d" % (i - 1)] * 9)) for i in range(1, 8)
+    )
+    + b"services:\n  w:\n    ports: ['80:80']\n"
+)
+HARDENED = b'services:\n  web:\n    image: nginx\n    ports:\n      - "10.0.0.5:80:80"\n'
+
+
+def run(
+    *args: str, stdin: bytes | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "compose_net", *args],
+        input=stdin,
+        capture_output=True,
+        cwd=cwd,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.fixture
+def exposed(tmp_path: Path) -> Path:
+    path = tmp_path / "compose.yaml"
+    path.write_bytes(EXPOSED)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("extra", "code", "written"),
+    (
+        pytest.param([], 0, HARDENED, id="in-place"),
+        pytest.param(["--check"], 1, EXPOSED, id="check"),
+        pytest.param(["--diff"], 0, EXPOSED, id="diff"),
+        pytest.param(["--diff", "--check"], 1, EXPOSED, id="diff-check"),
+        pytest.param(["--stdout"], 0, EXPOSED, id="stdout"),
+    ),
+)
+def test_exit_codes_and_writes(exposed: Path, extra: list[str], code: int, written: bytes) -> None:
+    proc = run("harden", "--no-config", "--bind", "10.0.0.5", str(exposed), *extra)
+    assert proc.returncode == code, proc.stderr
+    assert exposed.read_bytes() == written
+
+
+def test_clean_file_exits_zero_and_is_not_touched(tmp_path: Path) -> None:
+    path = tmp_path / "compose.yaml"
+    path.write_bytes(HARDENED)
+    os.utime(path, ns=(1, 1))
+    proc = run("harden", "--no-config", "--bind", "10.0.0.5", "--check", str(path))
+    assert proc.returncode == 0
+    proc = run("harden", "--no-config", "--bind", "10.0.0.5", str(path))
+    assert proc.returncode == 0
+    assert path.stat().st_mtime_ns == 1
+
+
+def test_diff_output(exposed: Path) -> None:
+    proc = run("harden", "--no-config", "--bind", "10.0.0.5", "--diff", str(exposed))
+    assert proc.stdout.decode().splitlines()[2:] == [
+        "@@ -2,4 +2,4 @@",
+        "   web:",
+        "     image: nginx",
+        "     ports:",
+        '-      - "80:80"',
+        '+      - "10.0.0.5:80:80"',
+    ]
+
+
+def test_stdin_to_stdout() -> None:
+    proc = run("harden", "--no-config", "--bind", "10.0.0.5", "-", stdin=EXPOSED)
+    assert proc.returncode == 0
+    assert proc.stdout == HARDENED
+
+
+def test_output_file(exposed: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out.yaml"
+    proc = run("harden", "--no-config", "--bind", "10.0.0.5", str(exposed), "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert out.read_bytes() == HARDENED
+    assert exposed.read_bytes() == EXPOSED
+
+
+def test_mode_is_kept(exposed: Path) -> None:
+    exposed.chmod(0o640)
+    assert main(["harden", "--no-config", "-q", "--bind", "10.0.0.5", str(exposed)]) == 0
+    assert stat.S_IMODE(exposed.stat().st_mode) == 0o640
+    assert exposed.read_bytes() == HARDENED
+    assert [p.name for p in exposed.parent.iterdir()] == ["compose.yaml"]
+
+
+def test_symlink_target_is_replaced(exposed: Path, tmp_path: Path) -> None:
+    link = tmp_path / "link.yaml"
+    link.symlink_to(exposed)
+    assert main(["harden", "--no-config", "-q", "--bind", "10.0.0.5", str(link)]) == 0
+    assert link.is_symlink()
+    assert exposed.read_bytes() == HARDENED
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    (
+        pytest.param(b"services: [\n", "invalid YAML", id="invalid-yaml"),
+        pytest.param(b"a: 1\na: 2\n", ":2:1: duplicate key 'a'", id="duplicate-key"),
+        pytest.param(b"services:\n  w:\n    image: \xff\n", "not valid UTF-8", id="non-utf8"),
+        pytest.param(b"\xff\xfes\x00", "UTF-16", id="utf16"),
+        pytest.param(b"", "empty compose file", id="empty"),
+        pytest.param(b"- a\n", "must be a mapping", id="top-level-list"),
+        pytest.param(
+            b"services:\n  w:\n    ports: ['80:80:80:80']\n",
+            ":3:13: services.w.ports[0]: invalid IP",
+            id="bad-spec",
+        ),
+        pytest.param(
+            b"services:\n  w:\n    ports: ['70000:80']\n", "invalid hostPort: 70000", id="bad-port"
+        ),
+        pytest.param(
+            b"services:\n  w:\n    ports: ['abc']\n",
+            "invalid containerPort: abc",
+            id="bad-container",
+        ),
+        pytest.param(
+            b"services:\n  w:\n    ports: ['8000-8002:9000-9001']\n", "invalid ranges", id="ranges"
+        ),
+        pytest.param(b"services:\n  w:\n    ports: ['[::1:80:80']\n", "missing ']'", id="bracket"),
+        pytest.param(b"services:\n  w:\n    ports: [true]\n", "a port must be", id="bool"),
+        pytest.param(b"services:\n  w:\n    ports: '80:80'\n", "must be a list", id="not-a-list"),
+        pytest.param(
+            b"services:\n  w:\n    ports:\n      - |\n        80:80\n",
+            "invalid containerPort",
+            id="block-scalar",
+        ),
+        pytest.param(
+            b"services:\n  w:\n    ports:\n      - >-\n        80:80\n",
+            "block scalar",
+            id="folded-scalar",
+        ),
+        pytest.param(
+            b"services:\n  w:\n    ports: ['${P:-127.0.0.1:8080}:80', '${Q:-0.0.0.0:1}:1']\n",
+            "holds part of the address",
+            id="variable-structure",
+        ),
+        pytest.param(b"x: &a [*a]\n", "recursive alias", id="recursive-alias"),
+        pytest.param(
+            b"services:\n  a: {}\n---\nservices: {}\n", "several YAML documents", id="multi-doc"
+        ),
+        pytest.param(b"%YAML 1.1\n---\nservices: {}\n", "YAML 1.1", id="yaml-1.1"),
+        pytest.param(b"x: " + b"[" * 300 + b"]" * 300 + b"\n", "too deep", id="deep"),
+        pytest.param(BOMB, "too many nodes", id="alias-bomb"),
+        pytest.param(
+            b"services:\n  w:\n    ports:\n      - target: 80\n        host_ip:\n",
+            "host_ip must be a string",
+            id="null-host-ip",
+        ),
+        pytest.param(
+            b'services:\n  w:\n    ports:\n      - {target: 80, host_ip: ""}\n',
+            "invalid IP address",
+            id="empty-host-ip",
+        ),
+        pytest.param(
+            b"services:\n  w:\n    ports: ['80:80']\n" + b"#" * (3 * 1024 * 1024),
+            "too large",
+            id="huge",
+        ),
+    ),
+)
+def test_bad_input_is_one_line_and_leaves_the_file(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    path = tmp_path / "compose.yaml"
+    path.write_bytes(content)
+    proc = run("harden", "--no-config", "--bind", "10.0.0.5", str(path))
+    err = proc.stderr.decode()
+    assert proc.returncode == 2
+    assert message in err
+    assert len(err.strip().splitlines()) == 1, err
+    assert "Traceback" not in err
+    assert path.read_bytes() == content
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["compose.yaml"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    (
+        pytest.param(["--bind", "0.0.0.0"], "every interface", id="wildcard-bind"),
+        pytest.param(["--bind", "nope"], "not an IP address", id="not-ip"),
+        pytest.param(["--bind", "10.0.0.1", "--bind", "10.0.0.2"], "at most one IPv4", id="two-v4"),
+        pytest.param([], "nothing to bind to", id="no-bind"),
+        pytest.param(["--bind-var", "1BAD"], "not a valid variable name", id="bad-var"),
+        pytest.param(["--bind", "10.0.0.1", "--bind-var", "X"], "cannot be combined", id="both"),
+    ),
+)
+def test_usage_errors(exposed: Path, args: list[str], message: str) -> None:
+    proc = run("harden", "--no-config", str(exposed), *args)
+    assert proc.returncode == 2
+    assert message in proc.stderr.decode()
+    assert exposed.read_bytes() == EXPOSED
+
+
+def test_public_address_is_kept_with_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "compose.yaml"
+    content = b'services:\n  web:\n    ports: ["203.0.113.7:80:80"]\n'
+    path.write_bytes(content)
+    proc = run("harden", "--no-config", "--bind", "10.0.0.5", str(path))
+    assert proc.returncode == 0
+    assert b"public address 203.0.113.7" in proc.stderr
+    assert path.read_bytes() == content
+
+
+def test_config_file_allows(tmp_path: Path) -> None:
+    (tmp_path / ".compose-net.yaml").write_text("allow:\n  - web:80\n")
+    path = tmp_path / "compose.yaml"
+    path.write_bytes(EXPOSED)
+    proc = run("harden", "--bind", "10.0.0.5", str(path))
+    assert proc.returncode == 0, proc.stderr
+    assert b"stays public" in proc.stderr
+    assert path.read_bytes() == EXPOSED
+
+
+def test_pyproject_allows(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.compose-net]\nallow = ["web"]\n')
+    sub = tmp_path / "deploy"
+    sub.mkdir()
+    path = sub / "compose.yaml"
+    path.write_bytes(EXPOSED)
+    assert main(["harden", "--bind", "10.0.0.5", str(path)]) == 0
+    assert path.read_bytes() == EXPOSED
+
+
+def test_stack_file_gets_a_swarm_warning(tmp_path: Path) -> None:
+    path = tmp_path / "docker-stack.yml"
+    path.write_bytes(EXPOSED + b"    deploy:\n      replicas: 2\n")
+    proc = run("harden", "--no-config", "--bind", "10.0.0.5", str(path))
+    assert proc.returncode == 0
+    assert b"swarm" in proc.stderr
+    assert b"10.0.0.5:80:80" in path.read_bytes()
+
+
+def test_several_files_report(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    a.write_bytes(EXPOSED)
+    b.write_bytes(b"services: [\n")
+    proc = run("harden", "--no-config", "--bind", "10.0.0.5", str(a), str(b))
+    assert proc.returncode == 2
+    assert a.read_bytes() == HARDENED
+    assert b"1 changed, 0 unchanged, 1 failed" in proc.stderr
+
+
+def test_version_and_help() -> None:
+    assert run("--version").returncode == 0
+    assert run("harden", "--help").returncode == 0
+    assert run("no-such-command").returncode == 2
