@@ -1,13 +1,14 @@
-"""Host-port collisions on one node, and moving the later port to the next free one.
+"""Host-port collisions on one node, and moving the later port to a free one.
 
 Two entries collide when they run on the same node, publish the same host port and
 protocol, and their addresses overlap: equal, or either is every interface (no host
 IP), or one is ``0.0.0.0``/``::`` and the other an address of that family. The classic
-case: two redis services on one node both want 6379; the second cannot start.
+case: two redis services on one node both want 6379; the second cannot start, so it
+moves to 6378: the nearest free port below the one it asked for, else the nearest above.
 
 ``Registry.adjust`` is the hook ``harden`` calls with each file's plan: it counts the
 ports each entry will publish once hardened (earlier files included), reports every
-collision, and with ``remap`` moves the later entry to the next free host port on its
+collision, and with ``remap`` moves the later entry to the nearest free host port on its
 address, by changing the plan's edits and the proof's expectations, so the port move is
 proven like the address change.
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from compose_net import addresses, model, report, rewrite, yamltree
@@ -75,7 +76,7 @@ class Conflict:
             return f"{head}; moved to host port {self.moved_to}"
         if self.why_not:
             return f"{head}; not moved: {self.why_not}"
-        return f"{head}; pass --remap-conflicts to move it to the next free host port"
+        return f"{head}; pass --remap-conflicts to move it to a free host port"
 
 
 def overlaps(a: str, b: str) -> bool:
@@ -141,6 +142,12 @@ def uses_of(path: str, decision: Decision, node: str | None) -> list[Use]:
         for port, proto in host_ports(entry)
         for address in final_addresses(decision)
     ]
+
+
+def candidate_ports(port: int) -> Iterator[int]:
+    """Where a colliding port may go, nearest first: below it (6379 -> 6378), then above."""
+    yield from range(port - 1, 0, -1)
+    yield from range(port + 1, MAX_PORT + 1)
 
 
 def find(uses: Sequence[Use]) -> list[Conflict]:
@@ -321,12 +328,10 @@ class Registry:
                 and u.index == conflict.use.index
             )
         ]
-        port = conflict.use.port + 1
-        while port <= MAX_PORT:
+        for port in candidate_ports(conflict.use.port):
             moved = [dataclasses.replace(u, port=port) for u in uses]
             if not any(clashes(m, other) for m in moved for other in (*self.taken, *others)):
                 move_edits(doc.source.text, decision, port, plan)
                 self.taken.extend(moved)
                 return dataclasses.replace(conflict, moved_to=port)
-            port += 1
-        return dataclasses.replace(conflict, why_not=f"no free host port above {conflict.use.port}")
+        return dataclasses.replace(conflict, why_not="no host port is free")

@@ -222,7 +222,7 @@ PINNED_PORTS = {
     "worker": [(INTERNAL["n2"], "9000")],
     "byid": [(INTERNAL["n3"], "7000")],
     "admin": [(INTERNAL["n1"], "9090")],
-    "cache2": [(INTERNAL["n3"], "6380")],
+    "cache2": [(INTERNAL["n3"], "6378")],
 }
 
 
