@@ -151,7 +151,7 @@ def check(files: tuple[str, ...], **options: object) -> int:
 @click.option("--docker-image", metavar="IMAGE",
               help="Image of the host-network probe on a plain engine (default: busybox).")
 @click.option("--remap-conflicts", is_flag=True,
-              help="Move a port that collides on its node to the nearest free host port (6379 -> 6378).")
+              help="Move a port that collides on its node to the nearest free one (6379 -> 6378).")
 def harden(
     files: tuple[str, ...],
     binds: tuple[str, ...],
