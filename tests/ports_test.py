@@ -6,8 +6,14 @@ Every expected value here was checked against docker-compose 2.40.3
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
+from compose_net import document, source
+from compose_net.document import Document, PortEntry
+from compose_net.errors import ComposeNetError
+from compose_net.model import compose_ports, document_ports, entry_exposure, normalize_entry
 from compose_net.ports import (
     PortError,
     exposure_of,
@@ -38,28 +44,52 @@ from compose_net.ports import (
         pytest.param("1:2:3:4", "1:2", False, "3", "4", "tcp", id="too-many-parts-ip-swallows"),
         pytest.param("80/tcp/x", None, False, None, "80/tcp/x", "tcp/x", id="protocol-rest"),
         pytest.param(
-            "${IP:-127.0.0.1}:80:80", "${IP:-127.0.0.1}", False, "80", "80", "tcp",
+            "${IP:-127.0.0.1}:80:80",
+            "${IP:-127.0.0.1}",
+            False,
+            "80",
+            "80",
+            "tcp",
             id="variable-ip",
         ),
         pytest.param(
-            "${IP:-::1}:80:80", "${IP:-::1}", False, "80", "80", "tcp",
+            "${IP:-::1}:80:80",
+            "${IP:-::1}",
+            False,
+            "80",
+            "80",
+            "tcp",
             id="colons-inside-a-variable-do-not-split",
         ),
         pytest.param(
-            "${IP:-${FALLBACK:-0.0.0.0}}:80:80", "${IP:-${FALLBACK:-0.0.0.0}}", False, "80", "80",
-            "tcp", id="nested-default",
+            "${IP:-${FALLBACK:-0.0.0.0}}:80:80",
+            "${IP:-${FALLBACK:-0.0.0.0}}",
+            False,
+            "80",
+            "80",
+            "tcp",
+            id="nested-default",
         ),
         pytest.param("${P:-8080}:80", None, False, "${P:-8080}", "80", "tcp", id="variable-port"),
         pytest.param(
-            "${IP}:${P:-80}:${T:-80}/${PROTO:-TCP}", "${IP}", False, "${P:-80}",
-            "${T:-80}/${PROTO:-TCP}", "${PROTO:-TCP}", id="variable-protocol-keeps-its-case",
+            "${IP}:${P:-80}:${T:-80}/${PROTO:-TCP}",
+            "${IP}",
+            False,
+            "${P:-80}",
+            "${T:-80}/${PROTO:-TCP}",
+            "${PROTO:-TCP}",
+            id="variable-protocol-keeps-its-case",
         ),
         pytest.param("$${X}:80", None, False, "$${X}", "80", "tcp", id="escaped-dollar"),
         pytest.param("", None, False, None, "", "tcp", id="empty"),
     ),
 )
 def test_split_short(
-    text: str, host_ip: str | None, bracketed: bool, host_port: str | None, container: str,
+    text: str,
+    host_ip: str | None,
+    bracketed: bool,
+    host_port: str | None,
+    container: str,
     protocol: str,
 ) -> None:
     spec = split_short(text)
@@ -104,8 +134,9 @@ def test_with_host_ip(text: str, ip: str, expected: str) -> None:
 # --------------------------------------------------------------------------- normalize_short
 
 
-def _obj(target: int, published: str | None = None, host_ip: str | None = None,
-         protocol: str = "tcp") -> dict[str, str | int]:
+def _obj(
+    target: int, published: str | None = None, host_ip: str | None = None, protocol: str = "tcp"
+) -> dict[str, str | int]:
     obj: dict[str, str | int] = {"mode": "ingress"}
     if host_ip is not None:
         obj["host_ip"] = host_ip
@@ -226,8 +257,9 @@ T80: dict[str, object] = {"mode": "ingress", "target": 80, "protocol": "tcp"}
             {"mode": "ingress", "target": 80, "published": "abc", "protocol": "tcp"},
             id="published-any-string",
         ),
-        pytest.param({"target": 80, "published": -1}, {**T80, "published": "-1"},
-                     id="published-negative-int"),
+        pytest.param(
+            {"target": 80, "published": -1}, {**T80, "published": "-1"}, id="published-negative-int"
+        ),
         pytest.param({"target": 80, "published": ""}, T80, id="published-empty-dropped"),
         pytest.param({"target": "80"}, T80, id="target-string"),
         pytest.param({"target": "+80"}, T80, id="target-signed-string"),
@@ -237,26 +269,45 @@ T80: dict[str, object] = {"mode": "ingress", "target": 80, "protocol": "tcp"}
         pytest.param({"target": 2**32 + 81}, {**T80, "target": 81}, id="target-wraps-uint32"),
         ({"target": 80, "host_ip": "127.0.0.1"}, {**T80, "host_ip": "127.0.0.1"}),
         ({"target": 80, "host_ip": "::"}, {**T80, "host_ip": "::"}),
-        pytest.param({"target": 80, "protocol": "UDP"}, {**T80, "protocol": "UDP"},
-                     id="protocol-kept-as-written"),
-        pytest.param({"target": 80, "protocol": "xyz"}, {**T80, "protocol": "xyz"},
-                     id="protocol-any-string"),
-        pytest.param({"target": 80, "protocol": ""}, {"mode": "ingress", "target": 80},
-                     id="protocol-empty-dropped"),
-        pytest.param({"target": 80, "mode": ""}, {"target": 80, "protocol": "tcp"},
-                     id="mode-empty-dropped"),
-        pytest.param({"target": 80, "mode": "whatever"}, {**T80, "mode": "whatever"},
-                     id="mode-any-string"),
+        pytest.param(
+            {"target": 80, "protocol": "UDP"},
+            {**T80, "protocol": "UDP"},
+            id="protocol-kept-as-written",
+        ),
+        pytest.param(
+            {"target": 80, "protocol": "xyz"}, {**T80, "protocol": "xyz"}, id="protocol-any-string"
+        ),
+        pytest.param(
+            {"target": 80, "protocol": ""},
+            {"mode": "ingress", "target": 80},
+            id="protocol-empty-dropped",
+        ),
+        pytest.param(
+            {"target": 80, "mode": ""}, {"target": 80, "protocol": "tcp"}, id="mode-empty-dropped"
+        ),
+        pytest.param(
+            {"target": 80, "mode": "whatever"}, {**T80, "mode": "whatever"}, id="mode-any-string"
+        ),
         pytest.param({"target": 80, "name": ""}, T80, id="name-empty-dropped"),
         pytest.param({"target": 80, "x-note": None}, T80, id="extension-key-ignored"),
         (
             {
-                "target": 80, "published": "8080", "host_ip": "10.0.0.1", "protocol": "udp",
-                "mode": "host", "name": "web", "app_protocol": "http",
+                "target": 80,
+                "published": "8080",
+                "host_ip": "10.0.0.1",
+                "protocol": "udp",
+                "mode": "host",
+                "name": "web",
+                "app_protocol": "http",
             },
             {
-                "name": "web", "app_protocol": "http", "mode": "host", "host_ip": "10.0.0.1",
-                "target": 80, "published": "8080", "protocol": "udp",
+                "name": "web",
+                "app_protocol": "http",
+                "mode": "host",
+                "host_ip": "10.0.0.1",
+                "target": 80,
+                "published": "8080",
+                "protocol": "udp",
             },
         ),
     ),
@@ -346,3 +397,232 @@ def test_normalize_long_rejects(entry: dict[str, object], message: str) -> None:
 )
 def test_exposure_of(host_ip: str | None, expected: str | None) -> None:
     assert exposure_of(host_ip) == expected
+
+
+# --------------------------------------------------------------------------- the document model
+
+
+def _doc(text: str, path: str = "c.yaml") -> Document:
+    return document.load(source.decode(path, text.encode()))
+
+
+def _entry(item: str) -> PortEntry:
+    return next(_doc(f"services:\n  s:\n    image: x\n    ports:\n      - {item}\n").entries())
+
+
+@pytest.mark.parametrize(
+    ("item", "expected"),
+    (
+        pytest.param(
+            '"${IP}:${P:-80}:80/udp"',
+            {
+                "mode": "ingress",
+                "host_ip": "${IP}",
+                "target": 80,
+                "published": "${P:-80}",
+                "protocol": "udp",
+            },
+            id="short-variables-kept",
+        ),
+        pytest.param(
+            '"${T}"',
+            {"mode": "ingress", "target": "${T}", "protocol": "tcp"},
+            id="variable-target-stays-text",
+        ),
+        pytest.param(
+            '"80/${PROTO}"',
+            {"mode": "ingress", "target": 80, "protocol": "${PROTO}"},
+            id="variable-protocol",
+        ),
+        pytest.param(
+            '"8080:80/UDP"',
+            {"mode": "ingress", "target": 80, "published": "8080", "protocol": "udp"},
+            id="no-variables-normalised",
+        ),
+        pytest.param(
+            '{target: 80, published: "${P}", x-note: "${N}"}',
+            {"target": 80, "published": "${P}", "mode": "ingress", "protocol": "tcp"},
+            id="long-variables-kept",
+        ),
+        pytest.param(
+            '{target: 80, host_ip: "${IP:-10.0.0.1}", mode: host}',
+            {"target": 80, "host_ip": "${IP:-10.0.0.1}", "mode": "host", "protocol": "tcp"},
+            id="long-variable-ip",
+        ),
+    ),
+)
+def test_normalize_entry_symbolic(item: str, expected: dict[str, object]) -> None:
+    assert normalize_entry(_entry(item), None) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("item", "env", "message"),
+    (
+        ('"80:80:80:80"', {}, "services.s.ports[0]: invalid IP address: 80:80"),
+        (
+            '"${P:?set P}:80"',
+            {},
+            "services.s.ports[0]: required variable P is missing a value: set P",
+        ),
+        ('"${P"', {}, "services.s.ports[0]: invalid interpolation format for '${P'"),
+        (
+            "{target: 80, host_ip: '${IP}'}",
+            {"IP": "abc"},
+            "services.s.ports[0]: invalid IP address: abc",
+        ),
+    ),
+)
+def test_normalize_entry_rejects(item: str, env: dict[str, str] | None, message: str) -> None:
+    with pytest.raises(ComposeNetError) as excinfo:
+        normalize_entry(_entry(item), env)
+    assert (excinfo.value.message, excinfo.value.line, excinfo.value.column) == (message, 5, 9)
+
+
+@pytest.mark.parametrize(
+    ("item", "expected"),
+    (
+        ('"80:80"', "all-interfaces"),
+        ('"${IP:-127.0.0.1}:80:80"', "variable"),
+        ("{target: 80, host_ip: 10.1.2.3}", "private"),
+        ("{target: 80, host_ip: '${IP}'}", "variable"),
+        ('"[::1]:80:80"', "loopback"),
+    ),
+)
+def test_entry_exposure(item: str, expected: str) -> None:
+    assert entry_exposure(_entry(item)) == expected
+
+
+def test_entry_exposure_invalid_ip() -> None:
+    with pytest.raises(PortError):
+        entry_exposure(_entry("{target: 80, host_ip: abc}"))
+
+
+MERGED = """\
+services:
+  a:
+    image: x
+    ports: ["80:80", "0.0.0.0:80:80", "81:81"]
+  b:
+    extends: a
+    ports: ["82:82"]
+  c:
+    image: x
+"""
+
+
+def test_document_ports_keeps_every_written_entry() -> None:
+    ports = document_ports(_doc(MERGED), {})
+    assert {
+        name: [(p.service, p.obj.get("host_ip"), p.obj["target"]) for p in v]
+        for name, v in ports.items()
+    } == {
+        "a": [("a", None, 80), ("a", "0.0.0.0", 80), ("a", None, 81)],
+        "b": [("b", None, 82)],
+    }
+
+
+def test_compose_ports_merges_and_extends() -> None:
+    ports = compose_ports(_doc(MERGED), {})
+    assert {
+        name: [(p.service, p.obj.get("host_ip"), p.obj["target"], p.entry.position.line) for p in v]
+        for name, v in ports.items()
+    } == {
+        "a": [("a", "0.0.0.0", 80, 4), ("a", None, 81, 4)],
+        "b": [("a", "0.0.0.0", 80, 4), ("a", None, 81, 4), ("b", None, 82, 7)],
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "env", "expected"),
+    (
+        pytest.param(
+            "services:\n  a:\n    extends: null\n    ports: ['80']\n",
+            {},
+            {"a": [80]},
+            id="null-extends-ignored",
+        ),
+        pytest.param(
+            "services:\n  a:\n    extends: '${BASE}'\n  b:\n    ports: ['81']\n",
+            {"BASE": "b"},
+            {"a": [81], "b": [81]},
+            id="extends-interpolated",
+        ),
+        pytest.param(
+            "services:\n  a:\n    extends: '${BASE}'\n  b:\n    ports: ['81']\n",
+            None,
+            None,
+            id="extends-variable-unresolved",
+        ),
+    ),
+)
+def test_compose_ports_extends_forms(
+    text: str,
+    env: dict[str, str] | None,
+    expected: dict[str, list[int]] | None,
+) -> None:
+    if expected is None:
+        with pytest.raises(ComposeNetError) as excinfo:
+            compose_ports(_doc(text), env)
+        assert excinfo.value.message == "cannot extend service '${BASE}': it is not defined"
+        return
+    ports = compose_ports(_doc(text), env)
+    assert {name: [p.obj["target"] for p in v] for name, v in ports.items()} == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "env", "message", "where"),
+    (
+        (
+            "services:\n  a:\n    extends: [b]\n",
+            {},
+            "services.a.extends must be a string or a mapping",
+            (3, 14),
+        ),
+        (
+            "services:\n  a:\n    extends: {file: x.yml}\n",
+            {},
+            "services.a.extends is missing 'service'",
+            (3, 14),
+        ),
+        (
+            "services:\n  a:\n    extends: {service: 1}\n",
+            {},
+            "extends.service must be a string",
+            (3, 24),
+        ),
+        (
+            "services:\n  a:\n    extends: '${B:?base}'\n",
+            {},
+            "required variable B is missing a value: base",
+            (3, 14),
+        ),
+    ),
+)
+def test_compose_ports_extends_errors(
+    text: str,
+    env: dict[str, str],
+    message: str,
+    where: tuple[int, int],
+) -> None:
+    with pytest.raises(ComposeNetError) as excinfo:
+        compose_ports(_doc(text), env)
+    err = excinfo.value
+    assert (err.message, err.path, (err.line, err.column)) == (message, "c.yaml", where)
+
+
+def test_compose_ports_reads_other_files_through_the_loader() -> None:
+    other = _doc("services:\n  web:\n    image: x\n    ports: ['90:90']\n", path="sub/o.yml")
+    seen: list[str] = []
+
+    def loader(path: str) -> Document:
+        seen.append(path)
+        return other
+
+    # the named file must exist for the "not found" check: name this very test file
+    text = f"services:\n  a:\n    extends: {{service: web, file: {os.path.basename(__file__)}}}\n"
+    doc = _doc(text, path=os.path.join(os.path.dirname(__file__), "c.yaml"))
+    ports = compose_ports(doc, {}, loader=loader)
+    assert ([(p.path, p.obj["target"]) for p in ports["a"]], seen) == (
+        [("sub/o.yml", 90)],
+        [os.path.join(os.path.dirname(__file__), os.path.basename(__file__))],
+    )
