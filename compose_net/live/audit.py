@@ -76,18 +76,18 @@ def _one_line(error: BaseException) -> str:
 
 def engine_address() -> str:
     """The engine address the docker CLI would use, for display."""
+    from compose_net.resolvers import docker as resolver
+
     host = os.environ.get("DOCKER_HOST")
     if host:
         return host
+    name = resolver.current_context()
+    if name == "default":
+        return "unix:///var/run/docker.sock"
     try:
-        from docker.context import ContextAPI
-
-        context = ContextAPI.get_context(os.environ.get("DOCKER_CONTEXT") or None)
-    except Exception:  # an unreadable context is reported by connect()
-        context = None
-    if context is not None and context.Host:
-        return str(context.Host)
-    return "unix:///var/run/docker.sock"
+        return resolver.context_endpoint(name).host
+    except ComposeNetError:  # connect() has said why already
+        return f"docker context {name}"
 
 
 def collect(project: str | None = None) -> EngineState:

@@ -94,7 +94,10 @@ def deploy(node: Node, tmp_path: Path) -> Iterator[Callable[[str, str], Path]]:
         path.parent.mkdir(exist_ok=True)
         if not path.exists():
             path.write_text(text)
-        node.engine.compose("-f", str(path), "-p", PROJECT, "up", "-d", "--remove-orphans")
+        # --timeout 0: a busybox shell as PID 1 ignores SIGTERM; do not wait for it when the
+        # containers of an earlier file are replaced.
+        node.engine.compose("-f", str(path), "-p", PROJECT, "up", "-d", "--remove-orphans",
+                            "--timeout", "0")
         deployed.append(path)
         return path
 
@@ -295,8 +298,7 @@ def test_audit_follows_docker_contexts(
 ) -> None:
     deploy("original", ORIGINAL)
     config = tmp_path / "docker-config"
-    config.mkdir()
-    (config / "config.json").write_text("{}\n")
+    config.mkdir()  # no config.json: `docker context use` writes one, DOCKER_CONTEXT needs none
     env = {k: v for k, v in node.engine.env().items() if k != "DOCKER_HOST"}
     env["DOCKER_CONFIG"] = str(config)
     run(["docker", "context", "create", "labnode", "--docker", f"host={node.docker_host}"],
