@@ -412,3 +412,22 @@ def test_a_bad_file_is_reported_before_the_engine_is_asked(
     _, err = capsys.readouterr()
     assert code == 2
     assert err.strip().startswith(f"compose-net: error: {bad}:5:9: ")
+
+
+def test_text_report() -> None:
+    result = audit.assess(_state(COMPOSE, HOST))
+    assert command.as_text(result, False) == (
+        "engine unix:///x.sock (node, swarm inactive)\n"
+        "\n"
+        "CONTAINER  PROJECT/SERVICE  BINDING                        VERDICT\n"
+        "monitor    ops/ops_mon      (host network)                 host-network\n"
+        "shop-db-1  shop/db          10.176.226.219:5432->5432/tcp  internal\n"
+        "                            203.0.113.10:8080->80/tcp      public\n"
+        "\n"
+        "container monitor: host-network: uses the host's network (network_mode: host): every "
+        "port it opens is on the node's interfaces, and the engine cannot list them\n"
+        "container shop-db-1: exposed: 203.0.113.10:8080->80/tcp is bound to the public "
+        "address 203.0.113.10\n"
+        "\n"
+        "2 containers, 2 bindings: 2 exposed\n"
+    )

@@ -63,6 +63,10 @@ def _table(rows: list[tuple[str, ...]]) -> str:
     return "".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() + "\n" for r in rows)
 
 
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
 def as_text(result: live.Audit, declared: bool) -> str:
     state = result.state
     out = [f"engine {state.host} ({state.name or '?'}, swarm {state.swarm})\n"]
@@ -93,8 +97,8 @@ def as_text(result: live.Audit, declared: bool) -> str:
         out.append("\n" + "".join(line + "\n" for line in lines))
     exposed = sum(1 for f in result.findings if f.failing)
     bindings = sum(len(c.bindings) for c in result.containers)
-    summary = (f"\n{len(result.containers)} containers, {bindings} bindings: "
-               f"{exposed or 'nothing'} exposed")
+    summary = (f"\n{_count(len(result.containers), 'container')}, "
+               f"{_count(bindings, 'binding')}: {exposed or 'nothing'} exposed")
     if declared:
         summary += f", {len(result.drift) or 'no'} drift"
     out.append(summary + "\n")
