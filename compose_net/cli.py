@@ -13,6 +13,7 @@ from compose_net.report import EXIT_ERROR, EXIT_FINDINGS
 
 FORMATS = click.Choice(["text", "json"])
 TARGETS = click.Choice(["compose", "stack"])
+STACK_STRATEGIES = click.Choice(["unpublish", "internal-network", "host-mode"])
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -152,6 +153,18 @@ def check(files: tuple[str, ...], **options: object) -> int:
               help="Image of the host-network probe on a plain engine (default: busybox).")
 @click.option("--remap-conflicts", is_flag=True,
               help="Move a port that collides on its node to the nearest free one (6379 -> 6378).")
+@click.option(
+    "--stack-strategy",
+    type=STACK_STRATEGIES,
+    help="With --target stack: unpublish (default) removes the publication, internal-network "
+    "puts the service on an attachable overlay network instead, host-mode publishes in host "
+    "mode on nodes prepared with `compose-net node-setup`.",
+)
+@click.option(
+    "--stack-network",
+    metavar="NAME",
+    help="With --stack-strategy internal-network: the overlay network (default: internal).",
+)
 def harden(
     files: tuple[str, ...],
     binds: tuple[str, ...],
@@ -174,6 +187,8 @@ def harden(
     node: str | None,
     docker_image: str | None,
     remap_conflicts: bool,
+    stack_strategy: str | None,
+    stack_network: str | None,
 ) -> int:
     """Bind exposed ports to internal addresses, editing only those entries."""
     from compose_net import resolvers
@@ -183,6 +198,20 @@ def harden(
     from compose_net.resolvers import conflicts
 
     paths = _files(files)
+    address_options = [
+        flag
+        for flag, given in (
+            ("--bind", bool(binds)),
+            ("--bind-var", bind_var is not None),
+            ("--rewrite-public", rewrite_public),
+            ("--resolve", resolve is not None),
+            ("--inventory", inventory is not None),
+            ("--node", node is not None),
+            ("--remap-conflicts", remap_conflicts),
+        )
+        if given
+    ]
+    command.stack_usage(target, stack_strategy, stack_network, address_options)
     if target == "stack":
         binds_for = resolvers.static(Binds(var="UNUSED"))
     else:
@@ -206,6 +235,8 @@ def harden(
         env_files=env_files,
         use_config=not no_config,
         adjust=registry.adjust,
+        stack_strategy=stack_strategy or "unpublish",
+        stack_network=stack_network or "internal",
     )
     code = command.run(paths, opts)
     return max(code, EXIT_FINDINGS) if registry.unresolved and code == 0 else code

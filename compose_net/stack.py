@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 
-from compose_net.document import Document
+from compose_net.document import Document, PortEntry, Service
 
 #: deploy keys only swarm reads (Compose reads resources, restart_policy, labels).
 SWARM_DEPLOY_KEYS = ("replicas", "placement", "update_config", "rollback_config", "endpoint_mode")
@@ -15,6 +15,46 @@ SWARM_WARNING = (
     "this file looks like a swarm stack ({why}): under `docker stack deploy` the host IPs are "
     "ignored and every published port stays public on every node; use --target stack"
 )
+
+
+#: Nodes whose docker_gwbridge binds host-mode ports to their internal IPv4 address carry this
+#: label (``compose-net node-setup`` prints the commands); host-mode stacks are pinned to them.
+HOST_BINDING_LABEL = "compose-net.host-binding"
+HOST_BINDING_VALUE = "internal"
+HOST_BINDING_CONSTRAINT = f"node.labels.{HOST_BINDING_LABEL} == {HOST_BINDING_VALUE}"
+
+#: Where a published port of a stack listens, by publish mode.
+STACK_EXPOSURE = {
+    "ingress": "published through the ingress routing mesh on every interface of every node",
+    "host": "published on every interface of each node that runs a task (mode: host)",
+}
+
+#: The fixes for a published port of a stack; ``check`` and ``harden`` both name them.
+STACK_FIX_OPTIONS = (
+    "swarm ignores host IPs, so fix it with `compose-net harden --target stack --stack-strategy "
+    "unpublish` (drop the publication: services on its overlay networks still reach it), "
+    "`--stack-strategy internal-network` (an attachable overlay network for internal clients "
+    "instead of a published port) or `--stack-strategy host-mode` (mode: host on nodes labelled "
+    f"{HOST_BINDING_LABEL}={HOST_BINDING_VALUE}, whose docker_gwbridge binds the internal IPv4 "
+    "address: see `compose-net node-setup --node NAME`); or allow the port if it is meant to be "
+    "public"
+)
+
+
+def publish_mode(entry: PortEntry) -> str:
+    """How swarm publishes an entry: ``host`` (long syntax, ``mode: host``) or ``ingress``."""
+    return "host" if entry.syntax == "long" and entry.field_value("mode") == "host" else "ingress"
+
+
+def pinned_to_internal_binding(service: Service) -> bool:
+    """True when the service's placement constraints keep it on nodes set up by node-setup."""
+    deploy = service.plain("deploy")
+    placement = deploy.get("placement") if isinstance(deploy, dict) else None
+    constraints = placement.get("constraints") if isinstance(placement, dict) else None
+    if not isinstance(constraints, list):
+        return False
+    wanted = HOST_BINDING_CONSTRAINT.replace(" ", "")
+    return any(isinstance(c, str) and c.replace(" ", "") == wanted for c in constraints)
 
 
 def signals(doc: Document) -> list[str]:

@@ -32,6 +32,9 @@ class Options:
     use_config: bool = True
     #: changes each file's plan before it is applied (port collisions: resolvers.conflicts)
     adjust: Callable[[Document, harden.Plan], None] | None = None
+    #: --target stack: how published ports are taken off public interfaces (compose_net.swarm)
+    stack_strategy: str = "unpublish"
+    stack_network: str = "internal"
 
 
 def _where(path: str, d: Decision) -> str:
@@ -75,21 +78,98 @@ def _announce(path: str, result: harden.Result, opts: Options) -> None:
             report.note(_where(path, d), f"{_label(d)}: {old} -> {', '.join(d.new_ips)}")
 
 
-def _report_stack(path: str, doc: Document, rep: Report) -> None:
-    """Under ``docker stack deploy`` no host IP protects a port: say so for each one."""
-    for entry in doc.entries():
-        report.warn(
-            f"{path}:{entry.position.line}:{entry.position.column}",
-            f"services.{entry.service}.ports[{entry.index}] stays exposed under "
-            "`docker stack deploy`: swarm ignores the host IP and publishes the port on every node",
+def stack_usage(
+    target: str, strategy: str | None, network: str | None, address_options: Sequence[str]
+) -> None:
+    """Refuse options that mean nothing for the target instead of ignoring them."""
+    if target != "stack":
+        if strategy is not None or network is not None:
+            raise ComposeNetError("--stack-strategy and --stack-network need --target stack")
+        return
+    if address_options:
+        raise ComposeNetError(
+            f"{', '.join(address_options)}: swarm ignores host IPs, so no address protects a "
+            "stack's ports; choose --stack-strategy unpublish, internal-network or host-mode"
         )
-        rep.exposed += 1
+    if network is not None and strategy != "internal-network":
+        raise ComposeNetError("--stack-network is for --stack-strategy internal-network")
+
+
+def _harden_stack(path: str, src: source.Source, opts: Options, rep: Report) -> None:
+    """``--target stack``: apply a swarm strategy (compose_net.swarm.strategies), proven."""
+    from compose_net.swarm import strategies
+
+    strategy = next((s for s in strategies.STRATEGIES if s == opts.stack_strategy), None)
+    if strategy is None:
+        raise ComposeNetError(f"unknown --stack-strategy {opts.stack_strategy!r}")
+    allows = list(opts.allows)
+    if opts.use_config and path != "-":
+        allows.extend(configuration.find(path).allows())
+    folder = "." if path == "-" else (os.path.dirname(path) or ".")
+    env = envfile.load(folder, opts.env_files)
+    result = strategies.harden_stack_text(src, strategy, allows=allows, network=opts.stack_network)
+    changed = result.text != src.text
+    if changed:
+        _check_stack_schema(src, result.document, env)
+    if not opts.quiet:
+        for m in result.plan.messages:
+            where = f"{path}:{m.line}:{m.column}"
+            (report.warn if m.level == "warning" else report.note)(where, m.text)
+    if opts.diff:
+        if changed:
+            sys.stdout.write(report.unified_diff(path, src.text, result.text))
+    elif opts.stdout or path == "-":
+        sys.stdout.buffer.write(src.encode(result.text))
+        sys.stdout.flush()
+    elif opts.output is not None:
+        if not opts.check:
+            source.write_atomic(opts.output, src.encode(result.text))
+    elif changed and not opts.check:
+        source.write_atomic(path, src.encode(result.text))
+    if changed:
+        rep.changed += 1
+        if not opts.quiet:
+            n = len(result.plan.changed)
+            verb = "would harden" if (opts.check or opts.diff) else "hardened"
+            report.info(
+                f"{verb} {path} for docker stack deploy with {strategy} "
+                f"({n} port{'s' if n != 1 else ''})"
+            )
+    else:
+        rep.unchanged += 1
+
+
+def _check_stack_schema(src: source.Source, new_doc: Document, env: Mapping[str, str]) -> None:
+    """The edited file must pass the stack schema, unless the original already fails it."""
+    try:
+        from compose_net import schema
+    except ImportError:  # a build without the schema module
+        return
+    errors = schema.check_document(new_doc, target="stack", env=env)
+    if not errors:
+        return
+    before = schema.check_document(document.load(src), target="stack", env=env)
+    if before:
+        first = before[0]
+        raise ComposeNetError(
+            f"not a valid stack file ({first.message}); nothing was written",
+            path=src.path,
+            line=first.line,
+            column=first.column,
+        )
+    first = errors[0]
+    raise SafetyError(
+        f"the edited file fails the stack schema ({first.message}); nothing was written",
+        path=src.path,
+        line=first.line,
+        column=first.column,
+    )
 
 
 def harden_file(path: str, opts: Options, rep: Report) -> None:
     src = source.read(path)
     if opts.target == "stack":
-        _report_stack(path, document.load(src), rep)
+        _harden_stack(path, src, opts, rep)
         return
     allows = list(opts.allows)
     if opts.use_config and path != "-":
