@@ -303,6 +303,61 @@ def nodes(inventory: str | None, resolve: str | None, interface: str | None, cid
     return command.run(table, fmt=fmt)
 
 
+@cli.command("node-setup")
+@click.option("--node", metavar="NAME", help="The node (name, hostname or ID) to set up.")
+@click.option(
+    "--inventory",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Take the node's internal address from this inventory file.",
+)
+@click.option(
+    "--resolve",
+    type=click.Choice(["local", "docker"]),
+    help="Take it from this host (local) or the Docker API (docker).",
+)
+@click.option(
+    "--interface", metavar="NAME", help="With --resolve: take the address of this interface."
+)
+@click.option(
+    "--cidr", metavar="CIDR", help="With --resolve: take the address inside this network."
+)
+@click.option(
+    "--docker-image",
+    metavar="IMAGE",
+    help="Image of the host-network probe on a plain engine (default: busybox).",
+)
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+def node_setup(
+    node: str | None,
+    inventory: str | None,
+    resolve: str | None,
+    interface: str | None,
+    cidr: str | None,
+    docker_image: str | None,
+    fmt: str,
+) -> int:
+    """Print the engine setup that binds a node's host-mode stack ports to its internal IPv4.
+
+    The node's docker_gwbridge must be created with host_binding_ipv4 before it joins the
+    swarm (or after `docker swarm leave`); the binding is IPv4-only. Use it with
+    `compose-net harden --target stack --stack-strategy host-mode`.
+    """
+    from compose_net.commands import node_setup as command
+
+    if docker_image is not None and resolve != "docker":
+        raise ComposeNetError("--docker-image is for --resolve docker")
+    return command.run(
+        node=node,
+        inventory=inventory,
+        resolve=resolve,
+        interface=interface,
+        cidr=cidr,
+        docker_image=docker_image,
+        fmt=fmt,
+    )
+
+
 # --- live checks: audit and probe ---------------------------------------------------------------
 
 
