@@ -5,11 +5,15 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+from ruamel.yaml import YAML
 
 from compose_net import output, rules
 from compose_net.cli import main
@@ -712,3 +716,40 @@ def test_console_script_exit_code_and_no_docker_import(tmp_path: Path) -> None:
     )
     assert script.returncode == 1, script.stderr
     assert script.stdout.startswith(f"{path}:5:9: CN001 ")
+
+
+def _doc_commands() -> list[Any]:
+    """Every ``compose-net check ...`` in the documentation's code blocks, as (where, arguments)."""
+    out = []
+    for doc in ("README.md", "docs/ci.md"):
+        text = (ROOT / doc).read_text(encoding="utf-8")
+        for block in re.findall(r"```[a-z]*\n(.*?)```", text, re.S):
+            for line in block.splitlines():
+                if "compose-net check" not in line:
+                    continue
+                rest = line.split("compose-net check", 1)[1].split(" #")[0].split("||")[0]
+                args = shlex.split(rest)
+                prose = ": CN0" in line or "name:" in line  # sample output, a step's name
+                if prose or any(a.startswith(("[", "$")) for a in args):
+                    continue
+                out.append(pytest.param(doc, args, id=f"{doc}: check {' '.join(args)}".strip()))
+    return out
+
+
+@pytest.mark.parametrize(("doc", "args"), _doc_commands())
+def test_documented_commands_parse(doc: str, args: list[str]) -> None:
+    """The options the docs use exist (click parses them without running anything)."""
+    from compose_net.cli import check as command
+
+    context = command.make_context("check", list(args))
+    assert context.params["fmt"] in ("auto", "text", "json", "sarif", "github"), doc
+
+
+def test_documented_ci_yaml_is_valid() -> None:
+    text = (ROOT / "docs" / "ci.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```yaml\n(.*?)```", text, re.S)
+    loaded = [YAML(typ="safe").load(block) for block in blocks]  # YAML 1.2: `on` is a string
+    assert [sorted(b) for b in loaded] == [["jobs", "name", "on", "permissions"], ["compose-net"]]
+    steps = loaded[0]["jobs"]["check"]["steps"]
+    assert any(s.get("uses", "").startswith("github/codeql-action/upload-sarif@") for s in steps)
+    assert loaded[0]["jobs"]["check"]["permissions"]["security-events"] == "write"
