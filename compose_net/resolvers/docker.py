@@ -17,11 +17,12 @@ docker configuration, else the default socket.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import ipaddress
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,6 +85,38 @@ def context_endpoint(name: str) -> Endpoint:
     return Endpoint(host, bool(endpoint.get("SkipTLSVerify")), pem["ca"], pem["cert"], pem["key"])
 
 
+#: requests lets these replace a session's own CA on every request; the docker CLI trusts
+#: only the CA of DOCKER_CERT_PATH or of the context.
+_CA_BUNDLE_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+
+
+@contextlib.contextmanager
+def _engine_ca_only(tls: bool) -> Iterator[None]:
+    """While the client is made (it asks the engine its API version): no CA bundle variables."""
+    saved = {k: os.environ.pop(k) for k in _CA_BUNDLE_VARIABLES if tls and k in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
+
+
+def _pin_verify(client: Any) -> Any:
+    """Keep the engine's CA (or no verification) for every later request, as the CLI does."""
+    api = client.api
+    verify = getattr(api, "verify", True)
+    if verify is True:
+        return client
+    merge = api.merge_environment_settings
+
+    def merge_keeping_verify(*args: Any, **kwargs: Any) -> Any:
+        settings = merge(*args, **kwargs)
+        settings["verify"] = verify
+        return settings
+
+    api.merge_environment_settings = merge_keeping_verify
+    return client
+
+
 def connect() -> Any:
     """A docker SDK client for the engine the docker CLI would use."""
     import docker
@@ -93,7 +126,12 @@ def connect() -> Any:
     try:
         name = "default" if os.environ.get("DOCKER_HOST") else current_context()
         if name == "default":
-            return docker.from_env()  # DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH
+            # DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH
+            tls_env = bool(
+                os.environ.get("DOCKER_TLS_VERIFY") or os.environ.get("DOCKER_CERT_PATH")
+            )
+            with _engine_ca_only(tls_env):
+                return _pin_verify(docker.from_env())
         endpoint = context_endpoint(name)
         tls: Any = False
         if endpoint.ca or endpoint.cert:
@@ -101,9 +139,14 @@ def connect() -> Any:
             tls = TLSConfig(
                 client_cert=pair, ca_cert=endpoint.ca, verify=not endpoint.skip_tls_verify
             )
-        return docker.DockerClient(
-            base_url=endpoint.host, tls=tls, use_ssh_client=endpoint.host.startswith("ssh://")
-        )
+        with _engine_ca_only(tls is not False):
+            return _pin_verify(
+                docker.DockerClient(
+                    base_url=endpoint.host,
+                    tls=tls,
+                    use_ssh_client=endpoint.host.startswith("ssh://"),
+                )
+            )
     except DockerException as e:
         raise ComposeNetError(
             f"cannot reach the Docker engine ({describe_target()}): {_one_line(e)}"

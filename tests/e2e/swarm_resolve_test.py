@@ -9,8 +9,10 @@ compose binary. Nothing is sent to any address: these tests only read the engine
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -571,3 +573,176 @@ def test_public_only_node_is_refused_until_labelled(
     accepted = cli("harden", "--no-config", "--resolve", "docker", str(path), env=env)
     assert accepted.returncode == 0, accepted.stderr
     assert compose_ports(compose_bin, path) == {"api": [("10.176.0.22", "8080")]}
+
+
+# --------------------------------------------------------------------------- TLS endpoints
+
+
+def _openssl(*args: str, cwd: Path) -> None:
+    subprocess.run(["openssl", *args], cwd=cwd, capture_output=True, timeout=60, check=True)
+
+
+def make_certs(folder: Path, name: str) -> Path:
+    """A CA, a server certificate for 127.0.0.1 and a client certificate, in ``folder/name``."""
+    d = folder / name
+    d.mkdir()
+    (d / "server.ext").write_text("subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n")
+    (d / "client.ext").write_text("extendedKeyUsage=clientAuth\n")
+    _openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca-key.pem",
+        "-out",
+        "ca.pem",
+        "-days",
+        "1",
+        "-subj",
+        f"/CN={name}-ca",
+        cwd=d,
+    )
+    for who in ("server", "client"):
+        _openssl(
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            f"{who}-key.pem",
+            "-out",
+            f"{who}.csr",
+            "-subj",
+            f"/CN={who}",
+            cwd=d,
+        )
+        _openssl(
+            "x509",
+            "-req",
+            "-in",
+            f"{who}.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca-key.pem",
+            "-CAcreateserial",
+            "-out",
+            f"{who}-cert.pem",
+            "-days",
+            "1",
+            "-extfile",
+            f"{who}.ext",
+            cwd=d,
+        )
+    # the layout DOCKER_CERT_PATH expects
+    (d / "cert.pem").write_bytes((d / "client-cert.pem").read_bytes())
+    (d / "key.pem").write_bytes((d / "client-key.pem").read_bytes())
+    return d
+
+
+@pytest.fixture
+def tls_engine(cluster: Cluster, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """n4's engine behind a TLS endpoint on loopback that demands a client certificate."""
+    import socket
+    import ssl
+    import threading
+
+    require(shutil.which("openssl") is not None, "openssl is not installed")
+    certs = make_certs(tmp_path, "tls")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=str(certs / "ca.pem"))
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.load_cert_chain(certs / "server-cert.pem", certs / "server-key.pem")
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)  # so serve() sees stop
+    port = listener.getsockname()[1]
+    engine = cluster.plain.docker_host.removeprefix("unix://")
+    stop = threading.Event()
+
+    def pump(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                with contextlib.suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                raw, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            try:
+                client = context.wrap_socket(raw, server_side=True)
+            except (OSError, ssl.SSLError):
+                raw.close()
+                continue
+            upstream = socket.socket(socket.AF_UNIX)
+            upstream.connect(engine)
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=pump, args=(a, b), daemon=True).start()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"tcp://127.0.0.1:{port}", certs
+    stop.set()
+    listener.close()
+    thread.join(timeout=10)
+
+
+def _clean_env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
+    env["DOCKER_CONFIG"] = str(tmp_path / "docker-config")
+    return env
+
+
+@pytest.mark.parametrize(
+    ("how", "code"),
+    (
+        pytest.param("tls-verify", 0, id="DOCKER_TLS_VERIFY-and-DOCKER_CERT_PATH"),
+        pytest.param("context", 0, id="context-with-tls-material"),
+        pytest.param("wrong-ca", 2, id="server-not-trusted"),
+        pytest.param("no-tls", 2, id="plain-http-to-a-tls-endpoint"),
+    ),
+)
+def test_tls_endpoints(tls_engine: tuple[str, Path], tmp_path: Path, how: str, code: int) -> None:
+    host, certs = tls_engine
+    env = _clean_env(tmp_path)
+    if how in ("tls-verify", "wrong-ca"):
+        path = certs if how == "tls-verify" else make_certs(tmp_path, "other")
+        env.update(DOCKER_HOST=host, DOCKER_TLS_VERIFY="1", DOCKER_CERT_PATH=str(path))
+    elif how == "context":
+        subprocess.run(
+            [
+                "docker",
+                "context",
+                "create",
+                "cn-tls",
+                "--docker",
+                f"host={host},ca={certs / 'ca.pem'},cert={certs / 'cert.pem'},"
+                f"key={certs / 'key.pem'}",
+            ],
+            env=env,
+            capture_output=True,
+            timeout=60,
+            check=True,
+        )
+        env["DOCKER_CONTEXT"] = "cn-tls"
+    else:
+        env["DOCKER_HOST"] = host
+    proc = cli(
+        "nodes", "--resolve", "docker", "--docker-image", BUSYBOX_IMAGE, "--format", "json", env=env
+    )
+    assert proc.returncode == code, proc.stderr
+    if code == 0:
+        assert [n["service"]["ipv4"] for n in json.loads(proc.stdout)["nodes"]] == ["10.176.0.14"]
+    else:
+        assert proc.stderr.startswith("compose-net: error: cannot reach the Docker engine")
+        assert proc.stderr.count("\n") == 1
