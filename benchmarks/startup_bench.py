@@ -61,8 +61,12 @@ def console_script() -> str:
 def timed(cmd: list[str], cwd: str) -> float:
     start = time.perf_counter()
     proc = subprocess.run(
-        cmd, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE, check=False,
+        cmd,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        check=False,
     )
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
@@ -102,11 +106,18 @@ def measure(runs: int, file: str, warmup: int = 2) -> dict[str, float | int]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=21, help="paired runs (default 21)")
-    parser.add_argument("--short", action="store_true",
-                        help="5 paired runs, no threshold: fails only if it cannot run")
+    parser.add_argument(
+        "--short",
+        action="store_true",
+        help="5 paired runs, no threshold: fails only if it cannot run",
+    )
     parser.add_argument("--file", help="compose file to read (default: a small generated one)")
-    parser.add_argument("--max-ratio", type=float, default=None,
-                        help="exit 1 when the median ratio to `python -c pass` is above this")
+    parser.add_argument(
+        "--max-ratio",
+        type=float,
+        default=None,
+        help="exit 1 when the median ratio to `python -c pass` is above this",
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
     runs = 5 if args.short else args.runs
@@ -130,8 +141,11 @@ def main(argv: list[str] | None = None) -> int:
             f"(min {result['ratio_min']:.2f}x, max {result['ratio_max']:.2f}x)",
         )
     if args.max_ratio is not None and not args.short and result["ratio_median"] > args.max_ratio:
-        print(f"startup_bench: median ratio {result['ratio_median']:.2f}x is above "
-              f"{args.max_ratio:.2f}x", file=sys.stderr)
+        print(
+            f"startup_bench: median ratio {result['ratio_median']:.2f}x is above "
+            f"{args.max_ratio:.2f}x",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

@@ -105,13 +105,15 @@ def load(source: Source) -> Document:
     services: list[Service] = []
     if services_node is None:
         if any(
-            yamltree.is_mapping(value) and (yamltree.get(value, "image") or yamltree.get(value, "build"))
+            yamltree.is_mapping(value)
+            and (yamltree.get(value, "image") or yamltree.get(value, "build"))
             for name, _, value in yamltree.mapping_items(root)
             if name not in ("version", "networks", "volumes", "configs", "secrets")
         ):
             raise _error(
                 "legacy (v1) compose file without a 'services:' key; Compose v2 does not read it",
-                path, root,
+                path,
+                root,
             )
         return Document(source, root, services)
     if yamltree.is_scalar(services_node) and services_node.tag.endswith(":null"):
@@ -130,7 +132,8 @@ def load(source: Source) -> Document:
 
 def _owns(mapping: Node, key: str) -> bool:
     return any(
-        yamltree.is_scalar(k) and k.value == key and k.tag != yamltree.MERGE_TAG for k, _ in mapping.value
+        yamltree.is_scalar(k) and k.value == key and k.tag != yamltree.MERGE_TAG
+        for k, _ in mapping.value
     )
 
 
@@ -139,7 +142,10 @@ def _service(name: str, key_node: Node, node: Node, path: str) -> Service:
     service = Service(name, key_node, node, ports_node)
     if ports_node is None:
         return service
-    if yamltree.is_scalar(ports_node) and ports_node.tag in ("!reset", yamltree.TAG_PREFIX + "null"):
+    if yamltree.is_scalar(ports_node) and ports_node.tag in (
+        "!reset",
+        yamltree.TAG_PREFIX + "null",
+    ):
         return service
     if not yamltree.is_sequence(ports_node):
         raise _error(f"services.{name}.ports must be a list", path, ports_node)
@@ -156,13 +162,17 @@ def _entry(service: str, index: int, node: Node, shared: bool, path: str) -> Por
         value = yamltree.scalar_value(node)
         if isinstance(value, bool) or value is None or not isinstance(value, (int, str)):
             raise _error(
-                f"services.{service}.ports[{index}]: a port must be a string, a number or a mapping",
-                path, node,
+                f"services.{service}.ports[{index}]: "
+                "a port must be a string, a number or a mapping",
+                path,
+                node,
             )
         return PortEntry(service, index, node, "short", str(value), {}, where, shared)
     if yamltree.is_mapping(node):
         fields = {key: value for key, _, value in yamltree.mapping_items(node)}
         return PortEntry(service, index, node, "long", None, fields, where, shared)
     raise _error(
-        f"services.{service}.ports[{index}]: a port must be a string, a number or a mapping", path, node,
+        f"services.{service}.ports[{index}]: a port must be a string, a number or a mapping",
+        path,
+        node,
     )

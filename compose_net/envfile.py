@@ -29,8 +29,15 @@ _BLANKS = frozenset("\t\v\f\r \x85\xa0")
 _EXPORT = re.compile(r"export[\t\n\f\r ]+")
 _ESCAPE = re.compile(r"\\(?:[abcfnrtv$\"\\]|0[0-9]{0,3})")
 _SIMPLE_ESCAPES = {
-    "a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v",
-    '"': '"', "\\": "\\",
+    "a": "\a",
+    "b": "\b",
+    "f": "\f",
+    "n": "\n",
+    "r": "\r",
+    "t": "\t",
+    "v": "\v",
+    '"': '"',
+    "\\": "\\",
 }
 
 
@@ -64,7 +71,11 @@ def _escapes_before(text: str, j: int) -> int:
 
 class _Reader:
     def __init__(
-        self, text: str, path: str, env: Mapping[str, str], fallback: Mapping[str, str],
+        self,
+        text: str,
+        path: str,
+        env: Mapping[str, str],
+        fallback: Mapping[str, str],
     ) -> None:
         self.text = text
         self.path = path
@@ -176,7 +187,11 @@ class _Reader:
 
 
 def parse(
-    text: str, path: str, env: Mapping[str, str], *, fallback: Mapping[str, str] | None = None,
+    text: str,
+    path: str,
+    env: Mapping[str, str],
+    *,
+    fallback: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """The variables a dotenv file defines, read as Compose reads them.
 
@@ -189,7 +204,9 @@ def parse(
 
 
 def load(
-    project_dir: str, env_files: Sequence[str] = (), environ: Mapping[str, str] | None = None,
+    project_dir: str,
+    env_files: Sequence[str] = (),
+    environ: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """``environ`` (default: os.environ) over the env files (default: ``.env`` if present)."""
     base = dict(os.environ if environ is None else environ)

@@ -151,7 +151,9 @@ def _normalize(entry: PortEntry, env: Mapping[str, str] | None) -> list[tuple[Po
 def _entry_error(entry: PortEntry, message: str, path: str | None = None) -> ComposeNetError:
     return ComposeNetError(
         f"services.{entry.service}.ports[{entry.index}]: {message}",
-        path=path, line=entry.position.line, column=entry.position.column,
+        path=path,
+        line=entry.position.line,
+        column=entry.position.column,
     )
 
 
@@ -164,7 +166,9 @@ def normalize_entry(entry: PortEntry, env: Mapping[str, str] | None) -> list[Por
 
 
 def _entry_ports(
-    entry: PortEntry, env: Mapping[str, str] | None, path: str,
+    entry: PortEntry,
+    env: Mapping[str, str] | None,
+    path: str,
 ) -> tuple[list[tuple[PortObject, str]], Exposure]:
     """Objects and keys of one entry, and its exposure; errors carry ``path`` and the position.
 
@@ -253,7 +257,10 @@ class _Project:
         return self.load(path), name, name_node
 
     def ports(
-        self, doc: Document, service: Service, chain: tuple[tuple[str, str], ...],
+        self,
+        doc: Document,
+        service: Service,
+        chain: tuple[tuple[str, str], ...],
     ) -> list[tuple[Port, str]]:
         """Ports of ``service`` with what it extends, before Compose merges duplicates."""
         own: list[tuple[Port, str]] = []
@@ -293,7 +300,10 @@ def unique(ports: list[tuple[Port, str]]) -> list[Port]:
 
 
 def compose_ports(
-    doc: Document, env: Mapping[str, str] | None, *, loader: Loader = _load_file,
+    doc: Document,
+    env: Mapping[str, str] | None,
+    *,
+    loader: Loader = _load_file,
 ) -> dict[str, list[Port]]:
     """Each service's ports as ``docker compose config`` prints them (services without
     ports left out): ``extends`` resolved (other files read with ``loader``), duplicates

@@ -60,8 +60,12 @@ def compose(text: str, path: str) -> Node:
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
     if re.match(r"\s*%YAML\s+1\.[01]\b", text):
-        raise ComposeNetError("YAML 1.1 documents are not supported (remove the %YAML directive)",
-                              path=path, line=1, column=1)
+        raise ComposeNetError(
+            "YAML 1.1 documents are not supported (remove the %YAML directive)",
+            path=path,
+            line=1,
+            column=1,
+        )
     yaml = YAML()
     try:
         nodes = list(yaml.compose_all(text))
@@ -85,7 +89,9 @@ def compose(text: str, path: str) -> Node:
         where = position(nodes[1])
         raise ComposeNetError(
             "several YAML documents in one file are not supported",
-            path=path, line=where.line, column=where.column,
+            path=path,
+            line=where.line,
+            column=where.column,
         )
     root = nodes[0]
     _check_structure(root, path)
@@ -106,13 +112,19 @@ def _check_structure(root: Node, path: str) -> None:
             continue
         if id(node) in active:
             where = position(node)
-            raise ComposeNetError("recursive alias: a node contains itself", path=path,
-                                  line=where.line, column=where.column)
+            raise ComposeNetError(
+                "recursive alias: a node contains itself",
+                path=path,
+                line=where.line,
+                column=where.column,
+            )
         if id(node) in done:
             continue
         if depth > MAX_DEPTH:
             where = position(node)
-            raise ComposeNetError("nesting is too deep", path=path, line=where.line, column=where.column)
+            raise ComposeNetError(
+                "nesting is too deep", path=path, line=where.line, column=where.column
+            )
         active.add(id(node))
         stack.append((node, depth, True))
         if is_mapping(node):
@@ -123,13 +135,19 @@ def _check_structure(root: Node, path: str) -> None:
                         where = position(key)
                         raise ComposeNetError(
                             f"duplicate key {key.value!r}",
-                            path=path, line=where.line, column=where.column,
+                            path=path,
+                            line=where.line,
+                            column=where.column,
                         )
                     keys.add(key.value)
                 elif not is_scalar(key):
                     where = position(key)
-                    raise ComposeNetError("a mapping key must be a scalar", path=path,
-                                          line=where.line, column=where.column)
+                    raise ComposeNetError(
+                        "a mapping key must be a scalar",
+                        path=path,
+                        line=where.line,
+                        column=where.column,
+                    )
                 stack.append((key, depth + 1, False))
                 stack.append((value, depth + 1, False))
         elif is_sequence(node):
@@ -278,7 +296,7 @@ def scalar_value(node: Node) -> object:
         return resolve_plain(text)
     if not explicit:
         return text
-    kind = tag[len(TAG_PREFIX):]
+    kind = tag[len(TAG_PREFIX) :]
     if kind in ("null", "bool", "int", "float"):
         value = resolve_plain(text)
         if kind == "float" and isinstance(value, int) and not isinstance(value, bool):
@@ -305,7 +323,8 @@ def _plain(node: Node, budget: _Budget, path: str) -> Any:
     budget.left -= 1
     if budget.left < 0:
         raise ComposeNetError(
-            "the document expands to too many nodes through aliases (an alias bomb?)", path=path,
+            "the document expands to too many nodes through aliases (an alias bomb?)",
+            path=path,
         )
     if is_scalar(node):
         return scalar_value(node)

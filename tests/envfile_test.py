@@ -41,10 +41,18 @@ FILES = (
     pytest.param(" export  A = 1 \n", {}, {"A": "1"}, id="export-with-blanks"),
     pytest.param("export\tA=1\n", {}, {"A": "1"}, id="export-tab"),
     pytest.param("exportA=1\n", {}, {"exportA": "1"}, id="export-glued-is-a-name"),
-    pytest.param("A-B=1\nA.B=2\nA[0]=3\n1A=4\né=5\n", {},
-                 {"A-B": "1", "A.B": "2", "A[0]": "3", "1A": "4", "é": "5"}, id="odd-names"),
-    pytest.param('A="double $X \\n\\t\\\\ \\" q"\n', OS, {"A": 'double osx \n\t\\ " q', **OS},
-                 id="double-quoted-escapes-and-variables"),
+    pytest.param(
+        "A-B=1\nA.B=2\nA[0]=3\n1A=4\né=5\n",
+        {},
+        {"A-B": "1", "A.B": "2", "A[0]": "3", "1A": "4", "é": "5"},
+        id="odd-names",
+    ),
+    pytest.param(
+        'A="double $X \\n\\t\\\\ \\" q"\n',
+        OS,
+        {"A": 'double osx \n\t\\ " q', **OS},
+        id="double-quoted-escapes-and-variables",
+    ),
     pytest.param("A='single $X \\n'\n", OS, {"A": "single $X \\n", **OS}, id="single-quoted-as-is"),
     pytest.param("A='a\\'b'\n", {}, {"A": "a'b"}, id="single-quoted-escaped-quote"),
     pytest.param('A="\\a|\\b|\\f|\\v"\n', {}, {"A": "\a|\b|\f|\v"}, id="control-escapes"),
@@ -63,16 +71,28 @@ FILES = (
     pytest.param('A=x"y\n', {}, {"A": 'x"y'}, id="quote-inside-unquoted"),
     pytest.param("A=`back`\n", {}, {"A": "`back`"}, id="backticks-are-text"),
     pytest.param("A=1\r\nB=2\r\n", {}, {"A": "1", "B": "2"}, id="crlf"),
-    pytest.param("A=1\nB=${A}\nC=$A\nD=\"${A}y\"\nE='${A}z'\n", {},
-                 {"A": "1", "B": "1", "C": "1", "D": "1y", "E": "${A}z"}, id="earlier-variables"),
+    pytest.param(
+        "A=1\nB=${A}\nC=$A\nD=\"${A}y\"\nE='${A}z'\n",
+        {},
+        {"A": "1", "B": "1", "C": "1", "D": "1y", "E": "${A}z"},
+        id="earlier-variables",
+    ),
     pytest.param("B=${A}\nA=1\n", {}, {"A": "1", "B": ""}, id="later-variables-unseen"),
     pytest.param("A=1\nA=2\nB=$A\n", {}, {"A": "2", "B": "2"}, id="redefined"),
     pytest.param("A=${U:-def}\nB=${U:-a b}\n", {}, {"A": "def", "B": "a b"}, id="defaults"),
     pytest.param("A=1\nB=${A}\n", {"A": "os"}, {"A": "os", "B": "os"}, id="environment-first"),
-    pytest.param("B=${X}\nX=file\nC=${X}\n", OS, {"B": "osx", "C": "osx", **OS},
-                 id="environment-wins-over-file"),
-    pytest.param("A=$$B\nC=\"$$B\"\nD='$$B'\nE=$\n", {},
-                 {"A": "$B", "C": "$B", "D": "$$B", "E": "$"}, id="dollars"),
+    pytest.param(
+        "B=${X}\nX=file\nC=${X}\n",
+        OS,
+        {"B": "osx", "C": "osx", **OS},
+        id="environment-wins-over-file",
+    ),
+    pytest.param(
+        "A=$$B\nC=\"$$B\"\nD='$$B'\nE=$\n",
+        {},
+        {"A": "$B", "C": "$B", "D": "$$B", "E": "$"},
+        id="dollars",
+    ),
     pytest.param("X\n", OS, OS, id="inherited-key"),
     pytest.param("ONLY\nB=${ONLY-unset}\n", {}, {"B": "unset"}, id="inherited-key-unset"),
     pytest.param("ONLY", {}, {"": "ONLY"}, id="key-at-end-without-newline"),
@@ -97,7 +117,7 @@ ERRORS = (
     ("A B=1\n", "key cannot contain a space", 1),
     ("A@=1\n", "unexpected character '@' in variable name", 1),
     ("A=1\nA/B=1\n", "unexpected character '/'", 2),
-    ("A='it''s'\n", "unexpected character \"'\"", 1),
+    ("A='it''s'\n", 'unexpected character "\'"', 1),
     ('A=""""\n', "unexpected character '\"'", 1),
     ('A="unterminated\n', "unterminated quoted value", 1),
     pytest.param("A=1\nB='x\nC=2\n", "unterminated quoted value 'x", 2, id="line-of-the-quote"),
@@ -120,21 +140,38 @@ def test_load_rejects(tmp_path: Path, text: str, message: str, line: int) -> Non
 @pytest.mark.parametrize(
     ("files", "environ", "expected"),
     (
-        pytest.param(["D=d1\n", "D=d2\nE=${D}\n"], {}, {"D": "d2", "E": "d2"},
-                     id="own-value-before-earlier-file"),
-        pytest.param(["D=d1\n", "E=${D}\nD=d2\n"], {}, {"D": "d2", "E": "d1"},
-                     id="earlier-file-seen"),
-        pytest.param(["D=d1\n", "E=${D}\n"], {"D": "os"}, {"D": "os", "E": "os"},
-                     id="environment-before-earlier-file"),
-        pytest.param(["D=d1\n", "D=d2\nE=${D}\n"], {"D": "os"}, {"D": "os", "E": "os"},
-                     id="environment-before-own-value"),
-        pytest.param(["C=c1\n", "C\nF=${C}\n"], {}, {"C": "c1", "F": "c1"},
-                     id="inherited-from-earlier-file"),
+        pytest.param(
+            ["D=d1\n", "D=d2\nE=${D}\n"],
+            {},
+            {"D": "d2", "E": "d2"},
+            id="own-value-before-earlier-file",
+        ),
+        pytest.param(
+            ["D=d1\n", "E=${D}\nD=d2\n"], {}, {"D": "d2", "E": "d1"}, id="earlier-file-seen"
+        ),
+        pytest.param(
+            ["D=d1\n", "E=${D}\n"],
+            {"D": "os"},
+            {"D": "os", "E": "os"},
+            id="environment-before-earlier-file",
+        ),
+        pytest.param(
+            ["D=d1\n", "D=d2\nE=${D}\n"],
+            {"D": "os"},
+            {"D": "os", "E": "os"},
+            id="environment-before-own-value",
+        ),
+        pytest.param(
+            ["C=c1\n", "C\nF=${C}\n"], {}, {"C": "c1", "F": "c1"}, id="inherited-from-earlier-file"
+        ),
         pytest.param(["A=1\n", "B=2\n"], {}, {"A": "1", "B": "2"}, id="union"),
     ),
 )
 def test_load_several_env_files(
-    tmp_path: Path, files: list[str], environ: dict[str, str], expected: dict[str, str],
+    tmp_path: Path,
+    files: list[str],
+    environ: dict[str, str],
+    expected: dict[str, str],
 ) -> None:
     paths = []
     for i, text in enumerate(files):
@@ -154,7 +191,10 @@ def test_load_several_env_files(
     ),
 )
 def test_load_environment_over_dotenv(
-    tmp_path: Path, dotenv: str | None, environ: dict[str, str], expected: dict[str, str],
+    tmp_path: Path,
+    dotenv: str | None,
+    environ: dict[str, str],
+    expected: dict[str, str],
 ) -> None:
     if dotenv is not None:
         (tmp_path / ".env").write_text(dotenv)
@@ -165,7 +205,8 @@ def test_load_missing_env_file(tmp_path: Path) -> None:
     with pytest.raises(ComposeNetError) as excinfo:
         envfile.load(str(tmp_path), [str(tmp_path / "nope.env")], {})
     assert (excinfo.value.path, "cannot read env file" in excinfo.value.message) == (
-        str(tmp_path / "nope.env"), True,
+        str(tmp_path / "nope.env"),
+        True,
     )
 
 
@@ -182,21 +223,34 @@ BASE = {"PATH": "/usr/bin:/bin"}
 
 
 def _environment(
-    binary: str, folder: Path, environ: Mapping[str, str], env_files: Sequence[str] = (),
+    binary: str,
+    folder: Path,
+    environ: Mapping[str, str],
+    env_files: Sequence[str] = (),
 ) -> subprocess.CompletedProcess[str]:
     (folder / "compose.yaml").write_text("services:\n  s:\n    image: x\n")
     flags = [arg for path in env_files for arg in ("--env-file", path)]
     return subprocess.run(
         [binary, *flags, "-f", "compose.yaml", "config", "--environment"],
-        cwd=folder, env={**BASE, "HOME": str(folder), **environ}, capture_output=True, text=True,
-        timeout=60, check=False, stdin=subprocess.DEVNULL,
+        cwd=folder,
+        env={**BASE, "HOME": str(folder), **environ},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        stdin=subprocess.DEVNULL,
     )
 
 
 def _printed(folder: Path, variables: Mapping[str, str]) -> str:
     """``config --environment`` output for these variables: sorted KEY=VALUE lines."""
-    full = {**variables, **BASE, "HOME": str(folder), "PWD": str(folder),
-            "COMPOSE_PROJECT_NAME": folder.name}
+    full = {
+        **variables,
+        **BASE,
+        "HOME": str(folder),
+        "PWD": str(folder),
+        "COMPOSE_PROJECT_NAME": folder.name,
+    }
     return "".join(f"{key}={full[key]}\n" for key in sorted(full))
 
 
@@ -239,5 +293,6 @@ def test_several_env_files_agree_with_compose(compose_bin: str, tmp_path: Path) 
     environ = {"A": "os"}
     proc = _environment(compose_bin, folder, environ, files)
     assert (proc.returncode, proc.stdout) == (
-        0, _printed(folder, envfile.load(str(folder), files, environ)),
+        0,
+        _printed(folder, envfile.load(str(folder), files, environ)),
     )

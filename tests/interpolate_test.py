@@ -138,16 +138,29 @@ MISSING = (
     pytest.param("${U:?}", "required variable U is missing a value", id="no-message"),
     pytest.param("${U?}", "required variable U is missing a value", id="no-message-no-colon"),
     pytest.param("${U:?:x}", "required variable U is missing a value: :x", id="message-with-colon"),
-    pytest.param("${U:?err ${A}}", "required variable U is missing a value: err aa",
-                 id="message-interpolated"),
-    pytest.param("${U:?${U2:?inner}}", "required variable U2 is missing a value: inner",
-                 id="inner-first"),
-    pytest.param("${A:?${U:?inner}}", "required variable U is missing a value: inner",
-                 id="operand-checked-although-set"),
-    pytest.param("${A:-${U:?inner}}", "required variable U is missing a value: inner",
-                 id="default-checked-although-unused"),
-    pytest.param("${U:+${U2:?inner}}", "required variable U2 is missing a value: inner",
-                 id="replacement-checked-although-unused"),
+    pytest.param(
+        "${U:?err ${A}}",
+        "required variable U is missing a value: err aa",
+        id="message-interpolated",
+    ),
+    pytest.param(
+        "${U:?${U2:?inner}}", "required variable U2 is missing a value: inner", id="inner-first"
+    ),
+    pytest.param(
+        "${A:?${U:?inner}}",
+        "required variable U is missing a value: inner",
+        id="operand-checked-although-set",
+    ),
+    pytest.param(
+        "${A:-${U:?inner}}",
+        "required variable U is missing a value: inner",
+        id="default-checked-although-unused",
+    ),
+    pytest.param(
+        "${U:+${U2:?inner}}",
+        "required variable U2 is missing a value: inner",
+        id="replacement-checked-although-unused",
+    ),
 )
 
 
@@ -173,7 +186,12 @@ def _config(binary: str, folder: Path, labels: dict[str, str]) -> subprocess.Com
     env = {"PATH": "/usr/bin:/bin", "HOME": str(folder), "DOCKER_HOST": "unix:///none", **ENV}
     return subprocess.run(
         [binary, "-f", "compose.yaml", "config", "--format", "json"],
-        cwd=folder, env=env, capture_output=True, text=True, timeout=60, check=False,
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
         stdin=subprocess.DEVNULL,
     )
 
@@ -202,7 +220,8 @@ def test_invalid_agree_with_compose(compose_bin: str, tmp_path: Path) -> None:
     templates = [case if isinstance(case, str) else case[0] for case in _values(INVALID)]
     verdicts = _rejections(compose_bin, tmp_path, templates)
     assert {t: "invalid interpolation format" in v for t, v in verdicts.items()} == dict.fromkeys(
-        templates, True,
+        templates,
+        True,
     ), verdicts
 
 
@@ -210,7 +229,8 @@ def test_missing_agree_with_compose(compose_bin: str, tmp_path: Path) -> None:
     cases = _values(MISSING)
     verdicts = _rejections(compose_bin, tmp_path, [template for template, _ in cases])
     assert {t: message in verdicts[t] for t, message in cases} == dict.fromkeys(
-        (t for t, _ in cases), True,
+        (t for t, _ in cases),
+        True,
     ), verdicts
 
 

@@ -41,15 +41,17 @@ def _text(files: list[dict[str, Any]]) -> str:
     for f in files:
         for service, data in f["services"].items():
             for p in data["ports"]:
-                rows.append((
-                    f"{p.get('file', f['path'])}:{p['line']}:{p['column']}",
-                    service,
-                    str(p.get("host_ip", "*")),
-                    str(p.get("published", "-")),
-                    f"{p.get('target', '-')}/{p.get('protocol', '')}",
-                    str(p.get("mode", "")),
-                    str(p["exposure"]),
-                ))
+                rows.append(
+                    (
+                        f"{p.get('file', f['path'])}:{p['line']}:{p['column']}",
+                        service,
+                        str(p.get("host_ip", "*")),
+                        str(p.get("published", "-")),
+                        f"{p.get('target', '-')}/{p.get('protocol', '')}",
+                        str(p.get("mode", "")),
+                        str(p["exposure"]),
+                    )
+                )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows) + "\n"
 
