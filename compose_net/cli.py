@@ -218,6 +218,7 @@ def harden(
         binds_for = resolvers.from_options(
             binds=binds, bind_var=bind_var, resolve=resolve, inventory=inventory, node=node,
             interface=interface, cidr=cidr, docker_image=docker_image,
+            internal=() if no_config else None,
         )
     registry = conflicts.Registry(getattr(binds_for, "node_of", None), remap=remap_conflicts,
                                   quiet=quiet)

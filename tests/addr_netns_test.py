@@ -223,6 +223,115 @@ def test_harden_resolve_local(
     assert path.read_text() == head + written
 
 
+def vpn(node: Node) -> None:
+    """An address outside the private ranges on a VPN-like interface."""
+    node.ip("link", "add", "wg0", "type", "veth", "peer", "name", "wg0p")
+    node.ip("addr", "add", "198.51.100.31/24", "dev", "wg0")
+    node.ip("link", "set", "wg0", "up")
+
+
+@pytest.mark.parametrize(
+    ("config", "args", "code", "stdout"),
+    (
+        pytest.param(
+            None, ["addr", "service", "ipv4", "--interface", "wg0"], 2, "", id="public-by-default"
+        ),
+        pytest.param(
+            "internal-networks: ['198.51.100.0/24']\n",
+            ["addr", "service", "ipv4", "--interface", "wg0"],
+            0,
+            "198.51.100.31\n",
+            id="configured-internal",
+        ),
+        pytest.param(
+            "internal-networks: ['198.51.100.0/24']\n",
+            ["addr", "service", "ipv4"],
+            2,
+            "",
+            id="configured-adds-an-ambiguity",
+        ),
+        pytest.param(
+            "[tool.compose-net]\ninternal-networks = ['198.51.100.0/24']\n",
+            ["nodes", "--resolve", "local", "--interface", "wg0", "--format", "yaml"],
+            0,
+            "nodes:\n",
+            id="pyproject",
+        ),
+        pytest.param(
+            "internal-networks: ['198.51.100.0/33']\n", ["addr"], 2, "", id="bad-configuration"
+        ),
+    ),
+)
+def test_configured_internal_networks(
+    make_lab: Callable[..., Lab],
+    tmp_path: Path,
+    config: str | None,
+    args: list[str],
+    code: int,
+    stdout: str,
+) -> None:
+    if config is not None:
+        name = "pyproject.toml" if config.startswith("[") else ".compose-net.yaml"
+        (tmp_path / name).write_text(config)
+    node = make_lab().add_node("nsc", PUBLIC, INTERNAL)
+    vpn(node)
+    proc = node.run(
+        "sh",
+        "-c",
+        'cd "$0" && exec "$@"',
+        str(tmp_path),
+        sys.executable,
+        "-m",
+        "compose_net",
+        *args,
+        check=False,
+    )
+    assert proc.returncode == code, proc.stderr
+    assert stdout in proc.stdout
+    if code == 0 and args[0] == "nodes":
+        assert '      ipv4: "198.51.100.31"' in proc.stdout.split("service:")[1]
+    if config and "/33" in config:
+        assert proc.stderr.startswith(f"compose-net: error: {tmp_path}/.compose-net.yaml")
+
+
+def test_harden_no_config_ignores_internal_networks(
+    make_lab: Callable[..., Lab], tmp_path: Path
+) -> None:
+    (tmp_path / ".compose-net.yaml").write_text("internal-networks: ['198.51.100.0/24']\n")
+    path = tmp_path / "compose.yaml"
+    path.write_text("services:\n  redis:\n    image: redis\n    ports: ['6379:6379']\n")
+    node = make_lab().add_node("nsd", PUBLIC, INTERNAL)
+    vpn(node)
+    results = []
+    for extra in ([], ["--no-config"]):
+        proc = node.run(
+            "sh",
+            "-c",
+            'cd "$0" && exec "$@"',
+            str(tmp_path),
+            sys.executable,
+            "-m",
+            "compose_net",
+            "harden",
+            *extra,
+            "--resolve",
+            "local",
+            "--diff",
+            "compose.yaml",
+            check=False,
+        )
+        results.append((proc.returncode, proc.stderr.splitlines()[0] if proc.stderr else ""))
+    assert results == [
+        (
+            2,
+            "compose-net: error: several internal (service) IPv4 addresses on this host: "
+            "10.176.0.31 (internal), 198.51.100.31 (wg0); choose one with --interface NAME or "
+            "--cidr CIDR",
+        ),
+        (0, "would harden compose.yaml (1 port)"),
+    ]
+
+
 def test_nodes_resolve_local(make_lab: Callable[..., Lab]) -> None:
     proc = run_in(make_lab, plain, "nodes", "--resolve", "local", "--format", "json")
     assert proc.returncode == 0, proc.stderr

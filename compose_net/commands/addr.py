@@ -43,11 +43,17 @@ def run(
     cidr: str | None = None,
     fmt: str = "text",
     items: Sequence[InterfaceAddress] | None = None,
+    internal: Sequence[str] | None = None,
 ) -> int:
+    """``internal``: CIDRs that count as internal besides the private ranges (None: the
+    ``internal-networks`` of the configuration of the current folder)."""
     kind, family = parse_words(words)
     choice = Choice.parse(interface, cidr)
     if items is None:
-        items = local.host_addresses()
+        networks = (
+            local.configured_networks() if internal is None else local.internal_networks(internal)
+        )
+        items = local.host_addresses(networks)
     if kind is not None and family is not None:
         address = local.select(items, kind, family, choice)
         if fmt == "json":

@@ -108,8 +108,13 @@ def from_options(
     interface: str | None = None,
     cidr: str | None = None,
     docker_image: str | None = None,
+    internal: Sequence[str] | None = None,
 ) -> BindsFor:
-    """The resolver the options ask for; exactly one source of addresses must be given."""
+    """The resolver the options ask for; exactly one source of addresses must be given.
+
+    ``internal``: CIDRs that count as internal besides the private ranges (None: the
+    ``internal-networks`` of the configuration of the current folder).
+    """
     sources = [
         name
         for name, given in (
@@ -139,9 +144,10 @@ def from_options(
 
         return NodeResolver(inventories.load(inventory), node)
     if resolve is not None:
-        return NodeResolver(
-            node_table(resolve, interface=interface, cidr=cidr, docker_image=docker_image), node
+        table = node_table(
+            resolve, interface=interface, cidr=cidr, docker_image=docker_image, internal=internal
         )
+        return NodeResolver(table, node)
     return static(Binds.parse(binds, bind_var))
 
 
@@ -152,22 +158,32 @@ def node_table(
     interface: str | None = None,
     cidr: str | None = None,
     docker_image: str | None = None,
+    internal: Sequence[str] | None = None,
 ) -> Inventory:
-    """The node table from an inventory file, the Docker API or this host."""
+    """The node table from an inventory file, the Docker API or this host.
+
+    ``internal`` as for ``from_options``: it decides which host addresses are internal.
+    """
     if inventory is not None:
         if resolve is not None:
             raise ComposeNetError("--inventory and --resolve cannot be combined")
         from compose_net.resolvers import inventory as inventories
 
         return inventories.load(inventory)
-    if resolve == "local":
-        from compose_net.resolvers import local
+    from compose_net.resolvers import local
 
-        return local.host_inventory(local.Choice.parse(interface, cidr))
+    networks = (
+        local.configured_networks() if internal is None else local.internal_networks(internal)
+    )
+    if resolve == "local":
+        return local.host_inventory(local.Choice.parse(interface, cidr), networks)
     if resolve == "docker":
         from compose_net.resolvers import docker
 
         return docker.node_table(
-            image=docker_image or DEFAULT_DOCKER_IMAGE, choice_interface=interface, choice_cidr=cidr
+            image=docker_image or DEFAULT_DOCKER_IMAGE,
+            choice_interface=interface,
+            choice_cidr=cidr,
+            internal=networks,
         )
     raise ComposeNetError(f"--resolve {resolve!r}: expected one of {', '.join(RESOLVE_CHOICES)}")

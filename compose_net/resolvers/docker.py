@@ -22,10 +22,11 @@ import hashlib
 import ipaddress
 import json
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from compose_net.addresses import Network
 from compose_net.errors import ComposeNetError
 from compose_net.resolvers import local
 from compose_net.resolvers.inventory import Inventory, Node
@@ -203,7 +204,11 @@ def _label_address(
     return str(addr), None
 
 
-def swarm_node(data: Mapping[str, Any], name: str | None = None) -> Node:
+def swarm_node(
+    data: Mapping[str, Any],
+    name: str | None = None,
+    internal: Sequence[Network] = local.SERVICE_NETWORKS,
+) -> Node:
     """One entry of ``GET /nodes`` as a node table entry."""
     spec = data.get("Spec") or {}
     hostname = str((data.get("Description") or {}).get("Hostname") or data.get("ID") or "")
@@ -229,7 +234,7 @@ def swarm_node(data: Mapping[str, Any], name: str | None = None) -> Node:
         except ValueError:
             problems.append(f"its advertised address {addr_text!r} is not an IP address")
     if addr is not None:
-        klass = local.classify("", addr)
+        klass = local.classify("", addr, internal)
         if klass == "public":
             public[addr.version] = str(addr)
             if not (service[4] or service[6]):
@@ -263,7 +268,11 @@ def swarm_node(data: Mapping[str, Any], name: str | None = None) -> Node:
     )
 
 
-def swarm_inventory(nodes: Iterable[Mapping[str, Any]], origin: str = "the swarm") -> Inventory:
+def swarm_inventory(
+    nodes: Iterable[Mapping[str, Any]],
+    origin: str = "the swarm",
+    internal: Sequence[Network] = local.SERVICE_NETWORKS,
+) -> Inventory:
     """``GET /nodes`` as a node table, ordered by hostname; a shared hostname gets its ID added."""
     items = sorted(
         nodes,
@@ -281,7 +290,7 @@ def swarm_inventory(nodes: Iterable[Mapping[str, Any]], origin: str = "the swarm
         host = str((data.get("Description") or {}).get("Hostname") or "")
         short_id = str(data.get("ID", ""))[:12]
         name = host if host and counts[host] == 1 else f"{host or 'node'}-{short_id}"
-        out.append(swarm_node(data, name))
+        out.append(swarm_node(data, name, internal))
     return Inventory(tuple(out), origin)
 
 
@@ -299,10 +308,11 @@ def engine_inventory(
     image: str,
     choice: local.Choice,
     origin: str,
+    internal: Sequence[Network] = local.SERVICE_NETWORKS,
 ) -> Inventory:
     """The engine host as a one-node table, from its own interfaces."""
     name = str(info.get("Name") or "engine")
-    items = local.parse_ip_oneline(probe_engine_host(client, image))
+    items = local.parse_ip_oneline(probe_engine_host(client, image), internal)
     swarm = info.get("Swarm") or {}
     node_id = str(swarm.get("NodeID") or "") or None
     role = "worker" if swarm.get("LocalNodeState") == "active" else None
@@ -323,6 +333,7 @@ def node_table(
     image: str = "busybox",
     choice_interface: str | None = None,
     choice_cidr: str | None = None,
+    internal: Sequence[Network] = local.SERVICE_NETWORKS,
 ) -> Inventory:
     """The node table of the engine the docker CLI would use."""
     from docker.errors import DockerException
@@ -334,8 +345,10 @@ def node_table(
         info = client.info()
         swarm = info.get("Swarm") or {}
         if swarm.get("ControlAvailable"):
-            return swarm_inventory(client.api.nodes(), f"the swarm managed through {where}")
-        return engine_inventory(client, info, image, choice, f"the Docker engine at {where}")
+            origin = f"the swarm managed through {where}"
+            return swarm_inventory(client.api.nodes(), origin, internal)
+        origin = f"the Docker engine at {where}"
+        return engine_inventory(client, info, image, choice, origin, internal)
     except DockerException as e:
         raise ComposeNetError(f"Docker: {_one_line(e)}") from None
     finally:

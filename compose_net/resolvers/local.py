@@ -38,6 +38,21 @@ SERVICE_NETWORKS: tuple[Network, ...] = tuple(
     for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7")
 )
 
+
+def internal_networks(extra: Iterable[str] = ()) -> tuple[Network, ...]:
+    """The internal ranges: the defaults and ``extra`` (CIDR texts, e.g. a VPN's range)."""
+    added = tuple(parse_cidr(text, "internal-networks") for text in extra)
+    return SERVICE_NETWORKS + tuple(n for n in added if n not in SERVICE_NETWORKS)
+
+
+def configured_networks(folder: str = ".") -> tuple[Network, ...]:
+    """The internal ranges and the ``internal-networks`` of the configuration at ``folder``."""
+    from compose_net import config
+
+    extra = config.find(folder).get("internal-networks") or []
+    return internal_networks(str(text) for text in extra)
+
+
 #: Interfaces that belong to container runtimes, not to the node's networks (shell patterns).
 CONTAINER_INTERFACES = ("docker0", "docker_gwbridge", "br-*", "veth*", "cni*", "flannel*")
 
@@ -193,11 +208,11 @@ def _sorted(items: list[InterfaceAddress]) -> list[InterfaceAddress]:
     return sorted(items, key=key)
 
 
-def parse_cidr(text: str) -> Network:
+def parse_cidr(text: str, what: str = "--cidr") -> Network:
     try:
         return ipaddress.ip_network(text, strict=False)
     except ValueError:
-        raise ComposeNetError(f"--cidr {text!r} is not a network (e.g. 10.176.0.0/16)") from None
+        raise ComposeNetError(f"{what} {text!r} is not a network (e.g. 10.176.0.0/16)") from None
 
 
 @dataclass(frozen=True)
@@ -332,10 +347,12 @@ def as_node(
     )
 
 
-def host_inventory(choice: Choice = Choice()) -> Inventory:
+def host_inventory(
+    choice: Choice = Choice(), internal: Sequence[Network] = SERVICE_NETWORKS
+) -> Inventory:
     """This host as a one-node table, named after its hostname."""
     from compose_net.resolvers.inventory import Inventory
 
     name = socket.gethostname()
-    node = as_node(name, host_addresses(), choice, source="this host (psutil)")
+    node = as_node(name, host_addresses(internal), choice, source="this host (psutil)")
     return Inventory((node,), "this host")
