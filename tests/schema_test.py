@@ -130,6 +130,12 @@ VALID = [
           web:
             image: nginx:1.27
 """),
+    Case("include-null", """\
+        include:
+        services:
+          web:
+            image: nginx:1.27
+"""),
     Case("project-name", """\
         name: shop
         services:
@@ -552,6 +558,12 @@ INVALID = [
             image: nginx:1.27
             ports:
               web: 80  # <-
+""", "services.web.ports", "must be a list"),
+    Case("ports-null", """\
+        services:
+          web:
+            image: nginx:1.27
+            ports:  # <-
 """, "services.web.ports", "must be a list"),
     Case("environment-number", """\
         services:
