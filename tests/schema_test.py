@@ -136,6 +136,15 @@ VALID = [
           web:
             image: nginx:1.27
 """),
+    Case("model-names-are-free", """\
+        services:
+          web:
+            image: nginx:1.27
+            models: [my model]
+        models:
+          my model:
+            model: ai/smollm2
+"""),
     Case("project-name", """\
         name: shop
         services:
