@@ -111,10 +111,9 @@ def _harden_stack(path: str, src: source.Source, opts: Options, rep: Report) -> 
     changed = result.text != src.text
     if changed:
         _check_stack_schema(src, result.document, env)
-    if not opts.quiet:
-        for m in result.plan.messages:
-            where = f"{path}:{m.line}:{m.column}"
-            (report.warn if m.level == "warning" else report.note)(where, m.text)
+    for m in result.plan.messages:
+        if m.kept or not opts.quiet:
+            report.note(f"{path}:{m.line}:{m.column}", m.text)
     if opts.diff:
         if changed:
             sys.stdout.write(report.unified_diff(path, src.text, result.text))

@@ -21,7 +21,7 @@ may be written. Whatever a strategy cannot do with certainty is refused.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -63,12 +63,15 @@ class StackDecision:
 
 @dataclass(frozen=True)
 class Message:
-    """A line for the user about the plan, at an entry or service of the original file."""
+    """A note for the user about the plan, at an entry of the original file.
+
+    ``kept`` notes are about ports that stay public: they are shown even when quiet.
+    """
 
     line: int
     column: int
-    level: Literal["note", "warning"]
     text: str
+    kept: bool = False
 
 
 @dataclass
@@ -131,11 +134,9 @@ class _Context:
                 node,
             )
 
-    def message(
-        self, where: Node | PortEntry, level: Literal["note", "warning"], text: str
-    ) -> None:
-        pos = where.position if isinstance(where, PortEntry) else yamltree.position(where)
-        self.plan.messages.append(Message(pos.line, pos.column, level, text))
+    def message(self, entry: PortEntry, text: str, *, kept: bool = False) -> None:
+        pos = entry.position
+        self.plan.messages.append(Message(pos.line, pos.column, text, kept))
 
 
 def _indent_step(doc: Document) -> int:
@@ -504,7 +505,6 @@ def _short_to_long(ctx: _Context, entry: PortEntry) -> dict[str, Any]:
     if spec.host_ip:
         ctx.message(
             entry,
-            "note",
             f"services.{entry.service}.ports[{entry.index}]: the host IP "
             f"{spec.host_ip} is dropped (swarm ignores it); the node's docker_gwbridge "
             "decides the address",
@@ -553,7 +553,6 @@ def _to_host_mode(ctx: _Context, service: Service, d: StackDecision) -> Any:
     if "host_ip" in plain:
         ctx.message(
             entry,
-            "note",
             f"{d.label}: host_ip {plain['host_ip']} is removed (docker stack "
             "deploy rejects it); the node's docker_gwbridge decides the address",
         )
@@ -675,9 +674,9 @@ def plan(
                 why = "" if d.entry.written_host_ip is None else "; swarm ignores its host IP"
                 ctx.message(
                     d.entry,
-                    "note",
                     f"{d.label} {display(d.entry, ctx.text)} stays published on every node: "
                     f"{d.note}{why}",
+                    kept=True,
                 )
         if not changing:
             continue
@@ -703,7 +702,6 @@ def plan(
                 )
             ctx.message(
                 d.entry,
-                "note",
                 f"{d.label} {display(d.entry, ctx.text)} is no longer published; " + how,
             )
     if joined:
@@ -725,7 +723,6 @@ def _host_mode(ctx: _Context, service: Service, decisions: list[StackDecision]) 
         values[d.entry.index] = _to_host_mode(ctx, service, d)
         ctx.message(
             d.entry,
-            "note",
             f"{d.label} {display(d.entry, ctx.text)} is published in host mode, "
             f"only on nodes labelled {stack.HOST_BINDING_LABEL}={stack.HOST_BINDING_VALUE}"
             "; set each node up with `compose-net node-setup --node NAME` (its "
@@ -767,12 +764,20 @@ def harden_stack_text(
     *,
     allows: Sequence[Allow] = (),
     network: str = DEFAULT_NETWORK,
-    validate: Callable[[Document], None] | None = None,
 ) -> StackResult:
     """Plan, apply and prove; raises ComposeNetError/SafetyError, never returns a bad text."""
     doc = document.load(source)
     model.document_ports(doc, None)  # every entry must be one Compose accepts
-    the_plan = plan(doc, strategy, allows=allows, network=network)
+    return prove(doc, plan(doc, strategy, allows=allows, network=network), allows=allows)
+
+
+def prove(doc: Document, the_plan: StackPlan, *, allows: Sequence[Allow] = ()) -> StackResult:
+    """Apply a plan's edits and prove the result before anyone may write it.
+
+    The new text must parse, its model must equal the original's with exactly the
+    plan's changes, and planning again must find nothing to do.
+    """
+    source = doc.source
     if not the_plan.edits:
         return StackResult(the_plan, source.text, doc)
     new_text = rewrite.apply(source.text, the_plan.edits)
@@ -788,15 +793,13 @@ def harden_stack_text(
     diff = harden._first_difference(expected, actual)
     if diff:
         raise SafetyError(
-            f"the edit would change more than the {strategy} strategy intends "
+            f"the edit would change more than the {the_plan.strategy} strategy intends "
             f"(at {diff}); nothing was written",
             path=source.path,
         )
-    again = plan(new_doc, strategy, allows=allows, network=network)
+    again = plan(new_doc, the_plan.strategy, allows=allows, network=the_plan.network)
     if again.edits:
         raise SafetyError(
             "a second run would change the file again; nothing was written", path=source.path
         )
-    if validate is not None:
-        validate(new_doc)
     return StackResult(the_plan, new_text, new_doc)
