@@ -1,0 +1,1 @@
+"""Swarm stacks: target detection, the hardening strategies and node-setup."""
