@@ -200,7 +200,8 @@ def _port_problem(text: str, *, swarm: bool) -> str | None:
         if published and published.split("-")[0].lstrip("0") == "":
             return (f"invalid port {text!r}: host port 0 is not a port (1-65535); "
                     "leave the host port out to let Docker choose one")
-    if swarm and ports.split_short(text).host_ip:
+    host_ip = ports.split_short(text).host_ip
+    if swarm and host_ip and addresses.classify_text(host_ip) != "all-interfaces":
         return (f"invalid port {text!r}: docker stack deploy ignores the host IP and publishes "
                 "on every interface of every node")
     return None

@@ -58,7 +58,7 @@ INCLUDE = "Compose opens included files; compose-net validates the one file it i
 # docker stack deploy:
 STACK_HOST_IP = (
     "docker stack config accepts a host IP in short syntax and ignores it (publishing on "
-    "every interface of every node); compose-net refuses it"
+    "every interface of every node); compose-net refuses it unless it is 0.0.0.0 or ::"
 )
 STACK_PORT_ZERO = (
     "docker stack config accepts port 0 (host or container); compose-net wants 1-65535"
@@ -1125,6 +1125,13 @@ STACK_VALID = [
           front:
             driver: overlay
             attachable: true
+"""),
+    Case("stack-every-interface", """\
+        version: '3.8'
+        services:
+          web:
+            image: nginx:1.27
+            ports: ["0.0.0.0:8080:80", "[::]:8081:81", ":::8082:82"]
 """),
     Case("stack-quoted-number", """\
         version: '3.8'
