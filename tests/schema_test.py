@@ -143,7 +143,7 @@ VALID = [
             models: [my model]
         models:
           my model:
-            model: ai/smollm2
+            model: docker.io/smollm2
 """),
     Case("project-name", """\
         name: shop
@@ -1319,7 +1319,7 @@ def _ids(cases: list[Case]) -> list[str]:
     return ids
 
 
-# --------------------------------------------------------------------------- helpers
+# --------------------------------------------------------------------------- running files
 
 
 def check_text(
