@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from compose_net import config as configuration
 from compose_net import document, envfile, rules, source
@@ -20,10 +20,12 @@ from compose_net.config import Allow, Config
 from compose_net.document import Document, PortEntry
 from compose_net.errors import ComposeNetError
 from compose_net.findings import CheckResult, Finding, Suppressed, position_key
-from compose_net.harden import BindsFor
 from compose_net.report import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
 from compose_net.rules.context import Context, Project, Rule, Target, port_numbers
 from compose_net.rules.wrong_node_address import NodeAddresses
+
+if TYPE_CHECKING:
+    from compose_net.harden import BindsFor
 
 #: For ``wrong-node-address``: which addresses each service of a document should use.
 AddressesFor = Callable[[Document], NodeAddresses]
