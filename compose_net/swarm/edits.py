@@ -332,7 +332,7 @@ def append_item(text: str, seq: Node, block: str, flow: str, path: str) -> Edit:
         return Edit(end, end, ", " + flow)
     last = seq.value[-1]
     if not in_span(seq, last):
-        raise refuse("the last item of this list is an alias; write it out first", path, last)
+        raise refuse("the last item of this list is an alias; write it out first", path, seq)
     dash = dash_of(text, last, path)
     end = value_end(text, seq)
     if not rest_is_blank(text, end):

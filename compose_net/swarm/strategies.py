@@ -38,7 +38,6 @@ from compose_net.yamltree import Node
 
 Strategy = Literal["unpublish", "internal-network", "host-mode"]
 STRATEGIES: tuple[Strategy, ...] = ("unpublish", "internal-network", "host-mode")
-DEFAULT_STRATEGY: Strategy = "unpublish"
 DEFAULT_NETWORK = "internal"
 
 Action = Literal["unpublish", "host-mode", "allowed", "pinned"]

@@ -466,6 +466,44 @@ networks:
         {"a": []},
         id="internal-network-indent-4-no-final-newline",
     ),
+    row(
+        "internal-network",
+        """\
+x-deploy: &default-deploy
+  restart_policy:
+    condition: on-failure
+services:
+  web:
+    image: nginx
+    ports:
+      - 51820:51820/udp
+    deploy:
+      <<: *default-deploy
+  db:
+    image: postgres
+""",
+        """\
+x-deploy: &default-deploy
+  restart_policy:
+    condition: on-failure
+services:
+  web:
+    image: nginx
+    deploy:
+      <<: *default-deploy
+    networks:
+      - default
+      - internal
+  db:
+    image: postgres
+networks:
+  internal:
+    driver: overlay
+    attachable: true
+""",
+        {"web": [], "db": []},
+        id="internal-network-after-a-merge-key",
+    ),
     # ----------------------------------------------------------------- host-mode
     row(
         "host-mode",
@@ -548,6 +586,35 @@ services:
             ]
         },
         id="host-mode-long-host-ip-and-mode",
+    ),
+    row(
+        "host-mode",
+        """\
+services:
+  web:
+    image: nginx
+    ports:
+      - host_ip: 10.0.0.5
+        target: 80
+        mode: ingress
+    deploy:
+      <<: {mode: global}
+""",
+        f"""\
+services:
+  web:
+    image: nginx
+    ports:
+      - target: 80
+        mode: host
+    deploy:
+      <<: {{mode: global}}
+      placement:
+        constraints:
+          - {PIN}
+""",
+        {"web": ["host *->80/tcp"]},
+        id="host-mode-first-key-removed-inline-merge",
     ),
     row(
         "host-mode",
@@ -880,6 +947,13 @@ services:
             "stack.yml:2:3: services.a sets network_mode, which cannot be combined with "
             "networks; use --stack-strategy unpublish or host-mode",
             id="internal-network-network-mode",
+        ),
+        pytest.param(
+            "internal-network",
+            "x-net: &net back\nservices:\n  a:\n    image: a\n    ports: ['1:1']\n"
+            "    networks:\n      - *net\nnetworks:\n  back:\n",
+            "stack.yml:7:7: the last item of this list is an alias; write it out first",
+            id="internal-network-alias-in-networks",
         ),
         pytest.param(
             "internal-network",
