@@ -9,7 +9,7 @@ import click
 
 from compose_net import __version__
 from compose_net.errors import ComposeNetError
-from compose_net.report import EXIT_ERROR, EXIT_FINDINGS
+from compose_net.report import EXIT_ERROR
 
 FORMATS = click.Choice(["text", "json"])
 TARGETS = click.Choice(["compose", "stack"])
@@ -34,9 +34,16 @@ def _files(files: Sequence[str]) -> list[str]:
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
 @click.option("--no-interpolate", is_flag=True, help="Keep ${VARIABLES} as written.")
-@click.option("--env-file", "env_files", multiple=True, type=click.Path(dir_okay=False),
-              help="Read variables from this file instead of the project's .env (repeatable).")
-def ports(files: tuple[str, ...], fmt: str, no_interpolate: bool, env_files: tuple[str, ...]) -> int:
+@click.option(
+    "--env-file",
+    "env_files",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="Read variables from this file instead of the project's .env (repeatable).",
+)
+def ports(
+    files: tuple[str, ...], fmt: str, no_interpolate: bool, env_files: tuple[str, ...]
+) -> int:
     """Print each service's published ports as Docker Compose reads them."""
     from compose_net.commands import ports as command
 
@@ -121,38 +128,74 @@ def check(files: tuple[str, ...], **options: object) -> int:
 
 @cli.command()
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("--bind", "binds", multiple=True, metavar="IP",
-              help="Internal address to bind to: one IPv4 and/or one IPv6 (repeatable).")
-@click.option("--bind-var", metavar="NAME",
-              help="Write ${NAME:?...} as the host IP, filled in at deploy time.")
-@click.option("--allow", "allows", multiple=True, metavar="SERVICE[:PORT]",
-              help="A port meant to be public: left as is and reported (repeatable).")
-@click.option("--rewrite-public", is_flag=True,
-              help="Also rewrite ports bound explicitly to a public address.")
+@click.option(
+    "--bind",
+    "binds",
+    multiple=True,
+    metavar="IP",
+    help="Internal address to bind to: one IPv4 and/or one IPv6 (repeatable).",
+)
+@click.option(
+    "--bind-var",
+    metavar="NAME",
+    help="Write ${NAME:?...} as the host IP, filled in at deploy time.",
+)
+@click.option(
+    "--allow",
+    "allows",
+    multiple=True,
+    metavar="SERVICE[:PORT]",
+    help="A port meant to be public: left as is and reported (repeatable).",
+)
+@click.option(
+    "--rewrite-public",
+    is_flag=True,
+    help="Also rewrite ports bound explicitly to a public address.",
+)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the result here.")
 @click.option("--stdout", "to_stdout", is_flag=True, help="Print the result instead of writing.")
 @click.option("--diff", is_flag=True, help="Print a unified diff; write nothing.")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 when a file would change.")
-@click.option("--target", type=TARGETS, default="compose", show_default=True,
-              help="How the file is deployed: docker compose, or docker stack deploy.")
+@click.option(
+    "--target",
+    type=TARGETS,
+    default="compose",
+    show_default=True,
+    help="How the file is deployed: docker compose, or docker stack deploy.",
+)
 @click.option("--env-file", "env_files", multiple=True, type=click.Path(dir_okay=False))
 @click.option("--no-config", is_flag=True, help="Ignore .compose-net.yaml and [tool.compose-net].")
 @click.option("-q", "--quiet", is_flag=True)
 @click.option("-v", "--verbose", is_flag=True, help="Say what happens to each port.")
-@click.option("--resolve", type=click.Choice(["local", "docker"]),
-              help="Bind each service to its node's internal address: this host (local), or the "
-                   "nodes the Docker API knows (docker).")
-@click.option("--interface", metavar="NAME",
-              help="With --resolve: take the address of this interface.")
-@click.option("--cidr", metavar="CIDR",
-              help="With --resolve: take the address inside this network.")
-@click.option("--inventory", type=click.Path(dir_okay=False), metavar="FILE",
-              help="Bind each service to its node's address from this node inventory.")
+@click.option(
+    "--resolve",
+    type=click.Choice(["local", "docker"]),
+    help="Bind each service to its node's internal address: this host (local), or the "
+    "nodes the Docker API knows (docker).",
+)
+@click.option(
+    "--interface", metavar="NAME", help="With --resolve: take the address of this interface."
+)
+@click.option(
+    "--cidr", metavar="CIDR", help="With --resolve: take the address inside this network."
+)
+@click.option(
+    "--inventory",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Bind each service to its node's address from this node inventory.",
+)
 @click.option("--node", metavar="NAME", help="The node every service of these files runs on.")
-@click.option("--docker-image", metavar="IMAGE",
-              help="Image of the host-network probe on a plain engine (default: busybox).")
-@click.option("--remap-conflicts", is_flag=True,
-              help="Move a port that collides on its node to the nearest free one (6379 -> 6378).")
+@click.option(
+    "--docker-image",
+    metavar="IMAGE",
+    help="Image of the host-network probe on a plain engine (default: busybox).",
+)
+@click.option(
+    "--remap-conflicts",
+    is_flag=True,
+    help="Move a port that collides on its node to the nearest free one (6379 -> 6378).",
+)
 @click.option(
     "--stack-strategy",
     type=STACK_STRATEGIES,
@@ -216,12 +259,19 @@ def harden(
         binds_for = resolvers.static(Binds(var="UNUSED"))
     else:
         binds_for = resolvers.from_options(
-            binds=binds, bind_var=bind_var, resolve=resolve, inventory=inventory, node=node,
-            interface=interface, cidr=cidr, docker_image=docker_image,
+            binds=binds,
+            bind_var=bind_var,
+            resolve=resolve,
+            inventory=inventory,
+            node=node,
+            interface=interface,
+            cidr=cidr,
+            docker_image=docker_image,
             internal=() if no_config else None,
         )
-    registry = conflicts.Registry(getattr(binds_for, "node_of", None), remap=remap_conflicts,
-                                  quiet=quiet)
+    registry = conflicts.Registry(
+        getattr(binds_for, "node_of", None), remap=remap_conflicts, quiet=quiet
+    )
     opts = command.Options(
         binds_for=binds_for,
         allows=[Allow.parse(a) for a in allows],
@@ -239,8 +289,9 @@ def harden(
         stack_strategy=stack_strategy or "unpublish",
         stack_network=stack_network or "internal",
     )
-    code = command.run(paths, opts)
-    return max(code, EXIT_FINDINGS) if registry.unresolved and code == 0 else code
+    # A collision left in place is a warning (``check`` fails on it); harden's own exit code
+    # stays black's: 0 done, 1 only for --check or ports a stack leaves exposed.
+    return command.run(paths, opts)
 
 
 @cli.command()
@@ -256,7 +307,8 @@ def validate(files: tuple[str, ...], target: str, env_files: tuple[str, ...]) ->
 
     paths = _files(files)
     folder = os.path.dirname(paths[0]) if paths and paths[0] != "-" else "."
-    return command.run(paths, target=target, env=envfile.load(folder or ".", env_files))
+    code: int = command.run(paths, target=target, env=envfile.load(folder or ".", env_files))
+    return code
 
 
 @cli.command()
@@ -277,20 +329,44 @@ def addr(words: tuple[str, ...], interface: str | None, cidr: str | None, fmt: s
 
 
 @cli.command()
-@click.option("--inventory", type=click.Path(dir_okay=False), metavar="FILE",
-              help="Read the nodes from this inventory file.")
-@click.option("--resolve", type=click.Choice(["local", "docker"]),
-              help="Read the nodes from this host (local) or the Docker API (docker).")
-@click.option("--interface", metavar="NAME",
-              help="With --resolve: take the address of this interface.")
-@click.option("--cidr", metavar="CIDR",
-              help="With --resolve: take the address inside this network.")
-@click.option("--docker-image", metavar="IMAGE",
-              help="Image of the host-network probe on a plain engine (default: busybox).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "yaml"]), default="text",
-              show_default=True, help="yaml writes a node inventory file.")
-def nodes(inventory: str | None, resolve: str | None, interface: str | None, cidr: str | None,
-          docker_image: str | None, fmt: str) -> int:
+@click.option(
+    "--inventory",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Read the nodes from this inventory file.",
+)
+@click.option(
+    "--resolve",
+    type=click.Choice(["local", "docker"]),
+    help="Read the nodes from this host (local) or the Docker API (docker).",
+)
+@click.option(
+    "--interface", metavar="NAME", help="With --resolve: take the address of this interface."
+)
+@click.option(
+    "--cidr", metavar="CIDR", help="With --resolve: take the address inside this network."
+)
+@click.option(
+    "--docker-image",
+    metavar="IMAGE",
+    help="Image of the host-network probe on a plain engine (default: busybox).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "yaml"]),
+    default="text",
+    show_default=True,
+    help="yaml writes a node inventory file.",
+)
+def nodes(
+    inventory: str | None,
+    resolve: str | None,
+    interface: str | None,
+    cidr: str | None,
+    docker_image: str | None,
+    fmt: str,
+) -> int:
     """Print the node table the resolvers see (--format yaml: as an inventory file)."""
     from compose_net import resolvers
     from compose_net.commands import nodes as command
@@ -299,8 +375,9 @@ def nodes(inventory: str | None, resolve: str | None, interface: str | None, cid
         raise ComposeNetError("give --inventory FILE or --resolve local|docker")
     if docker_image is not None and resolve != "docker":
         raise ComposeNetError("--docker-image is for --resolve docker")
-    table = resolvers.node_table(resolve, inventory=inventory, interface=interface, cidr=cidr,
-                                 docker_image=docker_image)
+    table = resolvers.node_table(
+        resolve, inventory=inventory, interface=interface, cidr=cidr, docker_image=docker_image
+    )
     return command.run(table, fmt=fmt)
 
 
@@ -364,24 +441,52 @@ def node_setup(
 
 @cli.command()
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
-@click.option("--project", metavar="NAME",
-              help="Only this Compose project's containers (or this stack's services).")
-@click.option("--file", "file", type=click.Path(dir_okay=False), metavar="FILE",
-              help="Compare the running bindings with what FILE declares; report drift.")
+@click.option(
+    "--project",
+    metavar="NAME",
+    help="Only this Compose project's containers (or this stack's services).",
+)
+@click.option(
+    "--file",
+    "file",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Compare the running bindings with what FILE declares; report drift.",
+)
 @click.option("--env-file", "env_files", multiple=True, type=click.Path(dir_okay=False))
-@click.option("--inventory", type=click.Path(dir_okay=False), metavar="FILE",
-              help="Take the nodes' public and internal addresses from this inventory.")
-@click.option("--resolve", type=click.Choice(["local", "docker"]),
-              help="Take them from this host (local) or the Docker API (docker).")
-@click.option("--interface", metavar="NAME",
-              help="With --resolve: take the address of this interface.")
-@click.option("--cidr", metavar="CIDR",
-              help="With --resolve: take the address inside this network.")
-@click.option("--docker-image", metavar="IMAGE",
-              help="Image of the host-network probe on a plain engine (default: busybox).")
-def audit(fmt: str, project: str | None, file: str | None, env_files: tuple[str, ...],
-          inventory: str | None, resolve: str | None, interface: str | None, cidr: str | None,
-          docker_image: str | None) -> int:
+@click.option(
+    "--inventory",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Take the nodes' public and internal addresses from this inventory.",
+)
+@click.option(
+    "--resolve",
+    type=click.Choice(["local", "docker"]),
+    help="Take them from this host (local) or the Docker API (docker).",
+)
+@click.option(
+    "--interface", metavar="NAME", help="With --resolve: take the address of this interface."
+)
+@click.option(
+    "--cidr", metavar="CIDR", help="With --resolve: take the address inside this network."
+)
+@click.option(
+    "--docker-image",
+    metavar="IMAGE",
+    help="Image of the host-network probe on a plain engine (default: busybox).",
+)
+def audit(
+    fmt: str,
+    project: str | None,
+    file: str | None,
+    env_files: tuple[str, ...],
+    inventory: str | None,
+    resolve: str | None,
+    interface: str | None,
+    cidr: str | None,
+    docker_image: str | None,
+) -> int:
     """List running containers' port bindings and who can reach them (exit 1 when exposed).
 
     The engine is the one the docker CLI would use (DOCKER_HOST, the TLS variables,
@@ -391,26 +496,58 @@ def audit(fmt: str, project: str | None, file: str | None, env_files: tuple[str,
 
     if docker_image is not None and resolve != "docker":
         raise ComposeNetError("--docker-image is for --resolve docker")
-    return command.run(command.Options(
-        fmt=fmt, project=project, file=file, env_files=env_files, resolve=resolve,
-        inventory=inventory, interface=interface, cidr=cidr, docker_image=docker_image,
-    ))
+    return command.run(
+        command.Options(
+            fmt=fmt,
+            project=project,
+            file=file,
+            env_files=env_files,
+            resolve=resolve,
+            inventory=inventory,
+            interface=interface,
+            cidr=cidr,
+            docker_image=docker_image,
+        )
+    )
 
 
 @cli.command()
 @click.argument("address")
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("--from-docker", is_flag=True,
-              help="Probe the ports the running containers publish instead of the files'.")
+@click.option(
+    "--from-docker",
+    is_flag=True,
+    help="Probe the ports the running containers publish instead of the files'.",
+)
 @click.option("--project", metavar="NAME", help="With --from-docker: only this project.")
-@click.option("--timeout", type=click.FloatRange(min=0.05, max=60), default=2.0,
-              show_default=True, metavar="S", help="Seconds to wait for each port.")
-@click.option("--concurrency", type=click.IntRange(1, 1024), default=64, show_default=True,
-              metavar="N", help="Connections in flight at once.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.05, max=60),
+    default=2.0,
+    show_default=True,
+    metavar="S",
+    help="Seconds to wait for each port.",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 1024),
+    default=64,
+    show_default=True,
+    metavar="N",
+    help="Connections in flight at once.",
+)
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
 @click.option("--env-file", "env_files", multiple=True, type=click.Path(dir_okay=False))
-def probe(address: str, files: tuple[str, ...], from_docker: bool, project: str | None,
-          timeout: float, concurrency: int, fmt: str, env_files: tuple[str, ...]) -> int:
+def probe(
+    address: str,
+    files: tuple[str, ...],
+    from_docker: bool,
+    project: str | None,
+    timeout: float,
+    concurrency: int,
+    fmt: str,
+    env_files: tuple[str, ...],
+) -> int:
     """Connect to every published TCP port at ADDRESS: open, refused or filtered (exit 1 if open).
 
     ADDRESS is the node's public address; nothing else is ever connected to. UDP ports are
@@ -418,11 +555,18 @@ def probe(address: str, files: tuple[str, ...], from_docker: bool, project: str 
     """
     from compose_net.commands import probe as command
 
-    return command.run(command.Options(
-        address=address, files=list(files),
-        from_docker=from_docker, project=project, timeout=timeout, concurrency=concurrency,
-        fmt=fmt, env_files=env_files,
-    ))
+    return command.run(
+        command.Options(
+            address=address,
+            files=list(files),
+            from_docker=from_docker,
+            project=project,
+            timeout=timeout,
+            concurrency=concurrency,
+            fmt=fmt,
+            env_files=env_files,
+        )
+    )
 
 
 # --- end of live checks --------------------------------------------------------------------------
@@ -431,8 +575,11 @@ def probe(address: str, files: tuple[str, ...], from_docker: bool, project: str 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; every outcome becomes an exit code here and nowhere else."""
     try:
-        rv = cli.main(args=list(argv) if argv is not None else None, prog_name="compose-net",
-                      standalone_mode=False)
+        rv = cli.main(
+            args=list(argv) if argv is not None else None,
+            prog_name="compose-net",
+            standalone_mode=False,
+        )
     except click.exceptions.Exit as e:
         return int(e.exit_code)
     except click.ClickException as e:
