@@ -16,13 +16,24 @@ class Pragma(NamedTuple):
     reason: str
 
 
+def _last_line(node: Node) -> int:
+    """0-based line of a node's last character of its own.
+
+    A block collection's end mark sits on the token after it (often the next
+    entry's line), so the last line is the last child's.
+    """
+    if node.id != "scalar" and not node.flow_style and node.value:
+        last = node.value[-1]
+        return _last_line(last[1] if node.id == "mapping" else last)
+    line: int = node.end_mark.line
+    if node.end_mark.column == 0 and line > node.start_mark.line:
+        line -= 1
+    return line
+
+
 def node_lines(node: Node) -> range:
-    """0-based lines a node's text covers (a block's end mark sits on the next line)."""
-    first = node.start_mark.line
-    last = node.end_mark.line
-    if node.end_mark.column == 0 and last > first:
-        last -= 1
-    return range(first, last + 1)
+    """0-based lines a node's text covers."""
+    return range(node.start_mark.line, _last_line(node) + 1)
 
 
 def find(lines: list[str], node: Node) -> list[Pragma]:
