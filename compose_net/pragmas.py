@@ -22,9 +22,10 @@ def _last_line(node: Node) -> int:
     A block collection's end mark sits on the token after it (often the next
     entry's line), so the last line is the last child's.
     """
-    if node.id != "scalar" and not node.flow_style and node.value:
+    kind = getattr(node, "id", "scalar")
+    if kind != "scalar" and not node.flow_style and node.value:
         last = node.value[-1]
-        return _last_line(last[1] if node.id == "mapping" else last)
+        return _last_line(last[1] if kind == "mapping" else last)
     line: int = node.end_mark.line
     if node.end_mark.column == 0 and line > node.start_mark.line:
         line -= 1

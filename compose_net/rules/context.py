@@ -164,31 +164,6 @@ def entry_ports(entry: PortEntry, env: Mapping[str, str] | None) -> EntryPorts:
     return EntryPorts(entry, tuple(objects), exposure, None)
 
 
-class _Mark(NamedTuple):
-    line: int
-    column: int
-
-
-class _Span(NamedTuple):
-    """The lines a node's own text covers, as marks (what ``pragmas.find`` reads).
-
-    A block collection's end mark lies where the next item starts (possibly on
-    the next entry's line); its span ends with its last child instead.
-    """
-
-    start_mark: _Mark
-    end_mark: _Mark
-
-    @classmethod
-    def of(cls, node: Node) -> _Span:
-        start = _Mark(node.start_mark.line, node.start_mark.column)
-        last = node
-        while not getattr(last, "flow_style", True) and last.value:
-            child = last.value[-1]
-            last = child[1] if isinstance(child, tuple) else child
-        return cls(start, _Mark(last.end_mark.line, last.end_mark.column))
-
-
 class _Registered(NamedTuple):
     pragmas: tuple[pragmas.Pragma, ...]
     entry: PortEntry | None
@@ -273,7 +248,7 @@ class Context:
             service if service is not None else (entry.service if entry is not None else None),
             exposure,
         )
-        found = tuple(pragmas.find(self.lines, _Span.of(at)))
+        found = tuple(pragmas.find(self.lines, at))
         self._registered[finding] = _Registered(found, entry)
         return finding
 

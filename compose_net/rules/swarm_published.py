@@ -22,7 +22,11 @@ services:
 ```
 
 No finding: a stack service with no `ports:`, reached over an overlay
-network by the services that need it.
+network by the services that need it. A note only: a `mode: host` port of a
+service pinned to the nodes `compose-net node-setup` prepared (placement
+constraint `node.labels.compose-net.host-binding == internal`), whose
+`docker_gwbridge` binds published ports to the internal IPv4 address; this
+is what `harden --target stack --stack-strategy host-mode` writes.
 
 Fix: no rewrite of the file can help. Either keep the service off published
 ports (attach its clients to an overlay network), or publish with
@@ -35,6 +39,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from compose_net import stack
 from compose_net.findings import Finding, Severity
 from compose_net.rules.context import Context
 
@@ -42,9 +47,7 @@ ID = "CN005"
 NAME = "swarm-published"
 SEVERITY: Severity = "error"
 
-HINT = ("swarm ignores host IPs: reach the service over an overlay network instead, or publish "
-        "with mode: host on nodes whose docker_gwbridge binds the internal address; "
-        "allow the port if it is meant to be public")
+HINT = stack.STACK_FIX_OPTIONS
 
 
 def check(ctx: Context) -> Iterator[Finding]:
@@ -56,13 +59,33 @@ def check(ctx: Context) -> Iterator[Finding]:
         why = f"if deployed as a swarm stack, as it looks ({'; '.join(ctx.stack_signals[:2])})"
     else:
         return
+    pinned = {s.name for s in ctx.doc.services if stack.pinned_to_internal_binding(s)}
     for item in ctx.entries:
         if item.error is not None:
             continue  # invalid-port (CN009) reports it
         entry = item.entry
+        if (
+            ctx.target == "stack"
+            and entry.service in pinned
+            and stack.publish_mode(entry) == "host"
+        ):
+            yield ctx.finding(
+                entry.node,
+                f"{item.label} {item.display} is published in host mode on the nodes prepared by "
+                "`compose-net node-setup`, whose docker_gwbridge binds the internal IPv4 address",
+                "check each node with `compose-net node-setup --node NAME`; "
+                "the binding is IPv4 only",
+                entry=entry,
+                exposure=item.exposure,
+                severity="note",
+            )
+            continue
         yield ctx.finding(
             entry.node,
             f"{item.label} {item.display} is published on every node of the swarm {why}: "
             "swarm ignores the host IP",
-            HINT, entry=entry, exposure=item.exposure, severity=severity,
+            HINT,
+            entry=entry,
+            exposure=item.exposure,
+            severity=severity,
         )
