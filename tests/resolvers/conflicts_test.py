@@ -255,6 +255,38 @@ TWO_REDIS = compose(svc("a", '      - "6379:6379"\n'), svc("b", '      - "6379:6
         ),
         pytest.param(
             {
+                "c.yml": compose(
+                    svc("a", "      - {target: 6379, published: 6379, host_ip: 10.0.0.5}\n"),
+                    svc("b", "      - {target: 6379, published: 6379, host_ip: 10.0.0.5}\n"),
+                    svc(
+                        "c",
+                        "      - target: 6379\n        published: 6379\n        host_ip: 0.0.0.0\n",
+                    ),
+                )
+            },
+            V4,
+            True,
+            {
+                "c.yml": compose(
+                    svc("a", "      - {target: 6379, published: 6379, host_ip: 10.0.0.5}\n"),
+                    svc("b", "      - {target: 6379, published: 6378, host_ip: 10.0.0.5}\n"),
+                    svc(
+                        "c",
+                        "      - target: 6379\n        published: 6377\n"
+                        "        host_ip: 10.0.0.5\n",
+                    ),
+                )
+            },
+            [
+                "services.b.ports[0] publishes 6379/tcp on 10.0.0.5, which services.a.ports[0] "
+                "({d}/c.yml:5:9) already publishes; moved to host port 6378",
+                "services.c.ports[0] publishes 6379/tcp on 10.0.0.5, which services.a.ports[0] "
+                "({d}/c.yml:5:9) already publishes; moved to host port 6377",
+            ],
+            id="long-syntax-with-a-host-ip",
+        ),
+        pytest.param(
+            {
                 "c.yml": 'x-ports: &ports\n  - "6379:6379"\n'
                 + compose(
                     "  a:\n    image: redis\n    ports: *ports\n",
