@@ -48,6 +48,22 @@ def test_noop(tmp_path: Path, name: str, text: str, target: str) -> None:
         ),
         pytest.param(
             "compose.yaml",
+            ports("{target: 80, published: 80, mode: host}", "{target: 81, published: 81}")
+            + "    deploy:\n      placement:\n        constraints:\n"
+            + '          - "node.labels.compose-net.host-binding == internal"\n',
+            "stack",
+            [(5, 9, "web", "note"), (6, 9, "web", "error")],
+            id="host-mode-on-prepared-nodes-is-a-note",
+        ),
+        pytest.param(
+            "compose.yaml",
+            ports("{target: 80, published: 80, mode: host}"),
+            "stack",
+            [(5, 9, "web", "error")],
+            id="host-mode-anywhere-is-exposed",
+        ),
+        pytest.param(
+            "compose.yaml",
             SWARMY,
             "compose",
             [(4, 13, "web", "warning"), (4, 31, "web", "warning")],
