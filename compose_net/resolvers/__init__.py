@@ -44,13 +44,16 @@ class NodeResolver:
         self.node = node
         if node is not None:
             inventory.find(node)  # an unknown --node is an error before any file is read
-        self._placements: dict[int, Placement] = {}
+        #: id(service node) -> (that node, kept alive so the id is not reused; its placement)
+        self._placements: dict[int, tuple[object, Placement]] = {}
 
     def place(self, service: Service) -> Placement:
-        key = id(service.node)
-        if key not in self._placements:
-            self._placements[key] = place(service, self.inventory, self.node)
-        return self._placements[key]
+        cached = self._placements.get(id(service.node))
+        if cached is not None and cached[0] is service.node:
+            return cached[1]
+        placement = place(service, self.inventory, self.node)
+        self._placements[id(service.node)] = (service.node, placement)
+        return placement
 
     def node_of(self, service: Service) -> str | None:
         return self.place(service).node.name

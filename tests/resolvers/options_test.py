@@ -209,3 +209,22 @@ def test_nodes_json(nodes_file: Path) -> None:
 def test_nodes_errors(args: list[str], message: str) -> None:
     proc = run("nodes", *args)
     assert (proc.returncode, proc.stdout, proc.stderr) == (2, "", message)
+
+
+def test_one_resolver_many_files(tmp_path: Path) -> None:
+    nodes = tmp_path / "nodes.yaml"
+    nodes.write_text(
+        "nodes:\n  n1: {service: {ipv4: 10.176.0.11}}\n  n2: {service: {ipv4: 10.176.0.12}}\n"
+    )
+    paths = []
+    for i in range(12):
+        path = tmp_path / f"c{i}.yaml"
+        path.write_text(
+            f"services:\n  s:\n    x-compose-net: {{node: n{i % 2 + 1}}}\n    ports: ['80:80']\n"
+        )
+        paths.append(path)
+    proc = run("harden", "--no-config", "--inventory", str(nodes), *map(str, paths))
+    assert proc.returncode == 0, proc.stderr
+    assert [p.read_text().splitlines()[-1] for p in paths] == [
+        f"    ports: ['10.176.0.1{i % 2 + 1}:80:80']" for i in range(12)
+    ]
