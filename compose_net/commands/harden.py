@@ -95,6 +95,38 @@ def stack_usage(
         raise ComposeNetError("--stack-network is for --stack-strategy internal-network")
 
 
+def _allows_and_env(path: str, opts: Options) -> tuple[list[Allow], Mapping[str, str]]:
+    """The allow list (options, then configuration) and the interpolation environment."""
+    allows = list(opts.allows)
+    if opts.use_config and path != "-":
+        allows.extend(configuration.find(path).allows())
+    folder = "." if path == "-" else (os.path.dirname(path) or ".")
+    return allows, envfile.load(folder, opts.env_files)
+
+
+def _emit(path: str, src: source.Source, text: str, opts: Options, rep: Report, what: str) -> None:
+    """Write, print or diff one file's result as the options say, and count it."""
+    changed = text != src.text
+    if opts.diff:
+        if changed:
+            sys.stdout.write(report.unified_diff(path, src.text, text))
+    elif opts.stdout or path == "-":
+        sys.stdout.buffer.write(src.encode(text))
+        sys.stdout.flush()
+    elif opts.output is not None:
+        if not opts.check:
+            source.write_atomic(opts.output, src.encode(text))
+    elif changed and not opts.check:
+        source.write_atomic(path, src.encode(text))
+    if not changed:
+        rep.unchanged += 1
+        return
+    rep.changed += 1
+    if not opts.quiet:
+        verb = "would harden" if (opts.check or opts.diff) else "hardened"
+        report.info(f"{verb} {path} {what}")
+
+
 def _harden_stack(path: str, src: source.Source, opts: Options, rep: Report) -> None:
     """``--target stack``: apply a swarm strategy (compose_net.swarm.strategies), proven."""
     from compose_net.swarm import strategies
@@ -102,11 +134,7 @@ def _harden_stack(path: str, src: source.Source, opts: Options, rep: Report) -> 
     strategy = next((s for s in strategies.STRATEGIES if s == opts.stack_strategy), None)
     if strategy is None:
         raise ComposeNetError(f"unknown --stack-strategy {opts.stack_strategy!r}")
-    allows = list(opts.allows)
-    if opts.use_config and path != "-":
-        allows.extend(configuration.find(path).allows())
-    folder = "." if path == "-" else (os.path.dirname(path) or ".")
-    env = envfile.load(folder, opts.env_files)
+    allows, env = _allows_and_env(path, opts)
     result = strategies.harden_stack_text(src, strategy, allows=allows, network=opts.stack_network)
     changed = result.text != src.text
     if changed:
@@ -114,28 +142,15 @@ def _harden_stack(path: str, src: source.Source, opts: Options, rep: Report) -> 
     for m in result.plan.messages:
         if m.kept or not opts.quiet:
             report.note(f"{path}:{m.line}:{m.column}", m.text)
-    if opts.diff:
-        if changed:
-            sys.stdout.write(report.unified_diff(path, src.text, result.text))
-    elif opts.stdout or path == "-":
-        sys.stdout.buffer.write(src.encode(result.text))
-        sys.stdout.flush()
-    elif opts.output is not None:
-        if not opts.check:
-            source.write_atomic(opts.output, src.encode(result.text))
-    elif changed and not opts.check:
-        source.write_atomic(path, src.encode(result.text))
-    if changed:
-        rep.changed += 1
-        if not opts.quiet:
-            n = len(result.plan.changed)
-            verb = "would harden" if (opts.check or opts.diff) else "hardened"
-            report.info(
-                f"{verb} {path} for docker stack deploy with {strategy} "
-                f"({n} port{'s' if n != 1 else ''})"
-            )
-    else:
-        rep.unchanged += 1
+    n = len(result.plan.changed)
+    _emit(
+        path,
+        src,
+        result.text,
+        opts,
+        rep,
+        f"for docker stack deploy with {strategy} ({n} port{'s' if n != 1 else ''})",
+    )
 
 
 def _check_stack_schema(src: source.Source, new_doc: Document, env: Mapping[str, str]) -> None:
@@ -170,11 +185,7 @@ def harden_file(path: str, opts: Options, rep: Report) -> None:
     if opts.target == "stack":
         _harden_stack(path, src, opts, rep)
         return
-    allows = list(opts.allows)
-    if opts.use_config and path != "-":
-        allows.extend(configuration.find(path).allows())
-    folder = "." if path == "-" else (os.path.dirname(path) or ".")
-    env = envfile.load(folder, opts.env_files)
+    allows, env = _allows_and_env(path, opts)
     result = harden.harden_text(
         src,
         opts.binds_for,
@@ -189,26 +200,8 @@ def harden_file(path: str, opts: Options, rep: Report) -> None:
     signals = stack.signals(doc)
     if signals:
         report.warn(path, stack.SWARM_WARNING.format(why="; ".join(signals[:3])))
-    changed = result.text != src.text
-    if opts.diff:
-        if changed:
-            sys.stdout.write(report.unified_diff(path, src.text, result.text))
-    elif opts.stdout or path == "-":
-        sys.stdout.buffer.write(src.encode(result.text))
-        sys.stdout.flush()
-    elif opts.output is not None:
-        if not opts.check:
-            source.write_atomic(opts.output, src.encode(result.text))
-    elif changed and not opts.check:
-        source.write_atomic(path, src.encode(result.text))
-    if changed:
-        rep.changed += 1
-        if not opts.quiet:
-            n = len(result.plan.rewrites)
-            verb = "would harden" if (opts.check or opts.diff) else "hardened"
-            report.info(f"{verb} {path} ({n} port{'s' if n != 1 else ''})")
-    else:
-        rep.unchanged += 1
+    n = len(result.plan.rewrites)
+    _emit(path, src, result.text, opts, rep, f"({n} port{'s' if n != 1 else ''})")
 
 
 def run(paths: Sequence[str], opts: Options) -> int:
