@@ -1,7 +1,8 @@
 """This host's own addresses, classified: which one is the node's internal ("service") address.
 
-``service`` addresses are internal (RFC 1918, 100.64.0.0/10, fc00::/7 unless configured
-otherwise); ``public`` ones are every other unicast address. Loopback, link-local and the
+``service`` addresses are internal (RFC 1918, 100.64.0.0/10, fc00::/7, and the networks of
+the configuration's ``internal-networks``; a ``--cidr`` also names one); ``public`` ones are
+every other unicast address. Loopback, link-local and the
 addresses of container bridges (docker0, br-*, veth*, docker_gwbridge, cni*, flannel*) are
 neither: a port bound to them is not reachable from other nodes the way the user means.
 
