@@ -200,6 +200,8 @@ def test_bad_input_is_one_line_and_leaves_the_file(
     (
         pytest.param(["--bind", "0.0.0.0"], "every interface", id="wildcard-bind"),
         pytest.param(["--bind", "nope"], "not an IP address", id="not-ip"),
+        pytest.param(["--bind", "203.0.113.9"], "is a public address", id="public-bind"),
+        pytest.param(["--bind", "fe80::1%eth0"], "not an IP address", id="zone"),
         pytest.param(["--bind", "10.0.0.1", "--bind", "10.0.0.2"], "at most one IPv4", id="two-v4"),
         pytest.param([], "nothing to bind to", id="no-bind"),
         pytest.param(["--bind-var", "1BAD"], "not a valid variable name", id="bad-var"),
@@ -266,3 +268,12 @@ def test_version_and_help() -> None:
     assert run("--version").returncode == 0
     assert run("harden", "--help").returncode == 0
     assert run("no-such-command").returncode == 2
+
+
+def test_a_network_declared_internal_may_be_bound(tmp_path: Path) -> None:
+    (tmp_path / ".compose-net.yaml").write_text('internal-networks: ["203.0.113.0/24"]\n')
+    path = tmp_path / "compose.yaml"
+    path.write_bytes(EXPOSED)
+    proc = run("harden", "--bind", "203.0.113.9", str(path), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert path.read_bytes() == HARDENED.replace(b"10.0.0.5", b"203.0.113.9")

@@ -151,7 +151,28 @@ def from_options(
             resolve, interface=interface, cidr=cidr, docker_image=docker_image, internal=internal
         )
         return NodeResolver(table, node)
-    return static(Binds.parse(binds, bind_var))
+    parsed = Binds.parse(binds, bind_var)
+    _refuse_public_binds(parsed, internal)
+    return static(parsed)
+
+
+def _refuse_public_binds(binds: Binds, internal: Sequence[str] | None) -> None:
+    """Binding to a public address would publish the port where it must not be."""
+    from compose_net import addresses
+    from compose_net.resolvers import local
+
+    if internal is None:
+        networks = local.configured_networks()
+    else:
+        networks = local.internal_networks(internal)
+    for ip in (binds.ipv4, binds.ipv6):
+        addr = addresses.parse_ip(ip) if ip else None
+        if addr is not None and addresses.classify(addr, networks) == "public":
+            raise ComposeNetError(
+                f"--bind {ip} is a public address: bind to the node's internal address "
+                "(if that network is internal here, add it to internal-networks in "
+                ".compose-net.yaml)"
+            )
 
 
 def node_table(
