@@ -8,7 +8,7 @@ it) before anyone may write it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -117,6 +117,16 @@ def _port_numbers(entry: PortEntry) -> tuple[str | None, str | None]:
     )
 
 
+def _is_one_variable(text: str) -> bool:
+    """``"${PORTS}"`` or ``"$PORTS"``: an entry that is one variable without a default."""
+    template = interpolate.parse(text)
+    return (
+        len(template) == 1
+        and isinstance(template[0], interpolate.Var)
+        and not interpolate.default_of(text)
+    )
+
+
 def _variable_carries_structure(entry: PortEntry) -> ShortSpec | None:
     """The defaulted spec when a variable holds a ``:`` of the entry itself, else None.
 
@@ -147,6 +157,15 @@ def decide(
 ) -> Decision:
     """What to do with one entry, and which host IP(s) it gets."""
     old_ip = entry.written_host_ip
+    if entry.syntax == "short" and entry.text is not None and _is_one_variable(entry.text):
+        raise UnsupportedSyntax(
+            f"the whole port entry is the variable {entry.text!r}, with no default to show its "
+            "form; compose-net cannot tell whether it holds a host IP: write the parts out, "
+            'e.g. "${HOST_PORT}:80"',
+            path=path,
+            line=entry.position.line,
+            column=entry.position.column,
+        )
     carried = _variable_carries_structure(entry)
     if carried is not None:
         kind = addresses.classify_text(carried.host_ip)
@@ -263,15 +282,19 @@ def plan(
     *,
     allows: Sequence[Allow] = (),
     rewrite_public: bool = False,
+    only: Collection[str] | None = None,
 ) -> Plan:
-    """Decide every entry of ``doc`` and compute the edits; nothing is applied here."""
+    """Decide every entry of ``doc`` and compute the edits; nothing is applied here.
+
+    ``only``: the services whose ports are decided (None: all); the others are left alone.
+    """
     text = doc.source.text
     path = doc.path
     lines = text.split("\n")
     result = Plan(path)
     by_node: dict[int, Decision] = {}
     for service in doc.services:
-        if not service.ports:
+        if not service.ports or (only is not None and service.name not in only):
             continue
         binds = binds_for(service)
         for entry in service.ports:
@@ -380,8 +403,7 @@ def _copy_long(text: str, seq: Node, node: Node, ip: str, path: str) -> Edit:
         return Edit(end, end, ", " + local)
     dash = _dash_offset(text, node, path)
     start = rewrite.line_start(text, dash)
-    last = node.value[-1][1]
-    end_pos = max(last.end_mark.index, node.value[-1][0].end_mark.index)
+    end_pos: int = yamltree.own_end_mark(node).index
     if end_pos > 0 and text[end_pos - 1] == "\n":
         end_pos -= 1
     end = rewrite.line_end(text, end_pos)
@@ -500,15 +522,18 @@ def harden_text(
     rewrite_public: bool = False,
     validate: Callable[[Document], None] | None = None,
     adjust: Callable[[Document, Plan], None] | None = None,
+    only: Collection[str] | None = None,
 ) -> Result:
     """Plan, apply and prove; raises ComposeNetError/SafetyError, never returns a bad text.
 
     ``adjust`` may change the plan before it is applied (resolvers.conflicts moves
     colliding host ports); its edits must record their substitutions, so they are proven too.
+    ``only`` limits the edits to these services' ports (a project's file: the services whose
+    ``ports`` the merged project publishes), in the plan and in its second run alike.
     """
     doc = document.load(source)
     model.document_ports(doc, None)  # every entry must be one Compose accepts
-    the_plan = plan(doc, binds_for, allows=allows, rewrite_public=rewrite_public)
+    the_plan = plan(doc, binds_for, allows=allows, rewrite_public=rewrite_public, only=only)
     if adjust is not None:
         adjust(doc, the_plan)
     if not the_plan.edits:
@@ -534,7 +559,7 @@ def harden_text(
             "nothing was written",
             path=source.path,
         )
-    again = plan(new_doc, binds_for, allows=allows, rewrite_public=rewrite_public)
+    again = plan(new_doc, binds_for, allows=allows, rewrite_public=rewrite_public, only=only)
     if again.edits:
         entry = again.rewrites[0].entry
         raise SafetyError(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple
 
+from compose_net import yamltree
 from compose_net.errors import ComposeNetError
 from compose_net.yamltree import Node
 
@@ -150,8 +151,8 @@ def insert_mapping_key(text: str, mapping: Node, key: str, value: str, path: str
             column=mapping.start_mark.column + 1,
         )
     rendered = f"{key}: {mapping_value_plain(value)}"
-    last_value: Node = mapping.value[-1][1]
-    last_end = max(last_value.end_mark.index, mapping.value[-1][0].end_mark.index)
+    last_end: int = yamltree.own_end_mark(mapping.value[-1][1]).index
+    last_end = max(last_end, mapping.value[-1][0].end_mark.index)
     if mapping.flow_style:
         return Edit(last_end, last_end, ", " + rendered)
     first_key: Node = mapping.value[0][0]

@@ -98,7 +98,7 @@ def format_path(path: Iterable[PathPart]) -> str:
         elif _PLAIN_KEY.match(part):
             out += f".{part}" if out else part
         else:
-            out += f"[{json.dumps(part)}]"
+            out += f"[{json.dumps(part, ensure_ascii=False)}]"
     return out
 
 
@@ -439,9 +439,40 @@ def _build(schema: dict[str, Any]) -> Any:
     keywords.update(_fast_keywords(base.VALIDATORS, error_type))
     extended = jsonschema.validators.extend(base, keywords)
     formats = jsonschema.FormatChecker(formats=())
-    # Values arrive interpolated: text that still looks like ${...} came from a $$ escape.
-    formats.checks("compose-variable")(lambda instance: not isinstance(instance, str))
+    for name, conforms in _FORMATS.items():
+        formats.checks(name)(conforms)
     return extended(_compile(schema), format_checker=formats)
+
+
+def _not_a_string(instance: object) -> bool:
+    # Values arrive interpolated: text that still looks like ${...} came from a $$ escape.
+    return not isinstance(instance, str)
+
+
+_FORMATS: dict[str, Callable[[Any], bool]] = {"compose-variable": _not_a_string}
+
+
+# --------------------------------------------------------------------------- fast decision
+
+_DECIDERS: dict[str, Any] = {}
+_DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
+
+
+def _decider(target: str) -> Callable[[Any], bool] | None:
+    """compose_net.fastschema's valid/invalid decision for ``target``, compiled once.
+
+    None when the schema is beyond it: then jsonschema decides every value.
+    """
+    if target not in _DECIDERS:
+        from compose_net import fastschema
+
+        schema = load_schema(target)
+        decide = None
+        if schema.get("$schema") == _DRAFT_2020_12:
+            decide = fastschema.decider(_compile(schema), markers=_MARKERS, checks=_CHECKS,
+                                        formats=_FORMATS)
+        _DECIDERS[target] = decide
+    return _DECIDERS[target]
 
 
 # --------------------------------------------------------------------------- errors
@@ -538,6 +569,10 @@ def _relevance(error: Any) -> tuple[int, bool, int]:
 
 
 def _collect(data: object, target: str) -> list[_Found]:
+    if not _has_bad_template(data):
+        decide = _decider(target)
+        if decide is not None and decide(data):
+            return []  # valid: jsonschema is needed only to explain what is wrong
     validator = _validator(target)
     found: list[_Found] = []
     if _has_bad_template(data):

@@ -164,6 +164,14 @@ def test_symlink_target_is_replaced(exposed: Path, tmp_path: Path) -> None:
         pytest.param(b"x: " + b"[" * 300 + b"]" * 300 + b"\n", "too deep", id="deep"),
         pytest.param(BOMB, "too many nodes", id="alias-bomb"),
         pytest.param(
+            b'services:\n  w:\n    ports: ["${PORTS}"]\n', "the whole port entry", id="one-variable"
+        ),
+        pytest.param(
+            "services:\n  wé:\n    ports: ['80:80']\n".encode(),
+            'not a valid compose file (services["wé"]',
+            id="invalid-input-is-not-a-bad-edit",
+        ),
+        pytest.param(
             b"services:\n  w:\n    ports:\n      - target: 80\n        host_ip:\n",
             "host_ip must be a string",
             id="null-host-ip",

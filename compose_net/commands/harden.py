@@ -10,10 +10,12 @@ from dataclasses import dataclass, field
 from compose_net import config as configuration
 from compose_net import document, envfile, harden, report, source, stack
 from compose_net.config import Allow
-from compose_net.document import Document
+from compose_net.document import Document, Service
 from compose_net.errors import ComposeNetError, SafetyError
-from compose_net.harden import BindsFor, Decision
+from compose_net.harden import Binds, BindsFor, Decision
+from compose_net.project import Project, ProjectFile, Spec, file_key
 from compose_net.report import Report
+from compose_net.rewrite import UnsupportedSyntax
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,8 @@ class Options:
     #: --target stack: how published ports are taken off public interfaces (compose_net.swarm)
     stack_strategy: str = "unpublish"
     stack_network: str = "internal"
+    #: a project (-f): also edit files outside its directory
+    edit_outside: bool = False
 
 
 def _where(path: str, d: Decision) -> str:
@@ -45,20 +49,37 @@ def _label(d: Decision) -> str:
     return f"services.{d.entry.service}.ports[{d.entry.index}]"
 
 
-def _validator(target: str, env: Mapping[str, str]) -> Callable[[Document], None]:
+def _validator(
+    target: str, env: Mapping[str, str], original: source.Source | None = None
+) -> Callable[[Document], None]:
+    """The schema check of a result; an input that already fails is bad input, not a bad edit."""
+
     def validate(doc: Document) -> None:
         from compose_net import schema
 
         errors = schema.check_document(doc, target=target, env=env)
-        if errors:
-            first = errors[0]
-            raise SafetyError(
-                f"the rewritten file fails schema validation ({first.message}); "
-                "nothing was written",
-                path=doc.path,
+        if not errors:
+            return
+        before = (
+            []
+            if original is None
+            else schema.check_document(document.load(original), target=target, env=env)
+        )
+        if before:
+            first = before[0]
+            raise ComposeNetError(
+                f"not a valid {target} file ({first.message}); nothing was written",
+                path=original.path if original is not None else doc.path,
                 line=first.line,
                 column=first.column,
             )
+        first = errors[0]
+        raise SafetyError(
+            f"the rewritten file fails schema validation ({first.message}); nothing was written",
+            path=doc.path,
+            line=first.line,
+            column=first.column,
+        )
 
     return validate
 
@@ -191,7 +212,7 @@ def harden_file(path: str, opts: Options, rep: Report) -> None:
         opts.binds_for,
         allows=allows,
         rewrite_public=opts.rewrite_public,
-        validate=_validator(opts.target, env),
+        validate=_validator(opts.target, env, src),
         adjust=opts.adjust,
     )
     doc = result.document
@@ -217,3 +238,176 @@ def run(paths: Sequence[str], opts: Options) -> int:
     if not opts.quiet and len(paths) > 1:
         report.info(f"{rep.changed} changed, {rep.unchanged} unchanged, {rep.failed} failed")
     return rep.return_code
+
+
+# --- a project's files (-f, COMPOSE_FILE, compose.yaml and its override) -----------------------
+
+
+@dataclass(frozen=True)
+class _Hardened:
+    part: ProjectFile
+    result: harden.Result
+
+
+def _project_binds(
+    project: Project, binds_for: BindsFor, feeds: Mapping[str, set[str]], path: str
+) -> BindsFor:
+    """A declaring service's binds: those of the project's services its ports feed.
+
+    Each project service is placed by its first definition; a base several services
+    extend is edited once, so they must agree on the address.
+    """
+    first: dict[str, Service] = {}
+    for part in project.documents:
+        if part.how != "extends":
+            for service in part.document.services:
+                first.setdefault(service.name, service)
+
+    def for_service(service: Service) -> Binds:
+        names = sorted(feeds.get(service.name, ())) or [service.name]
+        found = {binds_for(first.get(name, service)) for name in names}
+        if len(found) > 1:
+            where = service.position
+            raise UnsupportedSyntax(
+                f"services.{service.name}.ports is published by services {', '.join(names)}, "
+                "which bind to different addresses; give each its own ports",
+                path=path,
+                line=where.line,
+                column=where.column,
+            )
+        return found.pop()
+
+    return for_service
+
+
+def _allows(path: str, opts: Options) -> list[Allow]:
+    allows = list(opts.allows)
+    if opts.use_config and path != "-":
+        allows.extend(configuration.find(path).allows())
+    return allows
+
+
+def _harden_parts(project: Project, opts: Options) -> list[_Hardened]:
+    """harden_text, with its proof, on every file that declares ports the project publishes."""
+    scope = project.scope()
+    out: list[_Hardened] = []
+    for part in project.documents:
+        path = part.document.path
+        feeds = scope.get(file_key(path))
+        if not feeds:
+            continue
+        try:
+            result = harden.harden_text(
+                part.document.source,
+                _project_binds(project, opts.binds_for, feeds, path),
+                allows=_allows(path, opts),
+                rewrite_public=opts.rewrite_public,
+                validate=_validator(opts.target, part.env or {}),
+                adjust=opts.adjust,
+                only=set(feeds),
+            )
+        except ComposeNetError as e:
+            raise e.with_path(path) from None
+        out.append(_Hardened(part, result))
+    return out
+
+
+def _changed(h: _Hardened) -> bool:
+    return h.result.text != h.part.document.source.text
+
+
+def _refuse_outside(project: Project, hardened: Sequence[_Hardened], opts: Options) -> None:
+    """Files outside the project directory are edited only with --edit-outside."""
+    if opts.edit_outside:
+        return
+    root = os.path.realpath(project.directory)
+    for h in hardened:
+        path = h.part.document.path
+        if not _changed(h) or path == "-":
+            continue
+        real = os.path.realpath(path)
+        if os.path.commonpath([real, root]) == root:
+            continue
+        first = next(iter(h.result.plan.rewrites), None)
+        where = first.entry.position if first is not None else None
+        raise ComposeNetError(
+            f"this file is outside the project directory {project.directory}: pass "
+            "--edit-outside to harden it too; nothing was written",
+            path=path,
+            line=where.line if where else None,
+            column=where.column if where else None,
+        )
+
+
+def _prove_project(
+    spec: Spec, project: Project, hardened: Sequence[_Hardened], opts: Options
+) -> None:
+    """The whole project, read again with the new texts, leaves nothing to harden."""
+    texts = {file_key(p.document.path): p.document.source for p in project.documents}
+    for h in hardened:
+        old = h.part.document.source
+        texts[file_key(old.path)] = old._replace(text=h.result.text)
+
+    def read(path: str) -> source.Source:
+        known = texts.get(file_key(path))
+        return source.read(path) if known is None else known._replace(path=path)
+
+    again = spec.load(read=read)
+    scope = again.scope()
+    for part in again.documents:
+        path = part.document.path
+        feeds = scope.get(file_key(path))
+        if not feeds:
+            continue
+        binds = _project_binds(again, opts.binds_for, feeds, path)
+        second = harden.plan(
+            part.document,
+            binds,
+            allows=_allows(path, opts),
+            rewrite_public=opts.rewrite_public,
+            only=set(feeds),
+        )
+        if second.rewrites:
+            where = second.rewrites[0].entry.position
+            raise SafetyError(
+                "a second run over the project would change this file again; nothing was written",
+                path=path,
+                line=where.line,
+                column=where.column,
+            )
+
+
+def run_project(spec: Spec, opts: Options) -> int:
+    """Harden a project: each exposed port the merged project publishes, in the file that
+    declares it; every file is proven before any is written."""
+    rep = Report(check=opts.check)
+    if opts.output is not None or opts.stdout:
+        report.error("-o/--output and --stdout take one file, not a project (--diff shows changes)")
+        return report.EXIT_ERROR
+    try:
+        project = spec.load()
+        hardened = _harden_parts(project, opts)
+        _refuse_outside(project, hardened, opts)
+        if any(_changed(h) for h in hardened):
+            _prove_project(spec, project, hardened, opts)
+    except ComposeNetError as e:
+        if e.path is None:
+            raise  # no project to harden: a usage error
+        rep.failure(e)
+        return rep.return_code
+    for h in hardened:
+        path, doc = h.part.document.path, h.part.document
+        _announce(path, h.result, opts)
+        signals = stack.signals(doc)
+        if signals:
+            report.warn(path, stack.SWARM_WARNING.format(why="; ".join(signals[:3])))
+    for h in hardened:
+        n = len(h.result.plan.rewrites)
+        doc = h.part.document
+        _emit(doc.path, doc.source, h.result.text, opts, rep, f"({n} port{'s' if n != 1 else ''})")
+    if not opts.quiet and len(hardened) > 1:
+        report.info(f"{rep.changed} changed, {rep.unchanged} unchanged, {rep.failed} failed")
+    return rep.return_code
+
+
+# --- end of projects ------------------------------------------------------------------------------
