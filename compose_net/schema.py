@@ -454,7 +454,7 @@ _FORMATS: dict[str, Callable[[Any], bool]] = {"compose-variable": _not_a_string}
 
 # --------------------------------------------------------------------------- fast decision
 
-_DECIDERS: dict[str, Any] = {}
+_DECIDERS: dict[str, Callable[[Any], bool] | None] = {}
 _DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 
 
