@@ -86,10 +86,13 @@ def compose(text: str, path: str, *, parser: Parser | None = None) -> Node:
             column=1,
         )
     nodes: list[Node] | None = None
+    checked = False
     if (parser or _PARSER[-1]) == "fast":
         from compose_net import fastyaml
 
-        nodes = fastyaml.compose_all(text, max_depth=MAX_DEPTH + 1)
+        composed = fastyaml.compose_all(text, max_depth=MAX_DEPTH)
+        if composed is not None:
+            nodes, checked = composed
     if nodes is None:
         nodes = _compose_ruamel(text, path)
     nodes = [n for n in nodes if n is not None]
@@ -104,7 +107,8 @@ def compose(text: str, path: str, *, parser: Parser | None = None) -> Node:
             column=where.column,
         )
     root = nodes[0]
-    _check_structure(root, path)
+    if not checked:
+        _check_structure(root, path)
     return root
 
 
