@@ -264,6 +264,11 @@ class Registry:
     taken: list[Use] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
     quiet: bool = False
+    #: ``taken`` by (node, port, protocol), the only uses that can clash; ``taken`` only grows
+    _by_port: dict[tuple[str | None, int, str], list[Use]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    _indexed: int = field(default=0, repr=False, compare=False)
 
     @property
     def unresolved(self) -> list[Conflict]:
@@ -299,8 +304,12 @@ class Registry:
                 report.warn(where, conflict.message())
 
     def _first_clash(self, uses: Sequence[Use]) -> tuple[Use, Use] | None:
+        for earlier in self.taken[self._indexed :]:
+            key = (earlier.node, earlier.port, earlier.protocol)
+            self._by_port.setdefault(key, []).append(earlier)
+        self._indexed = len(self.taken)
         for use in uses:
-            for earlier in self.taken:
+            for earlier in self._by_port.get((use.node, use.port, use.protocol), ()):
                 if clashes(use, earlier) and not _merged_twin(use, earlier):
                     return use, earlier
         return None
