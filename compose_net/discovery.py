@@ -1,29 +1,65 @@
-"""Which files make the project when none are named: Compose's own rules."""
+"""Which files make the project when none are named: Compose's own rules.
+
+``COMPOSE_FILE`` (split on ``COMPOSE_PATH_SEPARATOR``, the OS path separator by default)
+when it is set; else the first default name found in the folder or, failing that, its
+nearest parent, with the first override name found beside it. The orders are Compose's:
+``docker-compose.yml`` comes before ``docker-compose.yaml``, and the override files
+(``.yml`` before ``.yaml``) are looked for whatever the main file is called.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 
+from compose_net import report
 from compose_net.errors import ComposeNetError
 
-DEFAULT_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
+DEFAULT_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
+OVERRIDE_NAMES = (
+    "compose.override.yml",
+    "compose.override.yaml",
+    "docker-compose.override.yml",
+    "docker-compose.override.yaml",
+)
 
 
-def default_files(folder: str = ".") -> list[str]:
+def from_environment(env: Mapping[str, str]) -> list[str] | None:
+    """The files ``COMPOSE_FILE`` names (None when it is unset or empty)."""
+    value = env.get("COMPOSE_FILE")
+    if not value:
+        return None
+    sep = env.get("COMPOSE_PATH_SEPARATOR") or os.pathsep
+    return [p for p in value.split(sep) if p]
+
+
+def _first(folder: str, names: tuple[str, ...], what: str) -> str | None:
+    found = [os.path.join(folder, n) for n in names if os.path.isfile(os.path.join(folder, n))]
+    if len(found) > 1:
+        shown = ", ".join(os.path.relpath(f) for f in found)
+        report.warn(os.path.relpath(found[0]), f"several {what} files ({shown}); using this one")
+    return os.path.relpath(found[0]) if found else None
+
+
+def find(folder: str = ".") -> list[str]:
+    """The default file (and its override) in ``folder`` or its nearest parent that has one."""
+    current = os.path.abspath(folder)
+    while True:
+        main = _first(current, DEFAULT_NAMES, "Compose")
+        if main is not None:
+            override = _first(current, OVERRIDE_NAMES, "override")
+            return [main] if override is None else [main, override]
+        parent = os.path.dirname(current)
+        if parent == current:
+            raise ComposeNetError(
+                "no configuration file provided: not found (looked for "
+                + ", ".join(DEFAULT_NAMES)
+                + " in the current folder and its parents)",
+            )
+        current = parent
+
+
+def default_files(folder: str = ".", environ: Mapping[str, str] | None = None) -> list[str]:
     """``COMPOSE_FILE`` if set, else the first default name and its override file."""
-    env = os.environ.get("COMPOSE_FILE")
-    if env:
-        sep = os.environ.get("COMPOSE_PATH_SEPARATOR", os.pathsep)
-        return [p for p in env.split(sep) if p]
-    for name in DEFAULT_NAMES:
-        path = os.path.join(folder, name)
-        if os.path.isfile(path):
-            stem, ext = os.path.splitext(name)
-            override = os.path.join(folder, f"{stem}.override{ext}")
-            rel = [os.path.relpath(path)]
-            if os.path.isfile(override):
-                rel.append(os.path.relpath(override))
-            return rel
-    raise ComposeNetError(
-        "no configuration file provided: not found (looked for " + ", ".join(DEFAULT_NAMES) + ")",
-    )
+    named = from_environment(os.environ if environ is None else environ)
+    return named if named is not None else find(folder)

@@ -121,7 +121,7 @@ def load(source: Source) -> Document:
     if not yamltree.is_mapping(services_node):
         raise _error("'services' must be a mapping", path, services_node)
     for name, key_node, node in yamltree.mapping_items(services_node):
-        if yamltree.is_scalar(node) and node.tag.endswith(":null"):
+        if yamltree.is_scalar(node) and (node.tag.endswith(":null") or node.tag == "!reset"):
             services.append(Service(name, key_node, node, None))
             continue
         if not yamltree.is_mapping(node):
@@ -142,10 +142,9 @@ def _service(name: str, key_node: Node, node: Node, path: str) -> Service:
     service = Service(name, key_node, node, ports_node)
     if ports_node is None:
         return service
-    if yamltree.is_scalar(ports_node) and ports_node.tag in (
-        "!reset",
-        yamltree.TAG_PREFIX + "null",
-    ):
+    if ports_node.tag == "!reset":  # Compose drops the value, whatever it holds
+        return service
+    if yamltree.is_scalar(ports_node) and ports_node.tag == yamltree.TAG_PREFIX + "null":
         return service
     if not yamltree.is_sequence(ports_node):
         raise _error(f"services.{name}.ports must be a list", path, ports_node)

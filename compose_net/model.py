@@ -207,10 +207,18 @@ def _load_file(path: str) -> Document:
 class _Project:
     """Resolves ``extends`` across the document and the files it names."""
 
-    def __init__(self, doc: Document, env: Mapping[str, str] | None, loader: Loader) -> None:
+    def __init__(
+        self,
+        doc: Document,
+        env: Mapping[str, str] | None,
+        loader: Loader,
+        folder: str | None = None,
+    ) -> None:
         self.root = doc
         self.env = env
         self.loader = loader
+        #: where the root document's ``extends.file`` paths start (Compose: the project directory)
+        self.folder = os.path.dirname(doc.path) if folder is None else folder
         self.docs: dict[str, Document] = {os.path.abspath(doc.path): doc}
 
     def load(self, path: str) -> Document:
@@ -251,7 +259,8 @@ class _Project:
         if file_node is None:
             return doc, name, name_node
         file = self._text(doc, file_node, "extends.file")
-        path = os.path.join(os.path.dirname(doc.path), file)
+        folder = self.folder if doc is self.root else os.path.dirname(doc.path)
+        path = os.path.join(folder, file)
         if not os.path.isfile(path):
             raise self._error(doc, file_node, f"cannot extend {name!r}: file {file} not found")
         return self.load(path), name, name_node
@@ -299,6 +308,25 @@ def unique(ports: list[tuple[Port, str]]) -> list[Port]:
     return out
 
 
+def declared_ports(
+    doc: Document,
+    env: Mapping[str, str] | None,
+    *,
+    loader: Loader = _load_file,
+    folder: str | None = None,
+) -> dict[str, list[tuple[Port, str]]]:
+    """Every service of ``doc`` with its ports before Compose merges duplicates, each with
+    its unicity key (the input of :func:`unique`): ``extends`` resolved, other files read
+    with ``loader``; the document's own ``extends.file`` paths start at ``folder`` (default:
+    its folder). ``env`` None keeps variables as written."""
+    project = _Project(doc, env, loader, folder)
+    out: dict[str, list[tuple[Port, str]]] = {}
+    for service in doc.services:
+        this = (os.path.abspath(doc.path), service.name)
+        out[service.name] = project.ports(doc, service, (this,))
+    return out
+
+
 def compose_ports(
     doc: Document,
     env: Mapping[str, str] | None,
@@ -308,11 +336,9 @@ def compose_ports(
     """Each service's ports as ``docker compose config`` prints them (services without
     ports left out): ``extends`` resolved (other files read with ``loader``), duplicates
     merged. ``env`` None keeps variables as written."""
-    project = _Project(doc, env, loader)
     out: dict[str, list[Port]] = {}
-    for service in doc.services:
-        this = (os.path.abspath(doc.path), service.name)
-        ports = unique(project.ports(doc, service, (this,)))
+    for name, declared in declared_ports(doc, env, loader=loader).items():
+        ports = unique(declared)
         if ports:
-            out[service.name] = ports
+            out[name] = ports
     return out

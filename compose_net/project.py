@@ -1,0 +1,442 @@
+"""A whole Compose project: its files, includes, extends and env files, merged as Compose does.
+
+:func:`load_project` takes a project the way ``docker compose`` does and gives the merged
+view of its ports, each with the file, line and column that declare it:
+
+* the files: the ``-f`` files in order; else ``COMPOSE_FILE`` (split on
+  ``COMPOSE_PATH_SEPARATOR``); else the default names and their override file
+  (:mod:`compose_net.discovery`). Relative paths start at the working directory;
+* the project directory: ``--project-directory``, else the first file's folder;
+* the variables: the environment over the ``--env-file`` files, else over the ``.env``
+  of the project directory. Without ``-f`` and ``--project-directory``, Compose reads the
+  working directory's ``.env`` first (it may set ``COMPOSE_FILE``), then the project
+  directory's below it. ``COMPOSE_DISABLE_ENV_FILE`` turns the ``.env`` files off;
+* each file's ``include:`` items are projects of their own: paths start at the including
+  project's directory, the included project's directory is its ``project_directory`` or
+  its first file's folder, and its variables are the including project's over its
+  ``env_file`` files (else its own ``.env``). An included service may not also be
+  defined by the including file;
+* ``extends`` is resolved within each file, before files are merged; a top-level file's
+  ``extends.file`` starts at its project's directory, a file read through ``extends`` at
+  its own folder;
+* files are merged in order: a service's ports are appended to those of the files
+  before, ``!reset`` drops them and ``!override`` replaces them (on ``ports`` or on the
+  whole service); then entries Compose counts as the same port are merged, the later
+  one taking the earlier one's place (:func:`compose_net.model.unique`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from compose_net import discovery, document, envfile, model, source, yamltree
+from compose_net.document import Document
+from compose_net.errors import ComposeNetError
+from compose_net.interpolate import InterpolationError, interpolate
+from compose_net.source import Source
+
+Reader = Callable[[str], Source]
+How = Literal["file", "include", "extends"]
+#: strconv.ParseBool's true values, as Compose reads COMPOSE_DISABLE_ENV_FILE
+_TRUE = ("1", "t", "T", "TRUE", "true", "True")
+
+
+@dataclass(frozen=True)
+class Declared:
+    """One port a project's service publishes, and the entry in a file that declares it."""
+
+    #: the project's service that publishes it (the extending one, for an ``extends`` base)
+    service: str
+    port: model.Port
+    document: Document
+    #: Compose's unicity key: entries with equal keys are one port
+    key: str
+
+    @property
+    def path(self) -> str:
+        return self.document.path
+
+    @property
+    def where(self) -> str:
+        pos = self.port.entry.position
+        return f"{self.path}:{pos.line}:{pos.column}"
+
+
+@dataclass(frozen=True)
+class Published:
+    """One port of the merged model: the entry whose object Compose keeps, and the
+    earlier entries with the same key it replaced (in the first one's place)."""
+
+    declared: Declared
+    replaced: tuple[Declared, ...] = ()
+
+    @property
+    def port(self) -> model.Port:
+        return self.declared.port
+
+
+@dataclass(frozen=True)
+class ProjectFile:
+    """A file the project reads, with the variables and directory it is read with."""
+
+    document: Document
+    env: Mapping[str, str] | None
+    #: the directory of the (included) project reading it
+    directory: str
+    how: How
+
+
+@dataclass
+class Project:
+    directory: str
+    #: the top-level files, as named or found
+    files: list[str]
+    env: Mapping[str, str] | None
+    #: every file read, in the order it was first read
+    documents: list[ProjectFile] = field(default_factory=list)
+    #: service -> its ports as ``docker compose config`` prints them (services with ports)
+    services: dict[str, list[Published]] = field(default_factory=dict)
+
+    def declared(self) -> Iterator[Declared]:
+        """Every entry that makes a published port, replaced duplicates included."""
+        for ports in self.services.values():
+            for published in ports:
+                yield from published.replaced
+                yield published.declared
+
+    def scope(self) -> dict[str, dict[str, set[str]]]:
+        """:func:`file_key` -> declaring service -> the project's services its ``ports`` feed.
+
+        A list feeds the project whole or not at all (``!reset``, ``!override`` and
+        ``extends`` act on lists), so this is what may be edited, file by file.
+        """
+        out: dict[str, dict[str, set[str]]] = {}
+        for declared in self.declared():
+            per_file = out.setdefault(file_key(declared.path), {})
+            per_file.setdefault(declared.port.entry.service, set()).add(declared.service)
+        return out
+
+
+def file_key(path: str) -> str:
+    """What identifies a file in :meth:`Project.scope`: its real path (``-``: standard input)."""
+    return path if path == "-" else os.path.realpath(path)
+
+
+# --------------------------------------------------------------------------- the file list
+
+
+def _env_disabled(environ: Mapping[str, str]) -> bool:
+    return environ.get("COMPOSE_DISABLE_ENV_FILE", "") in _TRUE
+
+
+def _folder_of(paths: Sequence[str]) -> str | None:
+    first = next((p for p in paths if p != "-"), None)
+    return None if first is None else (os.path.dirname(first) or ".")
+
+
+def resolve(
+    files: Sequence[str] | None,
+    *,
+    project_directory: str | None = None,
+    env_files: Sequence[str] = (),
+    environ: Mapping[str, str] | None = None,
+) -> tuple[list[str], str, dict[str, str]]:
+    """(files, project directory, variables) as ``docker compose`` settles them."""
+    base = dict(os.environ if environ is None else environ)
+    disabled = _env_disabled(base) and not env_files
+    named = list(files or ())
+    # the .env Compose reads before it knows the files (it may name them)
+    early = project_directory or _folder_of(named) or "."
+    env = base if disabled else envfile.load(early, env_files, base)
+    paths = named or discovery.from_environment(env) or discovery.find(project_directory or ".")
+    directory = project_directory or _folder_of(paths) or "."
+    second = not (disabled or env_files or named or project_directory)
+    if second and os.path.realpath(directory) != os.path.realpath(early):
+        env = envfile.load(directory, (), env)  # the project's own .env, below the first
+    return paths, directory, env
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _join(folder: str, path: str) -> str:
+    if os.path.isabs(path) or folder in ("", "."):
+        return path
+    return os.path.join(folder, path)
+
+
+def _error(doc: Document, node: yamltree.Node, message: str) -> ComposeNetError:
+    where = yamltree.position(node)
+    return ComposeNetError(message, path=doc.path, line=where.line, column=where.column)
+
+
+@dataclass
+class _Services:
+    """A (sub)project's services: their ports, and how each file defines them (as plain
+    data, to tell an included service from a conflicting definition of the same name)."""
+
+    ports: dict[str, list[Declared]] = field(default_factory=dict)
+    definitions: dict[str, list[object]] = field(default_factory=dict)
+
+    def add(self, other: _Services, conflict: Callable[[str], ComposeNetError]) -> None:
+        """Import ``other``'s services; a name defined differently by both is a conflict."""
+        for name, ports in other.ports.items():
+            if name in self.definitions and self.definitions[name] != other.definitions[name]:
+                raise conflict(name)
+            self.ports.setdefault(name, []).extend(ports)
+            self.definitions.setdefault(name, other.definitions[name])
+
+
+class _Loader:
+    def __init__(self, read: Reader) -> None:
+        self.read = read
+        self.docs: dict[str, Document] = {}
+        self.files: list[ProjectFile] = []
+
+    def document(
+        self, path: str, env: Mapping[str, str] | None, directory: str, how: How
+    ) -> Document:
+        real = file_key(path)
+        doc = self.docs.get(real)
+        if doc is None:
+            doc = document.load(self.read(path))
+            self.docs[real] = doc
+            self.files.append(ProjectFile(doc, env, directory, how))
+        return doc
+
+    def strings(
+        self, doc: Document, node: yamltree.Node, env: Mapping[str, str] | None, what: str
+    ) -> list[str]:
+        """A string or a list of strings, interpolated."""
+        items = node.value if yamltree.is_sequence(node) else [node]
+        out: list[str] = []
+        for item in items:
+            value = yamltree.to_plain(item, path=doc.path)
+            if not isinstance(value, str):
+                raise _error(doc, item, f"{what} must be a string or a list of strings")
+            if env is not None:
+                try:
+                    value = interpolate(value, env)
+                except InterpolationError as e:
+                    raise _error(doc, item, e.message) from None
+            out.append(value)
+        return out
+
+    def project(
+        self,
+        paths: Sequence[str],
+        directory: str,
+        env: Mapping[str, str] | None,
+        how: How,
+        chain: tuple[str, ...],
+    ) -> _Services:
+        """The services of one (included) project, files merged in order."""
+        merged = _Services()
+        for path in paths:
+            doc = self.document(path, env, directory, how)
+            self.merge(merged, doc, directory, env, chain)
+        return merged
+
+    def merge(
+        self,
+        merged: _Services,
+        doc: Document,
+        directory: str,
+        env: Mapping[str, str] | None,
+        chain: tuple[str, ...],
+    ) -> None:
+        imported = self.includes(doc, directory, env, (*chain, file_key(doc.path)))
+        own = _Services()
+        for service in doc.services:
+            definition = [yamltree.to_plain(service.node, path=doc.path)]
+            own.definitions[service.name] = definition
+            if imported.definitions.get(service.name, definition) != definition:
+                message = f"services.{service.name} conflicts with imported resource"
+                raise _error(doc, service.key_node, message)
+        folder = "" if directory == "." else directory
+        declared = model.declared_ports(doc, env, loader=self.extended(env), folder=folder)
+        services = yamltree.get(doc.root, "services")
+        if services is not None and str(services.tag) in yamltree.COMPOSE_TAGS:
+            merged.ports.clear()
+        ports = merged.ports
+        # an included service the file also defines (identically) is both files' to edit
+        for name, included in imported.ports.items():
+            ports.setdefault(name, []).extend(included)
+        for service in doc.services:
+            mine = [
+                Declared(service.name, port, self.docs_by_path(doc, port), key)
+                for port, key in declared[service.name]
+            ]
+            tag = str(service.node.tag)
+            ports_tag = "" if service.ports_node is None else str(service.ports_node.tag)
+            if tag == "!reset":
+                ports.pop(service.name, None)
+            elif tag == "!override" or ports_tag in yamltree.COMPOSE_TAGS:
+                ports[service.name] = mine
+            else:
+                ports.setdefault(service.name, []).extend(mine)
+        merged.definitions.update(imported.definitions)
+        merged.definitions.update(own.definitions)
+
+    def docs_by_path(self, doc: Document, port: model.Port) -> Document:
+        if port.path is None:
+            return doc
+        return self.docs[file_key(port.path)]
+
+    def extended(self, env: Mapping[str, str] | None) -> model.Loader:
+        def load(path: str) -> Document:
+            return self.document(path, env, os.path.dirname(path) or ".", "extends")
+
+        return load
+
+    def includes(
+        self,
+        doc: Document,
+        directory: str,
+        env: Mapping[str, str] | None,
+        chain: tuple[str, ...],
+    ) -> _Services:
+        out = _Services()
+        node = yamltree.get(doc.root, "include")
+        if node is None or (yamltree.is_scalar(node) and yamltree.scalar_value(node) is None):
+            return out
+        if not yamltree.is_sequence(node):
+            raise _error(doc, node, "include must be a list")
+        for item in node.value:
+
+            def conflict(name: str, item: yamltree.Node = item) -> ComposeNetError:
+                return _error(doc, item, f"services.{name} conflicts with imported resource")
+
+            out.add(self.include(doc, item, directory, env, chain), conflict)
+        return out
+
+    def include(
+        self,
+        doc: Document,
+        item: yamltree.Node,
+        directory: str,
+        env: Mapping[str, str] | None,
+        chain: tuple[str, ...],
+    ) -> _Services:
+        project_directory: str | None = None
+        env_files: list[str] = []
+        if yamltree.is_mapping(item):
+            path_node = yamltree.get(item, "path")
+            if path_node is None:
+                raise _error(doc, item, "include: an item needs a 'path'")
+            paths = self.strings(doc, path_node, env, "include.path")
+            dir_node = yamltree.get(item, "project_directory")
+            if dir_node is not None:
+                project_directory = self.strings(doc, dir_node, env, "include.project_directory")[0]
+            env_node = yamltree.get(item, "env_file")
+            if env_node is not None:
+                for name in self.strings(doc, env_node, env, "include.env_file"):
+                    if name == "/dev/null":
+                        continue
+                    path = _join(directory, name)
+                    if not os.path.isfile(path):
+                        raise _error(doc, env_node, f"include: env file {path} not found")
+                    env_files.append(path)
+        else:
+            paths = self.strings(doc, item, env, "include")
+        if not paths:
+            raise _error(doc, item, "include: an item needs a 'path'")
+        for path in paths:
+            if "://" in path or path.startswith("git@"):
+                raise _error(doc, item, f"include: remote resources are not supported ({path})")
+        files = [_join(directory, p) for p in paths]
+        if any(file_key(f) in chain for f in files):
+            raise _error(doc, item, f"include cycle: {', '.join(files)} is already being read")
+        for path in files:
+            if not os.path.isfile(path):
+                raise _error(doc, item, f"include: file {path} not found")
+        if project_directory is not None:
+            sub = _join(directory, project_directory)
+        else:
+            sub = os.path.dirname(files[0]) or "."
+        sub_env = None if env is None else envfile.load(sub, env_files, env)
+        return self.project(files, sub, sub_env, "include", chain)
+
+
+def load_project(
+    files: Sequence[str] | None = None,
+    *,
+    project_directory: str | None = None,
+    env_files: Sequence[str] = (),
+    environ: Mapping[str, str] | None = None,
+    interpolate: bool = True,
+    read: Reader = source.read,
+) -> Project:
+    """Load the project Compose would load; errors carry the file, line and column.
+
+    ``files`` empty or None: ``COMPOSE_FILE`` or the default names. ``interpolate``
+    False keeps variables as written (include paths are then taken as written too).
+    ``read`` reads a file (tests and the proof of ``harden`` read texts from memory).
+    """
+    paths, directory, env = resolve(
+        files, project_directory=project_directory, env_files=env_files, environ=environ
+    )
+    used = env if interpolate else None
+    loader = _Loader(read)
+    merged = loader.project(paths, directory, used, "file", ()).ports
+    project = Project(directory, paths, used, loader.files)
+    for name in sorted(merged):
+        ports = _unique(merged[name])
+        if ports:
+            project.services[name] = ports
+    return project
+
+
+def _unique(declared: list[Declared]) -> list[Published]:
+    """:func:`compose_net.model.unique`, keeping the entries each port replaced."""
+    out: list[Published] = []
+    where: dict[str, int] = {}
+    for d in declared:
+        i = where.get(d.key)
+        if i is None:
+            where[d.key] = len(out)
+            out.append(Published(d))
+        else:
+            before = out[i]
+            out[i] = Published(d, (*before.replaced, before.declared))
+    return out
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A project as the command line names it: ``-f`` files, ``--project-directory``,
+    ``--env-file`` files (all empty: ``COMPOSE_FILE`` or the default names)."""
+
+    files: tuple[str, ...] = ()
+    directory: str | None = None
+    env_files: tuple[str, ...] = ()
+
+    def resolve(
+        self, environ: Mapping[str, str] | None = None
+    ) -> tuple[list[str], str, dict[str, str]]:
+        """(files, project directory, variables): :func:`resolve` with these options."""
+        return resolve(
+            self.files,
+            project_directory=self.directory,
+            env_files=self.env_files,
+            environ=environ,
+        )
+
+    def load(
+        self,
+        *,
+        interpolate: bool = True,
+        environ: Mapping[str, str] | None = None,
+        read: Reader = source.read,
+    ) -> Project:
+        return load_project(
+            self.files,
+            project_directory=self.directory,
+            env_files=self.env_files,
+            environ=environ,
+            interpolate=interpolate,
+            read=read,
+        )
