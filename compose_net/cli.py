@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
 from compose_net import __version__
 from compose_net.errors import ComposeNetError
 from compose_net.report import EXIT_ERROR
+
+if TYPE_CHECKING:
+    from compose_net.project import Spec
 
 FORMATS = click.Choice(["text", "json"])
 TARGETS = click.Choice(["compose", "stack"])
@@ -30,8 +34,56 @@ def _files(files: Sequence[str]) -> list[str]:
     return discovery.default_files()
 
 
+# --- projects: -f FILE and --project-directory, as docker compose takes them ----------------------
+
+_Command = TypeVar("_Command", bound=Callable[..., Any])
+
+
+def project_options(command: _Command) -> _Command:
+    """``-f/--file`` (repeatable) and ``--project-directory``: one Compose project."""
+    command = click.option(
+        "--project-directory",
+        type=click.Path(file_okay=False),
+        metavar="DIR",
+        help="The project's directory: its .env, includes and extends start there "
+        "(default: the first file's folder).",
+    )(command)
+    return click.option(
+        "-f",
+        "--file",
+        "project_files",
+        multiple=True,
+        type=click.Path(dir_okay=False, allow_dash=True),
+        metavar="FILE",
+        help="A file of the project (repeatable: merged in order, as docker compose -f does). "
+        "Without FILE arguments or -f: COMPOSE_FILE, else compose.yaml and its override.",
+    )(command)
+
+
+def _project(
+    files: Sequence[str],
+    project_files: Sequence[str],
+    project_directory: str | None,
+    env_files: Sequence[str],
+) -> Spec | None:
+    """None for FILE arguments (each file on its own), else the project to load."""
+    from compose_net.project import Spec
+
+    if files and (project_files or project_directory):
+        raise ComposeNetError(
+            "name files as arguments (each on its own) or with -f (one project), not both"
+        )
+    if files:
+        return None
+    return Spec(tuple(project_files), project_directory, tuple(env_files))
+
+
+# --- end of projects -----------------------------------------------------------------------------
+
+
 @cli.command()
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True))
+@project_options
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
 @click.option("--no-interpolate", is_flag=True, help="Keep ${VARIABLES} as written.")
 @click.option(
@@ -42,16 +94,25 @@ def _files(files: Sequence[str]) -> list[str]:
     help="Read variables from this file instead of the project's .env (repeatable).",
 )
 def ports(
-    files: tuple[str, ...], fmt: str, no_interpolate: bool, env_files: tuple[str, ...]
+    files: tuple[str, ...],
+    project_files: tuple[str, ...],
+    project_directory: str | None,
+    fmt: str,
+    no_interpolate: bool,
+    env_files: tuple[str, ...],
 ) -> int:
     """Print each service's published ports as Docker Compose reads them."""
     from compose_net.commands import ports as command
 
-    return command.run(_files(files), fmt=fmt, interpolate=not no_interpolate, env_files=env_files)
+    project = _project(files, project_files, project_directory, env_files)
+    return command.run(
+        list(files), fmt=fmt, interpolate=not no_interpolate, env_files=env_files, project=project
+    )
 
 
 @cli.command()
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True))
+@project_options
 @click.option(
     "--format",
     "fmt",
@@ -117,17 +178,30 @@ def ports(
 @click.option("-v", "--verbose", is_flag=True, help="Show the fix hint of each finding.")
 @click.option("--list-rules", is_flag=True, help="List the rules and exit.")
 @click.option("--explain", metavar="RULE", help="Print a rule's documentation and exit.")
-def check(files: tuple[str, ...], **options: object) -> int:
+def check(
+    files: tuple[str, ...],
+    project_files: tuple[str, ...],
+    project_directory: str | None,
+    **options: object,
+) -> int:
     """Report ports published on public interfaces, and other port problems (exit 1 on findings)."""
     from compose_net.commands import check as command
 
     if options["list_rules"] or options["explain"]:
         return command.describe(options["explain"] if isinstance(options["explain"], str) else None)
-    return command.main(_files(files), options)
+    env_files = cast("tuple[str, ...]", options["env_files"])
+    project = _project(files, project_files, project_directory, env_files)
+    return command.main(list(files), options, project)
 
 
 @cli.command()
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True))
+@project_options
+@click.option(
+    "--edit-outside",
+    is_flag=True,
+    help="With a project: also edit its files outside the project directory.",
+)
 @click.option(
     "--bind",
     "binds",
@@ -210,6 +284,9 @@ def check(files: tuple[str, ...], **options: object) -> int:
 )
 def harden(
     files: tuple[str, ...],
+    project_files: tuple[str, ...],
+    project_directory: str | None,
+    edit_outside: bool,
     binds: tuple[str, ...],
     bind_var: str | None,
     allows: tuple[str, ...],
@@ -240,7 +317,14 @@ def harden(
     from compose_net.harden import Binds
     from compose_net.resolvers import conflicts
 
-    paths = _files(files)
+    project = _project(files, project_files, project_directory, env_files)
+    if project is not None and target == "stack":
+        if project.files or project.directory:
+            raise ComposeNetError("--target stack hardens files one by one: name them as arguments")
+        project = None
+    if edit_outside and project is None:
+        raise ComposeNetError("--edit-outside is for a project (-f FILE, or no FILE arguments)")
+    paths = _files(files) if project is None else []
     address_options = [
         flag
         for flag, given in (
@@ -288,24 +372,37 @@ def harden(
         adjust=registry.adjust,
         stack_strategy=stack_strategy or "unpublish",
         stack_network=stack_network or "internal",
+        edit_outside=edit_outside,
     )
     # A collision left in place is a warning (``check`` fails on it); harden's own exit code
     # stays black's: 0 done, 1 only for --check or ports a stack leaves exposed.
+    if project is not None:
+        return command.run_project(project, opts)
     return command.run(paths, opts)
 
 
 @cli.command()
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True))
+@project_options
 @click.option("--target", type=TARGETS, default="compose", show_default=True)
 @click.option("--env-file", "env_files", multiple=True, type=click.Path(dir_okay=False))
-def validate(files: tuple[str, ...], target: str, env_files: tuple[str, ...]) -> int:
+def validate(
+    files: tuple[str, ...],
+    project_files: tuple[str, ...],
+    project_directory: str | None,
+    target: str,
+    env_files: tuple[str, ...],
+) -> int:
     """Validate files against compose-net's Compose or stack schema."""
     import os
 
     from compose_net import envfile
     from compose_net.commands import validate as command
 
-    paths = _files(files)
+    project = _project(files, project_files, project_directory, env_files)
+    if project is not None:
+        return command.run_project(project, target=target)
+    paths = list(files)
     folder = os.path.dirname(paths[0]) if paths and paths[0] != "-" else "."
     code: int = command.run(paths, target=target, env=envfile.load(folder or ".", env_files))
     return code

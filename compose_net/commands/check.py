@@ -8,11 +8,12 @@ suppression, 2 when a file could not be checked.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
 from compose_net import config as configuration
 from compose_net import document, envfile, rules, source
@@ -20,8 +21,9 @@ from compose_net.config import Allow, Config
 from compose_net.document import Document, PortEntry
 from compose_net.errors import ComposeNetError
 from compose_net.findings import CheckResult, Finding, Suppressed, position_key
+from compose_net.project import Spec, file_key
 from compose_net.report import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
-from compose_net.rules.context import Context, Project, Rule, Target, port_numbers
+from compose_net.rules.context import Context, EntryPorts, Project, Rule, Target, port_numbers
 from compose_net.rules.wrong_node_address import NodeAddresses
 
 if TYPE_CHECKING:
@@ -132,15 +134,20 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
     return list(dict.fromkeys(out))
 
 
-def check_file(path: str, state: _Run, result: CheckResult) -> None:
+def check_file(path: str, state: _Run, result: CheckResult, part: _Part | None = None) -> None:
     opts = state.opts
     config = state.config(path)
     selected = _rules(opts, config)
     allows = [*opts.allows, *config.allows()]
-    doc = document.load(source.read(path))
+    doc = document.load(source.read(path)) if part is None else part.document
     node_addresses = opts.addresses_for(doc) if opts.addresses_for is not None else None
     target: Target = opts.target or config.get("target") or "compose"
-    ctx = Context(doc, state.env(path), target, state.project(path), node_addresses)
+    if part is None:
+        ctx = Context(doc, state.env(path), target, state.project(path), node_addresses)
+    else:
+        ctx = _ProjectContext(
+            doc, part.env, target, part.shared, node_addresses, feeds=part.feeds
+        )
     findings: list[Finding] = []
     for rule in selected:
         findings.extend(ctx.run(rule))
@@ -169,6 +176,71 @@ def check_paths(paths: Sequence[str], opts: Options) -> CheckResult:
     return result
 
 
+# --- a project's files (-f, COMPOSE_FILE, compose.yaml and its override) -----------------------
+
+
+@dataclass
+class _ProjectContext(Context):
+    """A file of a merged project: only the ``ports`` lists the project publishes count.
+
+    A base file's entries that an override replaces (``!override``) or drops (``!reset``)
+    are not published, so no rule reports them or counts them as taken; an entry a service
+    inherits through ``extends`` counts when the project's service really inherits it.
+    """
+
+    #: declaring service -> the project's services its ports feed (project.Project.scope)
+    feeds: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    @functools.cached_property
+    def entries(self) -> list[EntryPorts]:
+        return [
+            item
+            for item in super().entries
+            if (item.base is None and item.entry.service in self.feeds)
+            or (item.base is not None and item.entry.service in self.feeds.get(item.base, ()))
+        ]
+
+
+class _Part(NamedTuple):
+    document: Document
+    env: Mapping[str, str] | None
+    shared: Project
+    #: this file's services whose ports the merged project publishes -> the services they feed
+    feeds: Mapping[str, frozenset[str]]
+
+
+def check_project(spec: Spec, opts: Options) -> CheckResult:
+    """Run the rules over a project's files (those ``include`` and ``extends`` read too),
+    each with its own variables; only the ports the merged project publishes count, and
+    the files share one set of taken host ports."""
+    result = CheckResult([], [], [], [], {})
+    try:
+        project = spec.load(environ=opts.environ)
+    except ComposeNetError as e:
+        if e.path is None:
+            raise  # no project to check: a usage error
+        result.paths.append(e.path)
+        result.errors.append(e)
+        return result
+    scope = project.scope()
+    state = _Run(opts)
+    shared = Project()
+    for part in project.documents:
+        path = part.document.path
+        feeds = {name: frozenset(s) for name, s in scope.get(file_key(path), {}).items()}
+        if part.how == "extends" and not feeds:
+            continue  # read for one service that publishes nothing
+        result.paths.append(path)
+        try:
+            check_file(path, state, result, _Part(part.document, part.env, shared, feeds))
+        except ComposeNetError as e:
+            result.errors.append(e.with_path(path))
+    return result
+
+
+# --- end of projects ------------------------------------------------------------------------------
+
+
 def return_code(result: CheckResult) -> int:
     if result.errors:
         return EXIT_ERROR
@@ -183,11 +255,12 @@ def run(
     color: bool | None = None,
     verbose: bool = False,
     stream: TextIO | None = None,
+    project: Spec | None = None,
 ) -> int:
     from compose_net import output
 
     out = sys.stdout if stream is None else stream
-    result = check_paths(paths, opts)
+    result = check_paths(paths, opts) if project is None else check_project(project, opts)
     output.emit(result, output.resolve_format(fmt), out,
                 color=output.use_color(out) if color is None else color, verbose=verbose)
     return return_code(result)
@@ -207,8 +280,8 @@ def addresses_from_resolver(resolver: BindsFor) -> AddressesFor:
     return addresses_for
 
 
-def main(paths: Sequence[str], options: Mapping[str, Any]) -> int:
-    """The command line's entry, with the options as click parses them."""
+def main(paths: Sequence[str], options: Mapping[str, Any], project: Spec | None = None) -> int:
+    """The command line's entry, with the options as click parses them (``project``: -f)."""
     selects, ignores = options.get("selects", ()), options.get("ignores", ())
     rules.select(selects, ignores)  # an unknown rule is a usage error before any file is read
     addresses_for = None
@@ -237,9 +310,11 @@ def main(paths: Sequence[str], options: Mapping[str, Any]) -> int:
     verbose: bool = options.get("verbose", False)
     output: str | None = options.get("output")
     if output is None:
-        return run(paths, opts, fmt=fmt, color=color, verbose=verbose)
+        return run(paths, opts, fmt=fmt, color=color, verbose=verbose, project=project)
     with open(output, "w", encoding="utf-8") as f:
-        return run(paths, opts, fmt=fmt, color=bool(color), verbose=verbose, stream=f)
+        return run(
+            paths, opts, fmt=fmt, color=bool(color), verbose=verbose, stream=f, project=project
+        )
 
 
 def describe(ref: str | None) -> int:

@@ -10,6 +10,7 @@ from typing import Any
 
 from compose_net import document, envfile, model, source
 from compose_net.errors import ComposeNetError
+from compose_net.project import Project, Spec
 from compose_net.report import Report
 
 
@@ -34,6 +35,39 @@ def file_ports(path: str, env: Mapping[str, str] | None) -> dict[str, Any]:
             objects.append(obj)
         services[name] = {"ports": objects}
     return {"path": path, "services": services}
+
+
+def project_ports(project: Project) -> dict[str, Any]:
+    """The merged ports of a project, in the shape of :func:`file_ports`.
+
+    ``path`` is the project's first file and ``project`` names its directory and files;
+    every port has ``file``, ``line`` and ``column`` (where its entry is written), and
+    ``merges`` lists the earlier entries with the same key that it replaced, if any.
+    """
+    services: dict[str, Any] = {}
+    for name, ports in project.services.items():
+        objects = []
+        for published in ports:
+            port = published.port
+            obj: dict[str, Any] = dict(port.obj)
+            obj["file"] = published.declared.path
+            obj["line"] = port.entry.position.line
+            obj["column"] = port.entry.position.column
+            obj["exposure"] = port.exposure
+            if published.replaced:
+                obj["merges"] = [
+                    {
+                        "file": d.path,
+                        "line": d.port.entry.position.line,
+                        "column": d.port.entry.position.column,
+                    }
+                    for d in published.replaced
+                ]
+            objects.append(obj)
+        services[name] = {"ports": objects}
+    first = project.files[0] if project.files else project.directory
+    info = {"directory": project.directory, "files": list(project.files)}
+    return {"path": first, "project": info, "services": services}
 
 
 def _text(files: list[dict[str, Any]]) -> str:
@@ -62,9 +96,18 @@ def run(
     fmt: str,
     interpolate: bool,
     env_files: Sequence[str] = (),
+    project: Spec | None = None,
 ) -> int:
+    """Print the ports of each file of ``paths``, or of ``project`` merged."""
     report = Report()
     files: list[dict[str, Any]] = []
+    if project is not None:
+        try:
+            files.append(project_ports(project.load(interpolate=interpolate)))
+        except ComposeNetError as e:
+            if e.path is None:
+                raise  # no project to read: a usage error
+            report.failure(e)
     envs: dict[str, Mapping[str, str]] = {}
     for path in paths:
         try:
