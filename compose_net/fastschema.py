@@ -135,7 +135,10 @@ class _Compiler:
             return lambda value: a(value) and b(value)
 
         def all_of(value: Any) -> bool:
-            return all(part(value) for part in parts)
+            for part in parts:  # noqa: SIM110 - a loop is faster than all() of a generator here
+                if not part(value):
+                    return False
+            return True
 
         return all_of
 
@@ -151,17 +154,23 @@ class _Compiler:
 
 def _type(c: _Compiler, names: Any, schema: Any) -> Decide:
     allowed = frozenset([names] if isinstance(names, str) else names)
+    markers = c.markers
+    # the types a value may have at once: a check is one lookup
+    passing = frozenset(t for t, kinds in _KINDS.items() if not allowed.isdisjoint(kinds))
 
     def test(value: Any) -> bool:
-        kinds = _KINDS.get(type(value))
-        if kinds is None:
-            if isinstance(value, float):
-                kinds = _FLOAT_INTEGRAL if value.is_integer() else _FLOAT
-            else:
-                kinds = next((k for t, k in _KINDS.items() if isinstance(value, t)), frozenset())
+        kind = type(value)
+        if kind in passing or kind in markers:
+            return True
+        if kind in _KINDS:
+            return False
+        if isinstance(value, float):
+            kinds = _FLOAT_INTEGRAL if value.is_integer() else _FLOAT
+        else:
+            kinds = next((k for t, k in _KINDS.items() if isinstance(value, t)), frozenset())
         return not allowed.isdisjoint(kinds)
 
-    return c.string_keyword(test)
+    return test
 
 
 def _enum(c: _Compiler, values: list[Any], schema: Any) -> Decide:

@@ -242,9 +242,21 @@ def own_end_mark(node: Node) -> Any:
 
 
 def get(node: Node, key: str) -> Node | None:
-    for name, _, value in mapping_items(node):
-        if name == key:
+    """The value of ``key`` in a mapping (merge keys resolved), None when absent."""
+    if not is_mapping(node):
+        return None
+    merged = False
+    for k, value in node.value:  # explicit keys first, as mapping_items yields them
+        if k.id != "scalar":
+            continue
+        if k.tag == MERGE_TAG or (k.value == "<<" and k.style is None):
+            merged = True
+        elif str(k.value) == key:
             return value
+    if merged:
+        for name, _, value in mapping_items(node):
+            if name == key:
+                return value
     return None
 
 
@@ -344,14 +356,17 @@ def scalar_value(node: Node) -> object:
     an explicit core tag (``!!int "80"``) converts the text; Compose's own tags and
     unknown tags leave it a string.
     """
-    tag = str(node.tag)
+    tag = node.tag
+    if type(tag) is not str:
+        tag = str(tag)
     text: str = node.value
-    if node.style == ">" and "\a" in text:
+    style = node.style
+    if style == ">" and "\a" in text:
         text = text.replace("\a", "")  # ruamel marks where it folded a line; YAML has no \a
     if tag in COMPOSE_TAGS or not tag.startswith(TAG_PREFIX):
         return text
     explicit = _explicitly_tagged(node)
-    if node.style is None and not explicit:
+    if style is None and not explicit:
         return resolve_plain(text)
     if not explicit:
         return text
@@ -385,11 +400,25 @@ def _plain(node: Node, budget: _Budget, path: str) -> Any:
             "the document expands to too many nodes through aliases (an alias bomb?)",
             path=path,
         )
-    if is_scalar(node):
+    kind = node.id
+    if kind == "scalar":
         return scalar_value(node)
-    if is_sequence(node):
+    if kind == "sequence":
         return [_plain(item, budget, path) for item in node.value]
     out: dict[str, Any] = {}
-    for name, _, value in mapping_items(node):
-        out[name] = _plain(value, budget, path)
+    if _has_merge_keys(node):
+        for name, _, value in mapping_items(node):
+            out[name] = _plain(value, budget, path)
+        return out
+    for key, value in node.value:  # no merges: the keys as written, the first one wins
+        name = str(key.value) if key.id == "scalar" else repr(key)
+        if name not in out:
+            out[name] = _plain(value, budget, path)
     return out
+
+
+def _has_merge_keys(node: Node) -> bool:
+    return any(
+        k.tag == MERGE_TAG or (k.id == "scalar" and k.value == "<<" and k.style is None)
+        for k, _ in node.value
+    )
