@@ -379,10 +379,20 @@ def load_project(
     paths, directory, env = resolve(
         files, project_directory=project_directory, env_files=env_files, environ=environ
     )
-    used = env if interpolate else None
+    return load_files(paths, directory, env if interpolate else None, read=read)
+
+
+def load_files(
+    paths: Sequence[str],
+    directory: str,
+    env: Mapping[str, str] | None,
+    *,
+    read: Reader = source.read,
+) -> Project:
+    """Load a project whose files, directory and variables are settled (:func:`resolve`)."""
     loader = _Loader(read)
-    merged = loader.project(paths, directory, used, "file", ()).ports
-    project = Project(directory, paths, used, loader.files)
+    merged = loader.project(paths, directory, env, "file", ()).ports
+    project = Project(directory, list(paths), env, loader.files)
     for name in sorted(merged):
         ports = _unique(merged[name])
         if ports:

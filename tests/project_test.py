@@ -909,7 +909,36 @@ def test_no_project_found(
     )
 
 
-ACCEPTED = (
+#: small projects: the files, and those harden edits; each compared with docker-compose before
+#: and after harden
+SMALL = (
+    pytest.param(
+        {
+            "compose.yaml": "services:\n  s:\n    image: x\n    ports: ['1:1', '2:2']\n",
+            "compose.override.yaml": "services:\n  s:\n    ports: !reset ['3:3']\n",
+        },
+        set(),
+        id="reset-drops-its-own-items-too",
+    ),
+    pytest.param(
+        {
+            "compose.yaml": "services:\n  a:\n    image: x\n    ports: ['1:1']\n"
+            "  b:\n    image: x\n    ports: ['2:2']\n",
+            "compose.override.yaml": "services:\n  a:\n    ports:\n  b:\n    ports: []\n",
+        },
+        {"compose.yaml"},
+        id="null-and-empty-lists-add-nothing",
+    ),
+    pytest.param(
+        {
+            "compose.yaml": "services:\n  c:\n    image: x\n    ports: ['3:3']\n"
+            "  d:\n    image: x\n    ports: ['4:4']\n",
+            "compose.override.yaml": "services:\n  c: !reset {}\n"
+            "  d: !override {image: x, ports: ['5:5']}\n",
+        },
+        {"compose.override.yaml"},
+        id="service-reset-and-override",
+    ),
     pytest.param(
         {
             "compose.yaml": "include: [a.yaml, b.yaml]\n",
@@ -940,8 +969,8 @@ ACCEPTED = (
 )
 
 
-@pytest.mark.parametrize(("files", "hardened"), ACCEPTED)
-def test_accepted_includes(
+@pytest.mark.parametrize(("files", "hardened"), SMALL)
+def test_small_projects(
     compose_bin: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -1001,3 +1030,22 @@ def test_no_interpolation(
     code, out, _ = _run(capsys, "ports", "--format", "json", "--no-interpolate")
     web = json.loads(out)["files"][0]["services"]["web"]["ports"]
     assert (code, web[1]["published"]) == (0, "${HTTPS_PORT}")
+
+
+def test_harden_warns_once_about_several_default_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    exposed = 'services:\n  web:\n    image: x\n    ports: ["8000:80"]\n'
+    for name in ("compose.yml", "docker-compose.yml"):
+        (tmp_path / name).write_text(exposed)
+    monkeypatch.chdir(tmp_path)
+    assert _run(capsys, "harden", "-q", "--bind", BIND) == (
+        0,
+        "",
+        "compose.yml: warning: several Compose files (compose.yml, docker-compose.yml); "
+        "using this one\n",
+    )
+    assert [(tmp_path / name).read_text() for name in ("compose.yml", "docker-compose.yml")] == [
+        exposed.replace('"8000', f'"{BIND}:8000'),
+        exposed,
+    ]

@@ -13,7 +13,7 @@ from compose_net.config import Allow
 from compose_net.document import Document, Service
 from compose_net.errors import ComposeNetError, SafetyError
 from compose_net.harden import Binds, BindsFor, Decision
-from compose_net.project import Project, ProjectFile, Spec, file_key
+from compose_net.project import Project, ProjectFile, Spec, file_key, load_files
 from compose_net.report import Report
 from compose_net.rewrite import UnsupportedSyntax
 
@@ -339,9 +339,7 @@ def _refuse_outside(project: Project, hardened: Sequence[_Hardened], opts: Optio
         )
 
 
-def _prove_project(
-    spec: Spec, project: Project, hardened: Sequence[_Hardened], opts: Options
-) -> None:
+def _prove_project(project: Project, hardened: Sequence[_Hardened], opts: Options) -> None:
     """The whole project, read again with the new texts, leaves nothing to harden."""
     texts = {file_key(p.document.path): p.document.source for p in project.documents}
     for h in hardened:
@@ -352,7 +350,7 @@ def _prove_project(
         known = texts.get(file_key(path))
         return source.read(path) if known is None else known._replace(path=path)
 
-    again = spec.load(read=read)
+    again = load_files(project.files, project.directory, project.env, read=read)
     scope = again.scope()
     for part in again.documents:
         path = part.document.path
@@ -389,7 +387,7 @@ def run_project(spec: Spec, opts: Options) -> int:
         hardened = _harden_parts(project, opts)
         _refuse_outside(project, hardened, opts)
         if any(_changed(h) for h in hardened):
-            _prove_project(spec, project, hardened, opts)
+            _prove_project(project, hardened, opts)
     except ComposeNetError as e:
         if e.path is None:
             raise  # no project to harden: a usage error
