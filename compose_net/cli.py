@@ -61,6 +61,40 @@ def project_options(command: _Command) -> _Command:
     )(command)
 
 
+def node_source_options(command: _Command) -> _Command:
+    """Where node addresses come from: an inventory, this host, or the Docker API."""
+    options = (
+        click.option(
+            "--inventory",
+            type=click.Path(dir_okay=False),
+            metavar="FILE",
+            help="Node addresses from this inventory file.",
+        ),
+        click.option(
+            "--resolve",
+            type=click.Choice(["local", "docker"]),
+            help="Node addresses from this host (local) or the Docker API (docker).",
+        ),
+        click.option(
+            "--interface",
+            metavar="NAME",
+            help="With --resolve: take the address of this interface.",
+        ),
+        click.option(
+            "--cidr", metavar="CIDR", help="With --resolve: take the address inside this network."
+        ),
+        click.option(
+            "--docker-image",
+            metavar="IMAGE",
+            help="With --resolve docker: image of the host-network probe on a plain engine "
+            "(default: busybox).",
+        ),
+    )
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 def _project(
     files: Sequence[str],
     project_files: Sequence[str],
@@ -154,31 +188,14 @@ def ports(
 )
 @click.option("--env-file", "env_files", multiple=True, type=click.Path(dir_okay=False))
 @click.option("--no-config", is_flag=True, help="Ignore .compose-net.yaml and [tool.compose-net].")
-@click.option(
-    "--inventory",
-    type=click.Path(dir_okay=False),
-    metavar="FILE",
-    help="Node inventory: report ports bound to another node's address.",
-)
-@click.option(
-    "--resolve",
-    type=click.Choice(["local", "docker"]),
-    help="Read the nodes from this host (local) or the Docker API (docker) instead.",
-)
 @click.option("--node", metavar="NAME", help="The node every service of these files runs on.")
-@click.option(
-    "--interface", metavar="NAME", help="With --resolve: take the address of this interface."
-)
-@click.option(
-    "--cidr", metavar="CIDR", help="With --resolve: take the address inside this network."
-)
-@click.option("--docker-image", metavar="IMAGE", help="With --resolve docker: the probe image.")
 @click.option(
     "--color/--no-color", default=None, help="Colour the text report (default: on a terminal)."
 )
 @click.option("-v", "--verbose", is_flag=True, help="Show the fix hint of each finding.")
 @click.option("--list-rules", is_flag=True, help="List the rules and exit.")
 @click.option("--explain", metavar="RULE", help="Print a rule's documentation and exit.")
+@node_source_options
 def check(
     files: tuple[str, ...],
     project_files: tuple[str, ...],
@@ -242,30 +259,7 @@ def check(
 @click.option("--no-config", is_flag=True, help="Ignore .compose-net.yaml and [tool.compose-net].")
 @click.option("-q", "--quiet", is_flag=True)
 @click.option("-v", "--verbose", is_flag=True, help="Say what happens to each port.")
-@click.option(
-    "--resolve",
-    type=click.Choice(["local", "docker"]),
-    help="Bind each service to its node's internal address: this host (local), or the "
-    "nodes the Docker API knows (docker).",
-)
-@click.option(
-    "--interface", metavar="NAME", help="With --resolve: take the address of this interface."
-)
-@click.option(
-    "--cidr", metavar="CIDR", help="With --resolve: take the address inside this network."
-)
-@click.option(
-    "--inventory",
-    type=click.Path(dir_okay=False),
-    metavar="FILE",
-    help="Bind each service to its node's address from this node inventory.",
-)
 @click.option("--node", metavar="NAME", help="The node every service of these files runs on.")
-@click.option(
-    "--docker-image",
-    metavar="IMAGE",
-    help="Image of the host-network probe on a plain engine (default: busybox).",
-)
 @click.option(
     "--remap-conflicts",
     is_flag=True,
@@ -283,6 +277,7 @@ def check(
     metavar="NAME",
     help="With --stack-strategy internal-network: the overlay network (default: internal).",
 )
+@node_source_options
 def harden(
     files: tuple[str, ...],
     project_files: tuple[str, ...],
@@ -428,28 +423,6 @@ def addr(words: tuple[str, ...], interface: str | None, cidr: str | None, fmt: s
 
 @cli.command()
 @click.option(
-    "--inventory",
-    type=click.Path(dir_okay=False),
-    metavar="FILE",
-    help="Read the nodes from this inventory file.",
-)
-@click.option(
-    "--resolve",
-    type=click.Choice(["local", "docker"]),
-    help="Read the nodes from this host (local) or the Docker API (docker).",
-)
-@click.option(
-    "--interface", metavar="NAME", help="With --resolve: take the address of this interface."
-)
-@click.option(
-    "--cidr", metavar="CIDR", help="With --resolve: take the address inside this network."
-)
-@click.option(
-    "--docker-image",
-    metavar="IMAGE",
-    help="Image of the host-network probe on a plain engine (default: busybox).",
-)
-@click.option(
     "--format",
     "fmt",
     type=click.Choice(["text", "json", "yaml"]),
@@ -457,6 +430,7 @@ def addr(words: tuple[str, ...], interface: str | None, cidr: str | None, fmt: s
     show_default=True,
     help="yaml writes a node inventory file.",
 )
+@node_source_options
 def nodes(
     inventory: str | None,
     resolve: str | None,
@@ -481,29 +455,8 @@ def nodes(
 
 @cli.command("node-setup")
 @click.option("--node", metavar="NAME", help="The node (name, hostname or ID) to set up.")
-@click.option(
-    "--inventory",
-    type=click.Path(dir_okay=False),
-    metavar="FILE",
-    help="Take the node's internal address from this inventory file.",
-)
-@click.option(
-    "--resolve",
-    type=click.Choice(["local", "docker"]),
-    help="Take it from this host (local) or the Docker API (docker).",
-)
-@click.option(
-    "--interface", metavar="NAME", help="With --resolve: take the address of this interface."
-)
-@click.option(
-    "--cidr", metavar="CIDR", help="With --resolve: take the address inside this network."
-)
-@click.option(
-    "--docker-image",
-    metavar="IMAGE",
-    help="Image of the host-network probe on a plain engine (default: busybox).",
-)
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@node_source_options
 def node_setup(
     node: str | None,
     inventory: str | None,
@@ -552,28 +505,7 @@ def node_setup(
     help="Compare the running bindings with what FILE declares; report drift.",
 )
 @click.option("--env-file", "env_files", multiple=True, type=click.Path(dir_okay=False))
-@click.option(
-    "--inventory",
-    type=click.Path(dir_okay=False),
-    metavar="FILE",
-    help="Take the nodes' public and internal addresses from this inventory.",
-)
-@click.option(
-    "--resolve",
-    type=click.Choice(["local", "docker"]),
-    help="Take them from this host (local) or the Docker API (docker).",
-)
-@click.option(
-    "--interface", metavar="NAME", help="With --resolve: take the address of this interface."
-)
-@click.option(
-    "--cidr", metavar="CIDR", help="With --resolve: take the address inside this network."
-)
-@click.option(
-    "--docker-image",
-    metavar="IMAGE",
-    help="Image of the host-network probe on a plain engine (default: busybox).",
-)
+@node_source_options
 def audit(
     fmt: str,
     project: str | None,
