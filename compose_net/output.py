@@ -7,7 +7,6 @@ checked are always also written to standard error as one line each.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
@@ -160,6 +159,8 @@ def _rule_meta(rule: Rule) -> dict[str, Any]:
 
 def fingerprint(f: Finding, line_text: str, occurrence: int) -> str:
     """Stable when lines move: rule, file, service, line text and occurrence; no line number."""
+    import hashlib  # only SARIF needs it: off the start-up path
+
     key = "\0".join((f.rule, f.path, f.service or "", line_text, str(occurrence)))
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 

@@ -256,13 +256,11 @@ _VALIDATORS: dict[str, Any] = {}
 
 def _schema_text(target: str) -> str:
     name = f"{target}.schema.json"
-    try:
-        from importlib.resources import files
-
-        return files("compose_net.schemas").joinpath(name).read_text(encoding="utf-8")
+    try:  # the package's folder (importlib.resources costs more to import than to read)
+        folder = Path(importlib.import_module("compose_net.schemas").__file__ or "").parent
     except ModuleNotFoundError:  # a source checkout that is not installed
         folder = Path(__file__).resolve().parent.parent / "schemas"
-        return (folder / name).read_text(encoding="utf-8")
+    return (folder / name).read_text(encoding="utf-8")
 
 
 def load_schema(target: str) -> dict[str, Any]:

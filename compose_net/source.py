@@ -10,7 +10,6 @@ import contextlib
 import os
 import stat
 import sys
-import tempfile
 from typing import NamedTuple
 
 from compose_net.errors import ComposeNetError
@@ -81,6 +80,8 @@ def write_atomic(path: str, data: bytes) -> None:
         umask = os.umask(0)
         os.umask(umask)
         mode = 0o666 & ~umask
+    import tempfile  # writing only: off the start-up path of read-only commands
+
     fd, tmp = tempfile.mkstemp(prefix=".compose-net-", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as f:
