@@ -9,8 +9,8 @@ functions that answer exactly what jsonschema's validator built by
 :class:`~compose_net.schema.Unresolved` or :class:`~compose_net.schema.BadTemplate`
 skipping the keywords that judge a string. Each subschema is compiled the first
 time a value reaches it, so a small file pays only for the part of the schema
-it uses. A schema with a keyword not known here gets no decider (``None``), and
-every value goes to jsonschema.
+it uses. A value that meets a keyword not known here gets no answer (``None``),
+and goes to jsonschema like every value after it.
 
 Cost, measured on the corpus: importing jsonschema takes longer than deciding
 every file of the corpus here, and a decision costs a fraction of jsonschema's
@@ -114,12 +114,13 @@ class _Compiler:
         return first
 
     def vet(self, schema: dict[str, Any]) -> None:
-        """Refuse unknown keywords up front, so that no decision is ever half-made."""
+        """Refuse a keyword not known here (jsonschema would judge it, this module cannot)."""
         unknown = schema.keys() - _KEYWORDS.keys() - _ANNOTATIONS - {*_OBJECT, *_ARRAY}
         if unknown:
             raise Unsupported(f"keywords {sorted(unknown)}")
 
     def compile(self, schema: dict[str, Any]) -> Decide:
+        self.vet(schema)
         parts = [_KEYWORDS[k](self, schema[k], schema) for k in schema if k in _KEYWORDS]
         if any(k in schema for k in _OBJECT):
             parts.append(_object(self, schema))
@@ -381,42 +382,28 @@ def decider(
     markers: tuple[type, ...],
     checks: Mapping[str, Callable[[str], str | None]],
     formats: Mapping[str, Callable[[Any], bool]],
-) -> Decide | None:
-    """A function telling whether a value is valid, or None if ``schema`` is beyond it.
+) -> Callable[[Any], bool | None]:
+    """A function telling whether a value is valid: True, False, or None for "cannot tell".
 
     ``checks`` are the ``composeNetCheck`` functions (a message when the string is
     wrong), ``formats`` the format checks (True when the value conforms), and
-    ``markers`` the string types that skip string keywords.
+    ``markers`` the string types that skip string keywords. None comes when a value
+    reaches a part of ``schema`` with a keyword this module does not know; from then
+    on every answer is None.
     """
     compiler = _Compiler(schema, markers, checks, formats)
-    try:
-        _vet_all(compiler, schema)
-        return compiler.lazy(schema)
-    except Unsupported:
-        return None
+    root: list[Decide] = []
+    beyond: list[bool] = []
 
+    def decide(value: Any) -> bool | None:
+        if beyond:
+            return None
+        try:
+            if not root:
+                root.append(compiler.lazy(schema))
+            return root[0](value)
+        except Unsupported:
+            beyond.append(True)
+            return None
 
-def _vet_all(compiler: _Compiler, schema: Any) -> None:
-    """Every subschema's keywords, including those reached only later, lazily."""
-    stack = [schema]
-    seen: set[int] = set()
-    while stack:
-        node = stack.pop()
-        if isinstance(node, list):
-            stack.extend(node)
-            continue
-        if not isinstance(node, dict) or id(node) in seen:
-            continue
-        seen.add(id(node))
-        compiler.vet(node)
-        for key, value in node.items():
-            if key in ("properties", "patternProperties", "$defs"):
-                stack.extend(value.values())
-            elif key in _SUBSCHEMA_KEYS:
-                stack.append(value)
-
-
-_SUBSCHEMA_KEYS = frozenset(
-    {"additionalProperties", "items", "prefixItems", "propertyNames", "allOf", "anyOf", "oneOf",
-     "not", "if", "then", "else"},
-)
+    return decide

@@ -68,10 +68,16 @@ class Mark:
         return f"Mark(index={self.index}, line={self.line}, column={self.column})"
 
 
-class Tag(NamedTuple):
+class Tag:
     """An explicit tag as written: ``handle`` is ``"!!"`` or ``"!"``."""
 
-    handle: str
+    __slots__ = ("handle",)
+
+    def __init__(self, handle: str) -> None:
+        self.handle = handle
+
+    def __repr__(self) -> str:
+        return f"Tag({self.handle!r})"
 
 
 AnyMark = Any  # yaml.Mark or Mark: both have index, line and column
@@ -143,8 +149,21 @@ Node = Union[ScalarNode, SequenceNode, MappingNode]
 
 # --------------------------------------------------------------------------- tags
 
+class _Words:
+    """A resolver whose pattern is a list of words: a set does it (no plain scalar ends
+    with the line break that the pattern's ``$`` would also accept)."""
+
+    __slots__ = ("words",)
+
+    def __init__(self, *words: str) -> None:
+        self.words = frozenset(words)
+
+    def match(self, value: str) -> bool:
+        return value in self.words
+
+
 # ruamel.yaml's implicit resolvers for YAML 1.2, in its order, by first character.
-_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+_BOOL = _Words("true", "True", "TRUE", "false", "False", "FALSE")
 _FLOAT = re.compile(
     r"""^(?:
      [-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
@@ -161,8 +180,8 @@ _INT = re.compile(
     |[-+]?0x[0-9a-fA-F_]+)$""",
     re.X,
 )
-_MERGE = re.compile(r"^(?:<<)$")
-_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
+_MERGE = _Words("<<")
+_NULL = _Words("~", "null", "Null", "NULL", "")
 _TIMESTAMP = re.compile(
     r"""^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]
     |[0-9][0-9][0-9][0-9] -[0-9][0-9]? -[0-9][0-9]?
@@ -171,10 +190,10 @@ _TIMESTAMP = re.compile(
     (?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$""",
     re.X,
 )
-_VALUE = re.compile(r"^(?:=)$")
-_YAML = re.compile(r"^(?:!|&|\*)$")
+_VALUE = _Words("=")
+_YAML = _Words("!", "&", "*")
 
-_RESOLVERS: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+_RESOLVERS: dict[str, list[tuple[str, re.Pattern[str] | _Words]]] = {}
 for _tag, _regex, _first in (
     ("bool", _BOOL, "tTfF"),
     ("float", _FLOAT, "-+0123456789."),

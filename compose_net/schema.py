@@ -452,14 +452,15 @@ _FORMATS: dict[str, Callable[[Any], bool]] = {"compose-variable": _not_a_string}
 
 # --------------------------------------------------------------------------- fast decision
 
-_DECIDERS: dict[str, Callable[[Any], bool] | None] = {}
+_DECIDERS: dict[str, Callable[[Any], bool | None] | None] = {}
 _DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 
 
-def _decider(target: str) -> Callable[[Any], bool] | None:
+def _decider(target: str) -> Callable[[Any], bool | None] | None:
     """compose_net.fastschema's valid/invalid decision for ``target``, compiled once.
 
-    None when the schema is beyond it: then jsonschema decides every value.
+    None for a schema that is not 2020-12; the decision itself is None ("cannot tell")
+    for a value reaching a keyword it does not know. Then jsonschema decides.
     """
     if target not in _DECIDERS:
         from compose_net import fastschema
@@ -569,7 +570,7 @@ def _relevance(error: Any) -> tuple[int, bool, int]:
 def _collect(data: object, target: str) -> list[_Found]:
     if not _has_bad_template(data):
         decide = _decider(target)
-        if decide is not None and decide(data):
+        if decide is not None and decide(data) is True:
             return []  # valid: jsonschema is needed only to explain what is wrong
     validator = _validator(target)
     found: list[_Found] = []
