@@ -1,0 +1,235 @@
+"""The libyaml composer (compose_net.fastyaml) gives ruamel.yaml's nodes, and harden's edits.
+
+For every corpus file, every harden fixture and a table of awkward texts, both
+parsers go through ``yamltree.compose``: they must fail with the same error, or
+give node trees that are equal in every attribute compose-net reads (kind, tag,
+value, quote style, flow style, anchor, explicit tag, start and end marks), with
+aliases at the same places, and the same plain data. ``harden --diff`` (libyaml)
+must show exactly what ``harden -o`` (ruamel, the parser of record) writes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+import shlex
+from pathlib import Path
+from typing import Any
+
+import pytest
+from harness import require
+
+from compose_net import fastyaml, report, schema, source, yamltree
+from compose_net.cli import main
+from compose_net.errors import ComposeNetError
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+FIXTURES = Path(__file__).parent / "fixtures" / "harden"
+BIND = "10.176.226.219"
+
+
+def _corpus_files() -> list[str]:
+    manifest = CORPUS / "MANIFEST.tsv"
+    if not manifest.is_file():
+        return []
+    rows = manifest.read_text(encoding="utf-8").splitlines()[1:]
+    return [row.split("\t")[0] for row in rows]
+
+
+CORPUS_FILES = _corpus_files()
+FIXTURE_FILES = sorted(p.name for p in FIXTURES.glob("*.yaml"))
+
+
+def _shape(root: Any) -> list[tuple[Any, ...]]:
+    """Every node in document order with what compose-net reads of it; an alias as a back
+    reference to the node it repeats."""
+    out: list[tuple[Any, ...]] = []
+    seen: dict[int, int] = {}
+
+    def walk(node: Any) -> None:
+        if id(node) in seen:
+            out.append(("alias", seen[id(node)]))
+            return
+        seen[id(node)] = len(seen)
+        start, end = node.start_mark, node.end_mark
+        marks = (start.index, start.line, start.column, end.index, end.line, end.column)
+        explicit = getattr(getattr(node, "ctag", None), "handle", None) is not None
+        if node.id == "scalar":
+            # ruamel marks the folds of a folded scalar with \a; scalar_value drops them
+            value = node.value.replace("\a", "") if node.style == ">" else node.value
+            out.append(("scalar", str(node.tag), value, node.style, node.anchor, explicit, marks))
+            return
+        out.append((node.id, str(node.tag), len(node.value), node.flow_style, node.anchor,
+                    explicit, marks))
+        for item in node.value:
+            if node.id == "mapping":
+                walk(item[0])
+                walk(item[1])
+            else:
+                walk(item)
+
+    walk(root)
+    return out
+
+
+def _plain(data: Any) -> str:
+    """Plain data as comparable text (NaN is not equal to itself)."""
+    if isinstance(data, float) and math.isnan(data):
+        return "nan"
+    if isinstance(data, dict):
+        return "{" + ", ".join(f"{k!r}: {_plain(v)}" for k, v in data.items()) + "}"
+    if isinstance(data, list):
+        return "[" + ", ".join(_plain(v) for v in data) + "]"
+    return f"{type(data).__name__}:{data!r}"
+
+
+def _parse(text: str, parser: yamltree.Parser) -> tuple[Any, tuple[str, int | None, int | None]]:
+    try:
+        return yamltree.compose(text, "file.yml", parser=parser), ("", None, None)
+    except ComposeNetError as e:
+        return None, (e.message, e.line, e.column)
+
+
+def _same(text: str) -> bool:
+    """Assert both parsers agree on ``text``; True when the libyaml composer handled it."""
+    fast_root, fast_error = _parse(text, "fast")
+    ruamel_root, ruamel_error = _parse(text, "ruamel")
+    assert fast_error == ruamel_error
+    if ruamel_root is not None:
+        assert _shape(fast_root) == _shape(ruamel_root)
+        assert _plain(yamltree.to_plain(fast_root)) == _plain(yamltree.to_plain(ruamel_root))
+        fast_data = schema.document_data(fast_root)
+        assert _plain(fast_data) == _plain(schema.document_data(ruamel_root))
+    return fastyaml.compose_all(text, max_depth=yamltree.MAX_DEPTH) is not None
+
+
+# --------------------------------------------------------------------------- awkward texts
+
+DEEP = "a: " + "[" * 150 + "1" + "]" * 150 + "\n"
+TOO_DEEP = "a: " + "[" * 300 + "1" + "]" * 300 + "\n"
+# each part is shallow, but the alias puts 120 levels under 120 levels
+DEEP_BY_ALIAS = ("x: &x " + "[" * 120 + "1" + "]" * 120 + "\n"
+                 "y: " + "[" * 120 + "*x" + "]" * 120 + "\n")
+
+TEXTS = [
+    # (id, text, composed by libyaml)
+    ("plain-scalars-typed-as-yaml-1.2", "a: 22:22\nb: yes\nc: 0120\nd: 080\ne: 1_000\nf: .inf\n"
+     "g: ~\nh: 2001-12-14\ni: =\nj: 0x1F\nk: 0o17\nl: 1e3\nm: .5\nn: +1\no: -.5e+3\np: .NaN\n"
+     "q: TRUE\nr: Null\ns: <<\n", True),
+    ("explicit-tags", 'a: !!int "80"\nb: !!str 80\nc: !reset null\nd: !override [1]\n'
+     "e: ! 80\nf: !!float 1\ng: !!null\nh: !custom x\n", True),
+    ("anchors-and-merge-keys", "x: &x {a: 1, p: [1]}\ny:\n  <<: *x\n  b: 2\nz: &s 5\n"
+     "w: *s\nv:\n  <<: [*x, {c: 3}]\n", True),
+    ("quoted-merge-key-is-a-key", 'x: &x {a: 1}\ny:\n  "<<": *x\n', True),
+    ("empty-value-comment-then-key", "a:   # c\nb: 1\n", True),
+    ("empty-value-comment-line", "a:\n# c\nb: 1\n", True),
+    ("empty-value-comment-and-lines", "a:   # c\n# d\n\nb: 1\n", True),
+    ("empty-value-comment-block-end", "x:\n  a:  # c\nb: 1\n", True),
+    ("empty-value-comment-same-mapping", "x:\n  a:  # c\n\n  b: 1\n", True),
+    ("empty-value-blank-and-comment", "x:\n  a:\n\n  # c\nb: 1\n", True),
+    ("empty-value-at-end", "a:\n", True),
+    ("empty-value-at-end-no-newline", "a:", True),
+    ("empty-value-comment-at-end", "a:  # c", True),
+    ("empty-value-before-document-end", "a:  # c\n...\n", True),
+    ("empty-values-in-sequences", "- a:\n  b:\n- c\n", True),
+    ("empty-value-indentless", "a:\n  - x:\n  - y\n", True),
+    ("empty-sequence-entries", "- \n- # c\n-\n", True),
+    ("explicit-key-empty-value", "? a\n: \n", True),
+    ("empty-value-before-explicit-key", "a:\n? b\n: 1\n", False),
+    ("empty-values-in-flow", "{a: , b: }\n", False),
+    ("empty-document", "---\n", False),
+    ("no-documents", "", True),
+    ("comments-only", "# nothing\n", True),
+    ("crlf", 'a: 1\r\nb:\r\n  - "80:80"\r\nc:\r\n', True),
+    ("lone-cr", "a: 1\rb: 2\n", False),
+    ("non-ascii-before-ports", 'é: "ü"\nx: 😀\nports:\n  - "80:80"\nb:\n', True),
+    ("no-final-newline", "a:\n  b: [1, 2]\n  c: {d: e}", True),
+    ("folded-and-literal", "a: >\n  one\n  two\n\n  three\nb: |\n  x\n  y\nc: >-\n  z\n", True),
+    ("multi-line-plain-and-quotes", "a: one\n  two\nb: 'x''y'\nc: \"\\t\\u00e9\"\n", True),
+    ("byte-order-mark", "\ufeffa: 1\n", False),
+    ("tag-directive", "%TAG !e! tag:example.com,2000:\n---\na: !e!x 1\n", False),
+    ("verbatim-tag", "a: !<tag:yaml.org,2002:str> 1\n", False),
+    ("yaml-1.2-directive", "%YAML 1.2\n---\na: 1\n", True),
+    ("yaml-1.1-directive", "%YAML 1.1\n---\na: 1\n", True),
+    ("line-separator", 'a: "x\u2028y"\n', False),
+    ("several-documents", "a: 1\n---\nb: 2\n", False),
+    ("syntax-error", "a: [1\n", False),
+    ("undefined-alias", "a: *x\n", False),
+    ("reused-anchor", "a: &x 1\nb: &x 2\nc: *x\n", True),
+    ("recursive-alias", "a: &x [*x]\n", True),
+    ("duplicate-key", "a: 1\nb: 2\na: 3\n", True),
+    ("duplicate-key-typed-differently", "80: a\n'80': b\n", True),
+    ("mapping-as-key", "? [a]\n: 1\n", True),
+    ("deep-but-allowed", DEEP, True),
+    ("too-deep", TOO_DEEP, False),
+    ("too-deep-through-an-alias", DEEP_BY_ALIAS, True),
+]
+
+
+@pytest.mark.parametrize(("text", "fast"), [pytest.param(t, f, id=i) for i, t, f in TEXTS])
+def test_awkward_texts(text: str, fast: bool) -> None:
+    assert _same(text) is fast
+
+
+# --------------------------------------------------------------------------- real files
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, id=n) for n in FIXTURE_FILES])
+def test_harden_fixtures(name: str) -> None:
+    assert _same(source.read(str(FIXTURES / name)).text)
+
+
+@pytest.mark.slow
+def test_corpus() -> None:
+    require(bool(CORPUS_FILES), f"the corpus is not at {CORPUS}")
+    fast = 0
+    for rel in CORPUS_FILES:
+        try:
+            fast += _same(source.read(str(CORPUS / rel)).text)
+        except AssertionError as e:
+            raise AssertionError(f"{rel}: {e}") from None
+    # only the two files that are not YAML at all go to ruamel (for its error message)
+    assert fast == len(CORPUS_FILES) - 2
+
+
+# --------------------------------------------------------------------------- harden's edits
+
+
+def _cli(argv: list[str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(argv)
+    return code, out.getvalue(), err.getvalue()
+
+
+def _diff_equals_write(path: Path, args: list[str], tmp: Path) -> None:
+    """``harden --diff`` (libyaml) shows exactly the change ``harden -o`` (ruamel) writes."""
+    written = tmp / "out.yaml"
+    written.unlink(missing_ok=True)
+    code, _, err = _cli(["harden", "--no-config", "-q", *args, "-o", str(written), str(path)])
+    diff_code, diff, diff_err = _cli(["harden", "--no-config", "-q", *args, "--diff", str(path)])
+    assert diff_err == err
+    assert diff_code == code
+    if code == 0:
+        original = source.read(str(path))
+        expected = report.unified_diff(str(path), original.text, source.read(str(written)).text)
+        assert diff == expected
+
+
+@pytest.mark.parametrize(
+    "case", [pytest.param(n[: -len(".in.yaml")], id=n) for n in FIXTURE_FILES if ".in." in n]
+)
+def test_harden_diff_is_what_harden_writes_fixtures(case: str, tmp_path: Path) -> None:
+    args = shlex.split((FIXTURES / f"{case}.args").read_text())
+    _diff_equals_write(FIXTURES / f"{case}.in.yaml", args, tmp_path)
+
+
+@pytest.mark.slow
+def test_harden_diff_is_what_harden_writes_corpus(tmp_path: Path) -> None:
+    require(bool(CORPUS_FILES), f"the corpus is not at {CORPUS}")
+    for rel in CORPUS_FILES:
+        try:
+            _diff_equals_write(CORPUS / rel, ["--bind", BIND], tmp_path)
+        except AssertionError as e:
+            raise AssertionError(f"{rel}: {e}") from None
