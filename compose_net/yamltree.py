@@ -196,31 +196,34 @@ def _check_structure(root: Node, path: str) -> None:
 # --------------------------------------------------------------------------- lookups
 
 
-def mapping_items(node: Node) -> Iterator[tuple[str, Node, Node]]:
+def mapping_items(node: Node) -> list[tuple[str, Node, Node]]:
     """(key, key node, value node) of a mapping, merge keys resolved as YAML does.
 
     Explicit keys win over merged ones; among merged mappings the first wins.
     """
     if not is_mapping(node):
-        return
+        return []
+    out: list[tuple[str, Node, Node]] = []
     seen: set[str] = set()
     merges: list[Node] = []
     for key, value in node.value:
-        if key.tag == MERGE_TAG or (is_scalar(key) and key.value == "<<" and key.style is None):
+        scalar = key.id == "scalar"
+        if key.tag == MERGE_TAG or (scalar and key.value == "<<" and key.style is None):
             if is_sequence(value):
                 merges.extend(value.value)
             else:
                 merges.append(value)
             continue
-        name = str(key.value) if is_scalar(key) else repr(key)
+        name = str(key.value) if scalar else repr(key)
         if name not in seen:
             seen.add(name)
-            yield name, key, value
+            out.append((name, key, value))
     for merged in merges:
-        for name, key, value in mapping_items(merged):
-            if name not in seen:
-                seen.add(name)
-                yield name, key, value
+        for item in mapping_items(merged):
+            if item[0] not in seen:
+                seen.add(item[0])
+                out.append(item)
+    return out
 
 
 def own_end_mark(node: Node) -> Any:
@@ -321,13 +324,28 @@ def _go_int(text: str) -> int | None:
     return None
 
 
+_RESOLVED: dict[str, object] = {}
+_RESOLVED_MAX = 1 << 16
+_MISSING = object()
+
+
 def resolve_plain(text: str) -> object:
     """Type an untagged plain scalar as Compose's YAML reader (go-yaml v3) does.
 
     Its rules are neither YAML 1.1 nor quite 1.2: ``0120`` is octal (80), ``080``
     is a float, ``0x50``/``0o120``/``0b1010000`` and ``1_000`` are integers, while
-    ``yes``/``on``/``22:22`` are strings. Timestamps stay text.
+    ``yes``/``on``/``22:22`` are strings. Timestamps stay text. Results are kept
+    (keys and values repeat within a file and across the files of a run).
     """
+    value = _RESOLVED.get(text, _MISSING)
+    if value is _MISSING:
+        if len(_RESOLVED) >= _RESOLVED_MAX:
+            _RESOLVED.clear()
+        value = _RESOLVED[text] = _resolve_plain(text)
+    return value
+
+
+def _resolve_plain(text: str) -> object:
     if text in _PLAIN_CONSTANTS:
         return _PLAIN_CONSTANTS[text]
     first = text[:1]
@@ -346,7 +364,7 @@ def resolve_plain(text: str) -> object:
 
 def _explicitly_tagged(node: Node) -> bool:
     ctag = getattr(node, "ctag", None)
-    return getattr(ctag, "handle", None) is not None
+    return ctag is not None and getattr(ctag, "handle", None) is not None
 
 
 def scalar_value(node: Node) -> object:
