@@ -97,12 +97,20 @@ class Run:
 
 
 def quiet_env(home: str) -> dict[str, str]:
-    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": home, "DOCKER_CONFIG": home,
-            "DOCKER_HOST": f"unix://{home}/no-such.sock", "LANG": "C.UTF-8"}
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": home, "DOCKER_CONFIG": home,
+           "DOCKER_HOST": f"unix://{home}/no-such.sock", "LANG": "C.UTF-8"}
+    if CHECKOUT:
+        env["PYTHONPATH"] = CHECKOUT[0]
+    return env
+
+
+CHECKOUT: list[str] = []  # --checkout: run that source tree instead of the installed package
 
 
 def compose_net() -> list[str]:
     """The installed console script beside this interpreter, else the one on PATH."""
+    if CHECKOUT:
+        return [sys.executable, "-m", "compose_net"]
     beside = Path(sys.executable).parent / "compose-net"
     found = str(beside) if beside.is_file() else shutil.which("compose-net")
     if found is None:
@@ -290,7 +298,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="rounds of check and harden (default 3, short 1)")
     parser.add_argument("--services", type=int, help="services in the big file (default 2000)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--checkout", type=Path,
+                        help="measure this source tree (python -m compose_net with it on "
+                        "PYTHONPATH), e.g. a git worktree of an older commit")
     args = parser.parse_args(argv)
+    if args.checkout is not None:
+        CHECKOUT.append(str(args.checkout.resolve()))
     runs = args.runs or (5 if args.short else 21)
     rounds = args.rounds or (1 if args.short else 3)
     services = args.services or (200 if args.short else 2000)
