@@ -439,7 +439,10 @@ def compose_all(text: str, *, max_depth: int = 1000) -> Composed | None:
     """
     if not AVAILABLE or not mirrorable(text):
         return None
-    parser = CParser(text)
+    try:
+        parser = CParser(text)
+    except UnicodeError:  # a lone surrogate: not text libyaml can read
+        return None
     collecting = gc.isenabled()
     # Composing allocates a container per node and no garbage: a collection pass
     # triggered every few hundred nodes would rescan the whole growing tree

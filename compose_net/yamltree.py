@@ -12,6 +12,7 @@ ever serialises YAML.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import math
 import re
 import warnings
@@ -32,7 +33,8 @@ MAX_EXPANDED_NODES = 500_000
 MAX_DEPTH = 200
 
 Parser = Literal["fast", "ruamel"]
-_PARSER: list[Parser] = ["fast"]
+#: per thread (and task): harden runs files in threads, some writing, some not
+_PARSER: contextvars.ContextVar[Parser] = contextvars.ContextVar("yaml_parser", default="fast")
 
 
 @contextlib.contextmanager
@@ -40,11 +42,11 @@ def parser(name: Parser) -> Iterator[None]:
     """Inside the block, :func:`compose` parses with ``name`` unless told otherwise."""
     if name not in ("fast", "ruamel"):
         raise ValueError(f"unknown YAML parser {name!r}")
-    _PARSER.append(name)
+    token = _PARSER.set(name)
     try:
         yield
     finally:
-        _PARSER.pop()
+        _PARSER.reset(token)
 
 
 class Position(NamedTuple):
@@ -87,7 +89,7 @@ def compose(text: str, path: str, *, parser: Parser | None = None) -> Node:
         )
     nodes: list[Node] | None = None
     checked = False
-    if (parser or _PARSER[-1]) == "fast":
+    if (parser or _PARSER.get()) == "fast":
         from compose_net import fastyaml
 
         composed = fastyaml.compose_all(text, max_depth=MAX_DEPTH)

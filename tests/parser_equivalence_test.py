@@ -14,6 +14,7 @@ import contextlib
 import io
 import math
 import shlex
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -153,6 +154,7 @@ TEXTS = [
     ("yaml-1.2-directive", "%YAML 1.2\n---\na: 1\n", True),
     ("yaml-1.1-directive", "%YAML 1.1\n---\na: 1\n", True),
     ("line-separator", 'a: "x\u2028y"\n', False),
+    ("lone-surrogate", 'a: "\ud800"\n', False),
     ("several-documents", "a: 1\n---\nb: 2\n", False),
     ("syntax-error", "a: [1\n", False),
     ("undefined-alias", "a: *x\n", False),
@@ -170,6 +172,17 @@ TEXTS = [
 @pytest.mark.parametrize(("text", "fast"), [pytest.param(t, f, id=i) for i, t, f in TEXTS])
 def test_awkward_texts(text: str, fast: bool) -> None:
     assert _same(text) is fast
+
+
+def test_the_parser_choice_holds_in_its_own_thread_only() -> None:
+    seen: list[str] = []
+    with yamltree.parser("ruamel"):
+        worker = threading.Thread(target=lambda: seen.append(yamltree._PARSER.get()))
+        worker.start()
+        worker.join()
+        seen.append(yamltree._PARSER.get())
+    seen.append(yamltree._PARSER.get())
+    assert seen == ["fast", "ruamel", "fast"]
 
 
 # --------------------------------------------------------------------------- real files
