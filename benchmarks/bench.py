@@ -283,6 +283,9 @@ def report(result: dict[str, Any]) -> str:
         f"  {b['max_rss_mb'] / GOALS['big_megabytes']:.2f}x the goal of"
         f" < {GOALS['big_megabytes']:.0f} MB",
     ]
+    if result.get("short"):
+        lines += ["", "short run: fewer files and services, start-up included in every figure;"
+                  " the goals are for the full run"]
     if result.get("note"):
         lines += ["", f"note: {result['note']}"]
     return "\n".join(lines)
