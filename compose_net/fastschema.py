@@ -27,8 +27,22 @@ Decide = Callable[[Any], bool]
 
 #: keywords that never change the outcome ("then" and "else" are read with "if")
 _ANNOTATIONS = frozenset(
-    {"$schema", "$id", "$comment", "$defs", "description", "title", "examples", "default",
-     "deprecated", "readOnly", "writeOnly", "errorMessage", "then", "else"},
+    {
+        "$schema",
+        "$id",
+        "$comment",
+        "$defs",
+        "description",
+        "title",
+        "examples",
+        "default",
+        "deprecated",
+        "readOnly",
+        "writeOnly",
+        "errorMessage",
+        "then",
+        "else",
+    },
 )
 #: keywords compiled together: one pass over an object's keys, one over a list's items
 _OBJECT = ("properties", "patternProperties", "additionalProperties")
@@ -66,7 +80,8 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-_KINDS: dict[type, frozenset[str]] = {
+#: The JSON Schema types a Python value of each type can be.
+KINDS: dict[type, frozenset[str]] = {
     str: frozenset({"string"}),
     bool: frozenset({"boolean"}),
     int: frozenset({"integer", "number"}),
@@ -157,18 +172,18 @@ def _type(c: _Compiler, names: Any, schema: Any) -> Decide:
     allowed = frozenset([names] if isinstance(names, str) else names)
     markers = c.markers
     # the types a value may have at once: a check is one lookup
-    passing = frozenset(t for t, kinds in _KINDS.items() if not allowed.isdisjoint(kinds))
+    passing = frozenset(t for t, kinds in KINDS.items() if not allowed.isdisjoint(kinds))
 
     def test(value: Any) -> bool:
         kind = type(value)
         if kind in passing or kind in markers:
             return True
-        if kind in _KINDS:
+        if kind in KINDS:
             return False
         if isinstance(value, float):
             kinds = _FLOAT_INTEGRAL if value.is_integer() else _FLOAT
         else:
-            kinds = next((k for t, k in _KINDS.items() if isinstance(value, t)), frozenset())
+            kinds = next((k for t, k in KINDS.items() if isinstance(value, t)), frozenset())
         return not allowed.isdisjoint(kinds)
 
     return test
@@ -265,8 +280,10 @@ def _unique_items(c: _Compiler, unique: bool, schema: Any) -> Decide:
 def _object(c: _Compiler, schema: Any) -> Decide:
     """``properties``, ``patternProperties`` and ``additionalProperties`` in one pass."""
     named = {name: c.lazy(sub) for name, sub in schema.get("properties", {}).items()}
-    patterns = [(re.compile(p).search, c.lazy(sub))
-                for p, sub in schema.get("patternProperties", {}).items()]
+    patterns = [
+        (re.compile(p).search, c.lazy(sub))
+        for p, sub in schema.get("patternProperties", {}).items()
+    ]
     extra = schema.get("additionalProperties", True)
     other = None if extra is True else c.lazy(extra)
 

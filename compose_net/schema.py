@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Union
 
 from compose_net import addresses, interpolate, ports, yamltree
 from compose_net.errors import ComposeNetError
+from compose_net.fastschema import KINDS as _KINDS
 
 if TYPE_CHECKING:
     from compose_net.document import Document
@@ -198,12 +199,16 @@ def _port_problem(text: str, *, swarm: bool) -> str | None:
     for obj in objects:
         published = str(obj.get("published", ""))
         if published and published.split("-")[0].lstrip("0") == "":
-            return (f"invalid port {text!r}: host port 0 is not a port (1-65535); "
-                    "leave the host port out to let Docker choose one")
+            return (
+                f"invalid port {text!r}: host port 0 is not a port (1-65535); "
+                "leave the host port out to let Docker choose one"
+            )
     host_ip = ports.split_short(text).host_ip
     if swarm and host_ip and addresses.classify_text(host_ip) != "all-interfaces":
-        return (f"invalid port {text!r}: docker stack deploy ignores the host IP and publishes "
-                "on every interface of every node")
+        return (
+            f"invalid port {text!r}: docker stack deploy ignores the host IP and publishes "
+            "on every interface of every node"
+        )
     return None
 
 
@@ -214,8 +219,10 @@ def _published_problem(text: str) -> str | None:
     low = int(start) if start.isdigit() else -1
     high = int(end) if end.isdigit() else (low if not end else -1)
     if not 1 <= low <= high <= 65535:
-        return (f"invalid published port {text!r}: "
-                "expected a port or a range START-END between 1 and 65535")
+        return (
+            f"invalid published port {text!r}: "
+            "expected a port or a range START-END between 1 and 65535"
+        )
     return None
 
 
@@ -313,9 +320,10 @@ def _compile(schema: dict[str, Any]) -> dict[str, Any]:
             return node
         ref = node.get("$ref")
         if isinstance(ref, str) and ref.startswith(_DEFS) and ref != _VARIABLE_REF:
-            target = resolve(ref[len(_DEFS):], active)
-            rest = {k: walk(v, active) for k, v in node.items()
-                    if k != "$ref" and k not in _ANNOTATIONS}
+            target = resolve(ref[len(_DEFS) :], active)
+            rest = {
+                k: walk(v, active) for k, v in node.items() if k != "$ref" and k not in _ANNOTATIONS
+            }
             return {"allOf": [target], **rest} if rest else target
         out = {k: walk(v, active) for k, v in node.items() if k != "$defs"}
         if out.get("if") == {"$ref": _VARIABLE_REF} and "then" not in out:
@@ -333,14 +341,6 @@ def _compile(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 _SIMPLE_KEYS = frozenset({"type"}) | _ANNOTATIONS
-_KINDS: dict[type, frozenset[str]] = {
-    str: frozenset({"string"}),
-    bool: frozenset({"boolean"}),
-    int: frozenset({"integer", "number"}),
-    type(None): frozenset({"null"}),
-    dict: frozenset({"object"}),
-    list: frozenset({"array"}),
-}
 _REGEXES: dict[str, re.Pattern[str]] = {}
 
 
@@ -405,8 +405,12 @@ def _fast_keywords(original: Mapping[str, Keyword], error_type: Any) -> dict[str
         if not _regex(regex).search(instance):
             yield error_type(f"{instance!r} does not match {regex!r}")
 
-    return {"properties": properties, "additionalProperties": additional, "items": items,
-            "pattern": pattern}
+    return {
+        "properties": properties,
+        "additionalProperties": additional,
+        "items": items,
+        "pattern": pattern,
+    }
 
 
 def _skip_markers(keyword: Keyword) -> Keyword:
@@ -431,8 +435,9 @@ def _build(schema: dict[str, Any]) -> Any:
             if problem:
                 yield error_type(problem)
 
-    keywords = {name: _skip_markers(fn) for name, fn in base.VALIDATORS.items()
-                if name in _STRING_KEYWORDS}
+    keywords = {
+        name: _skip_markers(fn) for name, fn in base.VALIDATORS.items() if name in _STRING_KEYWORDS
+    }
     keywords["composeNetCheck"] = check
     keywords.update(_fast_keywords(base.VALIDATORS, error_type))
     extended = jsonschema.validators.extend(base, keywords)
@@ -468,8 +473,9 @@ def _decider(target: str) -> Callable[[Any], bool | None] | None:
         schema = load_schema(target)
         decide = None
         if schema.get("$schema") == _DRAFT_2020_12:
-            decide = fastschema.decider(_compile(schema), markers=_MARKERS, checks=_CHECKS,
-                                        formats=_FORMATS)
+            decide = fastschema.decider(
+                _compile(schema), markers=_MARKERS, checks=_CHECKS, formats=_FORMATS
+            )
         _DECIDERS[target] = decide
     return _DECIDERS[target]
 
@@ -485,8 +491,13 @@ class _Found(NamedTuple):
 
 _TYPE_NAMES = {"object": "mapping", "array": "list"}
 #: which error to keep when several fall on one place (lower first)
-_PRIORITY = {"composeNetCheck": 0, "propertyNames": 0, "additionalProperties": 0,
-             "required": 1, "type": 2}
+_PRIORITY = {
+    "composeNetCheck": 0,
+    "propertyNames": 0,
+    "additionalProperties": 0,
+    "required": 1,
+    "type": 2,
+}
 
 
 def _types(value: Any) -> str:
@@ -532,8 +543,10 @@ def _message(error: Any, custom: str | None) -> str:
 
 _MESSAGES: dict[str, Callable[[Any, Any], str]] = {
     "type": lambda error, value: f"must be {_types(value)}",
-    "required": lambda error, value: "missing required key "
-    + repr(next((name for name in value if name not in error.instance), value[0])),
+    "required": lambda error, value: (
+        "missing required key "
+        + repr(next((name for name in value if name not in error.instance), value[0]))
+    ),
     "enum": lambda error, value: "must be one of " + ", ".join(json.dumps(v) for v in value),
     "minimum": lambda error, value: f"must be at least {value}",
     "maximum": lambda error, value: f"must be at most {value}",

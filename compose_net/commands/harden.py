@@ -53,36 +53,12 @@ def _label(d: Decision) -> str:
 
 
 def _validator(
-    target: str, env: Mapping[str, str], original: source.Source | None = None
+    target: str, env: Mapping[str, str], original: source.Source
 ) -> Callable[[Document], None]:
-    """The schema check of a result; an input that already fails is bad input, not a bad edit."""
+    """The schema check of a result, as ``harden_text`` calls it."""
 
     def validate(doc: Document) -> None:
-        from compose_net import schema
-
-        errors = schema.check_document(doc, target=target, env=env)
-        if not errors:
-            return
-        before = (
-            []
-            if original is None
-            else schema.check_document(document.load(original), target=target, env=env)
-        )
-        if before:
-            first = before[0]
-            raise ComposeNetError(
-                f"not a valid {target} file ({first.message}); nothing was written",
-                path=original.path if original is not None else doc.path,
-                line=first.line,
-                column=first.column,
-            )
-        first = errors[0]
-        raise SafetyError(
-            f"the rewritten file fails schema validation ({first.message}); nothing was written",
-            path=doc.path,
-            line=first.line,
-            column=first.column,
-        )
+        _check_schema(original, doc, target, env)
 
     return validate
 
@@ -162,7 +138,7 @@ def _harden_stack(path: str, src: source.Source, opts: Options, rep: Report) -> 
     result = strategies.harden_stack_text(src, strategy, allows=allows, network=opts.stack_network)
     changed = result.text != src.text
     if changed:
-        _check_stack_schema(src, result.document, env)
+        _check_schema(src, result.document, "stack", env)
     for m in result.plan.messages:
         if m.kept or not opts.quiet:
             report.note(f"{path}:{m.line}:{m.column}", m.text)
@@ -177,28 +153,29 @@ def _harden_stack(path: str, src: source.Source, opts: Options, rep: Report) -> 
     )
 
 
-def _check_stack_schema(src: source.Source, new_doc: Document, env: Mapping[str, str]) -> None:
-    """The edited file must pass the stack schema, unless the original already fails it."""
-    try:
-        from compose_net import schema
-    except ImportError:  # a build without the schema module
-        return
-    errors = schema.check_document(new_doc, target="stack", env=env)
+def _check_schema(
+    original: source.Source, new_doc: Document, target: str, env: Mapping[str, str]
+) -> None:
+    """The edited file must pass the target's schema; an input that already fails is bad
+    input (exit 2, "not a valid ... file"), not a bad edit (a failed safety check)."""
+    from compose_net import schema
+
+    errors = schema.check_document(new_doc, target=target, env=env)
     if not errors:
         return
-    before = schema.check_document(document.load(src), target="stack", env=env)
+    before = schema.check_document(document.load(original), target=target, env=env)
     if before:
         first = before[0]
         raise ComposeNetError(
-            f"not a valid stack file ({first.message}); nothing was written",
-            path=src.path,
+            f"not a valid {target} file ({first.message}); nothing was written",
+            path=original.path,
             line=first.line,
             column=first.column,
         )
     first = errors[0]
     raise SafetyError(
-        f"the edited file fails the stack schema ({first.message}); nothing was written",
-        path=src.path,
+        f"the edited file fails the {target} schema ({first.message}); nothing was written",
+        path=original.path,
         line=first.line,
         column=first.column,
     )
@@ -327,7 +304,7 @@ def _harden_parts(project: Project, opts: Options) -> list[_Hardened]:
                 _project_binds(project, opts.binds_for, feeds, path),
                 allows=_allows(path, opts),
                 rewrite_public=opts.rewrite_public,
-                validate=_validator(opts.target, part.env or {}),
+                validate=_validator(opts.target, part.env or {}, part.document.source),
                 adjust=opts.adjust,
                 only=set(feeds),
             )
