@@ -47,6 +47,19 @@ class PortEntry:
         return None if node is None else yamltree.to_plain(node)
 
     @property
+    def port_numbers(self) -> tuple[str | None, str | None]:
+        """(published, target) as written, for matching ``allow`` entries."""
+        if self.syntax == "short":
+            spec = self.short
+            return spec.host_port or None, spec.container.partition("/")[0]
+        published = self.field_value("published")
+        target = self.field_value("target")
+        return (
+            None if published is None else str(published),
+            None if target is None else str(target),
+        )
+
+    @property
     def written_host_ip(self) -> str | None:
         """The host IP as written (None when absent), variables unresolved."""
         if self.syntax == "short":

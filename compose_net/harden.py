@@ -106,17 +106,6 @@ class Plan:
 BindsFor = Callable[[Service], Binds]
 
 
-def _port_numbers(entry: PortEntry) -> tuple[str | None, str | None]:
-    if entry.syntax == "short":
-        spec = entry.short
-        return spec.host_port or None, spec.container.partition("/")[0]
-    published = entry.field_value("published")
-    target = entry.field_value("target")
-    return (None if published is None else str(published)), (
-        None if target is None else str(target)
-    )
-
-
 def _is_one_variable(text: str) -> bool:
     """``"${PORTS}"`` or ``"$PORTS"``: an entry that is one variable without a default."""
     template = interpolate.parse(text)
@@ -212,7 +201,7 @@ def decide(
         family = addresses.family(old_ip) if old_ip else None
     if exposure in ("loopback", "private"):
         return Decision(entry, "keep", old_ip)
-    published, target = _port_numbers(entry)
+    published, target = entry.port_numbers
     for allow in allows:
         if allow.matches(entry.service, published, target):
             return Decision(entry, "allowed", old_ip, note=allow.reason or f"allowed by {allow}")

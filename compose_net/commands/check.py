@@ -23,7 +23,7 @@ from compose_net.errors import ComposeNetError
 from compose_net.findings import CheckResult, Finding, Suppressed, position_key
 from compose_net.project import Spec, file_key
 from compose_net.report import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
-from compose_net.rules.context import Context, EntryPorts, Project, Rule, Target, port_numbers
+from compose_net.rules.context import Context, EntryPorts, Project, Rule, Target
 from compose_net.rules.wrong_node_address import NodeAddresses
 
 if TYPE_CHECKING:
@@ -80,8 +80,9 @@ def _strings(config: Config, key: str) -> list[str]:
     if isinstance(value, str):
         return [value]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ComposeNetError(f"configuration: {key!r} must be a list of rule ids or names",
-                              path=config.path)
+        raise ComposeNetError(
+            f"configuration: {key!r} must be a list of rule ids or names", path=config.path
+        )
     return list(value)
 
 
@@ -100,7 +101,7 @@ def _allowed(finding: Finding, entry: PortEntry | None, allows: Sequence[Allow])
     if entry is None:  # a service-wide finding: only a whole-service allow covers it
         whole = (a for a in allows if a.port is None and a.matches(finding.service, None, None))
         return next(whole, None)
-    published, target = port_numbers(entry)
+    published, target = entry.port_numbers
     return next((a for a in allows if a.matches(finding.service, published, target)), None)
 
 
@@ -112,8 +113,9 @@ def _suppression(ctx: Context, finding: Finding, allows: Sequence[Allow]) -> Sup
             return Suppressed(finding, "allow", "external", allow.reason or f"allowed by {allow}")
         for pragma in pragmas:
             if pragma.kind == "allow":
-                return Suppressed(finding, "allow", "inSource",
-                                  pragma.reason or "allowed by an inline comment")
+                return Suppressed(
+                    finding, "allow", "inSource", pragma.reason or "allowed by an inline comment"
+                )
     for pragma in pragmas:
         if pragma.kind != "ignore":
             continue
@@ -145,9 +147,7 @@ def check_file(path: str, state: _Run, result: CheckResult, part: _Part | None =
     if part is None:
         ctx = Context(doc, state.env(path), target, state.project(path), node_addresses)
     else:
-        ctx = _ProjectContext(
-            doc, part.env, target, part.shared, node_addresses, feeds=part.feeds
-        )
+        ctx = _ProjectContext(doc, part.env, target, part.shared, node_addresses, feeds=part.feeds)
     findings: list[Finding] = []
     for rule in selected:
         findings.extend(ctx.run(rule))
@@ -261,8 +261,13 @@ def run(
 
     out = sys.stdout if stream is None else stream
     result = check_paths(paths, opts) if project is None else check_project(project, opts)
-    output.emit(result, output.resolve_format(fmt), out,
-                color=output.use_color(out) if color is None else color, verbose=verbose)
+    output.emit(
+        result,
+        output.resolve_format(fmt),
+        out,
+        color=output.use_color(out) if color is None else color,
+        verbose=verbose,
+    )
     return return_code(result)
 
 
@@ -288,14 +293,20 @@ def main(paths: Sequence[str], options: Mapping[str, Any], project: Spec | None 
     if options.get("inventory") is not None or options.get("resolve") is not None:
         from compose_net import resolvers
 
-        addresses_for = addresses_from_resolver(resolvers.from_options(
-            resolve=options.get("resolve"), inventory=options.get("inventory"),
-            node=options.get("node"), interface=options.get("interface"), cidr=options.get("cidr"),
-            docker_image=options.get("docker_image"),
-        ))
+        addresses_for = addresses_from_resolver(
+            resolvers.from_options(
+                resolve=options.get("resolve"),
+                inventory=options.get("inventory"),
+                node=options.get("node"),
+                interface=options.get("interface"),
+                cidr=options.get("cidr"),
+                docker_image=options.get("docker_image"),
+            )
+        )
     elif options.get("node") is not None:
         raise ComposeNetError(
-            "--node names a node of an inventory: use it with --inventory or --resolve")
+            "--node names a node of an inventory: use it with --inventory or --resolve"
+        )
     opts = Options(
         target=options.get("target"),
         select=selects,
@@ -321,8 +332,10 @@ def describe(ref: str | None) -> int:
     """``--list-rules`` (``ref`` None) or ``--explain RULE``."""
     if ref is not None:
         rule = rules.get(ref)
-        sys.stdout.write(f"{rule.ID} {rule.NAME} ({rule.SEVERITY}): {rules.summary(rule)}\n\n"
-                         f"{rules.documentation(rule)}\n")
+        sys.stdout.write(
+            f"{rule.ID} {rule.NAME} ({rule.SEVERITY}): {rules.summary(rule)}\n\n"
+            f"{rules.documentation(rule)}\n"
+        )
         return EXIT_OK
     for rule in rules.RULES:
         sys.stdout.write(f"{rule.ID}  {rule.NAME:<20} {rule.SEVERITY:<8} {rules.summary(rule)}\n")

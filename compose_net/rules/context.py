@@ -243,8 +243,14 @@ class Context:
         at = entry.node if entry is not None else node
         where = yamltree.position(at)
         finding = Finding(
-            self.path, where.line, where.column, rule.ID, rule.NAME,
-            severity or rule.SEVERITY, message, hint,
+            self.path,
+            where.line,
+            where.column,
+            rule.ID,
+            rule.NAME,
+            severity or rule.SEVERITY,
+            message,
+            hint,
             service if service is not None else (entry.service if entry is not None else None),
             exposure,
         )
@@ -282,16 +288,3 @@ def address_of(obj: PortObject) -> str | None:
         return str(ipaddress.ip_address(text.strip("[]")))
     except ValueError:
         return text
-
-
-def port_numbers(entry: PortEntry) -> tuple[str | None, str | None]:
-    """(published, target) as written, for matching ``allow`` entries."""
-    if entry.syntax == "short":
-        spec = entry.short
-        return spec.host_port or None, spec.container.partition("/")[0]
-    published = entry.field_value("published")
-    target = entry.field_value("target")
-    return (
-        None if published is None else str(published),
-        None if target is None else str(target),
-    )
