@@ -48,6 +48,8 @@ class PortRef(NamedTuple):
     entry_index: int
     address: str | None  # host IP after interpolation; None: every interface
     obj: tuple[tuple[str, str | int], ...]
+    #: the internal addresses of the node the service runs on, when --inventory/--resolve tell
+    node: frozenset[str] | None = None
 
     @property
     def label(self) -> str:

@@ -16,7 +16,10 @@ of a project, as an override file repeats its base file) is one port:
 Compose merges identical ports. A service that `extends` another service of
 its file publishes the base's ports too, so the two clash.
 
-Under `--target stack` host IPs do not count (swarm ignores them), so any
+With `--inventory` or `--resolve`, services placed on different nodes do
+not clash: each node has its own ports.
+
+Under `--target stack` host IPs and nodes do not count (swarm ignores them), so any
 two services publishing the same port clash.
 
 A port range on the host side with a single container port (`8000-8010:80`)
@@ -58,6 +61,7 @@ from collections.abc import Iterator
 from compose_net import addresses
 from compose_net.findings import Finding, Severity
 from compose_net.rules.context import Context, PortRef, address_of
+from compose_net.rules.wrong_node_address import expected
 
 ID = "CN006"
 NAME = "duplicate-host-port"
@@ -74,6 +78,11 @@ def overlaps(a: str | None, b: str | None) -> bool:
     return False
 
 
+def same_node(a: frozenset[str] | None, b: frozenset[str] | None) -> bool:
+    """Unknown placement counts as one host; known nodes differ when their addresses do."""
+    return a is None or b is None or bool(a & b)
+
+
 def _where(address: str | None) -> str:
     return "on every interface" if address is None else f"on {address}"
 
@@ -83,6 +92,10 @@ def check(ctx: Context) -> Iterator[Finding]:
         if item.error is not None:
             continue
         entry = item.entry
+        node = None
+        if ctx.node_addresses is not None and ctx.target != "stack":
+            found = expected(ctx.node_addresses, entry.service)
+            node = frozenset(found) if found is not None else None
         reported = False
         for obj in item.objects:
             published = str(obj.get("published", ""))
@@ -91,12 +104,22 @@ def check(ctx: Context) -> Iterator[Finding]:
             port, proto = int(published), str(obj.get("protocol", "tcp"))
             address = None if ctx.target == "stack" else address_of(obj)
             key = tuple(sorted(obj.items()))
-            ref = PortRef(ctx.path, entry.position.line, entry.position.column, entry.service,
-                          entry.index, address, key)
+            ref = PortRef(
+                ctx.path,
+                entry.position.line,
+                entry.position.column,
+                entry.service,
+                entry.index,
+                address,
+                key,
+                node,
+            )
             known = ctx.project.host_ports.setdefault((port, proto), [])
             if any(r.service == ref.service and r.obj == key for r in known):
                 continue  # the same port again for the same service: Compose merges the two
-            clash = next((r for r in known if overlaps(r.address, address)), None)
+            clash = next(
+                (r for r in known if overlaps(r.address, address) and same_node(r.node, node)), None
+            )
             known.append(ref)
             if clash is None or reported:
                 continue
@@ -106,5 +129,6 @@ def check(ctx: Context) -> Iterator[Finding]:
                 f"{item.label} {item.display} publishes host port {port}/{proto} "
                 f"{_where(address)}, which {clash.label} already publishes {_where(clash.address)}",
                 "give one of them another host port, or bind them to different addresses",
-                entry=entry, exposure=item.exposure,
+                entry=entry,
+                exposure=item.exposure,
             )

@@ -109,3 +109,34 @@ def test_across_files(
     tmp_path: Path, files: dict[str, str], expected: list[tuple[str, int, int, str]]
 ) -> None:
     assert positions(run(tmp_path, files, rule=RULE), tmp_path) == expected
+
+
+def _nodes(table: dict[str, set[str]]) -> object:
+    def addresses_for(doc: object) -> dict[str, frozenset[str]]:
+        del doc
+        return {name: frozenset(addrs) for name, addrs in table.items()}
+
+    return addresses_for
+
+
+TWO_WEBS = (
+    "services:\n  a:\n    image: x\n    ports: ['8080:80']\n"
+    "  b:\n    image: x\n    ports: ['8080:80']\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    (
+        pytest.param(None, [(7, 13, "b")], id="placement-unknown-one-host"),
+        pytest.param({"a": {"10.0.0.5"}, "b": {"10.0.0.6"}}, [], id="different-nodes"),
+        pytest.param({"a": {"10.0.0.5"}, "b": {"10.0.0.5"}}, [(7, 13, "b")], id="same-node"),
+        pytest.param({"a": {"10.0.0.5"}}, [(7, 13, "b")], id="one-unplaced-counts-as-same"),
+    ),
+)
+def test_nodes_from_an_inventory(
+    tmp_path: Path, table: dict[str, set[str]] | None, expected: list[tuple[int, int, str]]
+) -> None:
+    options = {} if table is None else {"addresses_for": _nodes(table)}
+    result = run(tmp_path, {"compose.yaml": TWO_WEBS}, rule=RULE, **options)
+    assert positions(result) == expected
