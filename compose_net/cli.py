@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 import sys
 from collections.abc import Callable, Sequence
@@ -90,9 +91,17 @@ def node_source_options(command: _Command) -> _Command:
             "(default: busybox).",
         ),
     )
+
+    @functools.wraps(command)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("docker_image") is not None and kwargs.get("resolve") != "docker":
+            raise ComposeNetError("--docker-image is for --resolve docker")
+        return command(*args, **kwargs)
+
+    wrapped = cast(_Command, checked)
     for option in reversed(options):
-        command = option(command)
-    return command
+        wrapped = option(wrapped)
+    return wrapped
 
 
 def _project(
@@ -445,8 +454,6 @@ def nodes(
 
     if inventory is None and resolve is None:
         raise ComposeNetError("give --inventory FILE or --resolve local|docker")
-    if docker_image is not None and resolve != "docker":
-        raise ComposeNetError("--docker-image is for --resolve docker")
     table = resolvers.node_table(
         resolve, inventory=inventory, interface=interface, cidr=cidr, docker_image=docker_image
     )
@@ -474,8 +481,6 @@ def node_setup(
     """
     from compose_net.commands import node_setup as command
 
-    if docker_image is not None and resolve != "docker":
-        raise ComposeNetError("--docker-image is for --resolve docker")
     return command.run(
         node=node,
         inventory=inventory,
@@ -524,8 +529,6 @@ def audit(
     """
     from compose_net.commands import audit as command
 
-    if docker_image is not None and resolve != "docker":
-        raise ComposeNetError("--docker-image is for --resolve docker")
     return command.run(
         command.Options(
             fmt=fmt,
