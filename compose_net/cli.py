@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import click
 
 from compose_net import __version__
-from compose_net.errors import ComposeNetError
+from compose_net.errors import ComposeNetError, missing_module
 from compose_net.report import EXIT_ERROR
 
 if TYPE_CHECKING:
@@ -630,6 +630,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"compose-net: error: {e}", file=sys.stderr)
         return EXIT_ERROR
     except BrokenPipeError:
+        return EXIT_ERROR
+    except ModuleNotFoundError as e:  # a dependency removed after install: say what to install
+        print(f"compose-net: error: {missing_module(e)}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,7 +71,10 @@ def _load_yaml(path: str) -> dict[str, Any]:
 
 
 def _load_pyproject(path: str) -> dict[str, Any] | None:
-    import tomllib
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover (the interpreter CI runs is 3.11 or later)
+        import tomli as tomllib
 
     try:
         with open(path, "rb") as f:

@@ -2,6 +2,21 @@
 
 from __future__ import annotations
 
+import sys
+
+#: top-level module -> the package on PyPI that installs it
+PACKAGES = {
+    "click": "click",
+    "docker": "docker",
+    "jsonschema": "jsonschema",
+    "psutil": "psutil",
+    "requests": "docker",
+    "ruamel": "ruamel.yaml",
+    "tomli": "tomli",
+    "urllib3": "docker",
+    "yaml": "PyYAML",
+}
+
 
 class ComposeNetError(Exception):
     """Bad input, bad usage or a refused operation: a one-line message, exit 2.
@@ -43,3 +58,14 @@ class ComposeNetError(Exception):
 
 class SafetyError(ComposeNetError):
     """A rewrite failed its own proof; nothing was written."""
+
+
+def missing_module(error: ModuleNotFoundError) -> str:
+    """One line for a module that is not installed: which one, and the command that installs it."""
+    name = (error.name or str(error)).split(".")[0]
+    package = PACKAGES.get(name, name)
+    return (
+        f"the Python module {name!r} is not installed where compose-net runs ({sys.executable}): "
+        f"install it with `{sys.executable} -m pip install {package}`, or reinstall compose-net "
+        "with its dependencies"
+    )

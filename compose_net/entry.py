@@ -1,0 +1,21 @@
+"""The ``compose-net`` console script: the CLI, or one line when its own imports fail."""
+
+from __future__ import annotations
+
+import sys
+
+from compose_net.errors import missing_module
+from compose_net.report import EXIT_ERROR
+
+
+def main() -> int:
+    try:
+        from compose_net.cli import main as cli_main
+    except ModuleNotFoundError as e:  # click or PyYAML removed after install
+        print(f"compose-net: error: {missing_module(e)}", file=sys.stderr)
+        return EXIT_ERROR
+    return cli_main()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
