@@ -227,7 +227,8 @@ def check(
 @click.option(
     "--edit-outside",
     is_flag=True,
-    help="With a project: also edit its files outside the project directory.",
+    help="Also edit a project's files outside the project directory, and the target of a "
+    "symlink outside its folder.",
 )
 @click.option(
     "--bind",
@@ -327,8 +328,6 @@ def harden(
         if project.files or project.directory:
             raise ComposeNetError("--target stack hardens files one by one: name them as arguments")
         project = None
-    if edit_outside and project is None:
-        raise ComposeNetError("--edit-outside is for a project (-f FILE, or no FILE arguments)")
     paths = _files(files) if project is None else []
     address_options = [
         flag

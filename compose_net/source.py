@@ -7,9 +7,12 @@ The text is never normalised: edits are spliced into the decoded text, and
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import NamedTuple
 
 from compose_net.errors import ComposeNetError
@@ -54,43 +57,319 @@ def decode(path: str, data: bytes, *, max_bytes: int = MAX_BYTES) -> Source:
     return Source(path, text[1:] if bom else text, bom)
 
 
+# --------------------------------------------------------------------------- reading
+
+#: folders whose entries are not files a user wrote (``/dev/stdin``, ``/proc/self/fd/0``)
+_SPECIAL = ("/dev/", "/proc/")
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def os_error(e: OSError, path: str, doing: str = "") -> ComposeNetError:
+    """An operating-system error as one line: the file, what was done, and the cause."""
+    cause = e.strerror or type(e).__name__
+    if e.errno == errno.EROFS:
+        cause = "read-only file system"
+    elif e.errno == errno.ENOSPC:
+        cause = "no space left on device"
+    elif e.errno == errno.EFBIG:
+        cause = "file too large for this system or its limits"
+    elif e.errno == errno.EPERM and doing:
+        cause = "operation not permitted (an immutable or append-only file?)"
+    return ComposeNetError(f"{doing}: {cause}" if doing else cause, path=path)
+
+
+def _kind(mode: int) -> str:
+    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
+
+
+def _special_hop(path: str) -> str | None:
+    """The first of ``path`` and the links it goes through that lies in /dev or /proc."""
+    current = os.path.abspath(path)
+    for _ in range(40):
+        if current.startswith(_SPECIAL):
+            return current
+        if not os.path.islink(current):
+            return None
+        current = os.path.join(os.path.dirname(current), os.readlink(current))
+        current = os.path.abspath(current)
+    return None
+
+
+def _refuse_special(path: str) -> None:
+    hop = _special_hop(path)
+    if hop is not None:
+        what = "" if hop == os.path.abspath(path) else f"a link to {hop}, "
+        raise ComposeNetError(
+            f"{what}not a regular file: name the file itself, or - for standard input",
+            path=path,
+        )
+
+
 def read(path: str, *, max_bytes: int = MAX_BYTES) -> Source:
-    """Read and decode ``path``; ``-`` reads standard input."""
-    try:
-        if path == "-":
+    """Read and decode ``path``; ``-`` reads standard input.
+
+    Only regular files are read: a FIFO, a device, a socket or a folder is refused
+    before anything could block on it, and so is a path through /dev or /proc.
+    """
+    if path == "-":
+        try:
             data = sys.stdin.buffer.read(max_bytes + 1)
-        else:
-            with open(path, "rb") as f:
-                data = f.read(max_bytes + 1)
+        except OSError as e:
+            raise os_error(e, path, "cannot read standard input") from None
+        return decode(path, data, max_bytes=max_bytes)
+    _refuse_special(path)
+    try:
+        mode = os.stat(path).st_mode
+        if not stat.S_ISREG(mode):
+            raise ComposeNetError(f"{_kind(mode)}, not a regular file; compose-net reads files")
+        # O_NONBLOCK: should the path have turned into a FIFO since, opening it cannot block
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0))
+        with os.fdopen(fd, "rb") as f:
+            mode = os.fstat(f.fileno()).st_mode
+            if not stat.S_ISREG(mode):
+                raise ComposeNetError(f"{_kind(mode)}, not a regular file; compose-net reads files")
+            data = f.read(max_bytes + 1)
+    except ComposeNetError as e:
+        raise e.with_path(path) from None
     except OSError as e:
-        raise ComposeNetError(e.strerror or str(e), path=path) from None
+        raise os_error(e, path) from None
     return decode(path, data, max_bytes=max_bytes)
 
 
-def write_atomic(path: str, data: bytes) -> None:
-    """Replace ``path`` with ``data``: temp file in the same folder, fsync, rename.
+# --------------------------------------------------------------------------- writing
 
-    The file's permission bits are kept; a symlink is followed and its target replaced.
-    """
+
+def _inside(path: str, root: str) -> bool:
+    return os.path.commonpath([path, root]) == root
+
+
+@dataclass
+class _Pending:
+    """One file of :func:`write_all`: where it goes and the temporary files beside it."""
+
+    path: str
+    target: str
+    data: bytes
+    tmp: str | None = None
+    #: a second link to the original (or a copy of it), to put back should a later file fail
+    backup: str | None = None
+    existed: bool = False
+    replaced: bool = False
+
+
+def _target(path: str, outside_ok: bool) -> str:
+    """The file a write to ``path`` replaces: a symlink's target, which must be inside the
+    symlink's folder unless ``outside_ok``."""
+    _refuse_special(path)
     target = os.path.realpath(path)
-    folder = os.path.dirname(target) or "."
+    if os.path.islink(path) and not outside_ok:
+        folder = os.path.realpath(os.path.dirname(os.path.abspath(path)))
+        if not _inside(target, folder):
+            raise ComposeNetError(
+                f"a symlink to {target}, outside its folder: pass --edit-outside to rewrite "
+                "the target; nothing was written",
+                path=path,
+            )
+    return target
+
+
+def _refuse_unwritable(path: str, target: str, st: os.stat_result) -> None:
+    """What compose-net will not replace: a file that is not regular, that nobody may
+    write or the user cannot, that has other hard links, or whose owner it cannot keep."""
+    if not stat.S_ISREG(st.st_mode):
+        raise ComposeNetError(f"{_kind(st.st_mode)}, not a regular file", path=path)
+    if not st.st_mode & 0o222:
+        mode = stat.S_IMODE(st.st_mode)
+        raise ComposeNetError(f"read-only file (mode {mode:04o}); nothing was written", path=path)
+    if st.st_nlink > 1:
+        raise ComposeNetError(
+            f"the file has {st.st_nlink} hard links, and replacing it would leave the others "
+            "with the old ports: make it a file of its own (cp, then mv) or use --diff; "
+            "nothing was written",
+            path=path,
+        )
+    if os.geteuid() not in (0, st.st_uid):
+        raise ComposeNetError(
+            f"owned by another user (uid {st.st_uid}), who would lose it to a rewrite; "
+            "nothing was written",
+            path=path,
+        )
+    try:  # the permission bits, ACLs, an immutable or append-only flag, a read-only mount
+        os.close(os.open(target, os.O_WRONLY | os.O_NONBLOCK | os.O_NOCTTY))
+    except OSError as e:
+        raise os_error(e, path, "cannot write") from None
+
+
+def _backup(item: _Pending, folder: str) -> None:
+    """A second name for the original: a hard link, or a copy where links are not possible."""
+    assert item.tmp is not None
+    name = item.tmp + ".orig"
     try:
-        mode = stat.S_IMODE(os.stat(target).st_mode)
+        os.link(item.target, name)
+    except OSError:
+        import shutil
+
+        shutil.copy2(item.target, name)
+    item.backup = name
+
+
+def _prepare(item: _Pending) -> None:
+    """Write ``item``'s temporary file beside its target with the target's owner, group and
+    permission bits (set-id bits dropped), and keep the original to restore."""
+    import tempfile  # writing only: off the start-up path of read-only commands
+
+    folder = os.path.dirname(item.target) or "."
+    try:
+        st: os.stat_result | None = os.stat(item.target)
     except FileNotFoundError:
+        st = None
+    if st is not None:
+        _refuse_unwritable(item.path, item.target, st)
+        mode = stat.S_IMODE(st.st_mode) & 0o777
+        item.existed = True
+    else:
         umask = os.umask(0)
         os.umask(umask)
         mode = 0o666 & ~umask
-    import tempfile  # writing only: off the start-up path of read-only commands
-
-    fd, tmp = tempfile.mkstemp(prefix=".compose-net-", suffix=".tmp", dir=folder)
+    try:
+        fd, item.tmp = tempfile.mkstemp(prefix=".compose-net-", suffix=".tmp", dir=folder)
+    except OSError as e:
+        raise os_error(e, item.path, f"cannot create a file in {folder}") from None
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            if st is not None:
+                mine = os.fstat(fd)
+                if (mine.st_uid, mine.st_gid) != (st.st_uid, st.st_gid):
+                    os.fchown(fd, st.st_uid, st.st_gid)
+            os.fchmod(fd, mode)
+            f.write(item.data)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
+        if st is not None:
+            _backup(item, folder)
+    except PermissionError as e:
+        raise os_error(e, item.path, "cannot keep the file's owner and group") from None
+    except OSError as e:
+        raise os_error(e, item.path, "cannot write") from None
+
+
+def _discard(items: Sequence[_Pending]) -> None:
+    for item in items:
+        for name in (item.tmp, item.backup):
+            if name is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(name)
+
+
+def _restore(items: Sequence[_Pending]) -> list[str]:
+    """Put back every original a failed :func:`write_all` had already replaced; the
+    backups that could not be put back are kept, and named."""
+    kept: list[str] = []
+    for item in items:
+        if not item.replaced:
+            continue
+        try:
+            if item.backup is not None:
+                os.replace(item.backup, item.target)
+                item.backup = None
+            elif not item.existed:
+                os.unlink(item.target)
+        except OSError:
+            if item.backup is not None:
+                kept.append(item.backup)
+                item.backup = None
+    return kept
+
+
+@contextlib.contextmanager
+def _file_size_errors() -> Iterator[None]:
+    """A file-size limit (``ulimit -f``) fails the write with EFBIG instead of killing the
+    process with SIGXFSZ."""
+    import signal
+    import threading
+
+    if not hasattr(signal, "SIGXFSZ") or threading.current_thread() is not threading.main_thread():
+        yield  # pragma: no cover (POSIX has it; the command line runs in the main thread)
+        return
+    before = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGXFSZ, before)
+
+
+class Prepared:
+    """Every file of a :func:`write_all` in its temporary file, none in place yet."""
+
+    def __init__(self, items: Sequence[_Pending]) -> None:
+        self.items = list(items)
+
+    def commit(self) -> None:
+        """Rename each temporary file over its target; on a failure put every original back."""
+        for item in self.items:
+            assert item.tmp is not None
+            try:
+                os.replace(item.tmp, item.target)
+            except OSError as e:
+                kept = _restore(self.items)
+                _discard(self.items)
+                err = os_error(e, item.path, "cannot replace the file")
+                if kept:
+                    err.message += f"; originals left as {', '.join(kept)}"
+                else:
+                    err.message += "; no file was changed"
+                raise err from None
+            item.tmp = None
+            item.replaced = True
+        _discard(self.items)
+
+    def discard(self) -> None:
+        """Remove the temporary files: nothing is written."""
+        _discard(self.items)
+
+
+def prepare_all(files: Sequence[tuple[str, bytes]], *, outside_ok: bool = False) -> Prepared:
+    """The first step of :func:`write_all`: check every file and write every temporary file.
+
+    On a failure the temporary files made so far are removed and nothing is replaced.
+    """
+    items: list[_Pending] = []
+    seen: set[str] = set()
+    try:
+        with _file_size_errors():
+            for path, data in files:
+                target = _target(path, outside_ok)
+                if target in seen:
+                    raise ComposeNetError("the same file twice; nothing was written", path=path)
+                seen.add(target)
+                item = _Pending(path, target, data)
+                items.append(item)
+                _prepare(item)
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        _discard(items)
         raise
+    return Prepared(items)
+
+
+def write_all(files: Sequence[tuple[str, bytes]], *, outside_ok: bool = False) -> None:
+    """Write every ``(path, data)`` or none.
+
+    Each file is checked and written to a temporary file beside it (same owner, group and
+    permission bits, set-id bits dropped, fsync'd) before any is renamed into place; should
+    a rename fail, the originals are put back. Refused, with nothing written: a path
+    through /dev or /proc; a file that is not regular, that nobody may write or the user
+    cannot, that has other hard links, or that belongs to another user (root keeps the
+    owner instead); a symlink to a file outside its folder, unless ``outside_ok``.
+    """
+    prepare_all(files, outside_ok=outside_ok).commit()
+
+
+def write_atomic(path: str, data: bytes, *, outside_ok: bool = False) -> None:
+    """Replace one file: :func:`write_all` of one."""
+    write_all([(path, data)], outside_ok=outside_ok)

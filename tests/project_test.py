@@ -461,11 +461,6 @@ def test_outside_the_project_directory_is_refused(
             id="arguments-and-project-directory",
         ),
         pytest.param(
-            ("harden", "--bind", BIND, "--edit-outside", "compose.yaml"),
-            "compose-net: error: --edit-outside is for a project (-f FILE, or no FILE arguments)\n",
-            id="edit-outside-without-project",
-        ),
-        pytest.param(
             ("harden", "--bind", BIND, "--stdout"),
             "compose-net: error: -o/--output and --stdout take one file, not a project "
             "(--diff shows changes)\n",

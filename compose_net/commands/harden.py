@@ -104,8 +104,18 @@ def _allows_and_env(path: str, opts: Options) -> tuple[list[Allow], Mapping[str,
     return allows, envfile.load(folder, opts.env_files)
 
 
-def _emit(path: str, src: source.Source, text: str, opts: Options, rep: Report, what: str) -> None:
-    """Write, print or diff one file's result as the options say, and count it."""
+def _emit(
+    path: str,
+    src: source.Source,
+    text: str,
+    opts: Options,
+    rep: Report,
+    what: str,
+    *,
+    written: bool = False,
+) -> None:
+    """Write (unless ``written`` already), print or diff one file's result as the options
+    say, and count it."""
     changed = text != src.text
     if opts.diff:
         if changed:
@@ -115,9 +125,9 @@ def _emit(path: str, src: source.Source, text: str, opts: Options, rep: Report, 
         sys.stdout.flush()
     elif opts.output is not None:
         if not opts.check:
-            source.write_atomic(opts.output, src.encode(text))
-    elif changed and not opts.check:
-        source.write_atomic(path, src.encode(text))
+            source.write_atomic(opts.output, src.encode(text), outside_ok=opts.edit_outside)
+    elif changed and not opts.check and not written:
+        source.write_atomic(path, src.encode(text), outside_ok=opts.edit_outside)
     if not changed:
         rep.unchanged += 1
         return
@@ -402,10 +412,22 @@ def run_project(spec: Spec, opts: Options) -> int:
         signals = stack.signals(doc)
         if signals:
             report.warn(path, stack.SWARM_WARNING.format(why="; ".join(signals[:3])))
+    writes = not (opts.check or opts.diff)
+    try:  # every file or none (source.write_all)
+        if writes:
+            source.write_all(
+                [(h.part.document.path, h.part.document.source.encode(h.result.text))
+                 for h in hardened if _changed(h) and h.part.document.path != "-"],
+                outside_ok=opts.edit_outside,
+            )
+    except ComposeNetError as e:
+        rep.failure(e)
+        return rep.return_code
     for h in hardened:
         n = len(h.result.plan.rewrites)
         doc = h.part.document
-        _emit(doc.path, doc.source, h.result.text, opts, rep, f"({n} port{'s' if n != 1 else ''})")
+        what = f"({n} port{'s' if n != 1 else ''})"
+        _emit(doc.path, doc.source, h.result.text, opts, rep, what, written=writes)
     if not opts.quiet and len(hardened) > 1:
         report.info(f"{rep.changed} changed, {rep.unchanged} unchanged, {rep.failed} failed")
     return rep.return_code

@@ -1,0 +1,358 @@
+"""Hostile files and folders: what compose-net reads, what it refuses, and what a rewrite
+keeps (owner, group, mode, links), each run in a child bounded by setrlimit.
+
+Each row: how the folder is set up, the command, who runs it (root, or ``nobody`` where the
+permission is the point), the exit code, the exact standard error (``{d}`` is the folder),
+and what the files hold afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import stat
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from harness import bounded, require
+
+EXPOSED = b'services:\n  web:\n    image: nginx\n    ports:\n      - "80:80"\n'
+HARDENED = b'services:\n  web:\n    image: nginx\n    ports:\n      - "10.0.0.5:80:80"\n'
+OTHER = b'services:\n  db:\n    image: redis\n    ports:\n      - "6379:6379"\n'
+OTHER_HARDENED = b'services:\n  db:\n    image: redis\n    ports:\n      - "10.0.0.5:6379:6379"\n'
+HARDEN = ("harden", "--no-config", "--bind", "10.0.0.5")
+NOBODY = bounded.nobody()
+DEFAULT_LIMITS = bounded.Limits()
+SUMMARY = "compose-net: 0 findings in 0 files; 1 file not checked"
+
+
+@contextlib.contextmanager
+def _open_folder() -> Iterator[Path]:
+    """A folder every user may enter (pytest's own temporary folders are root's alone)."""
+    folder = Path(tempfile.mkdtemp(prefix="compose-net-test-"))
+    folder.chmod(0o755)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def as_nobody() -> Iterator[tuple[str, str]]:
+    require(os.geteuid() == 0 and NOBODY is not None, "needs root and a user nobody")
+    with _open_folder() as folder:
+        found = bounded.unprivileged_python(folder / "python")
+        require(found is not None, "no system Python of this version for the user nobody")
+        assert found is not None
+        yield found
+
+
+@pytest.fixture
+def open_folder() -> Iterator[Path]:
+    with _open_folder() as folder:
+        yield folder
+
+
+@contextlib.contextmanager
+def _tmpfs(where: Path, size: str) -> Iterator[Path]:
+    where.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)],
+        capture_output=True,
+        check=False,
+    )
+    require(done.returncode == 0, f"cannot mount a tmpfs: {done.stderr.decode().strip()}")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+def _chattr(flag: str, path: Path) -> bool:
+    if shutil.which("chattr") is None:
+        return False
+    return subprocess.run(["chattr", flag, str(path)], capture_output=True).returncode == 0
+
+
+def _give(path: Path, mode: int | None = None) -> None:
+    """Make ``path`` the user nobody's (and its group's)."""
+    assert NOBODY is not None
+    os.chown(path, NOBODY.pw_uid, NOBODY.pw_gid)
+    if mode is not None:
+        path.chmod(mode)
+
+
+# --------------------------------------------------------------------------- setups
+
+
+def fifo(d: Path) -> None:
+    os.mkfifo(d / "compose.yaml")
+
+
+def plain(d: Path) -> None:
+    (d / "compose.yaml").write_bytes(EXPOSED)
+
+
+def read_only(d: Path) -> None:
+    plain(d)
+    (d / "compose.yaml").chmod(0o444)
+
+
+def nobody_read_only(d: Path) -> None:
+    plain(d)
+    _give(d / "compose.yaml", 0o444)
+    _give(d)
+
+
+def roots_file(d: Path) -> None:
+    """A root-owned file the user nobody may write (mode 0666), in nobody's folder."""
+    plain(d)
+    (d / "compose.yaml").chmod(0o666)
+    _give(d)
+
+
+def roots_folder(d: Path) -> None:
+    """nobody's file in a folder only root may write."""
+    plain(d)
+    _give(d / "compose.yaml", 0o644)
+
+
+def setuid_nobody(d: Path) -> None:
+    plain(d)
+    _give(d / "compose.yaml", 0o6755)
+
+
+def hard_link(d: Path) -> None:
+    plain(d)
+    os.link(d / "compose.yaml", d / "other.yaml")
+
+
+def link_outside(d: Path) -> None:
+    (d / "outside").mkdir()
+    (d / "outside" / "target.yaml").write_bytes(EXPOSED)
+    (d / "project").mkdir()
+    (d / "project" / "compose.yaml").symlink_to("../outside/target.yaml")
+
+
+def immutable(d: Path) -> None:
+    plain(d)
+    require(_chattr("+i", d / "compose.yaml"), "chattr +i is not available here")
+
+
+def project_with_ro_folder(d: Path) -> None:
+    """Two files of one project, the second in a folder nobody may not write to."""
+    (d / "a.yaml").write_bytes(EXPOSED)
+    _give(d / "a.yaml")
+    _give(d)
+    (d / "ro").mkdir()
+    (d / "ro" / "b.yaml").write_bytes(OTHER)
+    _give(d / "ro" / "b.yaml")
+
+
+def project_of_two(d: Path) -> None:
+    (d / "a.yaml").write_bytes(EXPOSED)
+    (d / "b.yaml").write_bytes(OTHER)
+
+
+@dataclass(frozen=True)
+class Case:
+    setup: Callable[[Path], None]
+    argv: tuple[str, ...]
+    code: int
+    stderr: str
+    #: file -> bytes expected afterwards
+    files: dict[str, bytes] = field(default_factory=dict)
+    nobody: bool = False
+    stdin: bytes | str | None = None
+    limits: bounded.Limits = DEFAULT_LIMITS
+    #: file -> (owner is nobody, mode) expected afterwards
+    owners: dict[str, tuple[bool, int]] = field(default_factory=dict)
+
+
+CASES = (
+    pytest.param(
+        Case(fifo, ("check", "compose.yaml"), 2,
+             f"compose.yaml: a FIFO, not a regular file; compose-net reads files\n{SUMMARY}\n"),
+        id="fifo-check",
+    ),
+    pytest.param(
+        Case(fifo, ("validate", "compose.yaml"), 2,
+             "compose.yaml: a FIFO, not a regular file; compose-net reads files\n"),
+        id="fifo-validate",
+    ),
+    pytest.param(
+        Case(fifo, (*HARDEN, "compose.yaml"), 2,
+             "compose.yaml: a FIFO, not a regular file; compose-net reads files\n"),
+        id="fifo-harden",
+    ),
+    pytest.param(
+        Case(plain, ("validate", "/dev/stdin"), 2,
+             "/dev/stdin: not a regular file: name the file itself, or - for standard input\n",
+             stdin=EXPOSED),
+        id="dev-stdin-pipe",
+    ),
+    pytest.param(
+        Case(plain, (*HARDEN, "/dev/stdin"), 2,
+             "/dev/stdin: not a regular file: name the file itself, or - for standard input\n",
+             files={"compose.yaml": EXPOSED}, stdin="compose.yaml"),
+        id="dev-stdin-redirected-file-untouched",
+    ),
+    pytest.param(
+        Case(plain, ("ports", "/dev/zero"), 2,
+             "/dev/zero: not a regular file: name the file itself, or - for standard input\n"),
+        id="dev-zero",
+    ),
+    pytest.param(
+        Case(plain, (*HARDEN, "compose.yaml"), 0, "hardened compose.yaml (1 port)\n",
+             files={"compose.yaml": HARDENED}),
+        id="plain-file-is-written",
+    ),
+    pytest.param(
+        Case(read_only, (*HARDEN, "compose.yaml"), 2,
+             "compose.yaml: read-only file (mode 0444); nothing was written\n",
+             files={"compose.yaml": EXPOSED}),
+        id="read-only-0444-as-root",
+    ),
+    pytest.param(
+        Case(nobody_read_only, (*HARDEN, "compose.yaml"), 2,
+             "compose.yaml: read-only file (mode 0444); nothing was written\n",
+             files={"compose.yaml": EXPOSED}, nobody=True),
+        id="read-only-0444-as-nobody",
+    ),
+    pytest.param(
+        Case(roots_file, (*HARDEN, "compose.yaml"), 2,
+             "compose.yaml: owned by another user (uid 0), who would lose it to a rewrite; "
+             "nothing was written\n",
+             files={"compose.yaml": EXPOSED}, nobody=True, owners={"compose.yaml": (False, 0o666)}),
+        id="another-users-file-as-nobody",
+    ),
+    pytest.param(
+        Case(roots_folder, (*HARDEN, "compose.yaml"), 2,
+             "compose.yaml: cannot create a file in {d}: Permission denied\n",
+             files={"compose.yaml": EXPOSED}, nobody=True),
+        id="folder-not-writable-as-nobody",
+    ),
+    pytest.param(
+        Case(setuid_nobody, (*HARDEN, "compose.yaml"), 0, "hardened compose.yaml (1 port)\n",
+             files={"compose.yaml": HARDENED}, owners={"compose.yaml": (True, 0o755)}),
+        id="owner-group-kept-setid-dropped",
+    ),
+    pytest.param(
+        Case(hard_link, (*HARDEN, "compose.yaml"), 2,
+             "compose.yaml: the file has 2 hard links, and replacing it would leave the others "
+             "with the old ports: make it a file of its own (cp, then mv) or use --diff; "
+             "nothing was written\n",
+             files={"compose.yaml": EXPOSED, "other.yaml": EXPOSED}),
+        id="hard-link-refused",
+    ),
+    pytest.param(
+        Case(link_outside, (*HARDEN, "project/compose.yaml"), 2,
+             "project/compose.yaml: a symlink to {d}/outside/target.yaml, outside its folder: "
+             "pass --edit-outside to rewrite the target; nothing was written\n",
+             files={"outside/target.yaml": EXPOSED}),
+        id="symlink-outside-refused",
+    ),
+    pytest.param(
+        Case(link_outside, (*HARDEN, "--edit-outside", "project/compose.yaml"), 0,
+             "hardened project/compose.yaml (1 port)\n",
+             files={"outside/target.yaml": HARDENED}),
+        id="symlink-outside-with-edit-outside",
+    ),
+    pytest.param(
+        Case(immutable, (*HARDEN, "compose.yaml"), 2,
+             "compose.yaml: cannot write: operation not permitted (an immutable or append-only "
+             "file?)\n",
+             files={"compose.yaml": EXPOSED}),
+        id="immutable-file",
+    ),
+    pytest.param(
+        Case(plain, (*HARDEN, "compose.yaml"), 2,
+             "compose.yaml: cannot write: file too large for this system or its limits\n",
+             files={"compose.yaml": EXPOSED}, limits=bounded.Limits(file_size=32)),
+        id="file-size-limit",
+    ),
+    pytest.param(
+        Case(project_with_ro_folder, (*HARDEN, "-f", "a.yaml", "-f", "ro/b.yaml"), 2,
+             "ro/b.yaml: cannot create a file in {d}/ro: Permission denied\n",
+             files={"a.yaml": EXPOSED, "ro/b.yaml": OTHER}, nobody=True),
+        id="project-second-folder-read-only-writes-none",
+    ),
+    pytest.param(
+        Case(project_of_two, (*HARDEN, "-q", "-f", "a.yaml", "-f", "b.yaml"), 0, "",
+             files={"a.yaml": HARDENED, "b.yaml": OTHER_HARDENED}),
+        id="project-writes-all",
+    ),
+)
+
+
+def _check(case: Case, d: Path, proc: subprocess.CompletedProcess[bytes]) -> None:
+    assert proc.stderr.decode() == case.stderr.format(d=d)
+    assert proc.returncode == case.code
+    for name, data in case.files.items():
+        assert (d / name).read_bytes() == data, name
+    for name, (nobodys, mode) in case.owners.items():
+        st = (d / name).stat()
+        assert NOBODY is not None
+        assert (st.st_uid == NOBODY.pw_uid, st.st_gid == NOBODY.pw_gid) == (nobodys, nobodys)
+        assert stat.S_IMODE(st.st_mode) == mode
+    leftovers = [p.name for p in d.rglob(".compose-net-*")]
+    assert leftovers == []
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_hostile_files(case: Case, open_folder: Path, request: pytest.FixtureRequest) -> None:
+    d = open_folder / "work"
+    d.mkdir()
+    d.chmod(0o755)
+    user = request.getfixturevalue("as_nobody") if case.nobody else None
+    if case.owners or case.nobody:
+        require(os.geteuid() == 0 and NOBODY is not None, "needs root and a user nobody")
+    case.setup(d)
+    stdin: bytes | Path | None = d / case.stdin if isinstance(case.stdin, str) else case.stdin
+    try:
+        proc = bounded.run(case.argv, cwd=d, stdin=stdin, limits=case.limits, user=user)
+        _check(case, d, proc)
+    finally:
+        if case.setup is immutable:
+            _chattr("-i", d / "compose.yaml")
+
+
+# --------------------------------------------------------------------------- mounts
+
+
+@pytest.mark.parametrize(
+    ("remount", "fill", "stderr"),
+    (
+        pytest.param(
+            True, False,
+            "compose.yaml: cannot write: read-only file system\n",
+            id="read-only-mount",
+        ),
+        pytest.param(
+            False, True,
+            "compose.yaml: cannot write: no space left on device\n",
+            id="disk-full",
+        ),
+    ),
+)  # fmt: skip
+def test_full_or_read_only_mount(tmp_path: Path, remount: bool, fill: bool, stderr: str) -> None:
+    require(os.geteuid() == 0, "mounting a tmpfs needs root")
+    with _tmpfs(tmp_path / "fs", "16k") as d:
+        (d / "compose.yaml").write_bytes(EXPOSED)
+        if fill:
+            with contextlib.suppress(OSError), (d / "filler").open("wb") as f:
+                while True:
+                    f.write(b"x" * 1024)
+                    f.flush()
+        if remount:
+            subprocess.run(["mount", "-o", "remount,ro", str(d)], check=True)
+        proc = bounded.run((*HARDEN, "compose.yaml"), cwd=d)
+        assert proc.stderr.decode() == stderr
+        assert proc.returncode == 2
+        assert (d / "compose.yaml").read_bytes() == EXPOSED
+        assert [p.name for p in d.iterdir() if p.name.startswith(".compose-net-")] == []
