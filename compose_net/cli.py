@@ -15,6 +15,7 @@ from compose_net.errors import ComposeNetError, missing_module
 from compose_net.report import EXIT_ERROR
 
 if TYPE_CHECKING:
+    from compose_net.config import Config
     from compose_net.project import Spec
 
 FORMATS = click.Choice(["text", "json"])
@@ -120,6 +121,22 @@ def _project(
     if files:
         return None
     return Spec(tuple(project_files), project_directory, tuple(env_files))
+
+
+def _config(no_config: bool, paths: Sequence[str], project: Spec | None) -> Config:
+    """The configuration for the files' addresses: the first file's, the project's or the
+    working folder's (none with --no-config)."""
+    from compose_net import config
+
+    if no_config:
+        return config.Config()
+    start = "."
+    if paths and paths[0] != "-":
+        start = paths[0]
+    elif project is not None and (project.directory or project.files):
+        first = project.directory or project.files[0]
+        start = first if first != "-" else "."
+    return config.find(start)
 
 
 # --- end of projects -----------------------------------------------------------------------------
@@ -356,6 +373,7 @@ def harden(
             cidr=cidr,
             docker_image=docker_image,
             internal=() if no_config else None,
+            config=_config(no_config, paths, project),
         )
     registry = conflicts.Registry(
         getattr(binds_for, "node_of", None), remap=remap_conflicts, quiet=quiet

@@ -263,10 +263,14 @@ _VALIDATORS: dict[str, Any] = {}
 
 def _schema_text(target: str) -> str:
     name = f"{target}.schema.json"
-    try:  # the package's folder (importlib.resources costs more to import than to read)
-        folder = Path(importlib.import_module("compose_net.schemas").__file__ or "").parent
-    except ModuleNotFoundError:  # a source checkout that is not installed
-        folder = Path(__file__).resolve().parent.parent / "schemas"
+    # Read beside this module, without importlib.resources (it costs more to import than to
+    # read): compose_net/schemas/ in an installed wheel, else the checkout's schemas/ (which
+    # an editable install maps to compose_net.schemas; the module's own tree wins).
+    here = Path(__file__).resolve().parent
+    for folder in (here / "schemas", here.parent / "schemas"):
+        if (folder / name).is_file():
+            return (folder / name).read_text(encoding="utf-8")
+    folder = Path(importlib.import_module("compose_net.schemas").__file__ or "").parent
     return (folder / name).read_text(encoding="utf-8")
 
 

@@ -13,14 +13,19 @@ runs on (``node_of``), so port collisions are only counted between services on o
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from compose_net.document import Document, Service
 from compose_net.errors import ComposeNetError
 from compose_net.harden import Binds, BindsFor
 from compose_net.resolvers.inventory import Inventory
 from compose_net.resolvers.placement import Placement, place
+
+if TYPE_CHECKING:
+    from compose_net.config import Config
 
 DEFAULT_DOCKER_IMAGE = "busybox"
 RESOLVE_CHOICES = ("local", "docker")
@@ -112,12 +117,21 @@ def from_options(
     cidr: str | None = None,
     docker_image: str | None = None,
     internal: Sequence[str] | None = None,
+    config: Config | None = None,
 ) -> BindsFor:
     """The resolver the options ask for; exactly one source of addresses must be given.
 
     ``internal``: CIDRs that count as internal besides the private ranges (None: the
     ``internal-networks`` of the configuration of the current folder).
+    ``config``: the addresses are written into files (``harden``). When no option names a
+    source, the configuration's ``bind``, ``bind-var``, ``resolve`` or ``inventory`` does;
+    with none at all, the error lists the ways to give one. ``--resolve local`` on a host
+    whose only internal address is IPv6 warns that IPv4 clients lose the ports.
     """
+    if config is not None and not (binds or bind_var or resolve or inventory):
+        binds, bind_var, resolve, inventory = configured_source(config)
+        if not (binds or bind_var or resolve or inventory):
+            raise ComposeNetError(nothing_to_bind(internal))
     sources = [
         name
         for name, given in (
@@ -150,10 +164,67 @@ def from_options(
         table = node_table(
             resolve, interface=interface, cidr=cidr, docker_image=docker_image, internal=internal
         )
+        if config is not None and resolve == "local":
+            _warn_ipv6_only(table)
         return NodeResolver(table, node)
     parsed = Binds.parse(binds, bind_var)
     _refuse_public_binds(parsed, internal)
     return static(parsed)
+
+
+ADDRESS_KEYS = ("bind", "bind-var", "resolve", "inventory")
+
+
+def configured_source(config: Config) -> tuple[tuple[str, ...], str | None, str | None, str | None]:
+    """(binds, bind_var, resolve, inventory) from the configuration; the inventory's path is
+    relative to the configuration file. Two sources at once are an error naming the file."""
+    given = [key for key in ADDRESS_KEYS if config.get(key) is not None]
+    if len(given) > 1:
+        raise ComposeNetError(
+            f"{' and '.join(given)} cannot be combined: give one source of addresses",
+            path=config.path,
+        )
+    binds = tuple(str(ip) for ip in config.get("bind") or ())
+    bind_var = config.get("bind-var")
+    resolve = config.get("resolve")
+    inventory = config.get("inventory")
+    if inventory is not None and config.path is not None:
+        inventory = os.path.join(os.path.dirname(config.path), str(inventory))
+    return binds, bind_var, resolve, inventory
+
+
+def nothing_to_bind(internal: Sequence[str] | None = None) -> str:
+    """The ways to choose an address, and the one ``addr service`` picks on this host."""
+    ways = (
+        "nothing to bind to: give --bind IP, --bind-var NAME, --resolve local|docker or "
+        "--inventory FILE, or set bind, bind-var, resolve or inventory in .compose-net.yaml "
+        "(or [tool.compose-net] in pyproject.toml)"
+    )
+    from compose_net.resolvers import local
+
+    try:
+        networks = (
+            local.configured_networks() if internal is None else local.internal_networks(internal)
+        )
+        ipv4, ipv6 = local.select_families(local.host_addresses(networks), "service")
+    except ComposeNetError:
+        return ways + "; this host has no single internal address (see `compose-net addr`)"
+    picked = " and ".join(ip for ip in (ipv4, ipv6) if ip)
+    return ways + f"; on this host `compose-net addr service` picks {picked} (--resolve local)"
+
+
+def _warn_ipv6_only(table: Inventory) -> None:
+    """--resolve local binding to an IPv6 address only: IPv4 clients can no longer connect."""
+    from compose_net import report
+
+    for node in table.nodes:
+        if node.service_ipv6 and not node.service_ipv4:
+            report.warn(
+                "compose-net",
+                f"this host's only internal address is IPv6 ({node.service_ipv6}): "
+                "every port is bound to it, so IPv4 clients will no longer reach them "
+                "(to keep them, --bind an internal IPv4 address as well)",
+            )
 
 
 def _refuse_public_binds(binds: Binds, internal: Sequence[str] | None) -> None:
