@@ -512,6 +512,34 @@ def node_setup(
 # --- live checks: audit and probe ---------------------------------------------------------------
 
 
+def fleet_options(command: _Command) -> _Command:
+    """``--nodes`` and how many nodes are read at once, for how long."""
+    options = (
+        click.option(
+            "--nodes",
+            is_flag=True,
+            help="Every node of the inventory (--inventory, or the configuration's), each "
+            "through its own engine (engine, context or env-file in the inventory).",
+        ),
+        click.option(
+            "--jobs",
+            type=click.IntRange(1, 1024),
+            metavar="N",
+            help="With --nodes: nodes read at once (default: 4 per CPU).",
+        ),
+        click.option(
+            "--node-timeout",
+            type=click.FloatRange(min=0.05, max=600),
+            metavar="S",
+            help="With --nodes: seconds before a node that has not answered is unreachable "
+            "(default: 10).",
+        ),
+    )
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @cli.command()
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
 @click.option(
@@ -527,12 +555,16 @@ def node_setup(
     help="Compare the running bindings with what FILE declares; report drift.",
 )
 @click.option("--env-file", "env_files", multiple=True, type=click.Path(dir_okay=False))
+@fleet_options
 @node_source_options
 def audit(
     fmt: str,
     project: str | None,
     file: str | None,
     env_files: tuple[str, ...],
+    nodes: bool,
+    jobs: int | None,
+    node_timeout: float | None,
     inventory: str | None,
     resolve: str | None,
     interface: str | None,
@@ -543,6 +575,8 @@ def audit(
 
     The engine is the one the docker CLI would use (DOCKER_HOST, the TLS variables,
     DOCKER_CONTEXT or the current context). On a swarm manager, services are listed too.
+    With --nodes: every node of the inventory, each through its own engine, in parallel
+    (exit 1 when anything is exposed or a node is unreachable, 2 when no node answered).
     """
     from compose_net.commands import audit as command
 
@@ -557,6 +591,9 @@ def audit(
             interface=interface,
             cidr=cidr,
             docker_image=docker_image,
+            nodes=nodes,
+            jobs=jobs,
+            node_timeout=node_timeout,
         )
     )
 

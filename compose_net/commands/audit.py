@@ -6,11 +6,16 @@ import json
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from compose_net.errors import ComposeNetError
 from compose_net.live import audit as live
 from compose_net.live.bindings import NodeAddresses
 from compose_net.report import EXIT_FINDINGS, EXIT_OK
+
+if TYPE_CHECKING:
+    from compose_net.live.fleet import Fleet
+    from compose_net.resolvers.inventory import Node
 
 
 @dataclass(frozen=True)
@@ -24,6 +29,10 @@ class Options:
     interface: str | None = None
     cidr: str | None = None
     docker_image: str | None = None
+    #: --nodes: every node of the inventory, each through its own engine
+    nodes: bool = False
+    jobs: int | None = None
+    node_timeout: float | None = None
 
 
 def node_addresses(opts: Options) -> NodeAddresses:
@@ -105,7 +114,108 @@ def as_text(result: live.Audit, declared: bool) -> str:
     return "".join(out)
 
 
+# --------------------------------------------------------------------------- --nodes
+
+
+def _addresses_json(node: Node) -> dict[str, Any]:
+    return {
+        "public": {"ipv4": node.public_ipv4, "ipv6": node.public_ipv6},
+        "service": {"ipv4": node.service_ipv4, "ipv6": node.service_ipv6},
+    }
+
+
+def fleet_json(fleet: Fleet, origin: str, project: str | None) -> dict[str, Any]:
+    nodes = []
+    for n in fleet.nodes:
+        read, result = n.read, n.audit
+        nodes.append({
+            "name": n.name,
+            "engine": read.engine,
+            "reachable": result is not None,
+            "error": read.error if result is None else None,
+            "addresses": _addresses_json(read.node),
+            "swarm": read.state.swarm if read.state is not None else None,
+            "containers": [c.as_json() for c in result.containers] if result else [],
+            "services": [s.as_json() for s in result.services] if result else [],
+            "findings": [f.as_json() for f in n.findings],
+            "seconds": round(read.seconds, 3),
+        })
+    return {
+        "inventory": origin,
+        "project": project,
+        "nodes": nodes,
+        "findings": [f.as_json() for f in fleet.findings],
+        "summary": {
+            "nodes": len(fleet.nodes),
+            "reachable": fleet.reachable,
+            "unreachable": len(fleet.nodes) - fleet.reachable,
+            "exposed": fleet.exposed,
+        },
+    }
+
+
+def _indent(text: str, prefix: str = "  ") -> str:
+    return "".join(prefix + line if line.strip() else line for line in text.splitlines(True))
+
+
+def fleet_text(fleet: Fleet) -> str:
+    out: list[str] = []
+    for n in fleet.nodes:
+        node, result = n.read.node, n.audit
+        addrs = ", ".join(
+            f"{a} {side}" for side, pair in (
+                ("public", (node.public_ipv4, node.public_ipv6)),
+                ("internal", (node.service_ipv4, node.service_ipv6)),
+            ) for a in pair if a
+        ) or "no addresses known"
+        out.append(f"node {n.name}: engine {n.read.engine}; {addrs}\n")
+        if result is None:
+            out.extend(_indent(f.line()) + "\n" for f in n.findings)
+            out.append("\n")
+            continue
+        body = as_text(result, False)
+        out.append(_indent(body.split("\n", 1)[1] if body.startswith("engine ") else body))
+        out.append("\n")
+    unreachable = len(fleet.nodes) - fleet.reachable
+    out.append(
+        f"{_count(len(fleet.nodes), 'node')}: {fleet.reachable} reachable, "
+        f"{unreachable} unreachable; {fleet.exposed or 'nothing'} exposed\n"
+    )
+    return "".join(out)
+
+
+def run_nodes(opts: Options) -> int:
+    from compose_net.live import fleet as fleets
+
+    if opts.file is not None:
+        raise ComposeNetError("--file compares one engine with a file: it does not go with --nodes")
+    table = fleets.node_table(
+        opts.inventory, opts.resolve, interface=opts.interface, cidr=opts.cidr,
+        docker_image=opts.docker_image,
+    )
+    states = fleets.gather(
+        table, jobs=opts.jobs or fleets.default_jobs(),
+        timeout=opts.node_timeout or fleets.DEFAULT_TIMEOUT,
+        project=opts.project,
+    )
+    fleet = fleets.assess(states, opts.project)
+    if opts.fmt == "json":
+        json.dump(fleet_json(fleet, table.origin, opts.project), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(fleet_text(fleet))
+    if fleet.reachable == 0:
+        raise ComposeNetError(
+            f"no node could be audited ({_count(len(fleet.nodes), 'node')} unreachable)"
+        )
+    return EXIT_FINDINGS if fleet.failing else EXIT_OK
+
+
 def run(opts: Options) -> int:
+    if opts.nodes:
+        return run_nodes(opts)
+    if opts.jobs is not None or opts.node_timeout is not None:
+        raise ComposeNetError("--jobs and --node-timeout go with --nodes")
     from compose_net.live.declared import declared_ports, file_env
 
     declared = None

@@ -40,6 +40,8 @@ class EngineState:
     swarm: str
     containers: Sequence[Mapping[str, Any]]
     services: Sequence[Mapping[str, Any]] = ()
+    #: the engine's swarm node ID ("" outside a swarm)
+    node_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -92,12 +94,15 @@ def engine_address() -> str:
 
 def collect(project: str | None = None) -> EngineState:
     """Ask the engine for its running containers and, on a swarm manager, its services."""
-    from docker.errors import DockerException
-
     from compose_net.resolvers.docker import connect
 
-    client = connect()
-    host = engine_address()
+    return read_state(connect(), engine_address(), project)
+
+
+def read_state(client: Any, host: str, project: str | None = None) -> EngineState:
+    """What the engine behind ``client`` runs (the client is closed afterwards)."""
+    from docker.errors import DockerException
+
     try:
         info = client.info()
         containers = list(client.api.containers(filters={"status": "running"}))
@@ -116,7 +121,8 @@ def collect(project: str | None = None) -> EngineState:
         containers = [c for c in containers if in_project(c.get("Labels"), project)]
         services = [s for s in services
                     if in_project((s.get("Spec") or {}).get("Labels"), project)]
-    return EngineState(host, str(info.get("Name") or ""), role, containers, services)
+    return EngineState(host, str(info.get("Name") or ""), role, containers, services,
+                       str(swarm.get("NodeID") or ""))
 
 
 def _file_keys(path: str) -> set[str]:

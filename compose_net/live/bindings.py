@@ -36,7 +36,10 @@ LABEL_CONFIG_FILES = "com.docker.compose.project.config_files"
 LABEL_STACK = "com.docker.stack.namespace"
 LABEL_SWARM_SERVICE = "com.docker.swarm.service.name"
 
-FindingKind = Literal["exposed", "host-network", "undeclared", "missing", "not-running", "per-node"]
+FindingKind = Literal[
+    "exposed", "host-network", "undeclared", "missing", "not-running", "per-node", "unreachable",
+    "open",
+]
 #: Finding kinds that are only notes: shown, but ``audit`` still exits 0 for them.
 NOTE_KINDS: frozenset[FindingKind] = frozenset({"per-node"})
 
@@ -338,6 +341,8 @@ class Finding:
     subject: str
     message: str
     location: str | None = None
+    #: the inventory node it was found on (audit and probe --nodes)
+    node: str | None = None
 
     @property
     def failing(self) -> bool:
@@ -350,10 +355,13 @@ class Finding:
         return f"{self.subject}: {self.kind}: {self.message}"
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "kind": self.kind, "subject": self.subject, "message": self.message,
             "location": self.location, "failing": self.failing,
         }
+        if self.node is not None:
+            data["node"] = self.node
+        return data
 
 
 def exposure_findings(

@@ -18,6 +18,7 @@ docker configuration, else the default socket.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import ipaddress
 import json
@@ -29,7 +30,7 @@ from typing import Any
 from compose_net.addresses import Network
 from compose_net.errors import ComposeNetError
 from compose_net.resolvers import local
-from compose_net.resolvers.inventory import Inventory, Node
+from compose_net.resolvers.inventory import Engine, Inventory, Node
 
 LABEL_IPV4 = "compose-net.service-ipv4"
 LABEL_IPV6 = "compose-net.service-ipv6"
@@ -152,6 +153,161 @@ def connect() -> Any:
         raise ComposeNetError(
             f"cannot reach the Docker engine ({describe_target()}): {_one_line(e)}"
         ) from None
+
+
+# --------------------------------------------------------------------------- node engines
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a node's engine is and how to talk to it, every file checked."""
+
+    host: str
+    tls: bool = False
+    verify: bool = False
+    ca: str | None = None
+    cert: str | None = None
+    key: str | None = None
+
+
+def _file(engine: Engine, node: str, key: str, value: str) -> str:
+    path = engine.path(value)
+    if not os.path.isfile(path):
+        raise engine.error(node, key, f"{path}: no such file")
+    return path
+
+
+def _cert_folder(
+    engine: Engine, node: str, key: str, folder: str, verify: bool
+) -> tuple[str | None, str | None, str | None]:
+    """(ca, cert, key) of a DOCKER_CERT_PATH-style folder; ca.pem is needed to verify."""
+    if not os.path.isdir(folder):
+        raise engine.error(node, key, f"{folder}: no such folder")
+    found = {n: os.path.join(folder, f"{n}.pem") for n in ("ca", "cert", "key")}
+    have = {n: (p if os.path.isfile(p) else None) for n, p in found.items()}
+    if verify and have["ca"] is None:
+        raise engine.error(node, key, f"{found['ca']}: no such file (needed to verify the engine)")
+    if bool(have["cert"]) != bool(have["key"]):
+        missing = found["key"] if have["cert"] else found["cert"]
+        raise engine.error(node, key, f"{missing}: no such file")
+    return have["ca"], have["cert"], have["key"]
+
+
+def _from_env_file(engine: Engine, node: str, value: str) -> Target:
+    from compose_net import envfile
+
+    path = engine.path(value)
+    try:
+        with open(path, encoding="utf-8", newline="") as f:
+            text = f.read()
+        env = envfile.parse(text, path, {})
+    except (OSError, UnicodeDecodeError) as e:
+        raise engine.error(node, "env-file", f"cannot read {path}: {_one_line(e)}") from None
+    except ComposeNetError as e:
+        raise engine.error(node, "env-file", str(e)) from None
+    host = env.get("DOCKER_HOST")
+    if not host:
+        if env.get("DOCKER_CONTEXT"):
+            return _from_context(engine, node, "env-file", env["DOCKER_CONTEXT"])
+        raise engine.error(node, "env-file", f"{path} sets no DOCKER_HOST")
+    verify = bool(env.get("DOCKER_TLS_VERIFY"))
+    cert_path = env.get("DOCKER_CERT_PATH")
+    if not (verify or cert_path):
+        return Target(host)
+    folder = os.path.join(
+        os.path.dirname(path), os.path.expanduser(cert_path or os.path.join("~", ".docker"))
+    )
+    ca, cert, key = _cert_folder(engine, node, "env-file", folder, verify)
+    return Target(host, True, verify, ca, cert, key)
+
+
+def _from_context(engine: Engine, node: str, key: str, name: str) -> Target:
+    try:
+        endpoint = context_endpoint(name)
+    except ComposeNetError as e:
+        raise engine.error(node, key, e.message) from None
+    tls = bool(endpoint.ca or endpoint.cert)
+    return Target(
+        endpoint.host, tls, tls and not endpoint.skip_tls_verify and endpoint.ca is not None,
+        endpoint.ca, endpoint.cert, endpoint.key,
+    )
+
+
+def engine_target(engine: Engine, node: str) -> Target:
+    """Where node ``node``'s engine is; ComposeNetError naming the node and the key if unclear.
+
+    Files are checked here, before anything connects: a missing certificate or an unknown
+    context is an error in the inventory, not an engine that does not answer.
+    """
+    if engine.context is not None:
+        return _from_context(engine, node, "context", engine.context)
+    if engine.env_file is not None:
+        return _from_env_file(engine, node, engine.env_file)
+    host = str(engine.host)
+    if engine.tls_ca or engine.tls_cert:
+        ca = _file(engine, node, "tls.ca", engine.tls_ca) if engine.tls_ca else None
+        cert = _file(engine, node, "tls.cert", engine.tls_cert) if engine.tls_cert else None
+        key = _file(engine, node, "tls.key", engine.tls_key) if engine.tls_key else None
+        verify = engine.tls_verify_ca if engine.tls_verify_ca is not None else ca is not None
+        if verify and ca is None:
+            raise engine.error(node, "tls", "verify needs ca, the engine's CA certificate")
+        return Target(host, True, verify, ca, cert, key)
+    if engine.tls or engine.tls_verify_ca is not None:
+        key_name = "cert-path" if engine.cert_path is not None else "tls-verify"
+        folder = engine.path(engine.cert_path or os.path.join("~", ".docker"))
+        ca, cert, key = _cert_folder(engine, node, key_name, folder, engine.tls_verify)
+        return Target(host, True, engine.tls_verify, ca, cert, key)
+    return Target(host)
+
+
+def engine_client(target: Target, timeout: float) -> Any:
+    """A docker SDK client for ``target``; each request gives up after ``timeout`` seconds.
+
+    Run it inside ``engine_ca_only(True)`` when several clients are made from threads.
+    """
+    import docker
+    from docker.errors import DockerException
+    from docker.tls import TLSConfig
+
+    tls: Any = False
+    if target.tls:
+        pair = (target.cert, target.key) if target.cert and target.key else None
+        tls = TLSConfig(
+            client_cert=pair, ca_cert=target.ca if target.verify else None, verify=target.verify
+        )
+    try:
+        return _pin_verify(
+            docker.DockerClient(
+                base_url=target.host,
+                tls=tls,
+                timeout=timeout,
+                use_ssh_client=target.host.startswith("ssh://"),
+            )
+        )
+    except DockerException as e:
+        raise ComposeNetError(f"cannot reach the Docker engine at {target.host}: "
+                              f"{_one_line(e)}") from None
+
+
+def engine_ca_only(tls: bool) -> contextlib.AbstractContextManager[None]:
+    """While clients are made: no CA bundle variables (they would replace the engine's CA)."""
+    return _engine_ca_only(tls)
+
+
+def current_engine() -> Engine:
+    """The engine ``connect`` talks to, as an inventory entry writes it."""
+    host = os.environ.get("DOCKER_HOST")
+    if host:
+        verify = bool(os.environ.get("DOCKER_TLS_VERIFY"))
+        cert_path = os.environ.get("DOCKER_CERT_PATH")
+        if (verify or cert_path) and cert_path is None:
+            cert_path = os.path.join(os.path.expanduser("~"), ".docker")
+        return Engine(host=host, tls_verify=verify,
+                      cert_path=os.path.abspath(cert_path) if cert_path else None)
+    name = current_context()
+    if name != "default":
+        return Engine(context=name)
+    return Engine(host="unix:///var/run/docker.sock")
 
 
 def describe_target() -> str:
@@ -346,10 +502,23 @@ def node_table(
         swarm = info.get("Swarm") or {}
         if swarm.get("ControlAvailable"):
             origin = f"the swarm managed through {where}"
-            return swarm_inventory(client.api.nodes(), origin, internal)
-        origin = f"the Docker engine at {where}"
-        return engine_inventory(client, info, image, choice, origin, internal)
+            table = swarm_inventory(client.api.nodes(), origin, internal)
+        else:
+            origin = f"the Docker engine at {where}"
+            table = engine_inventory(client, info, image, choice, origin, internal)
     except DockerException as e:
         raise ComposeNetError(f"Docker: {_one_line(e)}") from None
     finally:
         client.close()
+    return with_engine(table, str(swarm.get("NodeID") or ""), current_engine())
+
+
+def with_engine(table: Inventory, node_id: str, engine: Engine) -> Inventory:
+    """The table with ``engine`` on the node it was read through (its swarm ID, or the only one)."""
+    nodes = tuple(
+        dataclasses.replace(n, engine=engine)
+        if (len(table.nodes) == 1 and not n.id) or (node_id and n.id == node_id)
+        else n
+        for n in table.nodes
+    )
+    return Inventory(nodes, table.origin)

@@ -11,6 +11,9 @@ The same table comes from a YAML file (``--inventory FILE``), from the Docker AP
         public:  {ipv4: 203.0.113.11}
         service: {ipv4: 10.176.0.11, ipv6: "fd00::11"}
         labels:  {name: n1}
+        engine: tcp://10.176.0.11:2376   # how audit/probe --nodes reach it (optional):
+        tls-verify: true                 #   engine (tls: {ca, cert, key}, or tls-verify
+        cert-path: certs/n1              #   and cert-path), context or env-file
 
 ``render_yaml`` writes that format, so a node table read from a swarm can be committed and
 used in CI without a Docker engine.
@@ -21,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import json
+import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -33,7 +37,88 @@ from compose_net.harden import Binds
 SIDES = ("public", "service")
 #: keys written without quotes: they read back as the same string in YAML 1.1 and 1.2
 _PLAIN_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
+#: the comment a node without engine keys gets in a written inventory
+ENGINE_HINT = "engine: tcp://ADDRESS:2376 | context: NAME | env-file: PATH (audit --nodes)"
 _YAML_WORDS = {"true", "false", "null", "yes", "no", "on", "off", "y", "n"}
+
+
+#: the inventory keys that say how to reach a node's engine, in the order they are written
+ENGINE_KEYS = ("engine", "tls", "tls-verify", "cert-path", "context", "env-file")
+#: at most one of these names the engine
+_ENGINE_SOURCES = ("engine", "context", "env-file")
+
+
+@dataclass(frozen=True)
+class Engine:
+    """How to reach a node's Docker engine, as its inventory entry says (values as written).
+
+    Exactly one of ``host`` (``engine:``), ``context`` and ``env_file`` is set. Relative paths
+    are relative to ``base``, the inventory's folder; ``spots`` holds the line and column of
+    each key, so a problem found when the engine is used names the place in the file.
+    """
+
+    host: str | None = None
+    context: str | None = None
+    env_file: str | None = None
+    tls_ca: str | None = None
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    #: tls.verify as written (None: verify when a CA is given)
+    tls_verify_ca: bool | None = None
+    tls_verify: bool = False
+    cert_path: str | None = None
+    base: str = "."
+    origin: str | None = None
+    spots: Mapping[str, tuple[int, int]] = field(default_factory=dict, compare=False)
+
+    def path(self, value: str) -> str:
+        """A path of the inventory, resolved (``~`` expanded, relative to the inventory)."""
+        return os.path.join(self.base, os.path.expanduser(value))
+
+    @property
+    def tls(self) -> bool:
+        return bool(self.tls_ca or self.tls_cert or self.tls_key or self.tls_verify
+                    or self.cert_path)
+
+    def describe(self) -> str:
+        """The engine in a few words: its address, ``context NAME`` or ``env-file PATH``."""
+        if self.context is not None:
+            return f"context {self.context}"
+        if self.env_file is not None:
+            return f"env-file {self.env_file}"
+        return self.host or "?"
+
+    def error(self, node: str, key: str, message: str) -> ComposeNetError:
+        """A problem with ``nodes.NODE.KEY``, at its place in the inventory."""
+        spot = self.spots.get(key) or self.spots.get(key.split(".")[0])
+        return ComposeNetError(
+            f"nodes.{node}.{key}: {message}",
+            path=self.origin,
+            line=spot[0] if spot else None,
+            column=spot[1] if spot else None,
+        )
+
+    def as_yaml(self) -> list[str]:
+        """The inventory lines of this engine (indented for a node entry)."""
+        lines: list[str] = []
+        if self.host is not None:
+            lines.append(f"    engine: {_q(self.host)}")
+        tls = [(k, v) for k, v in (("ca", self.tls_ca), ("cert", self.tls_cert),
+                                   ("key", self.tls_key)) if v is not None]
+        if tls or self.tls_verify_ca is not None:
+            lines.append("    tls:")
+            lines += [f"      {k}: {_q(v)}" for k, v in tls]
+            if self.tls_verify_ca is not None:
+                lines.append(f"      verify: {'true' if self.tls_verify_ca else 'false'}")
+        if self.tls_verify:
+            lines.append("    tls-verify: true")
+        if self.cert_path is not None:
+            lines.append(f"    cert-path: {_q(self.cert_path)}")
+        if self.context is not None:
+            lines.append(f"    context: {_q(self.context)}")
+        if self.env_file is not None:
+            lines.append(f"    env-file: {_q(self.env_file)}")
+        return lines
 
 
 @dataclass(frozen=True)
@@ -53,6 +138,8 @@ class Node:
     source: str = ""
     #: why the node has no usable service address, when it has none
     problem: str | None = None
+    #: how to reach its Docker engine (audit and probe --nodes), when known
+    engine: Engine | None = None
 
     @property
     def host(self) -> str:
@@ -83,6 +170,8 @@ class Node:
         }
         if self.problem:
             data["problem"] = self.problem
+        if self.engine is not None:
+            data["engine"] = self.engine.describe()
         return data
 
 
@@ -187,6 +276,7 @@ def from_data(data: Any, path: str = "<inventory>", root: Any = None) -> Invento
                 )
         labels = spec.get("labels") or {}
         node = Node(
+            engine=_engine(name, spec, path, root),
             name=name,
             hostname=spec.get("hostname"),
             id=spec.get("id"),
@@ -203,6 +293,77 @@ def from_data(data: Any, path: str = "<inventory>", root: Any = None) -> Invento
             )
         nodes.append(node)
     return Inventory(tuple(nodes), path)
+
+
+def _spot(root: Any, where: tuple[str | int, ...]) -> tuple[int, int] | None:
+    node = yamltree.locate(root, where) if root is not None else None
+    if node is None:
+        return None
+    pos = yamltree.position(node)
+    return (pos.line, pos.column)
+
+
+def _engine(name: str, spec: Mapping[str, Any], path: str, root: Any) -> Engine | None:
+    """The node's engine keys (the schema has checked their types), or None without any."""
+    given = [k for k in ENGINE_KEYS if spec.get(k) is not None]
+    if not given:
+        return None
+    sources = [k for k in _ENGINE_SOURCES if k in given]
+    if len(sources) > 1:
+        raise _fail(
+            f"invalid inventory: nodes.{name}: give one of engine, context and env-file, "
+            f"not {' and '.join(sources)}",
+            path, root, ("nodes", name, sources[1]),
+        )
+    tls_keys = [k for k in ("tls", "tls-verify", "cert-path") if k in given]
+    if tls_keys and sources != ["engine"]:
+        raise _fail(
+            f"invalid inventory: nodes.{name}.{tls_keys[0]}: TLS settings go with engine "
+            "(a context or an env-file brings its own)",
+            path, root, ("nodes", name, tls_keys[0]),
+        )
+    tls = spec.get("tls") or {}
+    if tls and "cert-path" in given:
+        raise _fail(
+            f"invalid inventory: nodes.{name}.cert-path: give tls or cert-path, not both",
+            path, root, ("nodes", name, "cert-path"),
+        )
+    if bool(tls.get("cert")) != bool(tls.get("key")):
+        missing = "key" if tls.get("cert") else "cert"
+        raise _fail(
+            f"invalid inventory: nodes.{name}.tls: {missing} is missing (cert and key go together)",
+            path, root, ("nodes", name, "tls"),
+        )
+    host = spec.get("engine")
+    if tls_keys and not str(host).startswith(("tcp://", "https://")):
+        raise _fail(
+            f"invalid inventory: nodes.{name}.{tls_keys[0]}: TLS needs a tcp:// or https:// "
+            f"engine, not {host}",
+            path, root, ("nodes", name, tls_keys[0]),
+        )
+    spots: dict[str, tuple[int, int]] = {}
+    for key in given:
+        spot = _spot(root, ("nodes", name, key))
+        if spot is not None:
+            spots[key] = spot
+    for key in ("ca", "cert", "key"):
+        spot = _spot(root, ("nodes", name, "tls", key)) if key in tls else None
+        if spot is not None:
+            spots[f"tls.{key}"] = spot
+    return Engine(
+        host=host,
+        context=spec.get("context"),
+        env_file=spec.get("env-file"),
+        tls_ca=tls.get("ca"),
+        tls_cert=tls.get("cert"),
+        tls_key=tls.get("key"),
+        tls_verify_ca=tls.get("verify"),
+        tls_verify=bool(spec.get("tls-verify")),
+        cert_path=spec.get("cert-path"),
+        base=os.path.dirname(os.path.abspath(path)) if not path.startswith("<") else ".",
+        origin=None if path.startswith("<") else path,
+        spots=spots,
+    )
 
 
 def _label_text(value: object) -> str:
@@ -253,4 +414,8 @@ def render_yaml(inventory: Inventory, header: Iterable[str] = ()) -> str:
         if node.labels:
             lines.append("    labels:")
             lines += [f"      {_q(k)}: {_q(v)}" for k, v in sorted(node.labels.items())]
+        if node.engine is not None:
+            lines += node.engine.as_yaml()
+        else:
+            lines.append(f"    # {ENGINE_HINT}")
     return "\n".join(lines) + "\n"

@@ -157,11 +157,13 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
             '      ipv6: "fd00::11"\n'
             "    labels:\n"
             '      "name": "n1"\n'
+            "    # engine: tcp://ADDRESS:2376 | context: NAME | env-file: PATH (audit --nodes)\n"
             "  edge:\n"
             "    public:\n"
             '      ipv4: "203.0.113.9"\n'
             "    # no service address: node 'edge' has no service address in {path}; add "
-            "nodes.edge.service.ipv4 (or ipv6)\n",
+            "nodes.edge.service.ipv4 (or ipv6)\n"
+            "    # engine: tcp://ADDRESS:2376 | context: NAME | env-file: PATH (audit --nodes)\n",
             id="yaml",
         ),
     ),
