@@ -16,7 +16,7 @@ from compose_net import yamltree
 from compose_net.errors import ComposeNetError
 from compose_net.ports import ShortSpec, split_short
 from compose_net.source import Source
-from compose_net.yamltree import Node, Position
+from compose_net.yamltree import MappingNode, Node, Position, ScalarNode
 
 Syntax = Literal["short", "long"]
 
@@ -27,7 +27,8 @@ class PortEntry:
 
     service: str
     index: int
-    node: Node
+    #: a scalar for the short syntax, a mapping for the long one
+    node: ScalarNode | MappingNode
     syntax: Syntax
     #: short syntax: the entry's text (an integer entry as its decimal digits)
     text: str | None
@@ -91,7 +92,7 @@ class Service:
 @dataclass
 class Document:
     source: Source
-    root: Node
+    root: MappingNode
     services: list[Service]
 
     @property
@@ -143,14 +144,14 @@ def load(source: Source) -> Document:
     return Document(source, root, services)
 
 
-def _owns(mapping: Node, key: str) -> bool:
+def _owns(mapping: MappingNode, key: str) -> bool:
     return any(
         yamltree.is_scalar(k) and k.value == key and k.tag != yamltree.MERGE_TAG
         for k, _ in mapping.value
     )
 
 
-def _service(name: str, key_node: Node, node: Node, path: str) -> Service:
+def _service(name: str, key_node: Node, node: MappingNode, path: str) -> Service:
     ports_node = yamltree.get(node, "ports")
     service = Service(name, key_node, node, ports_node)
     if ports_node is None:
@@ -169,7 +170,7 @@ def _service(name: str, key_node: Node, node: Node, path: str) -> Service:
 
 def _entry(service: str, index: int, node: Node, shared: bool, path: str) -> PortEntry:
     where = yamltree.position(node)
-    shared = shared or getattr(node, "anchor", None) is not None
+    shared = shared or node.anchor is not None
     if yamltree.is_scalar(node):
         value = yamltree.scalar_value(node)
         if isinstance(value, bool) or value is None or not isinstance(value, (int, str)):

@@ -26,7 +26,13 @@ from __future__ import annotations
 
 import gc
 import re
-from typing import Any, NamedTuple, Union
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Generic, Literal, NamedTuple, TypeVar, Union
+
+if TYPE_CHECKING:
+    # The nodes below satisfy yamltree's Protocols; yamltree imports this module lazily.
+    from compose_net.yamltree import Mark as AnyMark
+    from compose_net.yamltree import Node
 
 try:  # PyYAML with libyaml; without it compose_all always returns None
     from yaml import YAMLError
@@ -80,12 +86,9 @@ class Tag:
         return f"Tag({self.handle!r})"
 
 
-AnyMark = Any  # yaml.Mark or Mark: both have index, line and column
-
-
 class ScalarNode:
     __slots__ = ("anchor", "ctag", "end_mark", "start_mark", "style", "tag", "value")
-    id = "scalar"
+    id: Literal["scalar"] = "scalar"
 
     def __init__(
         self,
@@ -109,7 +112,10 @@ class ScalarNode:
         return f"ScalarNode(tag={self.tag!r}, value={self.value!r})"
 
 
-class _CollectionNode:
+_Item = TypeVar("_Item")
+
+
+class _CollectionNode(Generic[_Item]):
     __slots__ = ("anchor", "ctag", "end_mark", "flow_style", "start_mark", "tag", "value")
 
     def __init__(
@@ -121,7 +127,7 @@ class _CollectionNode:
         ctag: Tag | None,
     ) -> None:
         self.tag = tag
-        self.value: list[Any] = []
+        self.value: list[_Item] = []
         self.start_mark = start_mark
         self.end_mark: AnyMark = start_mark
         self.flow_style = flow_style
@@ -132,19 +138,18 @@ class _CollectionNode:
         return f"{type(self).__name__}(tag={self.tag!r}, {len(self.value)} items)"
 
 
-class SequenceNode(_CollectionNode):
+class SequenceNode(_CollectionNode["Node"]):
     __slots__ = ()
-    id = "sequence"
-    value: list[Node]
+    id: Literal["sequence"] = "sequence"
 
 
-class MappingNode(_CollectionNode):
+class MappingNode(_CollectionNode["tuple[Node, Node]"]):
     __slots__ = ()
-    id = "mapping"
-    value: list[tuple[Node, Node]]
+    id: Literal["mapping"] = "mapping"
 
 
-Node = Union[ScalarNode, SequenceNode, MappingNode]
+#: the nodes built here, which this module may still change
+_Built = Union[ScalarNode, SequenceNode, MappingNode]
 
 
 # --------------------------------------------------------------------------- tags
@@ -250,7 +255,7 @@ class _Composer:
     def __init__(self, text: str, max_depth: int) -> None:
         self.text = text
         self.max_depth = max_depth
-        self.anchors: dict[str, Node] = {}
+        self.anchors: dict[str, _Built] = {}
         self.checked = True
         end = len(text)
         self.eof: Mark | None = None
@@ -305,7 +310,7 @@ class _Composer:
             assert type(event) is DocumentStartEvent
             documents.append(self.document(get))
 
-    def document(self, get: Any) -> Node:
+    def document(self, get: Callable[[], Any]) -> Node:
         """Compose one document's events, up to its end, into its root node.
 
         Written for speed: this loop runs once per event (scalars first).
@@ -326,7 +331,7 @@ class _Composer:
         while True:
             event = get()
             kind = type(event)
-            node: Node
+            node: _Built
             height = 0
             if kind is ScalarEvent:
                 tag = event.tag

@@ -19,7 +19,7 @@ from compose_net.errors import ComposeNetError, SafetyError
 from compose_net.ports import ShortSpec, split_short
 from compose_net.rewrite import Edit, UnsupportedSyntax
 from compose_net.source import Source
-from compose_net.yamltree import Node
+from compose_net.yamltree import MappingNode, Node, SequenceNode
 
 
 @dataclass(frozen=True)
@@ -244,7 +244,7 @@ def _in_list(seq: Node, node: Node) -> bool:
     return bool(seq.start_mark.index <= node.start_mark.index < seq.end_mark.index)
 
 
-def _long_ip_edit(text: str, node: Node, ip: str, path: str) -> tuple[Edit, Node, Any]:
+def _long_ip_edit(text: str, node: MappingNode, ip: str, path: str) -> tuple[Edit, Node, Any]:
     """The edit that sets host_ip in a long-syntax mapping, and the node it changes."""
     for name, key, value in yamltree.mapping_items(node):
         if name != "host_ip":
@@ -332,6 +332,7 @@ def _edit_entry(
 ) -> None:
     node = entry.node
     seq = service.ports_node
+    assert yamltree.is_sequence(seq)  # the list the entry is in
     first, *more = decision.new_ips
     if more and (getattr(node, "anchor", None) is not None or not _in_list(seq, node)):
         raise UnsupportedSyntax(
@@ -341,7 +342,7 @@ def _edit_entry(
             line=entry.position.line,
             column=entry.position.column,
         )
-    if entry.syntax == "short":
+    if yamltree.is_scalar(node):  # the short syntax
         spec = entry.short
         values = [spec.with_host_ip(ip) for ip in decision.new_ips]
         result.edits.append(rewrite.replace_scalar(text, node, values[0], path))
@@ -369,7 +370,7 @@ def _edit_entry(
         result.edits.append(copy)
 
 
-def _add_item(text: str, seq: Node, node: Node, rendered: str, path: str) -> Edit:
+def _add_item(text: str, seq: SequenceNode, node: Node, rendered: str, path: str) -> Edit:
     if seq.flow_style:
         return Edit(node.end_mark.index, node.end_mark.index, ", " + rendered)
     dash = _dash_offset(text, node, path)
@@ -381,7 +382,7 @@ def _add_item(text: str, seq: Node, node: Node, rendered: str, path: str) -> Edi
     return Edit(end, end, rewrite.newline_at(text, dash) + indent + "- " + rendered)
 
 
-def _copy_long(text: str, seq: Node, node: Node, ip: str, path: str) -> Edit:
+def _copy_long(text: str, seq: SequenceNode, node: MappingNode, ip: str, path: str) -> Edit:
     """A second long-syntax entry: the original's text with ``ip`` as host_ip."""
     if seq.flow_style:
         start, end = node.start_mark.index, node.end_mark.index

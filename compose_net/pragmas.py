@@ -6,7 +6,7 @@ import re
 from typing import NamedTuple
 
 from compose_net import yamltree
-from compose_net.yamltree import Node
+from compose_net.yamltree import Span
 
 _PRAGMA = re.compile(r"#\s*compose-net:\s*(allow|ignore)(?:\[([A-Za-z0-9_,\s-]*)\])?\s*(.*)$")
 
@@ -17,16 +17,16 @@ class Pragma(NamedTuple):
     reason: str
 
 
-def node_lines(node: Node) -> range:
+def node_lines(node: Span) -> range:
     """0-based lines a node's text covers."""
     end = yamltree.own_end_mark(node)
-    last: int = end.line
+    last = end.line
     if end.column == 0 and last > node.start_mark.line:
         last -= 1
     return range(node.start_mark.line, last + 1)
 
 
-def find(lines: list[str], node: Node) -> list[Pragma]:
+def find(lines: list[str], node: Span) -> list[Pragma]:
     """Pragmas in comments on the lines of ``node``."""
     out: list[Pragma] = []
     for i in node_lines(node):

@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from compose_net import yamltree
 from compose_net.errors import ComposeNetError
-from compose_net.yamltree import Node
+from compose_net.yamltree import MappingNode, Node, ScalarNode
 
 
 class Edit(NamedTuple):
@@ -79,7 +79,7 @@ def quote(value: str, style: str | None) -> str:
     return '"' + escaped + '"'
 
 
-def scalar_span(text: str, node: Node, path: str) -> tuple[int, int]:
+def scalar_span(text: str, node: ScalarNode, path: str) -> tuple[int, int]:
     """Offsets of a scalar's own characters, after any anchor or tag."""
     start, end = node.start_mark.index, node.end_mark.index
     style = node.style
@@ -122,7 +122,7 @@ def scalar_span(text: str, node: Node, path: str) -> tuple[int, int]:
     return i, end
 
 
-def replace_scalar(text: str, node: Node, value: str, path: str) -> Edit:
+def replace_scalar(text: str, node: ScalarNode, value: str, path: str) -> Edit:
     """Replace a scalar's value, keeping its quote style (plain becomes double-quoted)."""
     start, end = scalar_span(text, node, path)
     return Edit(start, end, quote(value, node.style))
@@ -141,7 +141,7 @@ def set_empty_value(text: str, key_node: Node, value: str) -> Edit:
     return Edit(colon + 1, colon + 1, " " + mapping_value_plain(value))
 
 
-def insert_mapping_key(text: str, mapping: Node, key: str, value: str, path: str) -> Edit:
+def insert_mapping_key(text: str, mapping: MappingNode, key: str, value: str, path: str) -> Edit:
     """Add ``key: value`` to a block or flow mapping, in the mapping's own style."""
     if not mapping.value:
         raise UnsupportedSyntax(
@@ -151,7 +151,7 @@ def insert_mapping_key(text: str, mapping: Node, key: str, value: str, path: str
             column=mapping.start_mark.column + 1,
         )
     rendered = f"{key}: {mapping_value_plain(value)}"
-    last_end: int = yamltree.own_end_mark(mapping.value[-1][1]).index
+    last_end = yamltree.own_end_mark(mapping.value[-1][1]).index
     last_end = max(last_end, mapping.value[-1][0].end_mark.index)
     if mapping.flow_style:
         return Edit(last_end, last_end, ", " + rendered)

@@ -16,13 +16,101 @@ import contextvars
 import math
 import re
 import warnings
-from collections.abc import Iterator
-from typing import Any, Literal, NamedTuple, Union
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol, Union, cast, overload
 
 from compose_net.errors import ComposeNetError
 
-Node = Any  # ruamel.yaml.nodes.Node: untyped upstream
+if TYPE_CHECKING:
+    from typing_extensions import TypeIs
+
 Path = tuple[Union[str, int], ...]
+
+
+# --------------------------------------------------------------------------- node types
+#
+# What this package reads from a node, as Protocols: ruamel.yaml's nodes (untyped
+# upstream; cast once, in _compose_ruamel) and compose_net.fastyaml's both have it.
+# Every member is read-only here: nodes are shared (aliases), nothing edits them.
+
+
+class Point(Protocol):
+    """A 0-based line and column."""
+
+    @property
+    def line(self) -> int: ...
+    @property
+    def column(self) -> int: ...
+
+
+class Mark(Point, Protocol):
+    """A 0-based position in the text: a node's start or end."""
+
+    @property
+    def index(self) -> int: ...
+
+
+class Span(Protocol):
+    """Where a finding points: a node, or a stand-in with the lines and columns only."""
+
+    @property
+    def start_mark(self) -> Point: ...
+    @property
+    def end_mark(self) -> Point: ...
+
+
+class Tag(Protocol):
+    """A tag as written: ``handle`` is ``"!!"`` or ``"!"`` for an explicit one, else None."""
+
+    @property
+    def handle(self) -> str | None: ...
+
+
+class _NodeBase(Protocol):
+    @property
+    def tag(self) -> str: ...
+    @property
+    def ctag(self) -> Tag | None: ...
+    @property
+    def anchor(self) -> str | None: ...
+    @property
+    def start_mark(self) -> Mark: ...
+    @property
+    def end_mark(self) -> Mark: ...
+
+
+class ScalarNode(_NodeBase, Protocol):
+    @property
+    def id(self) -> Literal["scalar"]: ...
+    @property
+    def value(self) -> str: ...
+    @property
+    def style(self) -> str | None:
+        """None for a plain scalar, else ``'``, ``"``, ``|`` or ``>``."""
+
+
+class SequenceNode(_NodeBase, Protocol):
+    @property
+    def id(self) -> Literal["sequence"]: ...
+    @property
+    def value(self) -> Sequence[Node]: ...
+    @property
+    def flow_style(self) -> bool | None: ...
+
+
+class MappingNode(_NodeBase, Protocol):
+    @property
+    def id(self) -> Literal["mapping"]: ...
+    @property
+    def value(self) -> Sequence[tuple[Node, Node]]:
+        """(key node, value node) pairs in the order written, merge keys included."""
+
+    @property
+    def flow_style(self) -> bool | None: ...
+
+
+Node = Union[ScalarNode, SequenceNode, MappingNode]
+CollectionNode = Union[SequenceNode, MappingNode]
 
 TAG_PREFIX = "tag:yaml.org,2002:"
 MERGE_TAG = TAG_PREFIX + "merge"
@@ -56,19 +144,19 @@ class Position(NamedTuple):
     column: int
 
 
-def position(node: Node) -> Position:
+def position(node: Span) -> Position:
     return Position(node.start_mark.line + 1, node.start_mark.column + 1)
 
 
-def is_mapping(node: Node) -> bool:
+def is_mapping(node: Node | None) -> TypeIs[MappingNode]:
     return node is not None and node.id == "mapping"
 
 
-def is_sequence(node: Node) -> bool:
+def is_sequence(node: Node | None) -> TypeIs[SequenceNode]:
     return node is not None and node.id == "sequence"
 
 
-def is_scalar(node: Node) -> bool:
+def is_scalar(node: Node | None) -> TypeIs[ScalarNode]:
     return node is not None and node.id == "scalar"
 
 
@@ -87,17 +175,17 @@ def compose(text: str, path: str, *, parser: Parser | None = None) -> Node:
             line=1,
             column=1,
         )
-    nodes: list[Node] | None = None
+    documents: Sequence[Node | None] | None = None
     checked = False
     if (parser or _PARSER.get()) == "fast":
         from compose_net import fastyaml
 
         composed = fastyaml.compose_all(text, max_depth=MAX_DEPTH)
         if composed is not None:
-            nodes, checked = composed
-    if nodes is None:
-        nodes = _compose_ruamel(text, path)
-    nodes = [n for n in nodes if n is not None]
+            documents, checked = composed
+    if documents is None:
+        documents = _compose_ruamel(text, path)
+    nodes = [n for n in documents if n is not None]
     if not nodes:
         raise ComposeNetError("empty compose file", path=path)
     if len(nodes) > 1:
@@ -114,7 +202,7 @@ def compose(text: str, path: str, *, parser: Parser | None = None) -> Node:
     return root
 
 
-def _compose_ruamel(text: str, path: str) -> list[Node]:
+def _compose_ruamel(text: str, path: str) -> list[Node | None]:
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, ReusedAnchorWarning, YAMLError
 
@@ -123,7 +211,8 @@ def _compose_ruamel(text: str, path: str) -> list[Node]:
         with warnings.catch_warnings():
             # a reused anchor is legal YAML (the later one wins): no warning on stderr
             warnings.simplefilter("ignore", ReusedAnchorWarning)
-            return list(yaml.compose_all(text))
+            # ruamel.yaml's nodes are untyped: here they become the Protocols above
+            return cast("list[Node | None]", list(yaml.compose_all(text)))
     except MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         problem = e.problem or e.context or "invalid YAML"
@@ -198,7 +287,7 @@ def _check_structure(root: Node, path: str) -> None:
 # --------------------------------------------------------------------------- lookups
 
 
-def mapping_items(node: Node) -> list[tuple[str, Node, Node]]:
+def mapping_items(node: Node | None) -> list[tuple[str, Node, Node]]:
     """(key, key node, value node) of a mapping, merge keys resolved as YAML does.
 
     Explicit keys win over merged ones; among merged mappings the first wins.
@@ -228,14 +317,23 @@ def mapping_items(node: Node) -> list[tuple[str, Node, Node]]:
     return out
 
 
-def own_end_mark(node: Node) -> Any:
+def _is_collection(node: Node | Span) -> TypeIs[CollectionNode]:
+    return getattr(node, "id", "scalar") != "scalar"
+
+
+@overload
+def own_end_mark(node: Node) -> Mark: ...
+@overload
+def own_end_mark(node: Span) -> Point: ...
+def own_end_mark(node: Node | Span) -> Point:
     """The end mark of a node's own text.
 
     A block collection's end mark sits on the token after it (often the next
     entry's line, past blank lines and comments); its own text ends with its
-    last child. A key written with no value ends with the key.
+    last child. A key written with no value ends with the key. Of a span that
+    is not a node, its end.
     """
-    while getattr(node, "id", "scalar") != "scalar" and not node.flow_style and node.value:
+    while _is_collection(node) and not node.flow_style and node.value:
         if node.id == "mapping":
             key, value = node.value[-1]
             if is_scalar(value) and value.start_mark.index == value.end_mark.index:
@@ -246,7 +344,7 @@ def own_end_mark(node: Node) -> Any:
     return node.end_mark
 
 
-def get(node: Node, key: str) -> Node | None:
+def get(node: Node | None, key: str) -> Node | None:
     """The value of ``key`` in a mapping (merge keys resolved), None when absent."""
     if not is_mapping(node):
         return None
@@ -265,7 +363,7 @@ def get(node: Node, key: str) -> Node | None:
     return None
 
 
-def locate(root: Node, path: Path) -> Node | None:
+def locate(root: Node, path: Path) -> Node:
     """The deepest node along ``path`` (keys and indexes), for error positions."""
     node = root
     for part in path:
@@ -364,12 +462,12 @@ def _resolve_plain(text: str) -> object:
     return text
 
 
-def _explicitly_tagged(node: Node) -> bool:
-    ctag = getattr(node, "ctag", None)
-    return ctag is not None and getattr(ctag, "handle", None) is not None
+def _explicitly_tagged(node: ScalarNode) -> bool:
+    ctag = node.ctag
+    return ctag is not None and ctag.handle is not None
 
 
-def scalar_value(node: Node) -> object:
+def scalar_value(node: ScalarNode) -> object:
     """The plain value of a scalar node, as Compose's YAML reader types it.
 
     Untagged plain scalars follow :func:`resolve_plain`; quoted ones are strings;
@@ -420,10 +518,9 @@ def _plain(node: Node, budget: _Budget, path: str) -> Any:
             "the document expands to too many nodes through aliases (an alias bomb?)",
             path=path,
         )
-    kind = node.id
-    if kind == "scalar":
+    if node.id == "scalar":
         return scalar_value(node)
-    if kind == "sequence":
+    if node.id == "sequence":
         return [_plain(item, budget, path) for item in node.value]
     out: dict[str, Any] = {}
     if _has_merge_keys(node):
@@ -437,7 +534,7 @@ def _plain(node: Node, budget: _Budget, path: str) -> Any:
     return out
 
 
-def _has_merge_keys(node: Node) -> bool:
+def _has_merge_keys(node: MappingNode) -> bool:
     return any(
         k.tag == MERGE_TAG or (k.id == "scalar" and k.value == "<<" and k.style is None)
         for k, _ in node.value

@@ -205,7 +205,7 @@ def move_edits(text: str, decision: Decision, port: int, plan: Plan) -> None:
     entry = decision.entry
     node = entry.node
     path = plan.path
-    if entry.syntax == "short":
+    if yamltree.is_scalar(node):  # the short syntax
         spec = entry.short
         moved = _short_with_port(spec, port)
         if decision.action != "rewrite":
@@ -239,6 +239,7 @@ def move_edits(text: str, decision: Decision, port: int, plan: Plan) -> None:
         plan.substitutions[id(node)] = ("items", new)
         return
     published = entry.fields["published"]
+    assert yamltree.is_scalar(published)  # why_not_movable checked it
     typed: int | str = port if isinstance(yamltree.to_plain(published), int) else str(port)
     if published.style is None:
         start, end = rewrite.scalar_span(text, published, path)

@@ -116,7 +116,7 @@ def constraints(service: Service) -> list[Constraint]:
 
 def _at(service: Service, path: tuple[str, ...]) -> yamltree.Node | None:
     """The node at ``path`` under the service (merges applied), or None."""
-    current = service.node
+    current: yamltree.Node | None = service.node
     for key in path:
         current = yamltree.get(current, key) if yamltree.is_mapping(current) else None
         if current is None:

@@ -20,7 +20,7 @@ from compose_net.errors import ComposeNetError
 from compose_net.findings import Finding, Severity
 from compose_net.interpolate import has_variables
 from compose_net.ports import Exposure, PortError, PortObject
-from compose_net.yamltree import Node
+from compose_net.yamltree import Span
 
 if TYPE_CHECKING:
     from compose_net.rules.wrong_node_address import NodeAddresses
@@ -229,7 +229,7 @@ class Context:
 
     def finding(
         self,
-        node: Node,
+        node: Span,
         message: str,
         hint: str,
         *,

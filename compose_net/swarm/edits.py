@@ -15,13 +15,13 @@ from typing import Any
 
 from compose_net import rewrite, yamltree
 from compose_net.rewrite import Edit, UnsupportedSyntax
-from compose_net.yamltree import Node
+from compose_net.yamltree import MappingNode, Node, ScalarNode, SequenceNode, Span
 
 _PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-/]*$")
 _RESERVED = {"true", "false", "null", "yes", "no", "on", "off", "y", "n", "~"}
 
 
-def refuse(message: str, path: str, node: Node) -> UnsupportedSyntax:
+def refuse(message: str, path: str, node: Span) -> UnsupportedSyntax:
     where = yamltree.position(node)
     return UnsupportedSyntax(message, path=path, line=where.line, column=where.column)
 
@@ -83,11 +83,11 @@ def value_end(text: str, node: Node, after: int | None = None) -> int:
         start, end = node.start_mark.index, node.end_mark.index
         while end > start and text[end - 1] in " \t\r\n":
             end -= 1
-        return int(end)
+        return end
     if node.flow_style or not node.value:
-        return int(node.end_mark.index)
+        return node.end_mark.index
     if yamltree.is_sequence(node):
-        pos = int(node.start_mark.index)
+        pos = node.start_mark.index
         for item in node.value:
             pos = value_end(text, item, pos)
         return pos
@@ -120,7 +120,7 @@ def _has_text(node: Node) -> bool:
 def key_end(text: str, key: Node) -> int:
     """Offset past ``key:`` (an empty value's mark sits on the next line, so it is not used)."""
     colon = text.find(":", key.end_mark.index)
-    return int(key.end_mark.index) if colon < 0 else colon + 1
+    return key.end_mark.index if colon < 0 else colon + 1
 
 
 def pair_end(text: str, key: Node, value: Node) -> int:
@@ -179,7 +179,7 @@ def starts_line(text: str, pos: int) -> bool:
 
 def dash_of(text: str, item: Node, path: str) -> int:
     """Offset of the ``-`` that introduces a block-sequence item; it must start its line."""
-    i: int = item.start_mark.index - 1
+    i = item.start_mark.index - 1
     while i >= 0 and text[i] in " \t":
         i -= 1
     if i < 0 or text[i] != "-" or not starts_line(text, i):
@@ -193,13 +193,13 @@ def in_line(text: str, node: Node) -> bool:
 
 
 def in_span(outer: Node, inner: Node) -> bool:
-    return bool(outer.start_mark.index <= inner.start_mark.index < outer.end_mark.index)
+    return outer.start_mark.index <= inner.start_mark.index < outer.end_mark.index
 
 
 # --------------------------------------------------------------------------- deleting
 
 
-def delete_block_item(text: str, seq: Node, item: Node, path: str) -> Edit:
+def delete_block_item(text: str, seq: SequenceNode, item: Node, path: str) -> Edit:
     """Delete a block-sequence item's lines; comment lines before it stay."""
     if not in_span(seq, item):
         raise refuse(
@@ -212,7 +212,9 @@ def delete_block_item(text: str, seq: Node, item: Node, path: str) -> Edit:
     return Edit(*whole_lines(text, dash, end), "")
 
 
-def delete_flow_items(text: str, seq: Node, indexes: Sequence[int], path: str) -> list[Edit]:
+def delete_flow_items(
+    text: str, seq: SequenceNode, indexes: Sequence[int], path: str
+) -> list[Edit]:
     """Delete items of a flow sequence with their commas; at least one item must stay."""
     items = seq.value
     gone = sorted(set(indexes))
@@ -241,7 +243,7 @@ def delete_flow_items(text: str, seq: Node, indexes: Sequence[int], path: str) -
     return edits
 
 
-def delete_key(text: str, mapping: Node, index: int, path: str) -> Edit:
+def delete_key(text: str, mapping: MappingNode, index: int, path: str) -> Edit:
     """Delete the ``index``-th pair of a mapping, with its whole value.
 
     Block mappings lose the pair's lines (a first key on a ``- `` line gives its place
@@ -300,7 +302,7 @@ def _lines_after(text: str, end: int, column: int, lines: Sequence[str]) -> Edit
     return Edit(pos, pos, "".join(" " * column + line + newline for line in lines))
 
 
-def insert_key(text: str, mapping: Node, block: Sequence[str], flow: str, path: str) -> Edit:
+def insert_key(text: str, mapping: MappingNode, block: Sequence[str], flow: str, path: str) -> Edit:
     """Add a pair after a mapping's last one: ``block`` lines (relative) or ``flow`` text."""
     if mapping.flow_style:
         if not mapping.value:
@@ -323,7 +325,7 @@ def _after_dash(text: str, node: Node) -> bool:
     return i >= 0 and text[i] == "-" and starts_line(text, i)
 
 
-def append_item(text: str, seq: Node, block: str, flow: str, path: str) -> Edit:
+def append_item(text: str, seq: SequenceNode, block: str, flow: str, path: str) -> Edit:
     """Add an item after a sequence's last one: ``- block`` or ``, flow``."""
     if seq.flow_style:
         if not seq.value:
@@ -341,7 +343,7 @@ def append_item(text: str, seq: Node, block: str, flow: str, path: str) -> Edit:
 
 
 def replace_scalar_item(
-    text: str, item: Node, block: Sequence[str], flow: str, in_flow: bool, path: str
+    text: str, item: ScalarNode, block: Sequence[str], flow: str, in_flow: bool, path: str
 ) -> Edit:
     """Replace a scalar list item by a mapping: block lines at its column, or flow text."""
     start, end = rewrite.scalar_span(text, item, path)
@@ -359,7 +361,7 @@ def replace_scalar_item(
     return Edit(start, end, first + _lines_at(text, start, column, rest))
 
 
-def replace_plain(text: str, node: Node, value: str, path: str) -> Edit:
+def replace_plain(text: str, node: ScalarNode, value: str, path: str) -> Edit:
     """Replace a scalar's text by ``value``: plain stays plain, quotes are kept."""
     if node.style in ('"', "'"):
         return rewrite.replace_scalar(text, node, value, path)

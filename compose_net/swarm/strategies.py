@@ -34,7 +34,7 @@ from compose_net.rewrite import Edit
 from compose_net.source import Source
 from compose_net.swarm import edits
 from compose_net.swarm.edits import refuse
-from compose_net.yamltree import Node
+from compose_net.yamltree import MappingNode, Node, SequenceNode
 
 Strategy = Literal["unpublish", "internal-network", "host-mode"]
 STRATEGIES: tuple[Strategy, ...] = ("unpublish", "internal-network", "host-mode")
@@ -140,7 +140,7 @@ class _Context:
 
 def _indent_step(doc: Document) -> int:
     """The document's indentation step, from its first service (2 when there is none)."""
-    services: Node = yamltree.get(doc.root, "services")
+    services = yamltree.get(doc.root, "services")
     if yamltree.is_mapping(services) and not services.flow_style and services.value:
         first_key = services.value[0][0]
         parent = next(k for k, v in doc.root.value if v is services)
@@ -150,7 +150,7 @@ def _indent_step(doc: Document) -> int:
     return 2
 
 
-def _owned_pair(mapping: Node, key: str) -> int | None:
+def _owned_pair(mapping: MappingNode, key: str) -> int | None:
     """Index of ``key`` among a mapping's own pairs (not merged in), or None."""
     for i, (k, _) in enumerate(mapping.value):
         if yamltree.is_scalar(k) and k.tag != yamltree.MERGE_TAG and k.value == key:
@@ -158,9 +158,14 @@ def _owned_pair(mapping: Node, key: str) -> int | None:
     return None
 
 
-def _ports_node(service: Service) -> Node:
-    assert service.ports_node is not None, "a service with entries has a ports list"
+def _ports_node(service: Service) -> SequenceNode:
+    assert yamltree.is_sequence(service.ports_node), "a service with entries has a ports list"
     return service.ports_node
+
+
+def _mapping(service: Service) -> MappingNode:
+    assert yamltree.is_mapping(service.node), "a service with entries is a mapping"
+    return service.node
 
 
 def _numbers(entry: PortEntry) -> tuple[str | None, str | None]:
@@ -273,7 +278,8 @@ def _unpublish(ctx: _Context, service: Service, gone: list[StackDecision]) -> No
             )
         )
         return
-    index = _owned_pair(service.node, "ports")
+    node = _mapping(service)
+    index = _owned_pair(node, "ports")
     if index is None:
         raise refuse(
             f"the ports list of services.{service.name} comes from a merge key; write it "
@@ -281,14 +287,14 @@ def _unpublish(ctx: _Context, service: Service, gone: list[StackDecision]) -> No
             path,
             seq,
         )
-    key = service.node.value[index][0]
+    key = node.value[index][0]
     if (
-        len(service.node.value) == 1
-        or service.node.flow_style
+        len(node.value) == 1
+        or node.flow_style
         or not edits.starts_line(text, key.start_mark.index)
     ):
-        if service.node.flow_style and len(service.node.value) > 1:
-            ctx.plan.edits.append(edits.delete_key(text, service.node, index, path))
+        if node.flow_style and len(node.value) > 1:
+            ctx.plan.edits.append(edits.delete_key(text, node, index, path))
             ctx.plan.changes.append((where, DELETE))
             return
         # The service would be left empty, or the key shares its line: leave an empty list.
@@ -296,14 +302,14 @@ def _unpublish(ctx: _Context, service: Service, gone: list[StackDecision]) -> No
         ctx.plan.changes.append((where, []))
         return
     if seq.flow_style:
-        ctx.plan.edits.append(edits.delete_key(text, service.node, index, path))
+        ctx.plan.edits.append(edits.delete_key(text, node, index, path))
     else:
         ctx.plan.edits += [edits.delete_block_item(text, seq, item, path) for item in seq.value]
         ctx.plan.edits.append(edits.delete_key_line(text, key, path))
     ctx.plan.changes.append((where, DELETE))
 
 
-def _empty_list(text: str, key: Node, seq: Node, path: str) -> Edit:
+def _empty_list(text: str, key: Node, seq: SequenceNode, path: str) -> Edit:
     start = edits.key_end(text, key)
     end = edits.value_end(text, seq)
     if "#" in text[start:end]:
@@ -334,7 +340,7 @@ def _join_network(ctx: _Context, service: Service, network: str) -> None:
         ctx.plan.edits.append(
             edits.insert_key(
                 text,
-                service.node,
+                _mapping(service),
                 edits.block_lines({"networks": value}, ctx.step),
                 f"networks: {edits.flow_text(value)}",
                 path,
@@ -404,7 +410,7 @@ def _define_network(ctx: _Context, network: str) -> None:
         ctx.plan.edits.append(Edit(colon, colon, " " + edits.flow_text(spec)))
         ctx.plan.changes.append((("networks", network), spec))
         return
-    if not isinstance(defined, dict):
+    if not isinstance(defined, dict) or not yamltree.is_mapping(existing):
         raise refuse(f"networks.{network} is not a mapping", path, existing)
     if defined.get("external"):
         return  # made outside the stack: its owner decides (it must be an attachable overlay)
@@ -450,11 +456,13 @@ def _require_format(ctx: _Context, needs: str) -> None:
         return
     text = repr(version) if isinstance(version, float) else str(version)
     if text in ("3.0", "3.1"):
+        node = yamltree.get(ctx.doc.root, "version")
+        assert node is not None  # the plain data has it
         raise refuse(
             f"version {text} is older than file format 3.2, which {needs} needs: raise the "
             "version to 3.2 or later, or remove it",
             ctx.path,
-            yamltree.get(ctx.doc.root, "version"),
+            node,
         )
 
 
@@ -520,7 +528,7 @@ def _to_host_mode(ctx: _Context, service: Service, d: StackDecision) -> Any:
         raise refuse(
             f"{d.label} is an alias; write it out to let compose-net convert it", path, entry.node
         )
-    if entry.syntax == "short":
+    if yamltree.is_scalar(entry.node):  # the short syntax
         long = _short_to_long(ctx, entry)
         ctx.plan.edits.append(
             edits.replace_scalar_item(
@@ -587,7 +595,7 @@ def _pin(ctx: _Context, service: Service) -> None:
         ctx.plan.edits.append(
             edits.insert_key(
                 text,
-                service.node,
+                _mapping(service),
                 edits.block_lines({"deploy": value}, ctx.step),
                 f"deploy: {edits.flow_text(value)}",
                 path,
