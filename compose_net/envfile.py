@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections import ChainMap
 from collections.abc import Mapping, Sequence
 
-from compose_net import interpolate
+from compose_net import interpolate, source
 from compose_net.errors import ComposeNetError
 
 #: Blanks that are not line breaks (Compose's ``isSpace``).
@@ -76,25 +77,36 @@ class _Reader:
         path: str,
         env: Mapping[str, str],
         fallback: Mapping[str, str],
+        budget: int,
     ) -> None:
         self.text = text
+        self.budget = budget
+        self.expanded = 0
         self.path = path
         self.env = env
         self.fallback = fallback
         self.values: dict[str, str] = {}
         self.line = 1
+        #: the process environment over the file's own variables over the earlier files'
+        #: (a view: building a merged copy for each value made reading quadratic)
+        self.lookup = ChainMap(dict(env), self.values, dict(fallback))
 
     def error(self, message: str) -> ComposeNetError:
         return ComposeNetError(message, path=self.path, line=self.line)
 
-    def lookup(self) -> dict[str, str]:
-        return {**self.fallback, **self.values, **self.env}
-
     def expand(self, value: str) -> str:
         try:
-            return interpolate.interpolate(value, self.lookup())
+            out = interpolate.interpolate(value, self.lookup)
         except interpolate.InterpolationError as e:
             raise self.error(e.message) from None
+        self.expanded += len(out)
+        if self.expanded > self.budget:
+            raise self.error(
+                f"the values expand to more than {self.budget} characters, each "
+                f"${{VARIABLE}} repeating the ones before ({LIMIT_VARIABLE} raises the bound, "
+                "16 times over)"
+            )
+        return out
 
     def statement_start(self, i: int) -> int:
         """Index of the next statement, past blank lines and comments; -1 at the end."""
@@ -192,15 +204,36 @@ def parse(
     env: Mapping[str, str],
     *,
     fallback: Mapping[str, str] | None = None,
+    budget: int | None = None,
 ) -> dict[str, str]:
     """The variables a dotenv file defines, read as Compose reads them.
 
     ``env`` is the process environment: it fills keys written alone and takes
     precedence inside ``${...}``. ``fallback`` holds the variables of env files
     read before this one: below the file's own variables, above nothing.
-    Errors carry the file and line.
+    Errors carry the file and line. ``budget`` bounds the characters all values expand
+    to (default: 16 times the env-file bound), against values that repeat the ones before.
     """
-    return _Reader(text, path, env, fallback or {}).read()
+    if budget is None:
+        budget = EXPANSION * MAX_BYTES
+    return _Reader(text, path, env, fallback or {}, budget).read()
+
+
+#: the largest env file read, in bytes; the variable raises (or lowers) it
+MAX_BYTES = 1024 * 1024
+LIMIT_VARIABLE = "COMPOSE_NET_MAX_ENV_BYTES"
+#: the values of an env file may expand to this many times the bound, no more
+EXPANSION = 16
+
+
+def max_bytes(environ: Mapping[str, str]) -> int:
+    """The env-file bound: ``COMPOSE_NET_MAX_ENV_BYTES`` when it is set, else 1 MiB."""
+    value = environ.get(LIMIT_VARIABLE, "")
+    if not value:
+        return MAX_BYTES
+    if not value.isdigit() or not value.isascii():
+        raise ComposeNetError(f"{LIMIT_VARIABLE} must be a number of bytes, not {value!r}")
+    return int(value)
 
 
 def load(
@@ -216,12 +249,24 @@ def load(
         if os.path.isfile(default):
             files = [default]
     merged: dict[str, str] = {}
+    limit = max_bytes(base)
     for path in files:
         try:
-            with open(path, encoding="utf-8", newline="") as f:
-                text = f.read()
-        except (OSError, UnicodeDecodeError) as e:
-            raise ComposeNetError(f"cannot read env file: {e}", path=path) from None
-        merged.update(parse(text, path, base, fallback=merged))
+            data = source.read_regular(path, limit + 1)
+        except ComposeNetError as e:
+            e.message = f"cannot read env file: {e.message}"
+            raise
+        if len(data) > limit:
+            raise ComposeNetError(
+                f"env file larger than {limit} bytes ({LIMIT_VARIABLE} raises the bound)",
+                path=path,
+            )
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            line = data[: e.start].count(b"\n") + 1
+            message = f"env file is not valid UTF-8 (byte 0x{data[e.start]:02x})"
+            raise ComposeNetError(message, path=path, line=line) from None
+        merged.update(parse(text, path, base, fallback=merged, budget=EXPANSION * limit))
     merged.update(base)
     return merged

@@ -123,6 +123,12 @@ def read(path: str, *, max_bytes: int = MAX_BYTES) -> Source:
         except OSError as e:
             raise os_error(e, path, "cannot read standard input") from None
         return decode(path, data, max_bytes=max_bytes)
+    return decode(path, read_regular(path, max_bytes + 1), max_bytes=max_bytes)
+
+
+def read_regular(path: str, limit: int) -> bytes:
+    """At most ``limit`` bytes of the regular file ``path``; anything else is refused with
+    one line (a FIFO, a device, a socket, a folder, a path through /dev or /proc)."""
     _refuse_special(path)
     try:
         mode = os.stat(path).st_mode
@@ -134,12 +140,11 @@ def read(path: str, *, max_bytes: int = MAX_BYTES) -> Source:
             mode = os.fstat(f.fileno()).st_mode
             if not stat.S_ISREG(mode):
                 raise ComposeNetError(f"{_kind(mode)}, not a regular file; compose-net reads files")
-            data = f.read(max_bytes + 1)
+            return f.read(limit)
     except ComposeNetError as e:
         raise e.with_path(path) from None
     except OSError as e:
         raise os_error(e, path) from None
-    return decode(path, data, max_bytes=max_bytes)
 
 
 # --------------------------------------------------------------------------- writing

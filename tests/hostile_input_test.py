@@ -1,0 +1,131 @@
+"""Hostile contents: files a pull request controls, run in a child bounded by setrlimit.
+
+Each row: the files (name -> bytes), the command, extra environment, the exit code, the
+exact standard error (``{d}`` is the folder) and, where it matters, standard output.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from harness import bounded
+
+COMPOSE = b'services:\n  web:\n    image: nginx\n    ports:\n      - "${IP:-}:80:80"\n'
+HEADER = "LOCATION   SERVICE  HOST IP  PUBLISHED  TARGET  MODE     EXPOSURE\n"
+#: enough CPU for a start-up and a linear pass, far too little for a quadratic one
+TIGHT = bounded.Limits(memory=512 * 1024 * 1024, cpu=8)
+
+
+def _chained(n: int) -> bytes:
+    """``V1=${V0:-x}y`` ...: each value repeats the one before, n lines."""
+    return b"V0=a\n" + b"".join(b"V%d=${V%d:-x}y\n" % (i, i - 1) for i in range(1, n))
+
+
+def _many(n: int) -> bytes:
+    return b"".join(b"KEY_%d=value_%d\n" % (i, i) for i in range(n))
+
+
+def _doubling(n: int) -> bytes:
+    lines = (b"V%d=${V%d}${V%d}\n" % (i, i - 1, i - 1) for i in range(1, n))
+    return b"V0=abcdefgh\n" + b"".join(lines)
+
+
+@dataclass(frozen=True)
+class Case:
+    files: dict[str, bytes]
+    argv: tuple[str, ...]
+    code: int
+    stderr: str
+    stdout: str | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    limits: bounded.Limits = TIGHT
+
+
+CASES = (
+    pytest.param(
+        Case({"compose.yaml": COMPOSE, "big.env": _many(160_000)},
+             ("ports", "--env-file", "big.env", "compose.yaml"), 0, "",
+             env={"COMPOSE_NET_MAX_ENV_BYTES": "4000000"}),
+        id="env-160000-lines-linear",
+    ),
+    pytest.param(
+        Case({"compose.yaml": COMPOSE}, ("ports", "--env-file", "/dev/zero", "compose.yaml"), 2,
+             "/dev/zero: cannot read env file: not a regular file: name the file itself, or - "
+             "for standard input\n"),
+        id="env-file-dev-zero",
+    ),
+    pytest.param(
+        Case({"compose.yaml": COMPOSE, "big.env": _many(160_000)},
+             ("check", "--env-file", "big.env", "compose.yaml"), 2,
+             "big.env: env file larger than 1048576 bytes (COMPOSE_NET_MAX_ENV_BYTES raises the "
+             "bound)\ncompose-net: 0 findings in 0 files; 1 file not checked\n"),
+        id="env-file-over-the-bound",
+    ),
+    pytest.param(
+        Case({"compose.yaml": COMPOSE, ".env": _many(200)}, ("ports", "compose.yaml"), 2,
+             "compose.yaml: env file larger than 100 bytes (COMPOSE_NET_MAX_ENV_BYTES raises the "
+             "bound)\n".replace("compose.yaml", ".env"),
+             env={"COMPOSE_NET_MAX_ENV_BYTES": "100"}),
+        id="dot-env-over-a-lowered-bound",
+    ),
+    pytest.param(
+        Case({"compose.yaml": COMPOSE, ".env": b"A=1\n"}, ("ports", "compose.yaml"), 2,
+             "compose.yaml: COMPOSE_NET_MAX_ENV_BYTES must be a number of bytes, not '1e9'\n",
+             env={"COMPOSE_NET_MAX_ENV_BYTES": "1e9"}),
+        id="bound-not-a-number",
+    ),
+    pytest.param(
+        Case({"compose.yaml": COMPOSE, ".env": _chained(40_000)}, ("ports", "compose.yaml"), 2,
+             ".env:5793: the values expand to more than 16777216 characters, each ${VARIABLE} "
+             "repeating the ones before (COMPOSE_NET_MAX_ENV_BYTES raises the bound, 16 times "
+             "over)\n"),
+        id="env-values-repeating-the-ones-before",
+    ),
+    pytest.param(
+        Case({"compose.yaml": COMPOSE, ".env": _doubling(60)}, ("validate", "compose.yaml"), 2,
+             "compose-net: error: ./.env:22: the values expand to more than 16777216 characters, "
+             "each ${VARIABLE} repeating the ones before (COMPOSE_NET_MAX_ENV_BYTES raises the "
+             "bound, 16 times over)\n"),
+        id="env-values-doubling",
+    ),
+    pytest.param(
+        Case({"compose.yaml": COMPOSE, ".env": b"IP=\xff\n"}, ("ports", "compose.yaml"), 2,
+             ".env:1: env file is not valid UTF-8 (byte 0xff)\n"),
+        id="env-not-utf8",
+    ),
+)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_hostile_input(case: Case, tmp_path: Path) -> None:
+    for name, data in case.files.items():
+        (tmp_path / name).write_bytes(data)
+    proc = bounded.run(case.argv, cwd=tmp_path, limits=case.limits, env=case.env)
+    assert proc.stderr.decode() == case.stderr.replace("{d}", str(tmp_path))
+    assert proc.returncode == case.code
+    if case.stdout is not None:
+        assert proc.stdout.decode() == case.stdout
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "stderr"),
+    (
+        pytest.param(("ports", "compose.yaml"), 0, "", id="dot-env-fifo-is-not-a-dot-env"),
+        pytest.param(
+            ("ports", "--env-file", ".env", "compose.yaml"), 2,
+            ".env: cannot read env file: a FIFO, not a regular file; compose-net reads files\n",
+            id="env-file-fifo-refused",
+        ),
+    ),
+)  # fmt: skip
+def test_env_fifo_does_not_block(
+    tmp_path: Path, argv: tuple[str, ...], code: int, stderr: str
+) -> None:
+    (tmp_path / "compose.yaml").write_bytes(COMPOSE)
+    os.mkfifo(tmp_path / ".env")
+    proc = bounded.run(argv, cwd=tmp_path, limits=TIGHT)
+    assert proc.stderr.decode() == stderr
+    assert proc.returncode == code
