@@ -599,14 +599,14 @@ def audit(
 
 
 @cli.command()
-@click.argument("address")
+@click.argument("address", required=False)
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True))
 @click.option(
     "--from-docker",
     is_flag=True,
     help="Probe the ports the running containers publish instead of the files'.",
 )
-@click.option("--project", metavar="NAME", help="With --from-docker: only this project.")
+@click.option("--project", metavar="NAME", help="With --from-docker or --nodes: only this project.")
 @click.option(
     "--timeout",
     type=click.FloatRange(min=0.05, max=60),
@@ -625,8 +625,20 @@ def audit(
 )
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
 @click.option("--env-file", "env_files", multiple=True, type=click.Path(dir_okay=False))
+@fleet_options
+@click.option(
+    "--inventory",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="With --nodes: the nodes (default: the configuration's inventory).",
+)
+@click.option(
+    "--internal",
+    is_flag=True,
+    help="With --nodes: probe the internal addresses too (shown; no finding).",
+)
 def probe(
-    address: str,
+    address: str | None,
     files: tuple[str, ...],
     from_docker: bool,
     project: str | None,
@@ -634,14 +646,41 @@ def probe(
     concurrency: int,
     fmt: str,
     env_files: tuple[str, ...],
+    nodes: bool,
+    jobs: int | None,
+    node_timeout: float | None,
+    inventory: str | None,
+    internal: bool,
 ) -> int:
     """Connect to every published TCP port at ADDRESS: open, refused or filtered (exit 1 if open).
 
     ADDRESS is the node's public address; nothing else is ever connected to. UDP ports are
-    listed as not provable.
+    listed as not provable. With --nodes (and no ADDRESS): every node's public addresses in
+    the inventory, for the ports its engine and the swarm publish (or the FILES' ports).
     """
     from compose_net.commands import probe as command
 
+    if nodes:
+        if from_docker:
+            raise ComposeNetError("--nodes asks each node's engine: leave out --from-docker")
+        return command.run_nodes(
+            command.NodeOptions(
+                files=[address, *files] if address is not None else list(files),
+                inventory=inventory,
+                project=project,
+                timeout=timeout,
+                concurrency=concurrency,
+                fmt=fmt,
+                env_files=env_files,
+                jobs=jobs,
+                node_timeout=node_timeout,
+                internal=internal,
+            )
+        )
+    if jobs is not None or node_timeout is not None or inventory is not None or internal:
+        raise ComposeNetError("--jobs, --node-timeout, --inventory and --internal go with --nodes")
+    if address is None:
+        raise ComposeNetError("give the ADDRESS to probe, or --nodes")
     return command.run(
         command.Options(
             address=address,

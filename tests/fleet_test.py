@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from harness import Lab, Namespace, tcp_probe, wait_until
 from harness.fakeengine import FakeEngine, FakeFleet, container, service
 
 from compose_net.cli import main
@@ -630,5 +633,108 @@ def test_audit_nodes_usage_errors(
     empty = write(tmp_path, "nodes: {}\n", "empty.yaml")
     argv = [a.format(inv=inv, empty=empty) for a in args]
     assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("compose-net: error: ") and message in err and err.count("\n") == 1
+
+
+# --------------------------------------------------------------------------- probe --nodes
+
+LISTEN = (
+    "import socket, sys, time\n"
+    "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+    "s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(16)\n"
+    "while True:\n"
+    "    c, _ = s.accept(); c.close()\n"
+)
+
+
+def probe_nodes_in(ns: Namespace, *args: str) -> tuple[int, dict[str, Any], str]:
+    argv = ns.nsenter(sys.executable, "-m", "compose_net", "probe", "--nodes", *args,
+                      "--format", "json", "--timeout", "1")
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
+    return done.returncode, json.loads(done.stdout) if done.stdout else {}, done.stderr
+
+
+@pytest.mark.netns
+def test_probe_nodes_knocks_on_each_nodes_public_addresses(
+    make_lab: Callable[..., Lab], tmp_path: Path, fakes: FakeFleet
+) -> None:
+    """From the internet side: a's port answers, b's is refused, c cannot be read, d has no
+    public address; only what the inventory names is connected to."""
+    ns = make_lab().internet
+    ns.ip("addr", "add", "203.0.113.2/24", "dev", "br0")
+    ns.ip("addr", "add", "10.9.0.1/24", "dev", "br0")
+    port = 17001
+    ns.spawn(sys.executable, "-c", LISTEN, "203.0.113.1", str(port))
+    ns.spawn(sys.executable, "-c", LISTEN, "10.9.0.1", str(port + 1))
+    a = fakes.add(FakeEngine("a", [container("web", ("0.0.0.0", port, 80))]))
+    b = fakes.add(FakeEngine("b", [container("web", ("0.0.0.0", port, 80))], swarm="worker"))
+    m = fakes.add(FakeEngine("m", [], [service("st_api", (port + 1, 80, "ingress"))],
+                             swarm="manager"))
+    path = write(tmp_path, f"""nodes:
+  a: {{engine: "{a}", public: {{ipv4: 203.0.113.1}}, service: {{ipv4: 10.9.0.9}}}}
+  b: {{engine: "{b}", public: {{ipv4: 203.0.113.2}}, service: {{ipv4: 10.9.0.1}}}}
+  c: {{engine: "unix://{tmp_path}/none.sock", public: {{ipv4: 203.0.113.3}}}}
+  d: {{engine: "{m}", service: {{ipv4: 10.9.0.3}}}}
+""")
+    wait_until(lambda: tcp_probe(ns, "203.0.113.1", port) == "open", timeout=10,
+               what="listener")
+    code, data, err = probe_nodes_in(ns, "--inventory", str(path), "--internal")
+    assert code == 1, err
+    results = {
+        n["name"]: sorted((r["address"], r["port"], r["result"]) for r in n["results"])
+        for n in data["nodes"]
+    }
+    assert results == {
+        "a": [("10.9.0.9", port, "filtered"), ("203.0.113.1", port, "open")],
+        "b": [("10.9.0.1", port, "refused"), ("10.9.0.1", port + 1, "open"),
+              ("203.0.113.2", port, "refused"), ("203.0.113.2", port + 1, "refused")],
+        "c": [],
+        "d": [("10.9.0.3", port + 1, "filtered")],
+    }
+    kinds = [(f["node"], f["kind"], f["failing"]) for f in data["findings"]]
+    assert kinds == [("a", "open", True), ("c", "unreachable", True), ("d", "per-node", False)]
+    message = data["findings"][0]["message"]
+    assert message.startswith(f"203.0.113.1:{port}/tcp answers on the public")
+    assert data["summary"]["open"] == 1 and data["summary"]["unreachable"] == 1
+
+
+@pytest.mark.netns
+def test_probe_nodes_with_files_needs_no_engine(
+    make_lab: Callable[..., Lab], tmp_path: Path
+) -> None:
+    ns = make_lab().internet
+    port = 17011
+    compose = write(tmp_path, f'services:\n  web:\n    image: x\n    ports: ["{port}:80"]\n',
+                    "compose.yaml")
+    path = write(tmp_path, "nodes:\n  a: {public: {ipv4: 203.0.113.1}}\n")
+    code, data, err = probe_nodes_in(ns, "--inventory", str(path), str(compose))
+    assert code == 0, err
+    assert [(r["address"], r["port"], r["result"]) for r in data["nodes"][0]["results"]] == [
+        ("203.0.113.1", port, "refused")
+    ]
+    ns.spawn(sys.executable, "-c", LISTEN, "203.0.113.1", str(port))
+    wait_until(lambda: tcp_probe(ns, "203.0.113.1", port) == "open", timeout=10, what="listener")
+    code, data, err = probe_nodes_in(ns, "--inventory", str(path), str(compose))
+    assert code == 1, err
+    assert data["nodes"][0]["findings"][0]["kind"] == "open"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(["probe"], "give the ADDRESS to probe, or --nodes", id="nothing"),
+        pytest.param(["probe", "203.0.113.1", "--jobs", "2"], "go with --nodes", id="jobs"),
+        pytest.param(["probe", "--nodes", "--from-docker"], "leave out --from-docker",
+                     id="from-docker"),
+        pytest.param(["probe", "--nodes"], "--nodes needs an inventory", id="no-inventory"),
+    ],
+)
+def test_probe_nodes_usage_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    args: list[str], message: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(args) == 2
     err = capsys.readouterr().err
     assert err.startswith("compose-net: error: ") and message in err and err.count("\n") == 1

@@ -7,11 +7,16 @@ import json
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from compose_net.errors import ComposeNetError
+from compose_net.live import bindings
 from compose_net.live import probe as live
+from compose_net.live.bindings import Finding
 from compose_net.report import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, Report
+
+if TYPE_CHECKING:
+    from compose_net.resolvers.inventory import Inventory, Node
 
 #: Fewer ports than this are probed without a progress bar.
 PROGRESS_MIN = 20
@@ -141,5 +146,199 @@ def run(opts: Options) -> int:
     if any(o.result == "open" for o in outcomes):
         return EXIT_FINDINGS
     if any(o.result == "error" for o in outcomes):
+        return EXIT_ERROR
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- --nodes
+
+
+@dataclass(frozen=True)
+class NodeOptions:
+    """``probe --nodes``: every node's public addresses, the ports its engine publishes."""
+
+    files: Sequence[str] = ()
+    inventory: str | None = None
+    resolve: str | None = None
+    project: str | None = None
+    timeout: float = 2.0
+    concurrency: int = 64
+    fmt: str = "text"
+    env_files: Sequence[str] = ()
+    jobs: int | None = None
+    node_timeout: float | None = None
+    #: also probe the nodes' internal addresses (shown; an answer there is no finding)
+    internal: bool = False
+
+
+@dataclass
+class NodeProbe:
+    name: str
+    engine: str
+    error: str | None
+    #: (address, "public" or "service", outcomes)
+    results: list[tuple[str, str, list[live.Outcome]]]
+    findings: list[Finding]
+
+    @property
+    def reachable(self) -> bool:
+        return self.error is None
+
+
+def _node_addresses(node: Node, internal: bool) -> list[tuple[str, str]]:
+    sides = ("public", "service") if internal else ("public",)
+    return [
+        (address, side)
+        for side in sides
+        for address in (getattr(node, f"{side}_ipv4"), getattr(node, f"{side}_ipv6"))
+        if address
+    ]
+
+
+def _plan_nodes(opts: NodeOptions, table: Inventory) -> list[tuple[Node, str, str | None,
+                                                                   list[live.Target]]]:
+    """(node, engine, error, targets) for every node: from the files, else from its engine."""
+    if opts.files:
+        targets = gather_targets(Options(address="", files=opts.files, env_files=opts.env_files))
+        if targets is None:
+            raise ComposeNetError("the files could not be read (see above)")
+        return [(node, "-", None, targets) for node in table.nodes]
+    from compose_net.live import fleet as fleets
+
+    states = fleets.gather(
+        table, jobs=opts.jobs or fleets.default_jobs(),
+        timeout=opts.node_timeout or fleets.DEFAULT_TIMEOUT, project=opts.project,
+    )
+    audited = fleets.assess(states, opts.project)
+    out: list[tuple[Node, str, str | None, list[live.Target]]] = []
+    for n in audited.nodes:
+        result = n.audit
+        if result is None:
+            out.append((n.read.node, n.read.engine, n.read.error or "no answer", []))
+            continue
+        in_swarm = n.read.state is not None and n.read.state.swarm != "inactive"
+        swarm = audited.services if in_swarm else []
+        out.append((n.read.node, n.read.engine, None,
+                    live.targets_from_engine(result.containers, swarm)))
+    return out
+
+
+def probe_nodes(opts: NodeOptions, table: Inventory) -> list[NodeProbe]:
+    planned = _plan_nodes(opts, table)
+    plan: list[tuple[str, Sequence[live.Target]]] = []
+    where: list[tuple[int, str, str]] = []
+    for index, (node, _, error, targets) in enumerate(planned):
+        if error is not None:
+            continue
+        for address, side in _node_addresses(node, opts.internal):
+            plan.append((address, targets))
+            where.append((index, address, side))
+    bar = Progress(sys.stderr, "probing nodes")
+    outcomes = live.probe_plan(plan, timeout=opts.timeout, concurrency=opts.concurrency)
+    bar.close()
+    probes = [
+        NodeProbe(node.name, engine, error, [], [] if error is None else [
+            Finding("unreachable", f"node {node.name}", f"engine {engine}: {error}",
+                    node=node.name)
+        ])
+        for node, engine, error, _ in planned
+    ]
+    for (index, address, side), results in zip(where, outcomes):
+        probe = probes[index]
+        probe.results.append((address, side, results))
+        if side != "public":
+            continue
+        for o in results:
+            if o.result == "open":
+                probe.findings.append(Finding(
+                    "open", f"node {probe.name}",
+                    f"{bindings.host_and_port(address, o.target.port or 0)}/{o.target.protocol} "
+                    f"answers on the public address ({'; '.join(o.target.sources)})",
+                    node=probe.name,
+                ))
+    for probe, (node, _, error, _) in zip(probes, planned):
+        if error is None and not _node_addresses(node, False):
+            probe.findings.append(Finding(
+                "per-node", f"node {node.name}",
+                "the inventory names no public address: nothing probed", node=node.name,
+            ))
+    return probes
+
+
+def _result_json(address: str, side: str, o: live.Outcome) -> dict[str, Any]:
+    return {
+        "address": address, "side": side, "port": o.target.port,
+        "protocol": o.target.protocol, "result": o.result, "detail": o.detail,
+        "sources": list(o.target.sources),
+    }
+
+
+def nodes_json(opts: NodeOptions, origin: str, probes: Sequence[NodeProbe]) -> dict[str, Any]:
+    every = [o for p in probes for _, _, results in p.results for o in results]
+    findings = [f for p in probes for f in p.findings]
+    return {
+        "inventory": origin,
+        "timeout": opts.timeout,
+        "nodes": [
+            {
+                "name": p.name, "engine": p.engine, "reachable": p.reachable, "error": p.error,
+                "results": [_result_json(a, side, o) for a, side, results in p.results
+                            for o in results],
+                "findings": [f.as_json() for f in p.findings],
+            }
+            for p in probes
+        ],
+        "findings": [f.as_json() for f in findings],
+        "summary": {
+            "nodes": len(probes),
+            "reachable": sum(1 for p in probes if p.reachable),
+            "unreachable": sum(1 for p in probes if not p.reachable),
+            "open": sum(1 for f in findings if f.kind == "open"),
+            **{r: sum(1 for o in every if o.result == r) for r in live.RESULTS if r != "open"},
+        },
+    }
+
+
+def nodes_text(probes: Sequence[NodeProbe]) -> str:
+    out: list[str] = []
+    for p in probes:
+        out.append(f"node {p.name}: engine {p.engine}\n")
+        rows = [("ADDRESS", "PORT", "PROTO", "RESULT", "SOURCE", "NOTE")]
+        for address, side, results in p.results:
+            label = address if side == "public" else f"{address} (internal)"
+            for o in results:
+                rows.append((
+                    label, "-" if o.target.port is None else str(o.target.port),
+                    o.target.protocol, o.result, "; ".join(o.target.sources), o.detail,
+                ))
+        if len(rows) > 1:
+            widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+            out.extend("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() + "\n"
+                       for r in rows)
+        out.extend(f"  {f.line()}\n" for f in p.findings)
+        out.append("\n")
+    opened = sum(1 for p in probes for f in p.findings if f.kind == "open")
+    unreachable = sum(1 for p in probes if not p.reachable)
+    out.append(f"{len(probes)} node{'' if len(probes) == 1 else 's'}: "
+               f"{opened or 'nothing'} open on a public address, {unreachable} unreachable\n")
+    return "".join(out)
+
+
+def run_nodes(opts: NodeOptions) -> int:
+    from compose_net.live import fleet as fleets
+
+    table = fleets.node_table(opts.inventory, opts.resolve)
+    probes = probe_nodes(opts, table)
+    if opts.fmt == "json":
+        json.dump(nodes_json(opts, table.origin, probes), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(nodes_text(probes))
+    if not any(p.reachable for p in probes):
+        raise ComposeNetError(f"no node could be read ({len(probes)} unreachable)")
+    if any(f.failing for p in probes for f in p.findings):
+        return EXIT_FINDINGS
+    if any(o.result == "error" for p in probes for _, side, results in p.results
+           if side == "public" for o in results):
         return EXIT_ERROR
     return EXIT_OK

@@ -291,21 +291,19 @@ def node_table(
     docker_image: str | None = None,
     start: str = ".",
 ) -> Inventory:
-    """The nodes of ``--nodes``: ``--inventory``, ``--resolve``, else the configuration's inventory.
+    """The nodes of ``--nodes``: ``--inventory``, ``--resolve``, else the configuration's.
 
     The configuration's ``inventory`` path is relative to the configuration file.
     """
     from compose_net import config, resolvers
 
     if inventory is None and resolve is None:
-        found = config.find(start)
-        configured = found.get("inventory")
-        if not isinstance(configured, str) or found.path is None:
+        _, _, resolve, inventory = resolvers.configured_source(config.find(start))
+        if inventory is None and resolve is None:
             raise ComposeNetError(
                 "--nodes needs an inventory: give --inventory FILE "
                 "(or inventory: in .compose-net.yaml)"
             )
-        inventory = os.path.join(os.path.dirname(found.path), configured)
     table = resolvers.node_table(
         resolve, inventory=inventory, interface=interface, cidr=cidr, docker_image=docker_image
     )

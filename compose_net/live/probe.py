@@ -184,3 +184,41 @@ def probe(
     if concurrency < 1:
         raise ComposeNetError("--concurrency must be at least 1")
     return asyncio.run(_probe_all(check_address(address), targets, timeout, concurrency, progress))
+
+
+async def _probe_plan(
+    plan: Sequence[tuple[str, Sequence[Target]]], timeout: float, concurrency: int
+) -> list[list[Outcome]]:
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(address: str, target: Target) -> Outcome:
+        assert target.port is not None
+        async with gate:
+            result, detail = await _connect(address, target.port, timeout)
+        return Outcome(target, result, detail)
+
+    async def address_all(address: str, targets: Sequence[Target]) -> list[Outcome]:
+        provable = [t for t in targets if t.provable]
+        results = await asyncio.gather(*(one(address, t) for t in provable))
+        by_target = dict(zip(provable, results))
+        return [by_target.get(t) or Outcome(t, "not-provable", t.reason) for t in targets]
+
+    return list(await asyncio.gather(*(address_all(a, ts) for a, ts in plan)))
+
+
+def probe_plan(
+    plan: Sequence[tuple[str, Sequence[Target]]],
+    *,
+    timeout: float = 2.0,
+    concurrency: int = 64,
+) -> list[list[Outcome]]:
+    """``probe`` for several addresses at once, at most ``concurrency`` connections in flight.
+
+    The outcomes come in the order of ``plan``, each list in the order of its targets.
+    """
+    if timeout <= 0:
+        raise ComposeNetError("--timeout must be more than 0 seconds")
+    if concurrency < 1:
+        raise ComposeNetError("--concurrency must be at least 1")
+    checked = [(check_address(address), targets) for address, targets in plan]
+    return asyncio.run(_probe_plan(checked, timeout, concurrency))
