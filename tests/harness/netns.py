@@ -175,8 +175,13 @@ class Node(Namespace):
         """Run `docker ARGS` against this node's dockerd."""
         return self.engine.docker(*args, **kwargs)
 
-    def launch_dockerd(self, daemon_config: Mapping[str, Any] | None = None) -> None:
-        """Start this node's dockerd in the background (see wait_dockerd)."""
+    def launch_dockerd(
+        self, daemon_config: Mapping[str, Any] | None = None, extra_args: Sequence[str] = ()
+    ) -> None:
+        """Start this node's dockerd in the background (see wait_dockerd).
+
+        extra_args go on dockerd's command line (another -H with its TLS options, say).
+        """
         if self.daemon is not None and self.daemon.poll() is None:
             raise LabError(f"dockerd of {self.name} is already running")
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -194,6 +199,7 @@ class Node(Namespace):
                 "-H", self.engine.host,
                 "--storage-driver", "vfs",
                 "--cgroup-parent", f"/{self.cgroup}",
+                *extra_args,
             ),
         ]
         with open(self.log_path, "ab") as log:
@@ -222,10 +228,13 @@ class Node(Namespace):
             raise LabError(f"{exc}; log tail:\n{tail(self.log_path)}") from exc
 
     def start_dockerd(
-        self, daemon_config: Mapping[str, Any] | None = None, timeout: float = 60.0
+        self,
+        daemon_config: Mapping[str, Any] | None = None,
+        timeout: float = 60.0,
+        extra_args: Sequence[str] = (),
     ) -> None:
         """Start this node's dockerd and wait until it answers."""
-        self.launch_dockerd(daemon_config)
+        self.launch_dockerd(daemon_config, extra_args)
         self.wait_dockerd(timeout)
 
     def stop_dockerd(self, timeout: float = 30.0) -> None:
