@@ -1,4 +1,4 @@
-"""The measured effect of each performance choice, in one process (README, Performance).
+"""The measured effect of each performance choice, in one process (docs/performance.md).
 
 * YAML: ruamel.yaml's composer against compose_net.fastyaml (libyaml through PyYAML),
   both through ``yamltree.compose``, over the corpus and on a generated big file;

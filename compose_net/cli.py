@@ -360,8 +360,10 @@ def harden(
         if given
     ]
     command.stack_usage(target, stack_strategy, stack_network, address_options)
+    configured = _config(no_config, paths, project)
     if target == "stack":
         binds_for = resolvers.static(Binds(var="UNUSED"))
+        stack_strategy = stack_strategy or configured.get("stack-strategy")
     else:
         binds_for = resolvers.from_options(
             binds=binds,
@@ -373,7 +375,7 @@ def harden(
             cidr=cidr,
             docker_image=docker_image,
             internal=() if no_config else None,
-            config=_config(no_config, paths, project),
+            config=configured,
         )
     registry = conflicts.Registry(
         getattr(binds_for, "node_of", None), remap=remap_conflicts, quiet=quiet
@@ -702,7 +704,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; every outcome becomes an exit code here and nowhere else."""
     # A run keeps the files it parsed to the end and makes next to no cyclic garbage, so
     # the cyclic collector would only rescan their nodes, again and again: off while the
-    # command runs (README, Performance).
+    # command runs (docs/performance.md).
     collecting = gc.isenabled()
     gc.disable()
     try:

@@ -14,7 +14,7 @@ and goes to jsonschema like every value after it.
 
 Cost, measured on the corpus: importing jsonschema takes longer than deciding
 every file of the corpus here, and a decision costs a fraction of jsonschema's
-validation (README, Performance).
+validation (docs/performance.md).
 """
 
 from __future__ import annotations

@@ -721,7 +721,7 @@ def test_console_script_exit_code_and_no_docker_import(tmp_path: Path) -> None:
 def _doc_commands() -> list[Any]:
     """Every ``compose-net check ...`` in the documentation's code blocks, as (where, arguments)."""
     out = []
-    for doc in ("README.md", "docs/ci.md"):
+    for doc in ("README.md", *sorted(f"docs/{p.name}" for p in (ROOT / "docs").glob("*.md"))):
         text = (ROOT / doc).read_text(encoding="utf-8")
         for block in re.findall(r"```[a-z]*\n(.*?)```", text, re.S):
             for line in block.splitlines():
