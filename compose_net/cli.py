@@ -177,10 +177,11 @@ def ports(
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["auto", "text", "json", "sarif", "github"]),
+    type=click.Choice(["auto", "text", "json", "sarif", "github", "gitlab"]),
     default="auto",
     show_default=True,
-    help="auto: github annotations under GitHub Actions, text elsewhere.",
+    help="auto: github annotations under GitHub Actions, text elsewhere; gitlab: a GitLab "
+    "Code Quality report.",
 )
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False), help="Write the report to this file."

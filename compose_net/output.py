@@ -1,4 +1,5 @@
-"""Formatters for ``check``: text, JSON, SARIF 2.1.0 and GitHub workflow annotations.
+"""Formatters for ``check``: text, JSON, SARIF 2.1.0, GitHub workflow annotations and a GitLab
+Code Quality report.
 
 Each formatter is a pure function from a :class:`CheckResult` to text (or to
 the SARIF log as a dict); :func:`emit` writes it. Files that could not be
@@ -19,7 +20,7 @@ from compose_net import __version__, rules
 from compose_net.findings import SEVERITIES, CheckResult, Finding, Severity, Suppressed
 from compose_net.rules.context import Rule
 
-FORMATS = ("auto", "text", "json", "sarif", "github")
+FORMATS = ("auto", "text", "json", "sarif", "github", "gitlab")
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 FINGERPRINT_KEY = "composeNetFinding/v1"
 
@@ -277,6 +278,61 @@ def github(result: CheckResult) -> str:
     return "".join(out)
 
 
+# --------------------------------------------------------------------------- gitlab
+
+#: Code Quality severities: info, minor, major, critical, blocker
+_GITLAB_SEVERITY: dict[Severity, str] = {"error": "major", "warning": "minor", "note": "info"}
+
+
+def _relative(path: str, cwd: str | None) -> str:
+    """A path relative to the working directory (the repository root in a CI job)."""
+    if path == "-":
+        return "stdin"
+    base = Path(cwd or os.getcwd()).resolve()
+    absolute = Path(os.path.abspath(path))
+    try:
+        return absolute.relative_to(base).as_posix()
+    except ValueError:
+        return absolute.as_posix()
+
+
+def gitlab(result: CheckResult, *, cwd: str | None = None) -> list[dict[str, Any]]:
+    """A GitLab Code Quality report: the Code Climate issues GitLab reads, one per finding.
+
+    An exposed port (CN001-CN005 at error severity) is ``critical``; allowed and ignored
+    ports are left out (the report has no suppressions); a file that could not be checked
+    is a ``blocker`` at that file. Fingerprints are SARIF's: stable when lines move.
+    """
+    seen: dict[tuple[str, ...], int] = {}
+    out: list[dict[str, Any]] = []
+    for f in result.findings:
+        line_text = result.lines.get((f.path, f.line), "")
+        key = (f.rule, f.path, f.service or "", line_text)
+        seen[key] = seen.get(key, 0) + 1
+        severity = _GITLAB_SEVERITY[f.severity]
+        if f.severity == "error" and f.rule in rules.EXPOSURE_RULES:
+            severity = "critical"
+        out.append({
+            "description": f"{f.rule} {f.message}. Fix: {f.hint}",
+            "check_name": f"{f.rule} {f.name}",
+            "fingerprint": fingerprint(f, line_text, seen[key]),
+            "severity": severity,
+            "location": {"path": _relative(f.path, cwd), "lines": {"begin": f.line}},
+        })
+    for e in result.errors:
+        import hashlib
+
+        path = _relative(e.path, cwd) if e.path is not None else "."
+        out.append({
+            "description": f"compose-net could not check this file: {e.message}",
+            "check_name": "compose-net cannot check",
+            "fingerprint": hashlib.sha256(f"error\0{path}\0{e.message}".encode()).hexdigest(),
+            "severity": "blocker",
+            "location": {"path": path, "lines": {"begin": e.line or 1}},
+        })
+    return out
+
+
 # --------------------------------------------------------------------------- emit
 
 
@@ -289,6 +345,9 @@ def emit(
         stream.write(json.dumps(json_report(result), indent=2) + "\n")
     elif fmt == "sarif":
         stream.write(json.dumps(sarif(result), indent=2) + "\n")
+    elif fmt == "gitlab":
+        stream.write(json.dumps(gitlab(result), indent=2) + "\n")
+        print(summary(result), file=sys.stderr)
     elif fmt == "github":
         stream.write(github(result))
         print(summary(result), file=sys.stderr)
