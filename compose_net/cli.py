@@ -219,7 +219,12 @@ def ports(
 @click.option(
     "--color/--no-color", default=None, help="Colour the text report (default: on a terminal)."
 )
-@click.option("-v", "--verbose", is_flag=True, help="Show the fix hint of each finding.")
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Show the fix hint of each finding, and the configuration file used.",
+)
 @click.option("--list-rules", is_flag=True, help="List the rules and exit.")
 @click.option("--explain", metavar="RULE", help="Print a rule's documentation and exit.")
 @node_source_options
@@ -230,8 +235,10 @@ def check(
     **options: object,
 ) -> int:
     """Report ports published on public interfaces, and other port problems (exit 1 on findings)."""
+    from compose_net import config
     from compose_net.commands import check as command
 
+    config.announce(bool(options["verbose"]))
     if options["list_rules"] or options["explain"]:
         return command.describe(options["explain"] if isinstance(options["explain"], str) else None)
     env_files = cast("tuple[str, ...]", options["env_files"])
@@ -286,7 +293,12 @@ def check(
 @click.option("--env-file", "env_files", multiple=True, type=click.Path(dir_okay=False))
 @click.option("--no-config", is_flag=True, help="Ignore .compose-net.yaml and [tool.compose-net].")
 @click.option("-q", "--quiet", is_flag=True)
-@click.option("-v", "--verbose", is_flag=True, help="Say what happens to each port.")
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Say what happens to each port, and the configuration file used.",
+)
 @click.option("--node", metavar="NAME", help="The node every service of these files runs on.")
 @click.option(
     "--remap-conflicts",
@@ -335,11 +347,13 @@ def harden(
     stack_network: str | None,
 ) -> int:
     """Bind exposed ports to internal addresses, editing only those entries."""
-    from compose_net import resolvers
+    from compose_net import config, resolvers
     from compose_net.commands import harden as command
     from compose_net.config import Allow
     from compose_net.harden import Binds
     from compose_net.resolvers import conflicts
+
+    config.announce(verbose)
 
     project = _project(files, project_files, project_directory, env_files)
     if project is not None and target == "stack":

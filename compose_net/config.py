@@ -1,4 +1,10 @@
-"""Settings from ``.compose-net.yaml`` or ``[tool.compose-net]``, found by walking up."""
+"""Settings from ``.compose-net.yaml`` or ``[tool.compose-net]``, found by walking up to the
+project root and never above it.
+
+The project root is the nearest folder at or above the files that holds ``.git`` or ``.hg``;
+outside a repository, it is the folder of the files themselves. A configuration planted in a
+shared parent folder (the temporary folder, a home folder) is never read.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,9 @@ from typing import Any
 from compose_net.errors import ComposeNetError
 
 CONFIG_NAMES = (".compose-net.yaml", ".compose-net.yml")
+ROOT_MARKERS = (".git", ".hg")
+#: the search results of this run, announced once each under -v (:func:`announce`)
+_ANNOUNCE: dict[str, bool] = {}
 
 
 @dataclass(frozen=True)
@@ -76,10 +85,12 @@ def _load_pyproject(path: str) -> dict[str, Any] | None:
     else:  # pragma: no cover (the interpreter CI runs is 3.11 or later)
         import tomli as tomllib
 
+    from compose_net import source
+
+    text = source.read(path).text
     try:
-        with open(path, "rb") as f:
-            data = tomllib.load(f)
-    except (OSError, tomllib.TOMLDecodeError) as e:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
         raise ComposeNetError(f"cannot read configuration: {e}", path=path) from None
     section = data.get("tool", {}).get("compose-net")
     return section if isinstance(section, dict) else None
@@ -99,23 +110,58 @@ def _validate(data: dict[str, Any], path: str) -> None:
         )
 
 
+def project_root(folder: str) -> str:
+    """The nearest folder at or above ``folder`` holding ``.git`` or ``.hg``, else ``folder``."""
+    current = folder
+    while True:
+        if any(os.path.exists(os.path.join(current, m)) for m in ROOT_MARKERS):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            return folder
+        current = parent
+
+
+def announce(on: bool = True) -> None:
+    """Under ``-v``: say on standard error which configuration each search found."""
+    _ANNOUNCE.clear()
+    if on:
+        _ANNOUNCE["on"] = True
+
+
+def _announced(folder: str, root: str, found: Config) -> Config:
+    if _ANNOUNCE and _ANNOUNCE.setdefault(folder, False) is False:
+        from compose_net import report
+
+        _ANNOUNCE[folder] = True
+        if found.path is not None:
+            report.info(f"compose-net: configuration: {found.path}")
+        else:
+            where = folder if folder == root else f"{folder} up to {root}"
+            report.info(f"compose-net: configuration: none (looked in {where})")
+    return found
+
+
 def find(start: str) -> Config:
-    """The nearest configuration at or above ``start`` (a file or folder)."""
+    """The nearest configuration at or above ``start`` (a file or folder), up to the project
+    root (:func:`project_root`) and never above it."""
     folder = os.path.abspath(start if os.path.isdir(start) else os.path.dirname(start) or ".")
+    root = project_root(folder)
+    current = folder
     while True:
         for name in CONFIG_NAMES:
-            candidate = os.path.join(folder, name)
-            if os.path.isfile(candidate):
+            candidate = os.path.join(current, name)
+            if os.path.lexists(candidate):
                 data = _load_yaml(candidate)
                 _validate(data, candidate)
-                return Config(candidate, data)
-        candidate = os.path.join(folder, "pyproject.toml")
-        if os.path.isfile(candidate):
+                return _announced(folder, root, Config(candidate, data))
+        candidate = os.path.join(current, "pyproject.toml")
+        if os.path.lexists(candidate):
             section = _load_pyproject(candidate)
             if section is not None:
                 _validate(section, candidate)
-                return Config(candidate, section)
-        parent = os.path.dirname(folder)
-        if parent == folder:
-            return Config()
-        folder = parent
+                return _announced(folder, root, Config(candidate, section))
+        parent = os.path.dirname(current)
+        if current == root or parent == current:
+            return _announced(folder, root, Config())
+        current = parent

@@ -505,6 +505,7 @@ def test_configuration(
     rules_seen: list[str],
 ) -> None:
     write(tmp_path, config_name, config)
+    (tmp_path / ".git").mkdir()  # the project root, where the search for a configuration ends
     write(tmp_path, "deploy/compose.yaml", EXPOSED + "      - 22:22\n")
     monkeypatch.chdir(tmp_path / "deploy")
     assert main(["check", "--format", "json", "compose.yaml"]) == code

@@ -606,6 +606,7 @@ def test_the_configuration_names_the_inventory(
     (tmp_path / "ops").mkdir()
     inventory_of(tmp_path / "ops", {"c1": fakes.add(CLEAN)})
     write(tmp_path, "inventory: ops/nodes.yaml\n", ".compose-net.yaml")
+    (tmp_path / ".git").mkdir()  # the project root, where the search for a configuration ends
     (tmp_path / "deep").mkdir()
     monkeypatch.chdir(tmp_path / "deep")
     assert main(["audit", "--nodes", "--format", "json"]) == 0

@@ -245,6 +245,7 @@ def test_config_file_allows(tmp_path: Path) -> None:
 
 def test_pyproject_allows(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text('[tool.compose-net]\nallow = ["web"]\n')
+    (tmp_path / ".git").mkdir()  # the project root, where the search for a configuration ends
     sub = tmp_path / "deploy"
     sub.mkdir()
     path = sub / "compose.yaml"

@@ -63,6 +63,7 @@ def test_harden_uses_the_configuration(
     for name, text in config.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text, encoding="utf-8")
+    (tmp_path / ".git").mkdir()  # the project root, where the search for a configuration ends
     deploy = tmp_path / "deploy"
     deploy.mkdir()
     path = deploy / "docker-compose.yml"
