@@ -739,3 +739,13 @@ def test_probe_nodes_usage_errors(
     assert main(args) == 2
     err = capsys.readouterr().err
     assert err.startswith("compose-net: error: ") and message in err and err.count("\n") == 1
+
+
+def test_the_readme_example_inventory_loads(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    start = readme.index("# nodes.yaml (compose-net nodes")
+    example = readme[start:readme.index("```", start)]
+    table = inventory.load(str(write(tmp_path, example)))
+    engines = {n.name: n.engine.describe() if n.engine else None for n in table.nodes}
+    assert engines == {"n1": "tcp://10.176.0.11:2376", "n2": "tcp://10.176.0.12:2376",
+                       "shop": "env-file shop/docker.env"}
