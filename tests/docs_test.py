@@ -53,7 +53,8 @@ SANDBOX = {
     "docker-stack.yml": STACK,
     "deploy/api.yml": STACK,
     "deploy/web.yml": STACK.replace("api", "web"),
-    "nodes.yaml": "nodes:\n  n1:\n    service: {ipv4: 10.0.0.11}\n",
+    "nodes.yaml": "nodes:\n  n1:\n    service: {ipv4: 10.0.0.11}\n"
+    "    engine: unix:///var/run/docker.sock\n",
 }
 
 #: command -> (exit codes it may end with, why); the rest end with 0 or 1
@@ -70,7 +71,7 @@ EXPECTED: dict[str, tuple[set[int], str]] = {
     "compose-net probe 203.0.113.10 --from-docker": (
         {0, 1, 2}, "what answers at a documentation address depends on the network"),
 }
-DOCKER = re.compile(r"--resolve docker|^compose-net audit|--from-docker")
+DOCKER = re.compile(r"--resolve docker|^compose-net audit|--from-docker|--nodes")
 
 
 def _blocks(kind: str) -> list[tuple[str, int, str]]:

@@ -168,7 +168,9 @@ def gather(
         def read() -> EngineState:
             if target is None:
                 raise ComposeNetError(NO_ENGINE)
-            return read_state(docker.engine_client(target, timeout), target.host, project)
+            # the deadline is run_bounded's: the requests themselves may take a little longer
+            client = docker.engine_client(target, timeout + 1)
+            return read_state(client, target.host, project)
 
         return read
 
