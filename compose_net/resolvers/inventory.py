@@ -221,7 +221,9 @@ class Inventory:
 # --------------------------------------------------------------------------- reading
 
 
-def _fail(message: str, path: str, root: Any, where: tuple[str | int, ...]) -> ComposeNetError:
+def _fail(
+    message: str, path: str, root: yamltree.Node | None, where: tuple[str | int, ...]
+) -> ComposeNetError:
     node = yamltree.locate(root, where) if root is not None else None
     if node is None:
         return ComposeNetError(message, path=path)
@@ -229,7 +231,7 @@ def _fail(message: str, path: str, root: Any, where: tuple[str | int, ...]) -> C
     return ComposeNetError(message, path=path, line=pos.line, column=pos.column)
 
 
-def _validate(data: Any, path: str, root: Any) -> None:
+def _validate(data: Any, path: str, root: yamltree.Node | None) -> None:
     """schemas/inventory.schema.json: the first violation, with its line and column."""
     from compose_net import schema
 
@@ -245,7 +247,9 @@ def _validate(data: Any, path: str, root: Any) -> None:
         )
 
 
-def _address(value: str, family: int, path: str, root: Any, where: tuple[str | int, ...]) -> str:
+def _address(
+    value: str, family: int, path: str, root: yamltree.Node | None, where: tuple[str | int, ...]
+) -> str:
     """The address normalised (the schema has checked its family); not one no node can own."""
     addr = ipaddress.ip_address(value)
     if addr.is_unspecified or addr.is_loopback or addr.is_multicast:
@@ -256,7 +260,9 @@ def _address(value: str, family: int, path: str, root: Any, where: tuple[str | i
     return str(addr)
 
 
-def from_data(data: Any, path: str = "<inventory>", root: Any = None) -> Inventory:
+def from_data(
+    data: Any, path: str = "<inventory>", root: yamltree.Node | None = None
+) -> Inventory:
     """Build an Inventory from plain data (a parsed file), validated against the schema."""
     _validate(data, path, root)
     nodes: list[Node] = []
@@ -295,7 +301,7 @@ def from_data(data: Any, path: str = "<inventory>", root: Any = None) -> Invento
     return Inventory(tuple(nodes), path)
 
 
-def _spot(root: Any, where: tuple[str | int, ...]) -> tuple[int, int] | None:
+def _spot(root: yamltree.Node | None, where: tuple[str | int, ...]) -> tuple[int, int] | None:
     node = yamltree.locate(root, where) if root is not None else None
     if node is None:
         return None
@@ -303,7 +309,9 @@ def _spot(root: Any, where: tuple[str | int, ...]) -> tuple[int, int] | None:
     return (pos.line, pos.column)
 
 
-def _engine(name: str, spec: Mapping[str, Any], path: str, root: Any) -> Engine | None:
+def _engine(
+    name: str, spec: Mapping[str, Any], path: str, root: yamltree.Node | None
+) -> Engine | None:
     """The node's engine keys (the schema has checked their types), or None without any."""
     given = [k for k in ENGINE_KEYS if spec.get(k) is not None]
     if not given:
