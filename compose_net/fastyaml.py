@@ -251,6 +251,32 @@ class Composed(NamedTuple):
     checked: bool
 
 
+class _SequenceFrame:
+    """A sequence being composed, and the height of its children so far."""
+
+    __slots__ = ("height", "node")
+    mapping: Literal[False] = False
+
+    def __init__(self, node: SequenceNode) -> None:
+        self.node = node
+        self.height = 0
+
+
+class _MappingFrame:
+    """A mapping being composed: also its key waiting for a value, the column of its
+    first key and the key values seen."""
+
+    __slots__ = ("height", "key", "key_column", "keys", "node")
+    mapping: Literal[True] = True
+
+    def __init__(self, node: MappingNode) -> None:
+        self.node = node
+        self.key: _Built | None = None
+        self.key_column = -1
+        self.keys: set[str] = set()
+        self.height = 0
+
+
 class _Composer:
     def __init__(self, text: str, max_depth: int) -> None:
         self.text = text
@@ -320,12 +346,12 @@ class _Composer:
         eof = eof_mark.index if eof_mark is not None else -1
         max_depth = self.max_depth
         resolvers = _RESOLVERS
-        # One frame per open collection: [node, is mapping, pending key or None,
-        # key column, key values seen, height of the children so far]. The height of
-        # a collection is the longest path below it, aliases followed: the root's
-        # height bounds the depth at which yamltree's structure check meets a node.
-        stack: list[list[Any]] = []
-        frame: list[Any] | None = None
+        # One frame per open collection. The height of a collection is the longest
+        # path below it, aliases followed: the root's height bounds the depth at
+        # which yamltree's structure check meets a node.
+        stack: list[_SequenceFrame | _MappingFrame] = []
+        frame: _SequenceFrame | _MappingFrame | None = None
+        opened: _SequenceFrame | _MappingFrame | None
         heights: dict[int, int] = {}
         root: Node | None = None
         while True:
@@ -333,6 +359,7 @@ class _Composer:
             kind = type(event)
             node: _Built
             height = 0
+            opened = None
             if kind is ScalarEvent:
                 tag = event.tag
                 value = event.value
@@ -357,10 +384,10 @@ class _Composer:
                 if not value and style is None and ctag is None and start.index == end.index:
                     if frame is None:
                         raise _Unsupported("an empty document")
-                    if frame[0].flow_style:
+                    if frame.node.flow_style:
                         raise _Unsupported("an empty scalar in a flow collection")
-                    if frame[1] and frame[2] is not None:
-                        where = self.empty_value_mark(start, frame[3])
+                    if frame.mapping and frame.key is not None:
+                        where = self.empty_value_mark(start, frame.key_column)
                         node.start_mark = node.end_mark = where
             elif kind is MappingStartEvent or kind is SequenceStartEvent:
                 tag = event.tag
@@ -370,23 +397,30 @@ class _Composer:
                     tag = MAP_TAG if mapping else SEQ_TAG
                 else:
                     ctag = Tag("!!" if tag.startswith(TAG_PREFIX) else "!")
-                cls = MappingNode if mapping else SequenceNode
-                node = cls(tag, event.start_mark, bool(event.flow_style), event.anchor, ctag)
+                flow = bool(event.flow_style)
+                if mapping:
+                    node = MappingNode(tag, event.start_mark, flow, event.anchor, ctag)
+                    opened = _MappingFrame(node)
+                else:
+                    node = SequenceNode(tag, event.start_mark, flow, event.anchor, ctag)
+                    opened = _SequenceFrame(node)
                 if event.anchor is not None:
                     anchors[event.anchor] = node
                 if len(stack) >= max_depth:
                     raise _Unsupported("nesting deeper than max_depth")
             elif kind is MappingEndEvent or kind is SequenceEndEvent:
                 assert frame is not None
-                closed = frame[0]
+                closed = frame.node
                 end = event.end_mark
-                closed.end_mark = eof_mark if end.index == eof else end
-                height = frame[5] + 1 if closed.value else 0
+                if end.index == eof:
+                    end = eof_mark
+                closed.end_mark = end
+                height = frame.height + 1 if closed.value else 0
                 heights[id(closed)] = height
                 stack.pop()
                 frame = stack[-1] if stack else None
-                if frame is not None and height > frame[5]:
-                    frame[5] = height
+                if frame is not None and height > frame.height:
+                    frame.height = height
                 continue
             elif kind is AliasEvent:
                 found = anchors.get(event.anchor)
@@ -394,7 +428,7 @@ class _Composer:
                     raise _Unsupported("an undefined alias")
                 node = found
                 height = heights.get(id(found), 0)
-                if any(open_frame[0] is found for open_frame in stack):
+                if any(open_frame.node is found for open_frame in stack):
                     self.checked = False  # a node inside itself: yamltree says where
             elif kind is DocumentEndEvent:
                 assert root is not None
@@ -406,32 +440,29 @@ class _Composer:
             # attach the node to its parent
             if frame is None:
                 root = node
-            elif not frame[1]:
-                frame[0].value.append(node)
-                if height > frame[5]:
-                    frame[5] = height
-            elif frame[2] is None:
-                if frame[3] < 0:
-                    frame[3] = node.start_mark.column
-                frame[2] = node
-                if height > frame[5]:
-                    frame[5] = height
+            elif not frame.mapping:
+                frame.node.value.append(node)
+                if height > frame.height:
+                    frame.height = height
+            elif frame.key is None:
+                if frame.key_column < 0:
+                    frame.key_column = node.start_mark.column
+                frame.key = node
+                if height > frame.height:
+                    frame.height = height
                 if node.id != "scalar":
                     self.checked = False  # yamltree reports a key that is not a scalar
                 elif node.tag != MERGE_TAG:
-                    if node.value in frame[4]:
+                    if node.value in frame.keys:
                         self.checked = False  # yamltree reports the duplicate key
-                    frame[4].add(node.value)
+                    frame.keys.add(node.value)
             else:
-                frame[0].value.append((frame[2], node))
-                frame[2] = None
-                if height > frame[5]:
-                    frame[5] = height
-            if kind is MappingStartEvent:
-                frame = [node, True, None, -1, set(), 0]
-                stack.append(frame)
-            elif kind is SequenceStartEvent:
-                frame = [node, False, None, -1, None, 0]
+                frame.node.value.append((frame.key, node))
+                frame.key = None
+                if height > frame.height:
+                    frame.height = height
+            if opened is not None:
+                frame = opened
                 stack.append(frame)
 
 
