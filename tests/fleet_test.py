@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import socket
 import subprocess
 import sys
 import threading
@@ -749,3 +750,52 @@ def test_the_readme_example_inventory_loads(tmp_path: Path) -> None:
     engines = {n.name: n.engine.describe() if n.engine else None for n in table.nodes}
     assert engines == {"n1": "tcp://10.176.0.11:2376", "n2": "tcp://10.176.0.12:2376",
                        "shop": "env-file shop/docker.env"}
+
+
+def test_probe_nodes_in_process_text_and_json(tmp_path: Path, fakes: FakeFleet) -> None:
+    """The same run as above on loopback (an inventory file refuses it, a table does not)."""
+    from compose_net.commands import probe as command
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    port = listener.getsockname()[1]
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    free = closed.getsockname()[1]
+    closed.close()
+    a = fakes.add(FakeEngine("a", [container("web", ("0.0.0.0", port, 80))], swarm="worker"))
+    m = fakes.add(FakeEngine("m", [], [service("st_api", (free, 80, "ingress"))],
+                             swarm="manager"))
+    table = Inventory((
+        Node("a", public_ipv4="127.0.0.1", service_ipv4="127.0.0.2", engine=Engine(host=a)),
+        Node("m", service_ipv4="127.0.0.3", engine=Engine(host=m)),
+        Node("x", public_ipv4="127.0.0.1", engine=Engine(host=f"unix://{tmp_path}/x.sock")),
+    ), "table")
+    try:
+        opts = command.NodeOptions(timeout=0.5, internal=True)
+        probes = command.probe_nodes(opts, table)
+    finally:
+        listener.close()
+    assert [(p.name, p.reachable) for p in probes] == [("a", True), ("m", True), ("x", False)]
+    assert [(a, side, sorted((o.target.port, o.result) for o in r))
+            for a, side, r in probes[0].results] == [
+        ("127.0.0.1", "public", sorted([(free, "refused"), (port, "open")])),
+        ("127.0.0.2", "service", sorted([(free, "refused"), (port, "refused")])),
+    ]
+    data = command.nodes_json(opts, "table", probes)
+    assert data["summary"] == {"nodes": 3, "reachable": 2, "unreachable": 1, "open": 1,
+                               "refused": 4, "filtered": 0, "not-provable": 0, "error": 0}
+    assert [f["kind"] for f in data["findings"]] == ["open", "per-node", "unreachable"]
+    text = command.nodes_text(probes)
+    rows = [line.split() for line in text.splitlines() if line.startswith("  127.0.0.")]
+    assert sorted(row[:5] for row in rows) == sorted([
+        ["127.0.0.1", str(free), "tcp", "refused", "service"],
+        ["127.0.0.1", str(port), "tcp", "open", "container"],
+        ["127.0.0.2", "(internal)", str(free), "tcp", "refused"],
+        ["127.0.0.2", "(internal)", str(port), "tcp", "refused"],
+        ["127.0.0.3", "(internal)", str(free), "tcp", "refused"],
+    ])
+    assert f"  node a: open: 127.0.0.1:{port}/tcp answers on the public address" in text
+    assert "  node m: per-node: the inventory names no public address: nothing probed" in text
+    assert text.endswith("3 nodes: 1 open on a public address, 1 unreachable\n")

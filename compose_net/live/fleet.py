@@ -123,10 +123,6 @@ class NodeState:
     error: str | None = None
     seconds: float = 0.0
 
-    @property
-    def reachable(self) -> bool:
-        return self.state is not None
-
 
 def check_engines(inventory: Inventory) -> dict[str, Target | None]:
     """Every node's engine target, files checked; ComposeNetError for the first bad entry.
