@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
-from compose_net import __version__
+from compose_net import __version__, printable
 from compose_net.errors import ComposeNetError, missing_module
 from compose_net.report import EXIT_ERROR
 
@@ -722,6 +722,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # command runs (docs/performance.md).
     collecting = gc.isenabled()
     gc.disable()
+    # everything printed for a person goes through one escape (compose_net.printable)
+    stdout, stderr = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = printable.wrap(stdout), printable.wrap(stderr)
     try:
         rv = cli.main(
             args=list(argv) if argv is not None else None,
@@ -750,6 +753,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"compose-net: internal error: {type(e).__name__}: {e}", file=sys.stderr)
         return EXIT_ERROR
     finally:
+        sys.stdout, sys.stderr = stdout, stderr
         if collecting:
             gc.enable()
     return rv if isinstance(rv, int) else 0

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import quote
 
-from compose_net import __version__, rules
+from compose_net import __version__, printable, rules
 from compose_net.findings import SEVERITIES, CheckResult, Finding, Severity, Suppressed
 from compose_net.rules.context import Rule
 
@@ -72,22 +72,27 @@ def summary(result: CheckResult) -> str:
 
 
 def text(result: CheckResult, *, color: bool = False, verbose: bool = False) -> str:
-    """``file:line:col: ID message`` per finding, then a ``note:`` line per allowed port."""
+    """``file:line:col: ID message`` per finding, then a ``note:`` line per allowed port.
+
+    What comes from the files is escaped (compose_net.printable); the colours are not.
+    """
     out: list[str] = []
+    esc = printable.escape
     for f in result.findings:
         rule = _paint(f.rule, _COLORS[f.severity], color)
-        out.append(f"{_paint(f.location, '1', color)}: {rule} {f.message}")
+        out.append(f"{_paint(esc(f.location), '1', color)}: {rule} {esc(f.message)}")
         if verbose:
-            out.append(f"    {f.severity} [{f.name}] hint: {f.hint}")
+            out.append(f"    {f.severity} [{f.name}] hint: {esc(f.hint)}")
     for s in result.allowed:
         f = s.finding
         note = _paint("note:", _COLORS["allowed"], color)
-        where = _paint(f.location, "1", color)
-        out.append(f"{where}: {note} allowed ({f.rule}): {f.message}: {s.reason}")
+        where = _paint(esc(f.location), "1", color)
+        out.append(f"{where}: {note} allowed ({f.rule}): {esc(f.message)}: {esc(s.reason)}")
     if verbose:
         for s in result.ignored:
             f = s.finding
-            out.append(f"{f.location}: note: ignored ({f.rule}): {f.message}: {s.reason}")
+            line = f"{f.location}: note: ignored ({f.rule}): {f.message}: {s.reason}"
+            out.append(esc(line))
     return "".join(line + "\n" for line in out)
 
 
@@ -245,6 +250,9 @@ _COMMANDS: dict[Severity, str] = {"error": "error", "warning": "warning", "note"
 
 
 def _escape_data(text: str) -> str:
+    """A workflow command's message: control characters escaped (compose_net.printable) but
+    line feeds, which GitHub's own escapes turn into ``%0A`` of a multi-line message."""
+    text = printable.escape(text, keep="\n")
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
@@ -351,7 +359,7 @@ def emit(
     elif fmt == "github":
         stream.write(github(result))
         print(summary(result), file=sys.stderr)
-    else:
-        stream.write(text(result, color=color, verbose=verbose))
+    else:  # escaped field by field, so that the colours stay colours
+        printable.raw(stream).write(text(result, color=color, verbose=verbose))
         print(summary(result), file=sys.stderr)
     stream.flush()

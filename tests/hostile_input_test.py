@@ -129,3 +129,58 @@ def test_env_fifo_does_not_block(
     proc = bounded.run(argv, cwd=tmp_path, limits=TIGHT)
     assert proc.stderr.decode() == stderr
     assert proc.returncode == code
+
+
+# --------------------------------------------------------------------------- control characters
+
+#: a service name that would retitle and clear the terminal, and a port string that would forge
+#: a GitHub annotation at the start of a line
+INJECTING = (
+    b'services:\n  "w\\e]0;pwned\\a\\e[2J":\n    image: nginx\n'
+    b'    ports: ["\\r::error file=README.md,line=1::forged\\r:80:80"]\n'
+)
+#: valid, so that harden gets to its diff: CRLF lines (kept), a right-to-left override and
+#: a zero-width space in a comment the diff shows as context (escaped)
+VALID_INJECTING = (
+    "services:\r\n  web:\r\n    image: nginx  # \u202eevil\u200b\r\n    ports: [\"80:80\"]\r\n"
+).encode()
+SURROGATE = b'services:\n  "w\\udc80":\n    image: nginx\n    ports: ["80:80"]\n'
+
+
+@pytest.mark.parametrize(
+    ("text", "argv", "code", "shown"),
+    (
+        pytest.param(INJECTING, ("ports", "f.yaml"), 2, "\\r::error file=README.md", id="ports"),
+        pytest.param(INJECTING, ("validate", "f.yaml"), 2, "\\r::error file=", id="validate"),
+        pytest.param(INJECTING, ("check", "--format", "text", "f.yaml"), 1,
+                     "w\\x1b]0;pwned\\x07\\x1b[2J", id="check-text"),
+        pytest.param(INJECTING, ("check", "--format", "github", "f.yaml"), 1,
+                     "forged\\r:80:80", id="check-github"),
+        pytest.param(INJECTING, ("harden", "--bind", "10.0.0.5", "f.yaml"), 2,
+                     "\\r::error file=README.md", id="harden"),
+        pytest.param(VALID_INJECTING, ("harden", "--bind", "10.0.0.5", "--diff", "f.yaml"), 0,
+                     "nginx  # \\u202eevil\\u200b\r\n", id="harden-diff-keeps-crlf"),
+        pytest.param(VALID_INJECTING, ("check", "--format", "json", "f.yaml"), 1,
+                     '"rule": "CN001"', id="check-json"),
+        pytest.param(SURROGATE, ("check", "--format", "text", "f.yaml"), 1, "w\\udc80",
+                     id="lone-surrogate-text"),
+        pytest.param(SURROGATE, ("check", "--format", "github", "f.yaml"), 1, "w\\udc80",
+                     id="lone-surrogate-github"),
+        pytest.param(SURROGATE, ("ports", "f.yaml"), 0, "w\\udc80", id="lone-surrogate-ports"),
+    ),
+)  # fmt: skip
+def test_control_characters_are_escaped(
+    tmp_path: Path, text: bytes, argv: tuple[str, ...], code: int, shown: str
+) -> None:
+    (tmp_path / "f.yaml").write_bytes(text)
+    proc = bounded.run(argv, cwd=tmp_path, limits=TIGHT)
+    out = proc.stdout.decode() + proc.stderr.decode()
+    assert "internal error" not in out
+    assert proc.returncode == code, out
+    assert shown in out
+    unprintable = {c for c in out.replace("\r\n", "\n") if not c.isprintable() and c != "\n"}
+    assert unprintable == set()
+    # every line a workflow command reads is compose-net's own annotation
+    commands = [line for line in out.splitlines() if line.startswith("::")]
+    own = ("::error file=f.yaml,", "::notice file=f.yaml,")
+    assert all(line.startswith(own) for line in commands)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from compose_net import config as configuration
-from compose_net import document, envfile, harden, report, source, stack, yamltree
+from compose_net import document, envfile, harden, printable, report, source, stack, yamltree
 from compose_net.config import Allow
 from compose_net.document import Document, Service
 from compose_net.errors import ComposeNetError, SafetyError
@@ -119,7 +119,8 @@ def _emit(
     changed = text != src.text
     if opts.diff:
         if changed:
-            sys.stdout.write(report.unified_diff(path, src.text, text))
+            diff = printable.diff(report.unified_diff(path, src.text, text))
+            printable.raw(sys.stdout).write(diff)
     elif opts.stdout or path == "-":
         sys.stdout.buffer.write(src.encode(text))
         sys.stdout.flush()

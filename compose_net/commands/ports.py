@@ -8,7 +8,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from compose_net import document, envfile, model, source
+from compose_net import document, envfile, model, printable, source
 from compose_net.errors import ComposeNetError
 from compose_net.project import Project, Spec
 from compose_net.report import Report
@@ -86,8 +86,10 @@ def _text(files: list[dict[str, Any]]) -> str:
                         str(p["exposure"]),
                     )
                 )
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows) + "\n"
+    cells = [[printable.escape(c) for c in r] for r in rows]  # aligned as printed
+    widths = [max(len(r[i]) for r in cells) for i in range(len(cells[0]))]
+    lines = ("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in cells)
+    return "\n".join(lines) + "\n"
 
 
 def run(

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
+from compose_net import printable
 from compose_net.errors import ComposeNetError
 from compose_net.live import bindings
 from compose_net.live import probe as live
@@ -39,7 +40,7 @@ class Progress:
     """A plain-text progress bar on a terminal; silent when ``stream`` is not one."""
 
     def __init__(self, stream: TextIO, label: str, minimum: int = PROGRESS_MIN) -> None:
-        self.stream = stream
+        self.stream = printable.raw(stream)  # its own control sequences, nothing from a file
         self.label = label
         self.minimum = minimum
         self.shown = False

@@ -1,0 +1,83 @@
+"""Text a person reads, made safe to print: control characters escaped as ``repr`` does.
+
+File contents (service names, port strings, ``.env`` values, file names) reach messages and
+reports. Printed raw, a carriage return or an escape sequence forges a GitHub workflow
+command (``\\r::error ...``) or rewrites the terminal. Every character ``str.isprintable``
+refuses (C0 and C1 controls, DEL, format characters such as bidirectional overrides, lone
+surrogates, separators other than the space) is written as its ``repr`` escape (``\\r``,
+``\\x1b``, ``\\u202e``, ``\\udc80``); only the line breaks of multi-line text are kept.
+
+The command line wraps standard output and standard error in :class:`Stream` for the whole
+run, so no output can miss it. The few writers that mean their own control sequences
+(colours, a progress bar, the line endings of a diff) escape their text with this module's
+functions and write to :func:`raw`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, TextIO, cast
+
+#: a line break a diff keeps: LF, or CR LF (a CRLF file's lines)
+_DIFF_BREAK = re.compile(r"\r?\n")
+
+
+def _escape_char(char: str) -> str:
+    return repr(char)[1:-1]
+
+
+def escape(text: str, keep: str = "") -> str:
+    """``text`` with every unprintable character but those in ``keep`` escaped as repr does.
+
+    Idempotent: an escape is made of printable characters (a backslash is left as it is).
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c in keep else _escape_char(c) for c in text)
+
+
+def lines(text: str) -> str:
+    """Multi-line text: each line escaped, the line feeds kept."""
+    return escape(text, keep="\n")
+
+
+def diff(text: str) -> str:
+    """A unified diff: escaped, keeping line breaks (CR LF too) and tabs, so that it still
+    applies to the file it came from."""
+    parts = _DIFF_BREAK.split(text)
+    breaks = _DIFF_BREAK.findall(text)
+    out = [escape(p, keep="\t") for p in parts]
+    return "".join(p + b for p, b in zip(out, [*breaks, ""]))
+
+
+class Stream:
+    """A text stream whose writes are escaped by :func:`lines`; anything else is the
+    wrapped stream's (``buffer``, ``isatty``, ``fileno``...)."""
+
+    def __init__(self, wrapped: TextIO) -> None:
+        self.wrapped = wrapped
+
+    def write(self, text: str) -> int:
+        self.wrapped.write(lines(text))
+        return len(text)
+
+    def writelines(self, texts: Any) -> None:
+        for text in texts:
+            self.write(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.wrapped, name)
+
+
+def raw(stream: TextIO) -> TextIO:
+    """The stream under a :class:`Stream`, for text already escaped on purpose."""
+    while isinstance(stream, Stream):
+        stream = stream.wrapped
+    return stream
+
+
+def wrap(stream: TextIO) -> TextIO:
+    """``stream`` wrapped in a :class:`Stream` (once)."""
+    if isinstance(stream, Stream):
+        return stream
+    return cast(TextIO, Stream(stream))
