@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -321,6 +322,10 @@ def test_engine_target(
             id="missing-cert-file",
         ),
         pytest.param(
+            "    engine: tcp://h:2376\n    tls: {ca: certs}\n", {"certs/x": "x"}, (5, 15),
+            "nodes.n1.tls.ca: {t}/certs: not a regular file", id="ca-is-a-folder",
+        ),
+        pytest.param(
             "    engine: tcp://h:2376\n    tls-verify: true\n    cert-path: gone\n", {},
             (6, 16), "nodes.n1.cert-path: {t}/gone: no such folder", id="missing-cert-path",
         ),
@@ -341,7 +346,11 @@ def test_engine_target(
         ),
         pytest.param(
             "    env-file: gone.env\n", {}, (4, 15),
-            "nodes.n1.env-file: cannot read {t}/gone.env", id="missing-env-file",
+            "nodes.n1.env-file: {t}/gone.env: cannot read env file: ", id="missing-env-file",
+        ),
+        pytest.param(
+            "    env-file: fifo.env\n", {"fifo.env": None}, (4, 15),
+            "nodes.n1.env-file: {t}/fifo.env: cannot read env file: a FIFO", id="env-file-fifo",
         ),
         pytest.param(
             "    env-file: d.env\n", {"d.env": "export DOCKER_TLS_VERIFY=1\n"}, (4, 15),
@@ -359,13 +368,16 @@ def test_engine_target(
     ],
 )
 def test_engine_target_refused(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, body: str, files: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, body: str, files: dict[str, str | None],
     where: tuple[int, int], message: str,
 ) -> None:
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker-config"))
     for name, text in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        write(tmp_path, text, name)
+        if text is None:
+            os.mkfifo(tmp_path / name)
+        else:
+            write(tmp_path, text, name)
     with pytest.raises(ComposeNetError) as info:
         target_of(tmp_path, body)
     assert message.format(t=tmp_path) in info.value.message

@@ -173,7 +173,8 @@ class Target:
 def _file(engine: Engine, node: str, key: str, value: str) -> str:
     path = engine.path(value)
     if not os.path.isfile(path):
-        raise engine.error(node, key, f"{path}: no such file")
+        what = "not a regular file" if os.path.exists(path) else "no such file"
+        raise engine.error(node, key, f"{path}: {what}")
     return path
 
 
@@ -197,12 +198,8 @@ def _from_env_file(engine: Engine, node: str, value: str) -> Target:
     from compose_net import envfile
 
     path = engine.path(value)
-    try:
-        with open(path, encoding="utf-8", newline="") as f:
-            text = f.read()
-        env = envfile.parse(text, path, {})
-    except (OSError, UnicodeDecodeError) as e:
-        raise engine.error(node, "env-file", f"cannot read {path}: {_one_line(e)}") from None
+    try:  # as Compose reads env files, bounded, regular files only; nothing from os.environ
+        env = envfile.load(os.path.dirname(path), [path], environ={})
     except ComposeNetError as e:
         raise engine.error(node, "env-file", str(e)) from None
     host = env.get("DOCKER_HOST")
