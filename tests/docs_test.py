@@ -28,6 +28,8 @@ from compose_net import schema
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ["README.md", *sorted(f"docs/{p.name}" for p in (ROOT / "docs").glob("*.md"))]
+#: the lines run: compose-net, alone or at the end of a pipe
+RUN = re.compile(r"^(cat [^|]*\| )?compose-net ")
 #: the README's install commands (readme_test.py) and the development block
 NOT_RUN = re.compile(r"^(python3 -m venv|\. \.venv|python3 -m pytest|ruff )")
 
@@ -93,7 +95,7 @@ def _scripts() -> list[object]:
     out = []
     for page, line, block in _blocks("console"):
         commands = [_command(raw) for raw in block.splitlines() if raw.strip()]
-        commands = [c for c in commands if "compose-net" in c and not NOT_RUN.match(c)]
+        commands = [c for c in commands if RUN.match(c) and not NOT_RUN.match(c)]
         if commands:
             marks = [pytest.mark.docker] if any(DOCKER.search(c) for c in commands) else []
             out.append(pytest.param(commands, id=f"{page}:{line}", marks=marks))
