@@ -811,3 +811,25 @@ def test_probe_nodes_in_process_text_and_json(tmp_path: Path, fakes: FakeFleet) 
     assert f"  node a: open: 127.0.0.1:{port}/tcp answers on the public address" in text
     assert "  node m: per-node: the inventory names no public address: nothing probed" in text
     assert text.endswith("3 nodes: 1 open on a public address, 1 unreachable\n")
+
+
+@pytest.mark.parametrize(
+    ("plan", "calls"),
+    [
+        pytest.param([("127.0.0.1", [1, 2]), ("127.0.0.2", [1])], 3, id="two-addresses"),
+        pytest.param([("127.0.0.1", [])], 0, id="nothing-to-probe"),
+    ],
+)
+def test_probe_plan_reports_progress_over_every_address(
+    plan: list[tuple[str, list[int]]], calls: int
+) -> None:
+    from compose_net.live import probe as live
+
+    seen: list[tuple[int, int]] = []
+    targets = [(address, [live.Target(p, "tcp", (f"port {p}",)) for p in ports])
+               for address, ports in plan]
+    outcomes = live.probe_plan(targets, timeout=0.5, progress=lambda d, t: seen.append((d, t)))
+    assert seen == [(n, calls) for n in range(1, calls + 1)]
+    assert [[o.result for o in row] for row in outcomes] == [
+        ["refused"] * len(ports) for _, ports in plan
+    ]

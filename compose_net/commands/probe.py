@@ -235,8 +235,11 @@ def probe_nodes(opts: NodeOptions, table: Inventory) -> list[NodeProbe]:
             plan.append((address, targets))
             where.append((index, address, side))
     bar = Progress(sys.stderr, "probing nodes")
-    outcomes = live.probe_plan(plan, timeout=opts.timeout, concurrency=opts.concurrency)
-    bar.close()
+    try:
+        outcomes = live.probe_plan(plan, timeout=opts.timeout, concurrency=opts.concurrency,
+                                   progress=bar.update)
+    finally:
+        bar.close()
     probes = [
         NodeProbe(node.name, engine, error, [], [] if error is None else [
             Finding("unreachable", f"node {node.name}", f"engine {engine}: {error}",

@@ -187,14 +187,23 @@ def probe(
 
 
 async def _probe_plan(
-    plan: Sequence[tuple[str, Sequence[Target]]], timeout: float, concurrency: int
+    plan: Sequence[tuple[str, Sequence[Target]]],
+    timeout: float,
+    concurrency: int,
+    progress: Callable[[int, int], None] | None,
 ) -> list[list[Outcome]]:
     gate = asyncio.Semaphore(concurrency)
+    total = sum(1 for _, targets in plan for t in targets if t.provable)
+    done = 0
 
     async def one(address: str, target: Target) -> Outcome:
+        nonlocal done
         assert target.port is not None
         async with gate:
             result, detail = await _connect(address, target.port, timeout)
+        done += 1
+        if progress is not None:
+            progress(done, total)
         return Outcome(target, result, detail)
 
     async def address_all(address: str, targets: Sequence[Target]) -> list[Outcome]:
@@ -211,6 +220,7 @@ def probe_plan(
     *,
     timeout: float = 2.0,
     concurrency: int = 64,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[list[Outcome]]:
     """``probe`` for several addresses at once, at most ``concurrency`` connections in flight.
 
@@ -221,4 +231,4 @@ def probe_plan(
     if concurrency < 1:
         raise ComposeNetError("--concurrency must be at least 1")
     checked = [(check_address(address), targets) for address, targets in plan]
-    return asyncio.run(_probe_plan(checked, timeout, concurrency))
+    return asyncio.run(_probe_plan(checked, timeout, concurrency, progress))
