@@ -63,6 +63,30 @@ def project_options(command: _Command) -> _Command:
     )(command)
 
 
+ENV_FILE_HELP = (
+    "Read variables from this file instead of the project's .env (repeatable); the "
+    "environment still wins, as in docker compose."
+)
+FORMAT_HELP = "text for a person, json for a program."
+
+
+def env_file_option(command: _Command) -> _Command:
+    """``--env-file`` (repeatable), as docker compose takes it."""
+    return click.option(
+        "--env-file",
+        "env_files",
+        multiple=True,
+        type=click.Path(dir_okay=False),
+        metavar="FILE",
+        help=ENV_FILE_HELP,
+    )(command)
+
+
+def examples(*lines: str) -> str:
+    """A --help epilog: usage examples, one per line, kept as written."""
+    return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
 def node_source_options(command: _Command) -> _Command:
     """Where node addresses come from: an inventory, this host, or the Docker API."""
     options = (
@@ -142,10 +166,18 @@ def _config(no_config: bool, paths: Sequence[str], project: Spec | None) -> Conf
 # --- end of projects -----------------------------------------------------------------------------
 
 
-@cli.command()
+@cli.command(
+    epilog=examples(
+        "compose-net ports",
+        "compose-net ports -f compose.yaml -f compose.prod.yaml",
+        "compose-net ports --format json docker-compose.yml",
+    )
+)
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True))
 @project_options
-@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@click.option(
+    "--format", "fmt", type=FORMATS, default="text", show_default=True, help=FORMAT_HELP
+)
 @click.option("--no-interpolate", is_flag=True, help="Keep ${VARIABLES} as written.")
 @click.option(
     "--env-file",
@@ -171,7 +203,15 @@ def ports(
     )
 
 
-@cli.command()
+@cli.command(
+    epilog=examples(
+        "compose-net check",
+        "compose-net check deploy/*.yml --target stack",
+        "compose-net check --format sarif -o compose-net.sarif",
+        "compose-net check --format gitlab -o gl-code-quality-report.json",
+        "compose-net check --explain CN001",
+    )
+)
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True))
 @project_options
 @click.option(
@@ -213,7 +253,7 @@ def ports(
     metavar="SERVICE[:PORT]",
     help="A port meant to be public: listed as allowed, not reported (repeatable).",
 )
-@click.option("--env-file", "env_files", multiple=True, type=click.Path(dir_okay=False))
+@env_file_option
 @click.option("--no-config", is_flag=True, help="Ignore .compose-net.yaml and [tool.compose-net].")
 @click.option("--node", metavar="NAME", help="The node every service of these files runs on.")
 @click.option(
@@ -246,7 +286,15 @@ def check(
     return command.main(list(files), options, project)
 
 
-@cli.command()
+@cli.command(
+    epilog=examples(
+        "compose-net harden docker-compose.yml --bind 10.0.0.5",
+        "compose-net harden docker-compose.yml --bind 10.0.0.5 --diff",
+        "compose-net harden docker-compose.yml --resolve local",
+        "compose-net harden stack.yml --inventory nodes.yaml",
+        "compose-net harden docker-stack.yml --target stack",
+    )
+)
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True))
 @project_options
 @click.option(
@@ -290,9 +338,14 @@ def check(
     show_default=True,
     help="How the file is deployed: docker compose, or docker stack deploy.",
 )
-@click.option("--env-file", "env_files", multiple=True, type=click.Path(dir_okay=False))
+@env_file_option
 @click.option("--no-config", is_flag=True, help="Ignore .compose-net.yaml and [tool.compose-net].")
-@click.option("-q", "--quiet", is_flag=True)
+@click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    help="Say nothing about the files hardened and the ports moved; warnings and errors stay.",
+)
 @click.option(
     "-v",
     "--verbose",
@@ -420,11 +473,22 @@ def harden(
     return command.run(paths, opts)
 
 
-@cli.command()
+@cli.command(
+    epilog=examples(
+        "compose-net validate compose.yaml",
+        "compose-net validate docker-stack.yml --target stack",
+    )
+)
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True))
 @project_options
-@click.option("--target", type=TARGETS, default="compose", show_default=True)
-@click.option("--env-file", "env_files", multiple=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--target",
+    type=TARGETS,
+    default="compose",
+    show_default=True,
+    help="The schema: what docker compose accepts, or docker stack deploy.",
+)
+@env_file_option
 def validate(
     files: tuple[str, ...],
     project_files: tuple[str, ...],
@@ -447,11 +511,19 @@ def validate(
     return code
 
 
-@cli.command()
+@cli.command(
+    epilog=examples(
+        "compose-net addr",
+        "compose-net addr service ipv4",
+        "compose-net addr --cidr 10.0.0.0/8",
+    )
+)
 @click.argument("words", nargs=-1, metavar="[public|service] [ipv4|ipv6]")
 @click.option("--interface", metavar="NAME", help="Only this interface's addresses.")
 @click.option("--cidr", metavar="CIDR", help="Only addresses inside this network.")
-@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@click.option(
+    "--format", "fmt", type=FORMATS, default="text", show_default=True, help=FORMAT_HELP
+)
 def addr(words: tuple[str, ...], interface: str | None, cidr: str | None, fmt: str) -> int:
     """This host's addresses and their class; with a class and a family, the one address to use.
 
@@ -464,7 +536,13 @@ def addr(words: tuple[str, ...], interface: str | None, cidr: str | None, fmt: s
     return command.run(words, interface=interface, cidr=cidr, fmt=fmt)
 
 
-@cli.command()
+@cli.command(
+    epilog=examples(
+        "compose-net nodes --resolve local",
+        "compose-net nodes --resolve docker --format yaml > nodes.yaml",
+        "compose-net nodes --inventory nodes.yaml",
+    )
+)
 @click.option(
     "--format",
     "fmt",
@@ -494,9 +572,17 @@ def nodes(
     return command.run(table, fmt=fmt)
 
 
-@cli.command("node-setup")
+@cli.command(
+    "node-setup",
+    epilog=examples(
+        "compose-net node-setup --node node-2 --inventory nodes.yaml",
+        "compose-net node-setup --node node-2 --resolve docker",
+    ),
+)
 @click.option("--node", metavar="NAME", help="The node (name, hostname or ID) to set up.")
-@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@click.option(
+    "--format", "fmt", type=FORMATS, default="text", show_default=True, help=FORMAT_HELP
+)
 @node_source_options
 def node_setup(
     node: str | None,
@@ -557,8 +643,16 @@ def fleet_options(command: _Command) -> _Command:
     return command
 
 
-@cli.command()
-@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@cli.command(
+    epilog=examples(
+        "compose-net audit",
+        "compose-net audit --project shop --file compose.yaml",
+        "compose-net audit --nodes --inventory nodes.yaml",
+    )
+)
+@click.option(
+    "--format", "fmt", type=FORMATS, default="text", show_default=True, help=FORMAT_HELP
+)
 @click.option(
     "--project",
     metavar="NAME",
@@ -571,7 +665,7 @@ def fleet_options(command: _Command) -> _Command:
     metavar="FILE",
     help="Compare the running bindings with what FILE declares; report drift.",
 )
-@click.option("--env-file", "env_files", multiple=True, type=click.Path(dir_okay=False))
+@env_file_option
 @fleet_options
 @node_source_options
 def audit(
@@ -615,7 +709,12 @@ def audit(
     )
 
 
-@cli.command()
+@cli.command(
+    epilog=examples(
+        "compose-net probe 203.0.113.10 compose.yaml",
+        "compose-net probe 203.0.113.10 --from-docker",
+    )
+)
 @click.argument("address", required=False)
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True))
 @click.option(
@@ -640,8 +739,10 @@ def audit(
     metavar="N",
     help="Connections in flight at once.",
 )
-@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
-@click.option("--env-file", "env_files", multiple=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--format", "fmt", type=FORMATS, default="text", show_default=True, help=FORMAT_HELP
+)
+@env_file_option
 @fleet_options
 @click.option(
     "--inventory",
