@@ -281,9 +281,8 @@ def engine_client(target: Target, timeout: float) -> Any:
                 use_ssh_client=target.host.startswith("ssh://"),
             )
         )
-    except DockerException as e:
-        raise ComposeNetError(f"cannot reach the Docker engine at {target.host}: "
-                              f"{_one_line(e)}") from None
+    except DockerException as e:  # the caller names the engine
+        raise ComposeNetError(_one_line(e)) from None
 
 
 def engine_ca_only(tls: bool) -> contextlib.AbstractContextManager[None]:
