@@ -22,6 +22,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,10 @@ from typing import Any, Callable
 BIND = "10.0.0.5"
 #: host_ip values Compose renders for a port that listens on every interface
 ALL_INTERFACES = (None, "", "0.0.0.0", "::")
+#: read once: in-process runs swap os.environ while other threads start Compose
+PYTHONPATH = os.environ.get("PYTHONPATH", "")
+#: one in-process run at a time (it changes the working folder and the environment)
+_IN_PROCESS = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -68,17 +73,18 @@ def inprocess_runner(args: Sequence[str], cwd: Path, env: Mapping[str, str]) -> 
     from compose_net.cli import main
 
     out, err = io.StringIO(), io.StringIO()
-    saved_env, saved_cwd = dict(os.environ), os.getcwd()
-    try:
-        os.chdir(cwd)
-        os.environ.clear()
-        os.environ.update(env)
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main(list(args))
-    finally:
-        os.chdir(saved_cwd)
-        os.environ.clear()
-        os.environ.update(saved_env)
+    with _IN_PROCESS:
+        saved_env, saved_cwd = dict(os.environ), os.getcwd()
+        try:
+            os.chdir(cwd)
+            os.environ.clear()
+            os.environ.update(env)
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                code = main(list(args))
+        finally:
+            os.chdir(saved_cwd)
+            os.environ.clear()
+            os.environ.update(saved_env)
     return Result(code, out.getvalue(), err.getvalue())
 
 
@@ -93,8 +99,8 @@ def base_env(home: Path) -> dict[str, str]:
         "LC_ALL": "C.UTF-8",
         "NO_COLOR": "1",
     }
-    if os.environ.get("PYTHONPATH"):
-        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
+    if PYTHONPATH:
+        env["PYTHONPATH"] = PYTHONPATH
     return env
 
 
@@ -104,17 +110,25 @@ class Case:
 
     ``projects`` lists each project's files (relative to the folder). ``with_f`` passes the one
     project as ``-f A -f B``; otherwise every project's first file is a FILE argument, and no
-    project at all means both tools find compose.yaml and its override themselves.
+    project at all means both tools find compose.yaml and its override themselves. ``raw``
+    replaces all that with project options both tools get as they are (``-f``,
+    ``--env-file``, ...), and ``cwd`` is the folder, inside the case's, they run in.
     """
 
-    files: dict[str, str]
+    files: Mapping[str, str | bytes]
     projects: list[list[str]] = field(default_factory=lambda: [["compose.yaml"]])
     with_f: bool = False
     env: dict[str, str] = field(default_factory=dict)
     harden: list[str] = field(default_factory=lambda: ["--bind", BIND])
     common: list[str] = field(default_factory=list)
+    raw: list[str] | None = None
+    cwd: str = "."
+    #: options of ``docker-compose config`` itself (``--no-consistency``)
+    compose_flags: list[str] = field(default_factory=list)
 
     def file_args(self) -> list[str]:
+        if self.raw is not None:
+            return list(self.raw)
         if self.with_f:
             (project,) = self.projects
             return [arg for name in project for arg in ("-f", name)]
@@ -122,6 +136,8 @@ class Case:
 
     def compose_projects(self) -> list[list[str]]:
         """The ``-f`` arguments of each project, for the Compose binary."""
+        if self.raw is not None:
+            return [list(self.raw)]
         if not self.projects:
             return [[]]
         if self.with_f or len(self.projects) == 1:
@@ -133,7 +149,7 @@ class Case:
 class Outcome:
     """Everything one run produced, and every broken promise found in it."""
 
-    harden: Result
+    harden: Result | None
     check: Result | None = None
     before: list[dict[str, Any]] = field(default_factory=list)
     after: list[dict[str, Any]] = field(default_factory=list)
@@ -141,6 +157,8 @@ class Outcome:
     problems: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
+        if self.harden is None:
+            return f"not run: Compose rejects the input ({self.compose_rejects})"
         lines = [f"harden exit {self.harden.code}:", self.harden.text.rstrip()]
         if self.check is not None:
             lines.append(f"check exit {self.check.code}:")
@@ -172,13 +190,17 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 
 def compose_ports(
-    binary: str, folder: Path, projects: Sequence[Sequence[str]], env: Mapping[str, str]
+    binary: str,
+    folder: Path,
+    projects: Sequence[Sequence[str]],
+    env: Mapping[str, str],
+    flags: Sequence[str] = (),
 ) -> tuple[list[dict[str, Any]], str]:
     """Every port Compose renders (with its project index and service), or its error."""
     ports: list[dict[str, Any]] = []
     for index, args in enumerate(projects):
         proc = subprocess.run(
-            [binary, "--profile", "*", *args, "config", "--format", "json"],
+            [binary, "--profile", "*", *args, "config", "--format", "json", *flags],
             cwd=folder,
             env=dict(env),
             capture_output=True,
@@ -227,7 +249,7 @@ def _token(word: str) -> str:
     return rf"(?<![\w-]){re.escape(word)}(?![\w-])"
 
 
-def _named(text: str, service: str | None, port: str | None) -> bool:
+def named(text: str, service: str | None, port: str | None) -> bool:
     """True when one line of text names the service (and the port, when there is one)."""
     for line in text.splitlines():
         if service is not None and not re.search(_token(service), line):
@@ -248,15 +270,24 @@ def run_case(
     folder: Path,
     runner: Runner,
     compose_bin: str,
+    *,
+    skip_rejected: bool = False,
 ) -> Outcome:
-    """Set the case up in folder, harden, check, and compare; Outcome.problems lists what broke."""
+    """Set the case up in folder, harden, check, and compare; Outcome.problems lists what broke.
+
+    With skip_rejected, a case Compose refuses is not run at all (Outcome.harden is None).
+    """
     write_files(folder, case.files)
     env = {**base_env(folder / ".home"), **case.env}
     projects = case.compose_projects()
-    before, rejects = compose_ports(compose_bin, folder, projects, env)
+    cwd = folder / case.cwd
+    cwd.mkdir(parents=True, exist_ok=True)
+    before, rejects = compose_ports(compose_bin, cwd, projects, env, case.compose_flags)
+    if rejects and skip_rejected:
+        return Outcome(harden=None, compose_rejects=rejects)
     original = snapshot(folder)
     files = case.file_args()
-    harden = runner(["harden", *files, *case.harden, *case.common], folder, env)
+    harden = runner(["harden", *files, *case.harden, *case.common], cwd, env)
     outcome = Outcome(harden=harden, before=before, compose_rejects=rejects)
     problems = outcome.problems
     if harden.code not in (0, 1, 2):
@@ -266,7 +297,7 @@ def run_case(
         if snapshot(folder) != original:
             problems.append("harden exited 2 but changed files")
         return outcome
-    check = runner(["check", "--format", "json", *files, *case.common], folder, env)
+    check = runner(["check", "--format", "json", *files, *case.common], cwd, env)
     outcome.check = check
     try:
         report = json.loads(check.out)
@@ -281,7 +312,11 @@ def run_case(
             f"harden exited {harden.code} but check on its result exits {check.code} ({rules})"
         )
     # (b) nothing invented, nothing lost
-    after, rejects_after = compose_ports(compose_bin, folder, projects, env)
+    if snapshot(folder) == original:
+        # nothing was written: Compose would read what it read before
+        after, rejects_after = before, rejects
+    else:
+        after, rejects_after = compose_ports(compose_bin, cwd, projects, env, case.compose_flags)
     outcome.after = after
     if bool(rejects) != bool(rejects_after):
         problems.append(
@@ -295,18 +330,18 @@ def run_case(
     # (c) what remains is named
     located: dict[tuple[str, int, int], Any] = {}
     if failing or report.get("allowed"):
-        ports_report = runner(["ports", "--format", "json", *files], folder, env)
+        ports_report = runner(["ports", "--format", "json", *files], cwd, env)
         if ports_report.code == 0:
-            located = _port_entries(json.loads(ports_report.out), folder)
+            located = _port_entries(json.loads(ports_report.out), cwd)
     for finding in failing:
-        key = (str((folder / finding["path"]).resolve()), finding["line"], finding["column"])
+        key = (str((cwd / finding["path"]).resolve()), finding["line"], finding["column"])
         service, port = finding.get("service"), None
         if key in located:
             service, pub, target = located[key]
             port = _first_port(pub) or target
         if service is None:
             service = Path(finding["path"]).name
-        if not _named(harden.text, service, port):
+        if not named(harden.text, service, port):
             problems.append(
                 f"check reports {finding['rule']} for {service} port {port} "
                 "but harden's output does not name it"
@@ -315,7 +350,7 @@ def run_case(
     if harden.code == 0 and not rejects_after:
         allowed = set()
         for item in report.get("allowed", []):
-            key = (str((folder / item["path"]).resolve()), item["line"], item["column"])
+            key = (str((cwd / item["path"]).resolve()), item["line"], item["column"])
             if key in located:
                 allowed.add(located[key][:2])
             else:

@@ -74,9 +74,7 @@ NINE = {
         Case(
             files={
                 "a/compose.yaml": compose(service("web", '"8000:8000"')),
-                "b/compose.yaml": compose(
-                    service("mail", '"8000:8000"', '"127.0.0.1:8025:8025"')
-                ),
+                "b/compose.yaml": compose(service("mail", '"8000:8000"', '"127.0.0.1:8025:8025"')),
             },
             projects=[["a/compose.yaml"], ["b/compose.yaml"]],
             harden=["--bind", BIND, "--remap-conflicts"],
@@ -104,11 +102,7 @@ NINE = {
         1,
     ),
     "row8-public-kept": Row(
-        Case(
-            files={
-                "compose.yaml": compose(service("web", '"203.0.113.7:80:80"', '"8080:8080"'))
-            }
-        ),
+        Case(files={"compose.yaml": compose(service("web", '"203.0.113.7:80:80"', '"8080:8080"'))}),
         1,
     ),
     "row9-disjoint-profiles": Row(
@@ -456,9 +450,7 @@ MATRIX_XFAIL: dict[str, str] = {
 def _combo_id(combo: Mapping[str, str]) -> str:
     """The values joined by dashes; the channel is left out where IP is unset."""
     return "-".join(
-        combo[name]
-        for name in DIMENSIONS
-        if not (name == "channel" and combo["value"] == "unset")
+        combo[name] for name in DIMENSIONS if not (name == "channel" and combo["value"] == "unset")
     )
 
 
