@@ -487,4 +487,7 @@ def test_matrix_covers_every_dimension() -> None:
 )
 def test_matrix(combo: dict[str, str], tmp_path: Path, compose_bin: str) -> None:
     outcome = run_case(build(combo), tmp_path, subprocess_runner, compose_bin)
+    # Compose refuses ${IP:?...} when IP is unset or empty, and nothing else here
+    refused = combo["form"] == "var-required" and combo["value"] in ("unset", "empty")
+    assert bool(outcome.compose_rejects) == refused, outcome.compose_rejects
     assert not outcome.problems, outcome.describe()
