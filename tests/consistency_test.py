@@ -314,11 +314,14 @@ def build(combo: Mapping[str, str]) -> Case:
         case.env["IP"] = value
 
     config = combo["config"]
+    # the configuration is looked for up to the project's root: each project has its own
     if config == "internal-networks":
-        files[".compose-net.yaml"] = 'internal-networks: ["203.0.113.0/24"]\n'
+        for folder in folders:
+            files[f"{folder}.compose-net.yaml"] = 'internal-networks: ["203.0.113.0/24"]\n'
         case.harden = ["--bind", "203.0.113.5"]
     elif config == "allow-config":
-        files[".compose-net.yaml"] = "allow:\n  - web\n"
+        for folder in folders:
+            files[f"{folder}.compose-net.yaml"] = "allow:\n  - web\n"
     elif config == "allow-flag":
         case.common = ["--allow", "web"]
     return case
@@ -387,15 +390,8 @@ MATRIX_XFAIL: dict[str, str] = {
     "var-required-unset-none-host-disjoint-file": (
         "harden exited 0 but check on its result exits 1 (CN004, CN006)"
     ),
-    "var-required-wildcard-dotenv-internal-networks-default-none-separate": (
-        "harden exited 0 but check on its result exits 1 (CN003); harden exited 0 but Compose"
-        " publishes web 8087:87 on all interfaces"
-    ),
     "var-safe-default-internal-dotenv-none-default-disjoint-discovered": (
         "harden exited 0 but check on its result exits 1 (CN006)"
-    ),
-    "var-safe-default-public-process-internal-networks-host-none-separate": (
-        "harden exited 0 but check on its result exits 1 (CN003, CN004)"
     ),
     "var-safe-default-wildcard-process-allow-config-host-disjoint-f-project": (
         "harden exited 0 but check on its result exits 1 (CN003, CN004, CN006); harden exited"
@@ -404,9 +400,6 @@ MATRIX_XFAIL: dict[str, str] = {
     "bare-empty-process-none-host-one-discovered": (
         "harden exited 0 but check on its result exits 1 (CN004); check reports CN004 for web"
         " port None but harden's output does not name it"
-    ),
-    "empty-ip-wildcard-dotenv-internal-networks-default-disjoint-separate": (
-        "harden exited 0 but check on its result exits 1 (CN002, CN006)"
     ),
     "long-unset-none-host-disjoint-separate": (
         "harden exited 0 but check on its result exits 1 (CN004, CN006)"
