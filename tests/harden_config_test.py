@@ -152,3 +152,25 @@ def test_on_a_known_host(
     assert stderr in proc.stderr
     assert ("warning:" in proc.stderr) == (stderr == IPV6_ONLY_WARNING), proc.stderr
     assert path.read_text(encoding="utf-8") == HEAD + written
+
+
+@pytest.mark.parametrize(
+    ("config", "written"),
+    (
+        pytest.param("bind: [10.0.0.7]\n", '      - "10.0.0.7:6379:6379"\n', id="bind"),
+        pytest.param("bind-var: NODE_IP\n",
+                     '      - "${NODE_IP:?set NODE_IP to the internal address of this node}'
+                     ':6379:6379"\n', id="bind-var"),
+    ),
+)
+def test_a_configuration_beside_the_file_is_enough(
+    tmp_path: Path, config: str, written: str
+) -> None:
+    """The issue's acceptance: `compose-net harden docker-compose.yml`, no option, no
+    repository, only a .compose-net.yaml beside the file."""
+    (tmp_path / YAML).write_text(config, encoding="utf-8")
+    path = tmp_path / "docker-compose.yml"
+    path.write_text(EXPOSED, encoding="utf-8")
+    proc = run("harden", "docker-compose.yml", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert path.read_text(encoding="utf-8") == HEAD + written
