@@ -833,3 +833,44 @@ def test_probe_plan_reports_progress_over_every_address(
     assert [[o.result for o in row] for row in outcomes] == [
         ["refused"] * len(ports) for _, ports in plan
     ]
+
+
+@pytest.mark.parametrize(
+    ("engine", "error"),
+    [
+        pytest.param(
+            FakeEngine("odd", [{"Id": "x", "Ports": [{"IP": "not-an-ip", "PrivatePort": 80,
+                                                      "PublicPort": 8080}]}]),
+            "its answer cannot be read: the engine reported a binding to 'not-an-ip', "
+            "which is not an IP",
+            id="binding-not-an-ip",
+        ),
+        pytest.param(
+            FakeEngine("odd", "oops"),  # type: ignore[arg-type]
+            "its answer cannot be read: AttributeError: 'str' object has no attribute 'get'",
+            id="containers-not-objects",
+        ),
+        pytest.param(
+            FakeEngine("odd", [], [{"Spec": "x"}], swarm="manager"),
+            "its answer cannot be read: AttributeError: 'str' object has no attribute 'get'",
+            id="service-spec-not-an-object",
+        ),
+    ],
+)
+def test_an_odd_engine_is_that_nodes_problem(
+    tmp_path: Path, fakes: FakeFleet, capsys: pytest.CaptureFixture[str], engine: FakeEngine,
+    error: str,
+) -> None:
+    path = inventory_of(tmp_path, {"c1": fakes.add(CLEAN), "odd": fakes.add(engine)})
+    code, data = audit_nodes(capsys, path)
+    assert code == 1
+    odd = data["nodes"][1]
+    assert (odd["reachable"], odd["error"]) == (False, error)
+    assert odd["findings"][0]["message"] == f"engine {engine_of(path, 'odd')}: {error}"
+    assert data["nodes"][0]["reachable"] is True
+
+
+def engine_of(path: Path, name: str) -> str:
+    node = inventory.load(str(path)).find(name)
+    assert node.engine is not None
+    return node.engine.describe()

@@ -132,7 +132,7 @@ def fleet_json(fleet: Fleet, origin: str, project: str | None) -> dict[str, Any]
             "name": n.name,
             "engine": read.engine,
             "reachable": result is not None,
-            "error": read.error if result is None else None,
+            "error": n.error,
             "addresses": _addresses_json(read.node),
             "swarm": read.state.swarm if read.state is not None else None,
             "containers": [c.as_json() for c in result.containers] if result else [],

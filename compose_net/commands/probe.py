@@ -215,7 +215,7 @@ def _plan_nodes(opts: NodeOptions, table: Inventory) -> list[tuple[Node, str, st
     for n in audited.nodes:
         result = n.audit
         if result is None:
-            out.append((n.read.node, n.read.engine, n.read.error or "no answer", []))
+            out.append((n.read.node, n.read.engine, n.error or "no answer", []))
             continue
         in_swarm = n.read.state is not None and n.read.state.swarm != "inactive"
         swarm = audited.services if in_swarm else []

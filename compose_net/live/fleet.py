@@ -202,6 +202,8 @@ class NodeAudit:
     read: NodeState
     audit: Audit | None
     findings: list[Finding] = field(default_factory=list)
+    #: why there is no audit: the engine did not answer, or its answer could not be read
+    error: str | None = None
 
     @property
     def name(self) -> str:
@@ -243,37 +245,61 @@ def _ingress_findings(services: Sequence[SwarmService], node: str) -> list[Findi
     ]
 
 
+#: what an engine's odd answer raises while it is read into containers and services
+_UNREADABLE = (ComposeNetError, AttributeError, KeyError, TypeError, ValueError)
+
+
+def _judge(read: NodeState, project: str | None) -> Audit:
+    """The node's own audit: its containers by its addresses, the services it reports."""
+    assert read.state is not None
+    own = assess_engine(dataclasses.replace(read.state, services=()), addresses_of(read.node),
+                        project=project)
+    own.services = sorted((service_from_api(s) for s in read.state.services),
+                          key=lambda s: s.name)
+    return own
+
+
+def _unreachable(read: NodeState, why: str) -> NodeAudit:
+    name = read.node.name
+    return NodeAudit(read, None, [
+        Finding("unreachable", f"node {name}", f"engine {read.engine}: {why}", node=name),
+    ], why)
+
+
 def assess(states: Sequence[NodeState], project: str | None = None) -> Fleet:
     """Verdicts for every node, each by its own addresses; ingress ports on every swarm node.
 
     Ports published in host mode are judged by each node's real bindings (its task
-    containers), so the per-node note of a single-engine audit is not repeated.
+    containers), so the per-node note of a single-engine audit is not repeated. An engine
+    whose answer cannot be read is unreachable like one that does not answer.
     """
-    services: dict[str, SwarmService] = {}
+    judged: list[Audit | str] = []
     for read in states:
-        for data in read.state.services if read.state is not None else ():
-            service = service_from_api(data)
+        if read.state is None:
+            judged.append(read.error or "no answer")
+            continue
+        try:
+            judged.append(_judge(read, project))
+        except _UNREADABLE as e:
+            text = e.message if isinstance(e, ComposeNetError) else f"{type(e).__name__}: {e}"
+            judged.append(f"its answer cannot be read: {text}")
+    services: dict[str, SwarmService] = {}
+    for result in judged:
+        for service in result.services if isinstance(result, Audit) else ():
             services.setdefault(service.id or service.name, service)
     swarm = sorted(services.values(), key=lambda s: s.name)
     out: list[NodeAudit] = []
-    for read in states:
-        name = read.node.name
-        if read.state is None:
-            out.append(NodeAudit(read, None, [
-                Finding("unreachable", f"node {name}",
-                        f"engine {read.engine}: {read.error or 'no answer'}", node=name),
-            ]))
+    for read, result in zip(states, judged):
+        if not isinstance(result, Audit):
+            out.append(_unreachable(read, result))
             continue
-        own = assess_engine(dataclasses.replace(read.state, services=()), addresses_of(read.node),
-                            project=project)
-        own.services = sorted((service_from_api(s) for s in read.state.services),
-                              key=lambda s: s.name)
+        name = read.node.name
         findings = [dataclasses.replace(f, node=name)
-                    for f in exposure_findings(own.containers)]
-        if read.state.swarm != "inactive":
+                    for f in exposure_findings(result.containers)]
+        if read.state is not None and read.state.swarm != "inactive":
             findings += _ingress_findings(swarm, name)
-        own.findings = findings
-        out.append(NodeAudit(read, own, findings))
+        result.findings = findings
+        out.append(NodeAudit(read, result, findings))
     return Fleet(out, swarm)
 
 
