@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
-from compose_net import __version__, printable
+from compose_net import __version__, printable, redaction
 from compose_net.errors import ComposeNetError, missing_module
 from compose_net.report import EXIT_ERROR
 
@@ -43,7 +43,14 @@ _Command = TypeVar("_Command", bound=Callable[..., Any])
 
 
 def project_options(command: _Command) -> _Command:
-    """``-f/--file`` (repeatable) and ``--project-directory``: one Compose project."""
+    """``-f/--file`` (repeatable), ``--project-directory`` and ``--read-outside``: one
+    Compose project."""
+    command = click.option(
+        "--read-outside",
+        is_flag=True,
+        help="Read the files include: and extends: name outside the project directory "
+        "(refused by default: a file must not make compose-net read others).",
+    )(command)
     command = click.option(
         "--project-directory",
         type=click.Path(file_okay=False),
@@ -134,6 +141,7 @@ def _project(
     project_files: Sequence[str],
     project_directory: str | None,
     env_files: Sequence[str],
+    outside: bool = False,
 ) -> Spec | None:
     """None for FILE arguments (each file on its own), else the project to load."""
     from compose_net.project import Spec
@@ -144,7 +152,7 @@ def _project(
         )
     if files:
         return None
-    return Spec(tuple(project_files), project_directory, tuple(env_files))
+    return Spec(tuple(project_files), project_directory, tuple(env_files), outside)
 
 
 def _config(no_config: bool, paths: Sequence[str], project: Spec | None) -> Config:
@@ -190,6 +198,7 @@ def ports(
     files: tuple[str, ...],
     project_files: tuple[str, ...],
     project_directory: str | None,
+    read_outside: bool,
     fmt: str,
     no_interpolate: bool,
     env_files: tuple[str, ...],
@@ -197,7 +206,7 @@ def ports(
     """Print each service's published ports as Docker Compose reads them."""
     from compose_net.commands import ports as command
 
-    project = _project(files, project_files, project_directory, env_files)
+    project = _project(files, project_files, project_directory, env_files, read_outside)
     return command.run(
         list(files), fmt=fmt, interpolate=not no_interpolate, env_files=env_files, project=project
     )
@@ -282,7 +291,8 @@ def check(
     if options["list_rules"] or options["explain"]:
         return command.describe(options["explain"] if isinstance(options["explain"], str) else None)
     env_files = cast("tuple[str, ...]", options["env_files"])
-    project = _project(files, project_files, project_directory, env_files)
+    outside = bool(options["read_outside"])
+    project = _project(files, project_files, project_directory, env_files, outside)
     return command.main(list(files), options, project)
 
 
@@ -375,6 +385,7 @@ def harden(
     files: tuple[str, ...],
     project_files: tuple[str, ...],
     project_directory: str | None,
+    read_outside: bool,
     edit_outside: bool,
     binds: tuple[str, ...],
     bind_var: str | None,
@@ -408,7 +419,8 @@ def harden(
 
     config.announce(verbose)
 
-    project = _project(files, project_files, project_directory, env_files)
+    outside = read_outside or edit_outside
+    project = _project(files, project_files, project_directory, env_files, outside)
     if project is not None and target == "stack":
         if project.files or project.directory:
             raise ComposeNetError("--target stack hardens files one by one: name them as arguments")
@@ -493,6 +505,7 @@ def validate(
     files: tuple[str, ...],
     project_files: tuple[str, ...],
     project_directory: str | None,
+    read_outside: bool,
     target: str,
     env_files: tuple[str, ...],
 ) -> int:
@@ -502,7 +515,7 @@ def validate(
     from compose_net import envfile
     from compose_net.commands import validate as command
 
-    project = _project(files, project_files, project_directory, env_files)
+    project = _project(files, project_files, project_directory, env_files, read_outside)
     if project is not None:
         return command.run_project(project, target=target)
     paths = list(files)
@@ -826,6 +839,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # everything printed for a person goes through one escape (compose_net.printable)
     stdout, stderr = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = printable.wrap(stdout), printable.wrap(stderr)
+    redaction.forget()
     try:
         rv = cli.main(
             args=list(argv) if argv is not None else None,

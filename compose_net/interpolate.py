@@ -18,6 +18,7 @@ import re
 from collections.abc import Mapping
 from typing import NamedTuple, Union
 
+from compose_net import redaction
 from compose_net.errors import ComposeNetError
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -124,6 +125,8 @@ def render(template: Template, env: Mapping[str, str]) -> str:
 
 def _render_var(var: Var, env: Mapping[str, str]) -> str:
     value = env.get(var.name)
+    if value:  # whatever is printed names the variable, not its value (compose_net.redaction)
+        redaction.note(var.name, value)
     is_set = value is not None
     non_empty = bool(value)
     op = var.op

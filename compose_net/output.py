@@ -77,7 +77,7 @@ def text(result: CheckResult, *, color: bool = False, verbose: bool = False) -> 
     What comes from the files is escaped (compose_net.printable); the colours are not.
     """
     out: list[str] = []
-    esc = printable.escape
+    esc = printable.shown
     for f in result.findings:
         rule = _paint(f.rule, _COLORS[f.severity], color)
         out.append(f"{_paint(esc(f.location), '1', color)}: {rule} {esc(f.message)}")
@@ -349,6 +349,7 @@ def emit(
 ) -> None:
     for e in result.errors:
         print(str(e), file=sys.stderr)
+    stream = printable.wrap(stream)  # a report file too: variable values named, escaped
     if fmt == "json":
         stream.write(json.dumps(json_report(result), indent=2) + "\n")
     elif fmt == "sarif":

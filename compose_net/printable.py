@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 from typing import Any, TextIO, cast
 
+from compose_net import redaction
+
 #: a line break a diff keeps: LF, or CR LF (a CRLF file's lines)
 _DIFF_BREAK = re.compile(r"\r?\n")
 
@@ -36,6 +38,12 @@ def escape(text: str, keep: str = "") -> str:
     return "".join(c if c.isprintable() or c in keep else _escape_char(c) for c in text)
 
 
+def shown(text: str) -> str:
+    """One line from a file, as printed: variable values named (compose_net.redaction), then
+    escaped."""
+    return escape(redaction.redact(text))
+
+
 def lines(text: str) -> str:
     """Multi-line text: each line escaped, the line feeds kept."""
     return escape(text, keep="\n")
@@ -51,14 +59,15 @@ def diff(text: str) -> str:
 
 
 class Stream:
-    """A text stream whose writes are escaped by :func:`lines`; anything else is the
-    wrapped stream's (``buffer``, ``isatty``, ``fileno``...)."""
+    """A text stream whose writes have variable values named (compose_net.redaction) and are
+    escaped by :func:`lines`; anything else is the wrapped stream's (``buffer``, ``isatty``,
+    ``fileno``...)."""
 
     def __init__(self, wrapped: TextIO) -> None:
         self.wrapped = wrapped
 
     def write(self, text: str) -> int:
-        self.wrapped.write(lines(text))
+        self.wrapped.write(lines(redaction.redact(text)))
         return len(text)
 
     def writelines(self, texts: Any) -> None:

@@ -191,10 +191,25 @@ class _Services:
 
 
 class _Loader:
-    def __init__(self, read: Reader) -> None:
+    def __init__(self, read: Reader, directory: str, named: Sequence[str], outside: bool) -> None:
         self.read = read
         self.docs: dict[str, Document] = {}
         self.files: list[ProjectFile] = []
+        #: files include: and extends: name are read inside this folder only, unless ``outside``
+        self.fence = None if outside else os.path.realpath(directory)
+        self.named = {file_key(p) for p in named}
+
+    def refuse_outside(self, path: str) -> str | None:
+        """Why ``path`` (named by include: or extends:) is not read, or None when it may be."""
+        real = file_key(path)
+        if self.fence is None or path == "-" or real in self.named:
+            return None
+        if os.path.commonpath([real, self.fence]) == self.fence:
+            return None
+        return (
+            f"{path} is outside the project directory and is not read: name it with -f, or "
+            "pass --read-outside (harden: --edit-outside)"
+        )
 
     def document(
         self, path: str, env: Mapping[str, str] | None, directory: str, how: How
@@ -202,6 +217,10 @@ class _Loader:
         real = file_key(path)
         doc = self.docs.get(real)
         if doc is None:
+            if how != "file":
+                refused = self.refuse_outside(path)
+                if refused is not None:
+                    raise ComposeNetError(refused)
             doc = document.load(self.read(path))
             self.docs[real] = doc
             self.files.append(ProjectFile(doc, env, directory, how))
@@ -351,6 +370,9 @@ class _Loader:
         if any(file_key(f) in chain for f in files):
             raise _error(doc, item, f"include cycle: {', '.join(files)} is already being read")
         for path in files:
+            refused = self.refuse_outside(path)
+            if refused is not None:
+                raise _error(doc, item, f"include: {refused}")
             if not os.path.isfile(path):
                 raise _error(doc, item, f"include: file {path} not found")
         if project_directory is not None:
@@ -369,17 +391,21 @@ def load_project(
     environ: Mapping[str, str] | None = None,
     interpolate: bool = True,
     read: Reader = source.read,
+    outside: bool = False,
 ) -> Project:
     """Load the project Compose would load; errors carry the file, line and column.
 
     ``files`` empty or None: ``COMPOSE_FILE`` or the default names. ``interpolate``
     False keeps variables as written (include paths are then taken as written too).
     ``read`` reads a file (tests and the proof of ``harden`` read texts from memory).
+    A file ``include:`` or ``extends:`` names outside the project directory is refused
+    unless it is one of the files or ``outside`` is true: a file a pull request can point
+    anywhere must not read (and quote) the user's other files.
     """
     paths, directory, env = resolve(
         files, project_directory=project_directory, env_files=env_files, environ=environ
     )
-    return load_files(paths, directory, env if interpolate else None, read=read)
+    return load_files(paths, directory, env if interpolate else None, read=read, outside=outside)
 
 
 def load_files(
@@ -388,9 +414,14 @@ def load_files(
     env: Mapping[str, str] | None,
     *,
     read: Reader = source.read,
+    outside: bool = True,
 ) -> Project:
-    """Load a project whose files, directory and variables are settled (:func:`resolve`)."""
-    loader = _Loader(read)
+    """Load a project whose files, directory and variables are settled (:func:`resolve`).
+
+    ``outside`` False refuses files outside ``directory`` that are not among ``paths``
+    (:func:`load_project` does; a proof reading files already read may read them all).
+    """
+    loader = _Loader(read, directory, paths, outside)
     merged = loader.project(paths, directory, env, "file", ()).ports
     project = Project(directory, list(paths), env, loader.files)
     for name in sorted(merged):
@@ -423,6 +454,8 @@ class Spec:
     files: tuple[str, ...] = ()
     directory: str | None = None
     env_files: tuple[str, ...] = ()
+    #: read files outside the project directory that include: and extends: name
+    outside: bool = False
 
     def resolve(
         self, environ: Mapping[str, str] | None = None
@@ -449,4 +482,5 @@ class Spec:
             environ=environ,
             interpolate=interpolate,
             read=read,
+            outside=self.outside,
         )

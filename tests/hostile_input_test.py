@@ -184,3 +184,100 @@ def test_control_characters_are_escaped(
     commands = [line for line in out.splitlines() if line.startswith("::")]
     own = ("::error file=f.yaml,", "::notice file=f.yaml,")
     assert all(line.startswith(own) for line in commands)
+
+
+# --------------------------------------------------------------------------- secrets
+
+SECRET = "hunter2-very-secret-token"
+LEAKING = b'services:\n  web:\n    image: nginx\n    ports: ["${SECRET_TOKEN}:80"]\n'
+PUBLIC_VIA_VARIABLE = b'services:\n  web:\n    image: nginx\n    ports: ["${BIND_IP}:80:80"]\n'
+
+
+@pytest.mark.parametrize(
+    ("files", "argv", "env", "code", "shown"),
+    (
+        pytest.param({"f.yaml": LEAKING}, ("check", "--format", "text", "f.yaml"),
+                     {"SECRET_TOKEN": SECRET}, 1, "invalid hostPort: ${SECRET_TOKEN}",
+                     id="check-text"),
+        pytest.param({"f.yaml": LEAKING}, ("check", "--format", "github", "f.yaml"),
+                     {"SECRET_TOKEN": SECRET}, 1, "invalid hostPort: ${SECRET_TOKEN}",
+                     id="check-github"),
+        pytest.param({"f.yaml": LEAKING}, ("check", "--format", "sarif", "f.yaml"),
+                     {"SECRET_TOKEN": SECRET}, 1, "invalid hostPort: ${SECRET_TOKEN}",
+                     id="check-sarif"),
+        pytest.param({"f.yaml": LEAKING}, ("check", "--format", "json", "f.yaml"),
+                     {"SECRET_TOKEN": SECRET}, 1, "invalid hostPort: ${SECRET_TOKEN}",
+                     id="check-json"),
+        pytest.param({"f.yaml": LEAKING, ".env": f"SECRET_TOKEN='{SECRET}'\n".encode()},
+                     ("check", "--format", "sarif", "-o", "report.sarif", "f.yaml"), {}, 1,
+                     "invalid hostPort: ${SECRET_TOKEN}", id="dot-env-into-a-report-file"),
+        pytest.param({"f.yaml": LEAKING, ".env": f'SECRET_TOKEN="{SECRET}\\"q"\n'.encode()},
+                     ("check", "--format", "json", "f.yaml"), {}, 1,
+                     "invalid hostPort: ${SECRET_TOKEN}", id="dot-env-value-json-escaped"),
+        pytest.param({"f.yaml": LEAKING}, ("validate", "f.yaml"), {"SECRET_TOKEN": SECRET}, 2,
+                     "invalid port '${SECRET_TOKEN}:80'", id="validate"),
+        pytest.param({"f.yaml": LEAKING}, ("ports", "f.yaml"), {"SECRET_TOKEN": SECRET}, 2,
+                     "invalid hostPort: ${SECRET_TOKEN}", id="ports"),
+        pytest.param({"f.yaml": LEAKING}, ("harden", "--bind", "10.0.0.5", "f.yaml"),
+                     {"SECRET_TOKEN": SECRET}, 2, "invalid hostPort: ${SECRET_TOKEN}",
+                     id="harden"),
+        pytest.param({"f.yaml": PUBLIC_VIA_VARIABLE}, ("ports", "f.yaml"),
+                     {"BIND_IP": "203.0.113.7"}, 0, "203.0.113.7  80", id="an-address-is-shown"),
+    ),
+)  # fmt: skip
+def test_variable_values_are_not_shown(
+    tmp_path: Path,
+    files: dict[str, bytes],
+    argv: tuple[str, ...],
+    env: dict[str, str],
+    code: int,
+    shown: str,
+) -> None:
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    proc = bounded.run(argv, cwd=tmp_path, limits=TIGHT, env=env)
+    out = proc.stdout.decode() + proc.stderr.decode()
+    report = tmp_path / "report.sarif"
+    if report.exists():
+        out += report.read_text()
+    assert proc.returncode == code, out
+    assert shown in out
+    assert "hunter2" not in out
+
+
+# --------------------------------------------------------------------------- files outside
+
+OUTSIDE = b"password: hunter2-outside-file\n"
+
+
+@pytest.mark.parametrize(
+    ("compose", "argv", "code", "stderr"),
+    (
+        pytest.param(b"include:\n  - ../outside.yaml\n", ("check", "--format", "json"), 2,
+                     "p/compose.yaml:2:5: include: p/../outside.yaml is outside the project "
+                     "directory and is not read: name it with -f, or pass --read-outside "
+                     "(harden: --edit-outside)\n", id="include"),
+        pytest.param(b"include:\n  - {path: ../outside.yaml}\n", ("validate",), 2,
+                     "p/compose.yaml:2:5: include: p/../outside.yaml is outside the project "
+                     "directory and is not read: name it with -f, or pass --read-outside "
+                     "(harden: --edit-outside)\n", id="include-path"),
+        pytest.param(b"services:\n  web:\n    extends: {file: ../outside.yaml, service: x}\n",
+                     ("ports",), 2,
+                     "compose-net: error: p/../outside.yaml is outside the project directory "
+                     "and is not read: name it with -f, or pass --read-outside (harden: "
+                     "--edit-outside)\n", id="extends"),
+        pytest.param(b"include:\n  - ../outside.yaml\n", ("ports", "--read-outside"), 0, "",
+                     id="read-when-asked"),
+    ),
+)  # fmt: skip
+def test_files_outside_the_project_are_not_read(
+    tmp_path: Path, compose: bytes, argv: tuple[str, ...], code: int, stderr: str
+) -> None:
+    (tmp_path / "outside.yaml").write_bytes(OUTSIDE)
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "compose.yaml").write_bytes(compose)
+    proc = bounded.run((*argv, "-f", "p/compose.yaml"), cwd=tmp_path, limits=TIGHT)
+    err = proc.stderr.decode()
+    assert (proc.returncode, err[: len(stderr)]) == (code, stderr)
+    if "--read-outside" not in argv:
+        assert "hunter2" not in err + proc.stdout.decode()

@@ -129,6 +129,8 @@ class Fixture:
     #: the folder inside the fixture the commands run in
     cwd: str = "."
     harden_args: tuple[str, ...] = ()
+    #: options of compose-net's own that docker compose does not take (ports)
+    read_args: tuple[str, ...] = ()
 
 
 FIXTURE_TABLE = (
@@ -275,6 +277,7 @@ FIXTURE_TABLE = (
             },
             {"app/compose.yaml": {"app"}, "shared/base.yaml": {"proxy"}},
             harden_args=("--edit-outside",),
+            read_args=("--read-outside",),
         ),
         id="extends-outside",
     ),
@@ -359,7 +362,7 @@ def test_ports(
     fixture: Fixture,
 ) -> None:
     monkeypatch.chdir(_copy(tmp_path, fixture) / fixture.cwd)
-    assert _compact(_ports(capsys, fixture.args)) == fixture.ports
+    assert _compact(_ports(capsys, (*fixture.read_args, *fixture.args))) == fixture.ports
 
 
 @pytest.mark.parametrize("fixture", FIXTURE_TABLE)
@@ -372,7 +375,8 @@ def test_ports_equal_compose(
 ) -> None:
     cwd = _copy(tmp_path, fixture) / fixture.cwd
     monkeypatch.chdir(cwd)
-    assert _objects(_ports(capsys, fixture.args)) == _compose_ports(compose_bin, cwd, fixture.args)
+    ours = _ports(capsys, (*fixture.read_args, *fixture.args))
+    assert _objects(ours) == _compose_ports(compose_bin, cwd, fixture.args)
 
 
 def _harden(
@@ -383,7 +387,7 @@ def _harden(
 ) -> tuple[Path, dict[str, Any], dict[str, bytes], dict[str, bytes]]:
     root = _copy(tmp_path, fixture)
     monkeypatch.chdir(root / fixture.cwd)
-    before_ports = _ports(capsys, fixture.args)
+    before_ports = _ports(capsys, (*fixture.read_args, *fixture.args))
     before = _texts(root)
     code, _, err = _run(capsys, "harden", "-q", "--bind", BIND, *fixture.harden_args, *fixture.args)
     assert (code, err) == (0, "")
@@ -404,7 +408,7 @@ def test_harden_edits_the_declaring_entries(
         if before[path] != after[path]
     }
     assert edited == fixture.hardened
-    after_ports = _ports(capsys, fixture.args)
+    after_ports = _ports(capsys, (*fixture.read_args, *fixture.args))
     assert _objects(after_ports) == _bound(_objects(before_ports))
     code, _, _ = _run(
         capsys, "harden", "--check", "--bind", BIND, *fixture.harden_args, *fixture.args
@@ -429,20 +433,48 @@ def test_harden_then_compose(
 # --------------------------------------------------------------------------- harden's refusals
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    (
+        pytest.param(
+            ("harden", "--bind", BIND),
+            "compose-net: error: app/../shared/base.yaml is outside the project directory and "
+            "is not read: name it with -f, or pass --read-outside (harden: --edit-outside)\n",
+            id="harden-does-not-read-it",
+        ),
+        pytest.param(
+            ("harden", "--read-outside", "--bind", BIND),
+            "app/../shared/base.yaml:4:13: this file is outside the project directory app: "
+            "pass --edit-outside to harden it too; nothing was written\n",
+            id="harden-reads-it-but-does-not-edit-it",
+        ),
+        pytest.param(
+            ("ports",),
+            "compose-net: error: app/../shared/base.yaml is outside the project directory and "
+            "is not read: name it with -f, or pass --read-outside (harden: --edit-outside)\n",
+            id="ports-does-not-read-it",
+        ),
+        pytest.param(
+            ("check", "--format", "json"),
+            "compose-net: error: app/../shared/base.yaml is outside the project directory and "
+            "is not read: name it with -f, or pass --read-outside (harden: --edit-outside)\n",
+            id="check-does-not-read-it",
+        ),
+    ),
+)
 def test_outside_the_project_directory_is_refused(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    args: tuple[str, ...],
+    message: str,
 ) -> None:
     fixture = Fixture("outside", ("-f", "app/compose.yaml"), {}, {})
     root = _copy(tmp_path, fixture)
     monkeypatch.chdir(root)
     before = _texts(root)
-    code, _, err = _run(capsys, "harden", "--bind", BIND, "-f", "app/compose.yaml")
-    assert (code, err, _texts(root)) == (
-        2,
-        "app/../shared/base.yaml:4:13: this file is outside the project directory app: "
-        "pass --edit-outside to harden it too; nothing was written\n",
-        before,
-    )
+    code, _, err = _run(capsys, *args, "-f", "app/compose.yaml")
+    assert (code, err, _texts(root)) == (2, message, before)
 
 
 @pytest.mark.parametrize(

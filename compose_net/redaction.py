@@ -1,0 +1,85 @@
+"""Variable values never shown: what interpolation substituted is printed as ``${NAME}``.
+
+A port written ``"${SECRET_TOKEN}:80"`` is interpolated before it is checked, and the
+messages about it would quote the token. Every value :mod:`compose_net.interpolate` takes from
+the environment or an env file is noted here with its variable's name, and :func:`redact`
+writes the name in place of the value in whatever is printed (compose_net.printable applies
+it to standard output, standard error and report files).
+
+Shown as they are, because they are what a person needs to read and no secret: addresses
+(``10.0.0.5``, ``[fd00::1]``), port numbers and ranges, booleans, and values shorter than four
+characters. A value shorter than eight characters is replaced only as a whole word (``host``
+is not taken out of ``host-network``); a longer one wherever it appears.
+"""
+
+from __future__ import annotations
+
+import re
+
+_PLAIN = re.compile(r"[0-9]+(-[0-9]+)?(/[a-z]+)?|true|false|yes|no|True|False", re.ASCII)
+_ADDRESS_CHARS = re.compile(r"\[?[0-9A-Fa-f.:%]+\]?(/[0-9]+)?")
+SHORTEST = 4
+WHOLE_WORD_BELOW = 8
+
+#: value as printed -> the variable it came from
+_VALUES: dict[str, str] = {}
+#: the values, longest first (replaced before the shorter ones they may contain)
+_ORDER: list[str] = []
+#: a longer value is no password, and noting it would let an env file of values that repeat
+#: each other fill the memory
+LONGEST = 4096
+
+
+def _is_address(value: str) -> bool:
+    if _ADDRESS_CHARS.fullmatch(value) is None:
+        return False
+    import ipaddress
+
+    text = value.strip("[]")
+    try:
+        ipaddress.ip_interface(text)
+    except ValueError:
+        return False
+    return True
+
+
+def shown_as_is(value: str) -> bool:
+    """A value that may be printed: short, a number, a port range, a boolean or an address."""
+    return len(value) < SHORTEST or _PLAIN.fullmatch(value) is not None or _is_address(value)
+
+
+def note(name: str, value: str) -> None:
+    """``value`` came from the variable ``name``: print the name instead from now on."""
+    if value in _VALUES or len(value) > LONGEST or shown_as_is(value):
+        return
+    import json  # only once a value is noted: off the start-up path
+
+    _VALUES[value] = name
+    quoted = json.dumps(value)[1:-1]  # as a JSON or SARIF report writes it
+    if quoted != value:
+        _VALUES.setdefault(quoted, name)
+    _ORDER.clear()
+
+
+def forget() -> None:
+    """Start afresh (each run of the command line)."""
+    _VALUES.clear()
+    _ORDER.clear()
+
+
+def redact(text: str) -> str:
+    """``text`` with every noted value replaced by ``${NAME}``."""
+    if not _VALUES:
+        return text
+    if not _ORDER:
+        _ORDER.extend(sorted(_VALUES, key=len, reverse=True))
+    for value in _ORDER:
+        if value not in text:
+            continue
+        name = "${" + _VALUES[value] + "}"
+        if len(value) >= WHOLE_WORD_BELOW:
+            text = text.replace(value, name)
+        else:
+            parts = re.split(rf"(?<![\w.-]){re.escape(value)}(?![\w.-])", text)
+            text = name.join(parts)
+    return text

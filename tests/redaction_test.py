@@ -1,0 +1,53 @@
+"""Variable values printed as ``${NAME}``, except those a person needs and no secret."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from compose_net import interpolate, redaction
+
+
+@pytest.fixture(autouse=True)
+def fresh() -> Iterator[None]:
+    redaction.forget()
+    yield
+    redaction.forget()
+
+
+@pytest.mark.parametrize(
+    ("env", "template", "message", "expected"),
+    (
+        pytest.param({"TOKEN": "s3cr3t-t0ken-value"}, "${TOKEN}:80",
+                     "invalid hostPort: s3cr3t-t0ken-value", "invalid hostPort: ${TOKEN}",
+                     id="secret-named"),
+        pytest.param({"TOKEN": "s3cr3t-t0ken-value"}, "${TOKEN}:80",
+                     "in a word:xs3cr3t-t0ken-valuex", "in a word:x${TOKEN}x",
+                     id="long-value-anywhere"),
+        pytest.param({"MODE": "host"}, "${MODE}", "CN003 host-network: network_mode host",
+                     "CN003 host-network: network_mode ${MODE}", id="short-value-whole-words"),
+        pytest.param({"IP": "203.0.113.7"}, "${IP}:80:80", "bound to 203.0.113.7",
+                     "bound to 203.0.113.7", id="ipv4-address-shown"),
+        pytest.param({"IP": "[fd00::1]"}, "${IP}:80:80", "bound to [fd00::1]",
+                     "bound to [fd00::1]", id="ipv6-address-shown"),
+        pytest.param({"PORT": "8080-8090/tcp"}, "${PORT}:80", "port 8080-8090/tcp",
+                     "port 8080-8090/tcp", id="port-range-shown"),
+        pytest.param({"X": "abc"}, "${X}", "abc", "abc", id="short-shown"),
+        pytest.param({"UNUSED": "s3cr3t-t0ken-value"}, "${OTHER:-x}",
+                     "s3cr3t-t0ken-value", "s3cr3t-t0ken-value", id="only-what-was-substituted"),
+        pytest.param({"Q": 'pa"ss\\word-1234'}, "${Q}", '{"m": "pa\\"ss\\\\word-1234"}',
+                     '{"m": "${Q}"}', id="as-json-writes-it"),
+        pytest.param({"A": "s3cr3t-t0ken", "B": "s3cr3t-t0ken-value"}, "${A}${B}",
+                     "s3cr3t-t0ken-value", "${B}", id="longest-first"),
+    ),
+)  # fmt: skip
+def test_redact(env: dict[str, str], template: str, message: str, expected: str) -> None:
+    interpolate.interpolate(template, env)
+    assert redaction.redact(message) == expected
+
+
+def test_long_values_are_not_kept() -> None:
+    value = "x" * (redaction.LONGEST + 1)
+    interpolate.interpolate("${BIG}", {"BIG": value})
+    assert redaction.redact(value) == value
