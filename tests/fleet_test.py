@@ -874,3 +874,27 @@ def engine_of(path: Path, name: str) -> str:
     node = inventory.load(str(path)).find(name)
     assert node.engine is not None
     return node.engine.describe()
+
+
+@pytest.mark.parametrize(
+    ("args", "containers"),
+    [
+        pytest.param([], {"c1": ["db"], "p1": ["shop-web", "other-web"]}, id="every-container"),
+        pytest.param(["--project", "shop"], {"c1": [], "p1": ["shop-web"]}, id="one-project"),
+    ],
+)
+def test_audit_nodes_project(
+    tmp_path: Path, fakes: FakeFleet, capsys: pytest.CaptureFixture[str], args: list[str],
+    containers: dict[str, list[str]],
+) -> None:
+    projects = FakeEngine("p1", [
+        container("shop-web", ("10.0.0.2", 80, 80), project="shop"),
+        container("other-web", ("0.0.0.0", 81, 80), project="other"),
+    ])
+    path = inventory_of(tmp_path, {"c1": fakes.add(CLEAN), "p1": fakes.add(projects)})
+    code, data = audit_nodes(capsys, path, *args)
+    assert {n["name"]: sorted(c["name"] for c in n["containers"]) for n in data["nodes"]} == {
+        k: sorted(v) for k, v in containers.items()
+    }
+    assert data["project"] == (args[1] if args else None)
+    assert code == (0 if args else 1)
