@@ -6,12 +6,15 @@
   fails. The README's two install commands are run by readme_test.py instead.
 * Every ``text`` block that starts with ``$ compose-net`` prints what it shows (addresses
   of this host masked).
+* Every rule's "Finding" and "No finding" examples in docs/rules.md are checked with that
+  rule: it reports the first and not the second.
 * Every YAML or TOML block named after a configuration, an inventory or a pre-commit file
   is valid for it.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -209,3 +212,49 @@ def test_every_configuration_key_is_documented() -> None:
     page = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
     assert [k for k in keys if f"| `{k}` |" not in page] == []
     assert len(_files()) >= 5
+
+
+# --- docs/rules.md: each rule's "Finding" and "No finding" examples --------------------------
+
+#: what a label such as "with `db` placed on a node whose internal address is 10.176.0.12"
+#: stands for: (files beside the example, more arguments)
+RULE_CONTEXT: dict[str, tuple[dict[str, str], list[str]]] = {
+    "CN007": ({"nodes.yaml": "nodes:\n  n1:\n    service: {ipv4: 10.176.0.12}\n"},
+              ["--inventory", "nodes.yaml", "--node", "n1"]),
+}
+
+
+def _rule_examples() -> list[object]:
+    text = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+    sections = re.split(r"^## (CN\d{3}) \S+\n", text, flags=re.M)
+    out = []
+    for rule, body in zip(sections[1::2], sections[2::2]):
+        for label, block in re.findall(r"^((?:No f|F)inding[^\n]*):\n\n```yaml\n(.*?)^```",
+                                        body, re.S | re.M):
+            # options in the label, as in "Finding (`--target stack`)"
+            args = [a for quoted in re.findall(r"`(--[^`]+)`", label) for a in quoted.split()]
+            found = label.startswith("Finding")
+            out.append(pytest.param(rule, found, args, block, id=f"{rule}-{label[:10].strip()}"))
+    return out
+
+
+@pytest.mark.parametrize(("rule", "found", "args", "text"), _rule_examples())
+def test_rule_examples(
+    tmp_path: Path, rule: str, found: bool, args: list[str], text: str
+) -> None:
+    files, more = RULE_CONTEXT.get(rule, ({}, []))
+    for name, content in {**files, "compose.yaml": text}.items():
+        (tmp_path / name).write_text(content, encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "compose_net", "check", "--no-config", "--format", "json",
+         "--select", rule, *args, *more, "compose.yaml"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    rules = [f["rule"] for f in json.loads(proc.stdout)["findings"]]
+    assert (rule in rules) == found, (rules, proc.stderr)
+
+
+def test_every_rule_has_examples() -> None:
+    rules = {p.values[0] for p in _rule_examples()}  # type: ignore[attr-defined]
+    assert len(rules) == 10
