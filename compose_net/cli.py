@@ -848,6 +848,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except click.exceptions.Exit as e:
         return int(e.exit_code)
+    except click.UsageError as e:  # one line, as every other error
+        where = f" (see {e.ctx.command_path} --help)" if e.ctx is not None else ""
+        message = " ".join(e.format_message().split())
+        print(f"compose-net: error: {message}{where}", file=sys.stderr)
+        return EXIT_ERROR
     except click.ClickException as e:
         e.show()
         return EXIT_ERROR
@@ -864,6 +869,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
+    except OSError as e:  # a file the command could not read or write: which, and why
+        from compose_net import source
+
+        where = e.filename if isinstance(e.filename, str) else "compose-net"
+        print(f"compose-net: error: {source.os_error(e, where)}", file=sys.stderr)
+        return EXIT_ERROR
     except Exception as e:  # never a traceback for a user
         print(f"compose-net: internal error: {type(e).__name__}: {e}", file=sys.stderr)
         return EXIT_ERROR

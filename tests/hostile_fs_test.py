@@ -154,6 +154,24 @@ def project_with_ro_folder(d: Path) -> None:
     _give(d / "ro" / "b.yaml")
 
 
+def unreadable(d: Path) -> None:
+    """A file only root may read, and a folder only root may write."""
+    plain(d)
+    (d / "compose.yaml").chmod(0o600)
+
+
+def unreadable_env(d: Path) -> None:
+    plain(d)
+    (d / ".env").write_bytes(b"A=1\n")
+    (d / ".env").chmod(0o600)
+
+
+def unreadable_config(d: Path) -> None:
+    plain(d)
+    (d / ".compose-net.yaml").write_bytes(b"allow: [web]\n")
+    (d / ".compose-net.yaml").chmod(0o600)
+
+
 def project_of_two(d: Path) -> None:
     (d / "a.yaml").write_bytes(EXPOSED)
     (d / "b.yaml").write_bytes(OTHER)
@@ -201,6 +219,12 @@ CASES = (
              "/dev/stdin: not a regular file: name the file itself, or - for standard input\n",
              files={"compose.yaml": EXPOSED}, stdin="compose.yaml"),
         id="dev-stdin-redirected-file-untouched",
+    ),
+    pytest.param(
+        Case(plain, ("check", "/tmp"), 2,
+             "compose-net: error: Invalid value for '[FILES]...': File '/tmp' is a directory. "
+             "(see compose-net check --help)\n"),
+        id="directory",
     ),
     pytest.param(
         Case(plain, ("ports", "/dev/zero"), 2,
@@ -281,6 +305,32 @@ CASES = (
              "ro/b.yaml: cannot create a file in {d}/ro: Permission denied\n",
              files={"a.yaml": EXPOSED, "ro/b.yaml": OTHER}, nobody=True),
         id="project-second-folder-read-only-writes-none",
+    ),
+    pytest.param(
+        Case(unreadable, ("validate", "compose.yaml"), 2,
+             "compose-net: error: Invalid value for '[FILES]...': File 'compose.yaml' is not "
+             "readable. (see compose-net validate --help)\n", nobody=True),
+        id="unreadable-file-as-nobody",
+    ),
+    pytest.param(
+        Case(unreadable_env, ("ports", "compose.yaml"), 2,
+             ".env: cannot read env file: Permission denied\n", nobody=True),
+        id="unreadable-env-as-nobody",
+    ),
+    pytest.param(
+        Case(unreadable_config, ("check", "compose.yaml"), 2,
+             "{d}/.compose-net.yaml: Permission denied\n" f"{SUMMARY}\n", nobody=True),
+        id="unreadable-configuration-as-nobody",
+    ),
+    pytest.param(
+        Case(plain, ("check", "-o", "missing/report.txt", "compose.yaml"), 2,
+             "compose-net: error: missing/report.txt: No such file or directory\n"),
+        id="report-into-a-missing-folder",
+    ),
+    pytest.param(
+        Case(plain, ("check", "-o", "report.txt", "compose.yaml"), 2,
+             "compose-net: error: report.txt: Permission denied\n", nobody=True),
+        id="report-into-a-read-only-folder-as-nobody",
     ),
     pytest.param(
         Case(project_of_two, (*HARDEN, "-q", "-f", "a.yaml", "-f", "b.yaml"), 0, "",

@@ -164,10 +164,8 @@ def test_harden_stack(
         ),
         pytest.param(
             ["--target", "stack", "--stack-strategy", "mesh"],
-            "Usage: compose-net harden [OPTIONS] [FILES]...\n"
-            "Try 'compose-net harden --help' for help.\n\n"
-            "Error: Invalid value for '--stack-strategy': 'mesh' is not one of 'unpublish', "
-            "'internal-network', 'host-mode'.",
+            "compose-net: error: Invalid value for '--stack-strategy': 'mesh' is not one of "
+            "'unpublish', 'internal-network', 'host-mode'. (see compose-net harden --help)",
             id="unknown-strategy",
         ),
     ],
