@@ -2,9 +2,10 @@
 
 PyYAML's C binding (``yaml._yaml.CParser``) yields events with exact marks; this
 module composes them into nodes with the attributes :mod:`compose_net.yamltree`
-reads from ruamel's nodes (``id``, ``tag``, ``value``, ``start_mark``/``end_mark``
-with ``index``/``line``/``column``, ``style``, ``flow_style``, ``anchor``, and
-``ctag.handle`` for an explicit tag), equal to ruamel's for the same text:
+reads from ruamel's nodes, the members of its node Protocols (``id``, ``tag``,
+``value``, ``start_mark``/``end_mark`` with ``index``/``line``/``column``, ``style``,
+``flow_style``, ``anchor``, and ``ctag.handle`` for an explicit tag), equal to
+ruamel's for the same text:
 
 * plain scalars are typed with ruamel's YAML 1.2 resolver (libyaml's composer
   would use YAML 1.1, where ``22:22`` is an integer and ``on`` a boolean);
