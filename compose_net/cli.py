@@ -208,7 +208,12 @@ def ports(
 
     project = _project(files, project_files, project_directory, env_files, read_outside)
     return command.run(
-        list(files), fmt=fmt, interpolate=not no_interpolate, env_files=env_files, project=project
+        list(files),
+        fmt=fmt,
+        interpolate=not no_interpolate,
+        env_files=env_files,
+        project=project,
+        outside=read_outside,
     )
 
 

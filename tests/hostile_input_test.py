@@ -281,3 +281,27 @@ def test_files_outside_the_project_are_not_read(
     assert (proc.returncode, err[: len(stderr)]) == (code, stderr)
     if "--read-outside" not in argv:
         assert "hunter2" not in err + proc.stdout.decode()
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "stderr"),
+    (
+        pytest.param(("ports", "p/compose.yaml"), 2,
+                     "p/compose.yaml: p/../outside.yaml is outside the project directory and is "
+                     "not read: name it with -f, or pass --read-outside (harden: --edit-outside)\n",
+                     id="refused"),
+        pytest.param(("ports", "--read-outside", "p/compose.yaml"), 2,
+                     "p/compose.yaml:3:47: cannot extend service 'x': it is not defined\n",
+                     id="read-when-asked"),
+    ),
+)  # fmt: skip
+def test_a_file_on_its_own_extends_nothing_outside_its_folder(
+    tmp_path: Path, argv: tuple[str, ...], code: int, stderr: str
+) -> None:
+    (tmp_path / "outside.yaml").write_bytes(OUTSIDE)
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "compose.yaml").write_bytes(
+        b"services:\n  web:\n    extends: {file: ../outside.yaml, service: x}\n"
+    )
+    proc = bounded.run(argv, cwd=tmp_path, limits=TIGHT)
+    assert (proc.returncode, proc.stderr.decode()) == (code, stderr)

@@ -10,20 +10,28 @@ from typing import Any
 
 from compose_net import document, envfile, model, printable, source
 from compose_net.errors import ComposeNetError
-from compose_net.project import Project, Spec
+from compose_net.project import Project, Spec, fenced_loader
 from compose_net.report import Report
 
 
-def file_ports(path: str, env: Mapping[str, str] | None) -> dict[str, Any]:
+def file_ports(
+    path: str, env: Mapping[str, str] | None, *, outside: bool = False
+) -> dict[str, Any]:
     """``{"path", "services": {name: {"ports": [...]}}}`` for one file.
 
     Each port is Compose's object (the keys and value types ``docker compose config
     --format json`` prints) plus ``line``, ``column`` and ``exposure``, and ``file``
-    when the entry is written in another file (``extends: {file: ...}``).
+    when the entry is written in another file (``extends: {file: ...}``), which must be in
+    the file's folder unless ``outside``.
     """
     doc = document.load(source.read(path))
     services: dict[str, Any] = {}
-    for name, ports in model.compose_ports(doc, env).items():
+    folder = "." if path == "-" else os.path.dirname(path)
+    if outside:
+        declared = model.compose_ports(doc, env)
+    else:
+        declared = model.compose_ports(doc, env, loader=fenced_loader(folder))
+    for name, ports in declared.items():
         objects = []
         for port in ports:
             obj: dict[str, Any] = dict(port.obj)
@@ -99,6 +107,7 @@ def run(
     interpolate: bool,
     env_files: Sequence[str] = (),
     project: Spec | None = None,
+    outside: bool = False,
 ) -> int:
     """Print the ports of each file of ``paths``, or of ``project`` merged."""
     report = Report()
@@ -121,7 +130,7 @@ def run(
                 if key not in envs:
                     envs[key] = envfile.load(folder, env_files)
                 env = envs[key]
-            files.append(file_ports(path, env))
+            files.append(file_ports(path, env, outside=outside))
         except ComposeNetError as e:
             report.failure(e.with_path(path))
     if fmt == "json":
