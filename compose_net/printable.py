@@ -35,6 +35,11 @@ def escape(text: str, keep: str = "") -> str:
     """
     if text.isprintable():
         return text
+    bare = text
+    for char in keep:
+        bare = bare.replace(char, "")
+    if bare.isprintable():
+        return text
     return "".join(c if c.isprintable() or c in keep else _escape_char(c) for c in text)
 
 

@@ -134,8 +134,7 @@ def run(
         except ComposeNetError as e:
             report.failure(e.with_path(path))
     if fmt == "json":
-        json.dump({"files": files}, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        sys.stdout.write(json.dumps({"files": files}, indent=2) + "\n")  # one write, not many
     elif files:
         sys.stdout.write(_text(files))
     return report.return_code
