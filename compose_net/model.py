@@ -68,7 +68,8 @@ def _symbolic_short(text: str) -> list[PortObject]:
     obj: PortObject = {"mode": "ingress"}
     if spec.host_ip:
         obj["host_ip"] = spec.host_ip
-    obj["target"] = int(container) if container.isdigit() else container
+    small = container.isdigit() and len(container.lstrip("0")) <= 19
+    obj["target"] = int(container) if small else container
     if spec.host_port:
         obj["published"] = spec.host_port
     obj["protocol"] = proto.lower() if proto and not has_variables(proto) else (proto or "tcp")
@@ -115,7 +116,7 @@ def _short_key(obj: PortObject) -> str:
 
 def _long_key(fields: Mapping[str, object], interpolated: bool) -> str:
     target = fields.get("target")
-    if interpolated and isinstance(target, str) and re.fullmatch(r"[+-]?[0-9]+", target):
+    if interpolated and isinstance(target, str) and re.fullmatch(r"[+-]?0*[0-9]{1,19}", target):
         target = int(target)  # Compose casts an interpolated target to an integer before merging
     host = fields.get("host_ip", "0.0.0.0")
     protocol = fields.get("protocol", "tcp")

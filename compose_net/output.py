@@ -168,7 +168,7 @@ def fingerprint(f: Finding, line_text: str, occurrence: int) -> str:
     import hashlib  # only SARIF needs it: off the start-up path
 
     key = "\0".join((f.rule, f.path, f.service or "", line_text, str(occurrence)))
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _result(f: Finding, result: CheckResult, seen: dict[tuple[str, ...], int], cwd: str | None,

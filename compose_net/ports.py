@@ -119,7 +119,7 @@ def exposure_of(host_ip: str | None) -> Exposure | None:
 
 def _parse_port(text: str) -> int | None:
     """strconv.ParseUint(text, 10, 16): digits only, at most 65535."""
-    if not _DIGITS.fullmatch(text):
+    if not _DIGITS.fullmatch(text) or len(text.lstrip("0")) > 5:
         return None
     value = int(text)
     return value if value <= 65535 else None
@@ -289,7 +289,7 @@ def _as_target(value: object) -> int:
         number = value
     elif isinstance(value, float) and value.is_integer():
         number = int(value)
-    elif isinstance(value, str) and re.fullmatch(r"[+-]?[0-9]+", value):
+    elif isinstance(value, str) and re.fullmatch(r"[+-]?0*[0-9]{1,19}", value):
         number = int(value)
         if not -(2**63) <= number < 2**63:
             number = None

@@ -171,10 +171,7 @@ def document_data(root: yamltree.Node, path: str = "<input>") -> Any:
     def convert(node: yamltree.Node) -> Any:
         budget[0] -= 1
         if budget[0] < 0:
-            raise ComposeNetError(
-                "the document expands to too many nodes through aliases (an alias bomb?)",
-                path=path,
-            )
+            raise yamltree.too_many_nodes(root, path, yamltree.MAX_EXPANDED_NODES)
         if yamltree.is_scalar(node):
             return yamltree.scalar_value(node)
         if yamltree.is_sequence(node):
@@ -216,8 +213,8 @@ def _published_problem(text: str) -> str | None:
     if text == "":
         return None
     start, _, end = text.partition("-")
-    low = int(start) if start.isdigit() else -1
-    high = int(end) if end.isdigit() else (low if not end else -1)
+    low = int(start) if start.isdigit() and len(start.lstrip("0")) <= 6 else -1
+    high = int(end) if end.isdigit() and len(end.lstrip("0")) <= 6 else (low if not end else -1)
     if not 1 <= low <= high <= 65535:
         return (
             f"invalid published port {text!r}: "

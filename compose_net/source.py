@@ -15,10 +15,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from compose_net import bounds
 from compose_net.errors import ComposeNetError
 
 BOM = "\ufeff"
-MAX_BYTES = 2 * 1024 * 1024
 
 
 class Source(NamedTuple):
@@ -32,14 +32,12 @@ class Source(NamedTuple):
         return ((BOM if self.bom else "") + text).encode("utf-8")
 
 
-def decode(path: str, data: bytes, *, max_bytes: int = MAX_BYTES) -> Source:
+def decode(path: str, data: bytes, *, max_bytes: int | None = None) -> Source:
     """Decode ``data`` strictly as UTF-8 (with an optional BOM)."""
+    if max_bytes is None:
+        max_bytes = bounds.FILE_BYTES.value()
     if len(data) > max_bytes:
-        raise ComposeNetError(
-            f"file is too large (over {max_bytes // 1024 // 1024} MiB); "
-            "compose files are far smaller",
-            path=path,
-        )
+        raise bounds.FILE_BYTES.error("file is too large", path=path)
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ComposeNetError("UTF-16 files are not supported; save it as UTF-8", path=path)
     try:
@@ -111,12 +109,14 @@ def _refuse_special(path: str) -> None:
         )
 
 
-def read(path: str, *, max_bytes: int = MAX_BYTES) -> Source:
+def read(path: str, *, max_bytes: int | None = None) -> Source:
     """Read and decode ``path``; ``-`` reads standard input.
 
     Only regular files are read: a FIFO, a device, a socket or a folder is refused
     before anything could block on it, and so is a path through /dev or /proc.
     """
+    if max_bytes is None:
+        max_bytes = bounds.FILE_BYTES.value()
     if path == "-":
         try:
             data = sys.stdin.buffer.read(max_bytes + 1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 
+from compose_net import yamltree
 from compose_net.document import Document, PortEntry, Service
 
 #: deploy keys only swarm reads (Compose reads resources, restart_policy, labels).
@@ -58,11 +59,13 @@ def pinned_to_internal_binding(service: Service) -> bool:
 
 
 def signals(doc: Document) -> list[str]:
-    """Human-readable reasons to think ``doc`` is deployed with ``docker stack deploy``."""
+    """Human-readable reasons to think ``doc`` is deployed with ``docker stack deploy``.
+
+    Swarm-only deploy keys are a reason on their own. A stack-like file name
+    (``full-stack.yml``) is one only when the content also has something swarm
+    alone reads: a name by itself says nothing about how the file is deployed.
+    """
     out: list[str] = []
-    name = os.path.basename(doc.path)
-    if _STACK_NAME.search(os.path.splitext(name)[0]):
-        out.append(f"file name {name!r}")
     for service in doc.services:
         deploy = service.plain("deploy")
         if not isinstance(deploy, dict):
@@ -72,4 +75,22 @@ def signals(doc: Document) -> list[str]:
             keys.append("mode: global")
         if keys:
             out.append(f"services.{service.name}.deploy: {', '.join(keys)}")
+    name = os.path.basename(doc.path)
+    if _STACK_NAME.search(os.path.splitext(name)[0]) and (out or _swarm_only_content(doc)):
+        out.insert(0, f"file name {name!r}")
     return out
+
+
+def _swarm_only_content(doc: Document) -> bool:
+    """Keys that only swarm acts on, short of the deploy keys :func:`signals` names itself:
+    a publish mode or labels under ``deploy``, or an overlay network."""
+    for service in doc.services:
+        deploy = service.plain("deploy")
+        if isinstance(deploy, dict) and ("mode" in deploy or "labels" in deploy):
+            return True
+    networks = yamltree.get(doc.root, "networks")
+    for _, _, network in yamltree.mapping_items(networks):
+        driver = yamltree.get(network, "driver")
+        if yamltree.is_scalar(driver) and yamltree.scalar_value(driver) == "overlay":
+            return True
+    return False

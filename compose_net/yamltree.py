@@ -19,6 +19,7 @@ import warnings
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol, Union, cast, overload
 
+from compose_net import bounds
 from compose_net.errors import ComposeNetError
 
 if TYPE_CHECKING:
@@ -116,9 +117,10 @@ TAG_PREFIX = "tag:yaml.org,2002:"
 MERGE_TAG = TAG_PREFIX + "merge"
 #: Compose's own merge tags, valid on any collection or scalar.
 COMPOSE_TAGS = ("!reset", "!override")
-#: Plain data may not expand past this many nodes (alias bombs).
-MAX_EXPANDED_NODES = 500_000
-MAX_DEPTH = 200
+#: Plain data may not expand past this many nodes (alias bombs): bounds.NODES.
+MAX_EXPANDED_NODES = bounds.NODES.value()
+#: Nesting, aliases followed: bounds.DEPTH.
+MAX_DEPTH = bounds.DEPTH.value()
 
 Parser = Literal["fast", "ruamel"]
 #: per thread (and task): harden runs files in threads, some writing, some not
@@ -294,6 +296,12 @@ def mapping_items(node: Node | None) -> list[tuple[str, Node, Node]]:
     """
     if not is_mapping(node):
         return []
+    return _mapping_items(node, set())
+
+
+def _mapping_items(node: Node, merged_once: set[int]) -> list[tuple[str, Node, Node]]:
+    """``mapping_items``; a mapping merged a second time adds nothing (its keys are all
+    seen by then), so it is skipped: merge-key bombs cost one visit per mapping."""
     out: list[tuple[str, Node, Node]] = []
     seen: set[str] = set()
     merges: list[Node] = []
@@ -310,7 +318,10 @@ def mapping_items(node: Node | None) -> list[tuple[str, Node, Node]]:
             seen.add(name)
             out.append((name, key, value))
     for merged in merges:
-        for item in mapping_items(merged):
+        if id(merged) in merged_once or not is_mapping(merged):
+            continue
+        merged_once.add(id(merged))
+        for item in _mapping_items(merged, merged_once):
             if item[0] not in seen:
                 seen.add(item[0])
                 out.append(item)
@@ -416,6 +427,8 @@ def _go_int(text: str) -> int | None:
         body = body[1:]
     if not body or any(c not in allowed for c in body):
         return None
+    if len(body.lstrip("0")) > 64:  # past 64 bits in any base (and int() of it is slow)
+        return None
     value = int(body, base)
     if negative:
         value = -value
@@ -458,7 +471,9 @@ def _resolve_plain(text: str) -> object:
     if number is not None:
         return number
     if _FLOAT.fullmatch(plain):
-        return float(plain)
+        real = float(plain)
+        # Go's ParseFloat refuses a value out of range, and go-yaml keeps the text
+        return text if math.isinf(real) else real
     return text
 
 
@@ -502,22 +517,54 @@ class _Budget:
         self.left = limit
 
 
-def to_plain(node: Node, *, path: str = "<input>", limit: int = MAX_EXPANDED_NODES) -> Any:
+def to_plain(node: Node, *, path: str = "<input>", limit: int | None = None) -> Any:
     """Plain Python data (dict, list, str, int, float, bool, None), merges applied.
 
-    Aliases are expanded; an expansion past ``limit`` nodes is refused as an
-    alias bomb instead of eating the machine's memory.
+    Aliases are expanded; an expansion past ``limit`` nodes (default: bounds.NODES)
+    is refused instead of eating the machine's memory.
     """
-    return _plain(node, _Budget(limit), path)
+    if limit is None:
+        limit = MAX_EXPANDED_NODES
+    try:
+        return _plain(node, _Budget(limit), path)
+    except _OverBudget:
+        raise too_many_nodes(node, path, limit) from None
+
+
+class _OverBudget(Exception):
+    pass
+
+
+def too_many_nodes(node: Node, path: str, limit: int) -> ComposeNetError:
+    """The error for data past ``limit`` nodes: too big as written, or through aliases?"""
+    seen: set[int] = set()
+    stack = [node]
+    while stack and len(seen) <= limit:
+        item = stack.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if item.id == "mapping":
+            for key, value in item.value:
+                stack.append(key)
+                stack.append(value)
+        elif item.id == "sequence":
+            stack.extend(item.value)
+    where = position(node)
+    if len(seen) > limit:
+        message = f"the document has more than {limit:,} nodes"
+    else:
+        message = (
+            f"aliases and merge keys expand the document to more than {limit:,} nodes "
+            "(an alias bomb?)"
+        )
+    return bounds.NODES.error(message, path=path, line=where.line, column=where.column)
 
 
 def _plain(node: Node, budget: _Budget, path: str) -> Any:
     budget.left -= 1
     if budget.left < 0:
-        raise ComposeNetError(
-            "the document expands to too many nodes through aliases (an alias bomb?)",
-            path=path,
-        )
+        raise _OverBudget
     if node.id == "scalar":
         return scalar_value(node)
     if node.id == "sequence":

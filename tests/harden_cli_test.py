@@ -181,11 +181,6 @@ def test_symlink_target_is_replaced(exposed: Path, tmp_path: Path) -> None:
             "invalid IP address",
             id="empty-host-ip",
         ),
-        pytest.param(
-            b"services:\n  w:\n    ports: ['80:80']\n" + b"#" * (3 * 1024 * 1024),
-            "too large",
-            id="huge",
-        ),
     ),
 )
 def test_bad_input_is_one_line_and_leaves_the_file(

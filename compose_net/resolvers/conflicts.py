@@ -129,7 +129,7 @@ def host_ports(entry: PortEntry) -> list[tuple[int, str]]:
     for obj in objects:
         published = str(obj.get("published", ""))
         protocol = str(obj.get("protocol", "tcp"))
-        if published.isdigit() and not has_variables(protocol):
+        if published.isdigit() and len(published) <= 19 and not has_variables(protocol):
             out.append((int(published), protocol.lower()))
     return out
 

@@ -63,7 +63,7 @@ ID = "CN009"
 NAME = "invalid-port"
 SEVERITY: Severity = "error"
 
-_RANGE = re.compile(r"([0-9]+)(?:-([0-9]+))?")
+_RANGE = re.compile(r"0*([0-9]{1,19})(?:-0*([0-9]{1,19}))?")
 
 
 def _published_ok(value: str) -> bool:

@@ -56,7 +56,10 @@ _BASE60_FLOAT = re.compile(r"[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+\.[0-9_]*")
 
 
 def yaml11_number(text: str) -> int | float | None:
-    """What a YAML 1.1 reader makes of the plain scalar ``text``; None when it stays a string."""
+    """What a YAML 1.1 reader makes of the plain scalar ``text``; None when it stays a string
+    (or when it is too long to be a port: int() of thousands of digits is refused)."""
+    if len(text) > 100:
+        return None
     if _BASE60_INT.fullmatch(text):
         digits, value = text.lstrip("+-").replace("_", ""), 0
         for part in digits.split(":"):

@@ -29,6 +29,9 @@ SWARMY = (
             "compose",
             id="stack-without-ports",
         ),
+        pytest.param(
+            "full-stack.yml", ports('"10.0.0.5:80:80"'), "compose", id="stack-like-name-alone"
+        ),
         pytest.param("compose.yaml", ports('"99999:80"'), "stack", id="invalid-entry-is-CN009s"),
     ),
 )
@@ -71,10 +74,10 @@ def test_noop(tmp_path: Path, name: str, text: str, target: str) -> None:
         ),
         pytest.param(
             "docker-stack.yml",
-            ports('"10.0.0.5:80:80"'),
+            ports('"10.0.0.5:80:80"') + "    deploy:\n      mode: replicated\n",
             "compose",
             [(5, 9, "web", "warning")],
-            id="stack-file-name",
+            id="stack-file-name-and-deploy-mode",
         ),
         pytest.param(
             "compose.yaml",

@@ -27,16 +27,45 @@ def load(text: str, name: str = "compose.yaml") -> document.Document:
             id="deploy-keys-compose-reads",
         ),
         pytest.param(
+            "docker-stack.yml", "services:\n  a:\n    image: a\n", [], id="stack-name-alone"
+        ),
+        pytest.param("full-stack.yml", "services:\n  a:\n    image: a\n", [], id="full-stack"),
+        pytest.param(
             "docker-stack.yml",
-            "services:\n  a:\n    image: a\n",
-            ["file name 'docker-stack.yml'"],
-            id="stack-file-name",
+            "services:\n  a:\n    image: a\n    deploy:\n      replicas: 2\n",
+            ["file name 'docker-stack.yml'", "services.a.deploy: replicas"],
+            id="stack-name-and-swarm-keys",
         ),
         pytest.param(
             "stack.prod.yaml",
-            "services:\n  a:\n    image: a\n",
+            "services:\n  a:\n    image: a\n    deploy:\n      mode: replicated\n",
             ["file name 'stack.prod.yaml'"],
-            id="stack-dot-name",
+            id="stack-dot-name-and-deploy-mode",
+        ),
+        pytest.param(
+            "full-stack.yml",
+            "services:\n  a:\n    image: a\n    deploy:\n      labels: {tier: web}\n",
+            ["file name 'full-stack.yml'"],
+            id="stack-name-and-deploy-labels",
+        ),
+        pytest.param(
+            "app-stack.yml",
+            "services:\n  a:\n    image: a\nnetworks:\n  back:\n    driver: overlay\n",
+            ["file name 'app-stack.yml'"],
+            id="stack-name-and-overlay-network",
+        ),
+        pytest.param(
+            "compose.yaml",
+            "services:\n  a:\n    image: a\n    deploy:\n      mode: replicated\n"
+            "networks:\n  back:\n    driver: overlay\n",
+            [],
+            id="swarm-only-content-without-the-name",
+        ),
+        pytest.param(
+            "full-stack.yml",
+            "services:\n  a:\n    image: a\nnetworks:\n  back:\n    driver: bridge\n",
+            [],
+            id="stack-name-and-bridge-network",
         ),
         pytest.param(
             "stackoverflow.yml", "services:\n  a:\n    image: a\n", [], id="stack-inside-a-word"
