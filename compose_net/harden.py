@@ -12,7 +12,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from compose_net import addresses, document, interpolate, model, pragmas, rewrite, yamltree
+from compose_net import addresses, bounds, document, interpolate, model, pragmas, rewrite, yamltree
 from compose_net.config import Allow
 from compose_net.document import Document, PortEntry, Service
 from compose_net.errors import ComposeNetError, SafetyError
@@ -417,7 +417,7 @@ def expected_plain(node: Node, substitutions: Mapping[int, Any], budget: list[in
     """Plain data of the original with the planned substitutions applied."""
     budget[0] -= 1
     if budget[0] < 0:
-        raise ComposeNetError("the document expands to too many nodes through aliases")
+        raise bounds.NODES.error("aliases and merge keys expand the document to too many nodes")
     sub = substitutions.get(id(node))
     if sub is not None and sub[0] == "scalar":
         return sub[1]

@@ -299,7 +299,7 @@ def mapping_items(node: Node | None) -> list[tuple[str, Node, Node]]:
     return _mapping_items(node, set())
 
 
-def _mapping_items(node: Node, merged_once: set[int]) -> list[tuple[str, Node, Node]]:
+def _mapping_items(node: MappingNode, merged_once: set[int]) -> list[tuple[str, Node, Node]]:
     """``mapping_items``; a mapping merged a second time adds nothing (its keys are all
     seen by then), so it is skipped: merge-key bombs cost one visit per mapping."""
     out: list[tuple[str, Node, Node]] = []

@@ -25,7 +25,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from compose_net import document, harden, interpolate, model, pragmas, rewrite, stack, yamltree
+from compose_net import (
+    bounds,
+    document,
+    harden,
+    interpolate,
+    model,
+    pragmas,
+    rewrite,
+    stack,
+    yamltree,
+)
 from compose_net.config import Allow
 from compose_net.document import Document, PortEntry, Service
 from compose_net.errors import ComposeNetError, SafetyError
@@ -101,8 +111,8 @@ def use_counts(root: Node, path: str) -> dict[int, int]:
         node = todo.pop()
         budget -= 1
         if budget < 0:
-            raise ComposeNetError(
-                "the document expands to too many nodes through aliases", path=path
+            raise bounds.NODES.error(
+                "aliases and merge keys expand the document to too many nodes", path=path
             )
         counts[id(node)] = counts.get(id(node), 0) + 1
         if yamltree.is_mapping(node):
