@@ -327,14 +327,15 @@ def gitlab(result: CheckResult, *, cwd: str | None = None) -> list[dict[str, Any
             "severity": severity,
             "location": {"path": _relative(f.path, cwd), "lines": {"begin": f.line}},
         })
+    if result.errors:
+        import hashlib  # as for SARIF: off the start-up path
     for e in result.errors:
-        import hashlib
-
         path = _relative(e.path, cwd) if e.path is not None else "."
+        error_key = f"error\0{path}\0{e.message}"
         out.append({
             "description": f"compose-net could not check this file: {e.message}",
             "check_name": "compose-net cannot check",
-            "fingerprint": hashlib.sha256(f"error\0{path}\0{e.message}".encode()).hexdigest(),
+            "fingerprint": hashlib.sha256(error_key.encode("utf-8")).hexdigest(),
             "severity": "blocker",
             "location": {"path": path, "lines": {"begin": e.line or 1}},
         })

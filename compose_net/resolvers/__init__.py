@@ -128,7 +128,8 @@ def from_options(
     with none at all, the error lists the ways to give one. ``--resolve local`` on a host
     whose only internal address is IPv6 warns that IPv4 clients lose the ports.
     """
-    if config is not None and not (binds or bind_var or resolve or inventory):
+    configured = config is not None and not (binds or bind_var or resolve or inventory)
+    if config is not None and configured:
         binds, bind_var, resolve, inventory = configured_source(config)
         if not (binds or bind_var or resolve or inventory):
             raise ComposeNetError(nothing_to_bind(internal))
@@ -167,8 +168,13 @@ def from_options(
         if config is not None and resolve == "local":
             _warn_ipv6_only(table)
         return NodeResolver(table, node)
-    parsed = Binds.parse(binds, bind_var)
-    _refuse_public_binds(parsed, internal)
+    try:
+        parsed = Binds.parse(binds, bind_var)
+        _refuse_public_binds(parsed, internal)
+    except ComposeNetError as e:  # say where a configured address came from
+        if configured and config is not None and config.path is not None:
+            raise e.with_path(config.path) from None
+        raise
     return static(parsed)
 
 
