@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from compose_net.errors import ComposeNetError
+from compose_net.roots import project_root
 
 CONFIG_NAMES = (".compose-net.yaml", ".compose-net.yml")
-ROOT_MARKERS = (".git", ".hg")
 #: the search results of this run, announced once each under -v (:func:`announce`)
 _ANNOUNCE: dict[str, bool] = {}
 
@@ -108,18 +108,6 @@ def _validate(data: dict[str, Any], path: str) -> None:
         raise ComposeNetError(
             f"invalid configuration: {where + ': ' if where else ''}{v.message}", path=path
         )
-
-
-def project_root(folder: str) -> str:
-    """The nearest folder at or above ``folder`` holding ``.git`` or ``.hg``, else ``folder``."""
-    current = folder
-    while True:
-        if any(os.path.exists(os.path.join(current, m)) for m in ROOT_MARKERS):
-            return current
-        parent = os.path.dirname(current)
-        if parent == current:
-            return folder
-        current = parent
 
 
 def announce(on: bool = True) -> None:

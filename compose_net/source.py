@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from compose_net import bounds
+from compose_net import bounds, roots
 from compose_net.errors import ComposeNetError
 
 BOM = "\ufeff"
@@ -169,16 +169,17 @@ class _Pending:
 
 
 def _target(path: str, outside_ok: bool) -> str:
-    """The file a write to ``path`` replaces: a symlink's target, which must be inside the
-    symlink's folder unless ``outside_ok``."""
+    """The file a write to ``path`` replaces (a symlink's target), which must be inside the
+    project root (:func:`compose_net.roots.project_root`) unless ``outside_ok``: a symlink, or
+    a symlinked folder, in a repository must not make compose-net rewrite a file elsewhere."""
     _refuse_special(path)
     target = os.path.realpath(path)
-    if os.path.islink(path) and not outside_ok:
-        folder = os.path.realpath(os.path.dirname(os.path.abspath(path)))
-        if not _inside(target, folder):
+    if not outside_ok:
+        root = os.path.realpath(roots.project_root(os.path.dirname(os.path.abspath(path))))
+        if not _inside(target, root):
             raise ComposeNetError(
-                f"a symlink to {target}, outside its folder: pass --edit-outside to rewrite "
-                "the target; nothing was written",
+                f"a symlink to {target}, outside the project {root}: pass --edit-outside to "
+                "rewrite it; nothing was written",
                 path=path,
             )
     return target

@@ -139,6 +139,23 @@ def link_outside(d: Path) -> None:
     (d / "project" / "compose.yaml").symlink_to("../outside/target.yaml")
 
 
+def folder_link_outside(d: Path) -> None:
+    """A repository whose ``deploy`` folder is a symlink to a folder outside it."""
+    (d / "elsewhere").mkdir()
+    (d / "elsewhere" / "compose.yaml").write_bytes(EXPOSED)
+    (d / "repo" / ".git").mkdir(parents=True)
+    (d / "repo" / "deploy").symlink_to("../elsewhere")
+
+
+def link_inside_repo(d: Path) -> None:
+    """A symlink to another folder of the same repository."""
+    (d / "repo" / ".git").mkdir(parents=True)
+    (d / "repo" / "shared").mkdir()
+    (d / "repo" / "shared" / "compose.yaml").write_bytes(EXPOSED)
+    (d / "repo" / "app").mkdir()
+    (d / "repo" / "app" / "compose.yaml").symlink_to("../shared/compose.yaml")
+
+
 def immutable(d: Path) -> None:
     plain(d)
     require(_chattr("+i", d / "compose.yaml"), "chattr +i is not available here")
@@ -276,8 +293,8 @@ CASES = (
     ),
     pytest.param(
         Case(link_outside, (*HARDEN, "project/compose.yaml"), 2,
-             "project/compose.yaml: a symlink to {d}/outside/target.yaml, outside its folder: "
-             "pass --edit-outside to rewrite the target; nothing was written\n",
+             "project/compose.yaml: a symlink to {d}/outside/target.yaml, outside the project "
+             "{d}/project: pass --edit-outside to rewrite it; nothing was written\n",
              files={"outside/target.yaml": EXPOSED}),
         id="symlink-outside-refused",
     ),
@@ -286,6 +303,19 @@ CASES = (
              "hardened project/compose.yaml (1 port)\n",
              files={"outside/target.yaml": HARDENED}),
         id="symlink-outside-with-edit-outside",
+    ),
+    pytest.param(
+        Case(folder_link_outside, (*HARDEN, "repo/deploy/compose.yaml"), 2,
+             "repo/deploy/compose.yaml: a symlink to {d}/elsewhere/compose.yaml, outside the "
+             "project {d}/repo: pass --edit-outside to rewrite it; nothing was written\n",
+             files={"elsewhere/compose.yaml": EXPOSED}),
+        id="symlinked-folder-outside-the-repository",
+    ),
+    pytest.param(
+        Case(link_inside_repo, (*HARDEN, "repo/app/compose.yaml"), 0,
+             "hardened repo/app/compose.yaml (1 port)\n",
+             files={"repo/shared/compose.yaml": HARDENED}),
+        id="symlink-inside-the-repository",
     ),
     pytest.param(
         Case(immutable, (*HARDEN, "compose.yaml"), 2,
