@@ -578,12 +578,20 @@ def nodes(
     docker_image: str | None,
     fmt: str,
 ) -> int:
-    """Print the node table the resolvers see (--format yaml: as an inventory file)."""
-    from compose_net import resolvers
+    """Print the node table the resolvers see (--format yaml: as an inventory file).
+
+    Without --inventory or --resolve: the configuration's inventory or resolve.
+    """
+    from compose_net import config, resolvers
     from compose_net.commands import nodes as command
 
     if inventory is None and resolve is None:
-        raise ComposeNetError("give --inventory FILE or --resolve local|docker")
+        _, _, resolve, inventory = resolvers.configured_source(config.find("."))
+    if inventory is None and resolve is None:
+        raise ComposeNetError(
+            "give --inventory FILE or --resolve local|docker, or set inventory or resolve in "
+            ".compose-net.yaml"
+        )
     table = resolvers.node_table(
         resolve, inventory=inventory, interface=interface, cidr=cidr, docker_image=docker_image
     )

@@ -177,3 +177,27 @@ def test_a_configuration_beside_the_file_is_enough(
     proc = run("harden", "docker-compose.yml", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert path.read_text(encoding="utf-8") == HEAD + written
+
+
+@pytest.mark.parametrize(
+    ("config", "args", "code", "out"),
+    (
+        pytest.param("inventory: nodes/nodes.yaml\n", [], 0, "10.0.0.11",
+                     id="configured-inventory"),
+        pytest.param("inventory: nodes/nodes.yaml\n", ["--inventory", "other.yaml"], 0,
+                     "10.0.0.99", id="option-overrides"),
+        pytest.param("bind: [10.0.0.7]\n", [], 2, "give --inventory FILE or --resolve",
+                     id="bind-is-no-node-table"),
+    ),
+)
+def test_nodes_uses_the_configuration(
+    tmp_path: Path, config: str, args: list[str], code: int, out: str
+) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / YAML).write_text(config, encoding="utf-8")
+    (tmp_path / "nodes").mkdir()
+    (tmp_path / "nodes" / "nodes.yaml").write_text(INVENTORY, encoding="utf-8")
+    (tmp_path / "other.yaml").write_text(INVENTORY.replace("10.0.0.11", "10.0.0.99"))
+    proc = run("nodes", *args, cwd=tmp_path)
+    assert proc.returncode == code, proc.stderr
+    assert out in proc.stdout + proc.stderr

@@ -193,7 +193,8 @@ def test_nodes_json(nodes_file: Path) -> None:
     (
         pytest.param(
             [],
-            "compose-net: error: give --inventory FILE or --resolve local|docker\n",
+            "compose-net: error: give --inventory FILE or --resolve local|docker, or set "
+            "inventory or resolve in .compose-net.yaml\n",
             id="no-source",
         ),
         pytest.param(
