@@ -69,6 +69,11 @@ EXPECTED: dict[str, tuple[set[int], str]] = {
         {0, 2}, "exit 2 on a host without an internal address"),
     "compose-net harden compose.yaml --resolve local": (
         {0, 2}, "exit 2 on a host without an internal address"),
+    "compose-net harden stack.yml --inventory nodes.yaml": (
+        {0, 2}, "after `nodes --resolve docker`: exit 2 when the engine's host has no internal "
+        "address"),
+    "compose-net harden compose.yaml --resolve docker": (
+        {0, 2}, "exit 2 when the engine's host has no internal address"),
     "compose-net probe 203.0.113.10 compose.yaml": (
         {0, 1, 2}, "what answers at a documentation address depends on the network"),
     "compose-net probe 203.0.113.10 --timeout 1 --concurrency 200 compose.yaml": (
