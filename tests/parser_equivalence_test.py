@@ -4,22 +4,28 @@ For every corpus file, every harden fixture and a table of awkward texts, both
 parsers go through ``yamltree.compose``: they must fail with the same error, or
 give node trees that are equal in every attribute compose-net reads (kind, tag,
 value, quote style, flow style, anchor, explicit tag, start and end marks), with
-aliases at the same places, and the same plain data. ``harden --diff`` (libyaml)
-must show exactly what ``harden -o`` (ruamel, the parser of record) writes.
+aliases at the same places, and the same plain data. ``harden --diff`` must show
+exactly what ``harden -o`` writes.
+
+One family is the exception: a tab inside a plain scalar or before a comment
+(``a<TAB>b: c``), which libyaml and Compose accept and ruamel refuses. There
+compose-net follows libyaml and Compose, and every command gives the same verdict.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import json
 import math
 import shlex
+import subprocess
 import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import require
+from harness import compose_binary, require
 
 from compose_net import fastyaml, report, schema, source, yamltree
 from compose_net.cli import main
@@ -217,7 +223,7 @@ def _cli(argv: list[str]) -> tuple[int, str, str]:
 
 
 def _diff_equals_write(path: Path, args: list[str], tmp: Path) -> None:
-    """``harden --diff`` (libyaml) shows exactly the change ``harden -o`` (ruamel) writes."""
+    """``harden --diff`` shows exactly the change ``harden -o`` writes."""
     written = tmp / "out.yaml"
     written.unlink(missing_ok=True)
     code, _, err = _cli(["harden", "--no-config", "-q", *args, "-o", str(written), str(path)])
@@ -246,3 +252,72 @@ def test_harden_diff_is_what_harden_writes_corpus(tmp_path: Path) -> None:
             _diff_equals_write(CORPUS / rel, ["--bind", BIND], tmp_path)
         except AssertionError as e:
             raise AssertionError(f"{rel}: {e}") from None
+
+
+# --------------------------------------------------------------------------- tabs
+
+_TAB_BASE = "services:\n  web:\n    image: nginx\n    ports: ['80:80']\n"
+_TAB_PORT = "services:\n  web:\n    image: nginx\n    ports:\n      - "
+
+# (id, text, Compose accepts it)
+TAB_TEXTS = [
+    ("inside-a-key", _TAB_BASE + "    labels:\n      a\tb: c\n", True),
+    ("inside-a-value", _TAB_BASE + "    labels:\n      a: b\tc\n", True),
+    ("after-a-colon", _TAB_BASE + "    labels:\n      a:\tb\n", True),
+    ("before-a-colon", _TAB_BASE + "    labels:\n      a\t: c\n", True),
+    ("after-a-value", _TAB_BASE + "    labels:\n      a: b\t\n", True),
+    ("before-a-comment", _TAB_BASE + "    labels:\n      a: b\t# c\n", True),
+    ("in-a-multi-line-value", _TAB_BASE + "    command: a\tb\n      c\td\n", True),
+    ("in-a-flow-sequence", _TAB_BASE + "    labels: [a,\tb]\n", True),
+    ("after-a-port", _TAB_PORT + "80:80\t\n", True),
+    ("after-a-quoted-port", _TAB_PORT + "'80:80'\t# public\n", True),
+    ("in-a-long-port", _TAB_PORT + "target:\t80\n        published:\t8080\n", True),
+    ("as-indentation", _TAB_BASE + "    labels:\n\ta: b\n", False),
+    ("after-a-dash", _TAB_PORT[: -len("- ")] + "-\t'80:80'\n", False),
+    ("before-a-key", _TAB_BASE + "    labels:\n      \ta: c\n", False),
+    ("in-a-continuation-indent", _TAB_BASE + "    command: a\n\tb\n", False),
+]
+
+
+def _compose_accepts(path: Path) -> bool:
+    proc = subprocess.run(
+        [compose_binary(), "-f", str(path), "config", "-q"],
+        capture_output=True, timeout=60, check=False, cwd=path.parent,
+    )
+    return proc.returncode == 0
+
+
+def _compose_ports(path: Path) -> list[dict[str, Any]]:
+    proc = subprocess.run(
+        [compose_binary(), "-f", str(path), "config", "--format", "json"],
+        capture_output=True, text=True, timeout=60, check=True, cwd=path.parent,
+    )
+    ports: list[dict[str, Any]] = json.loads(proc.stdout)["services"]["web"].get("ports", [])
+    return ports
+
+
+@pytest.mark.parametrize(
+    ("text", "accepted"), [pytest.param(t, a, id=i) for i, t, a in TAB_TEXTS]
+)
+def test_tabs_one_verdict_in_every_command(text: str, accepted: bool, tmp_path: Path) -> None:
+    path = tmp_path / "compose.yaml"
+    path.write_text(text)
+    assert _compose_accepts(path) is accepted
+    verdicts = {
+        "validate": _cli(["validate", str(path)])[0],
+        "check": _cli(["check", "--no-config", str(path)])[0],
+        "harden --check": _cli(["harden", "--no-config", "--bind", BIND, "--check", str(path)])[0],
+        "harden --diff": _cli(["harden", "--no-config", "--bind", BIND, "--diff", str(path)])[0],
+    }
+    assert path.read_text() == text
+    code, _, err = _cli(["harden", "--no-config", "--bind", BIND, str(path)])
+    verdicts["harden"] = code
+    if accepted:
+        assert verdicts == {
+            "validate": 0, "check": 1, "harden --check": 1, "harden --diff": 0, "harden": 0
+        }, err
+        assert [p.get("host_ip") for p in _compose_ports(path)] == [BIND]
+        assert _cli(["harden", "--no-config", "--bind", BIND, "--check", str(path)])[0] == 0
+    else:
+        assert set(verdicts.values()) == {2}, verdicts
+        assert path.read_text() == text

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
 
 from compose_net import config as configuration
-from compose_net import document, envfile, harden, printable, report, source, stack, yamltree
+from compose_net import document, envfile, harden, printable, report, source, stack
 from compose_net.config import Allow
 from compose_net.document import Document, Service
 from compose_net.errors import ComposeNetError, SafetyError
@@ -216,28 +213,6 @@ def harden_file(path: str, opts: Options, rep: Report) -> None:
     _emit(path, src, result.text, opts, rep, f"({n} port{'s' if n != 1 else ''})")
 
 
-_Inputs = TypeVar("_Inputs")
-
-
-def _ruamel_when_writing(
-    command: Callable[[_Inputs, Options], int],
-) -> Callable[[_Inputs, Options], int]:
-    """ruamel.yaml parses whatever harden writes: it is the parser of record.
-
-    ``--check`` and ``--diff`` write nothing and keep the libyaml composer, which gives
-    the same nodes, so the same edits (tests/parser_equivalence_test.py), many times faster.
-    """
-
-    @functools.wraps(command)
-    def run(inputs: _Inputs, opts: Options) -> int:
-        writes = not (opts.check or opts.diff)
-        with yamltree.parser("ruamel") if writes else contextlib.nullcontext():
-            return command(inputs, opts)
-
-    return run
-
-
-@_ruamel_when_writing
 def run(paths: Sequence[str], opts: Options) -> int:
     rep = Report(check=opts.check)
     if opts.output is not None and len(paths) != 1:
@@ -388,7 +363,6 @@ def _prove_project(project: Project, hardened: Sequence[_Hardened], opts: Option
             )
 
 
-@_ruamel_when_writing
 def run_project(spec: Spec, opts: Options) -> int:
     """Harden a project: each exposed port the merged project publishes, in the file that
     declares it; every file is proven before any is written."""
