@@ -53,4 +53,11 @@ PORTS = Bound("COMPOSE_NET_MAX_PORTS", 1_000_000, "ports after expanding ranges"
 #: Depth of nesting, aliases followed.
 DEPTH = Bound("COMPOSE_NET_MAX_DEPTH", 200, "levels of nesting")
 
-ALL = (FILE_BYTES, NODES, PORTS, DEPTH)
+#: Bytes of one env file (``.env``, ``--env-file``).
+ENV_BYTES = Bound("COMPOSE_NET_MAX_ENV_BYTES", 1024 * 1024, "bytes in one env file")
+#: Characters all values of one env file expand to (values that repeat the ones before).
+ENV_EXPANSION = Bound(
+    "COMPOSE_NET_MAX_ENV_EXPANSION", 16 * 1024 * 1024, "characters an env file's values expand to"
+)
+
+ALL = (FILE_BYTES, NODES, PORTS, DEPTH, ENV_BYTES, ENV_EXPANSION)

@@ -22,7 +22,7 @@ import re
 from collections import ChainMap
 from collections.abc import Mapping, Sequence
 
-from compose_net import interpolate, source
+from compose_net import bounds, interpolate, source
 from compose_net.errors import ComposeNetError
 
 #: Blanks that are not line breaks (Compose's ``isSpace``).
@@ -101,11 +101,8 @@ class _Reader:
             raise self.error(e.message) from None
         self.expanded += len(out)
         if self.expanded > self.budget:
-            raise self.error(
-                f"the values expand to more than {self.budget} characters, each "
-                f"${{VARIABLE}} repeating the ones before ({LIMIT_VARIABLE} raises the bound, "
-                "16 times over)"
-            )
+            message = "the values expand too far, each ${VARIABLE} repeating the ones before"
+            raise bounds.ENV_EXPANSION.error(message, path=self.path, line=self.line)
         return out
 
     def statement_start(self, i: int) -> int:
@@ -212,28 +209,12 @@ def parse(
     precedence inside ``${...}``. ``fallback`` holds the variables of env files
     read before this one: below the file's own variables, above nothing.
     Errors carry the file and line. ``budget`` bounds the characters all values expand
-    to (default: 16 times the env-file bound), against values that repeat the ones before.
+    to (default: :data:`compose_net.bounds.ENV_EXPANSION`), against values that repeat the
+    ones before.
     """
     if budget is None:
-        budget = EXPANSION * MAX_BYTES
+        budget = bounds.ENV_EXPANSION.value()
     return _Reader(text, path, env, fallback or {}, budget).read()
-
-
-#: the largest env file read, in bytes; the variable raises (or lowers) it
-MAX_BYTES = 1024 * 1024
-LIMIT_VARIABLE = "COMPOSE_NET_MAX_ENV_BYTES"
-#: the values of an env file may expand to this many times the bound, no more
-EXPANSION = 16
-
-
-def max_bytes(environ: Mapping[str, str]) -> int:
-    """The env-file bound: ``COMPOSE_NET_MAX_ENV_BYTES`` when it is set, else 1 MiB."""
-    value = environ.get(LIMIT_VARIABLE, "")
-    if not value:
-        return MAX_BYTES
-    if not value.isdigit() or not value.isascii():
-        raise ComposeNetError(f"{LIMIT_VARIABLE} must be a number of bytes, not {value!r}")
-    return int(value)
 
 
 def load(
@@ -249,7 +230,7 @@ def load(
         if os.path.isfile(default):
             files = [default]
     merged: dict[str, str] = {}
-    limit = max_bytes(base)
+    limit = bounds.ENV_BYTES.value()
     for path in files:
         try:
             data = source.read_regular(path, limit + 1)
@@ -257,16 +238,13 @@ def load(
             e.message = f"cannot read env file: {e.message}"
             raise
         if len(data) > limit:
-            raise ComposeNetError(
-                f"env file larger than {limit} bytes ({LIMIT_VARIABLE} raises the bound)",
-                path=path,
-            )
+            raise bounds.ENV_BYTES.error("env file is too large", path=path)
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as e:
             line = data[: e.start].count(b"\n") + 1
             message = f"env file is not valid UTF-8 (byte 0x{data[e.start]:02x})"
             raise ComposeNetError(message, path=path, line=line) from None
-        merged.update(parse(text, path, base, fallback=merged, budget=EXPANSION * limit))
+        merged.update(parse(text, path, base, fallback=merged))
     merged.update(base)
     return merged
