@@ -232,16 +232,23 @@ def published(ports: Sequence[Mapping[str, Any]]) -> set[tuple[Any, ...]]:
     }
 
 
-def _port_entries(report: Mapping[str, Any], cwd: Path) -> dict[tuple[str, int, int], Any]:
-    """(file, line, column) -> (service, published, target) from ``ports --format json``."""
-    where: dict[tuple[str, int, int], Any] = {}
+Location = tuple[str, int, int]
+
+
+def _port_entries(report: Mapping[str, Any], cwd: Path) -> dict[Location, list[tuple[str, ...]]]:
+    """(file, line, column) -> [(service, published, target)] from ``ports --format json``.
+
+    An entry can stand for several ports (a range) and several services (an anchor).
+    """
+    where: dict[Location, list[tuple[str, ...]]] = {}
     for file in report.get("files", []):
         for service, body in (file.get("services") or {}).items():
             for port in body.get("ports") or []:
                 value = (service, str(port.get("published") or ""), str(port.get("target")))
                 for loc in [port, *port.get("merges", [])]:
                     path = loc.get("file") or file["path"]
-                    where[(str((cwd / path).resolve()), loc["line"], loc["column"])] = value
+                    key = (str((cwd / path).resolve()), loc["line"], loc["column"])
+                    where.setdefault(key, []).append(value)
     return where
 
 
@@ -328,20 +335,24 @@ def run_case(
         new = sorted(published(after) - published(before), key=str)
         problems.append(f"published ports changed: lost {lost}, invented {new}")
     # (c) what remains is named
-    located: dict[tuple[str, int, int], Any] = {}
+    located: dict[Location, list[tuple[str, ...]]] = {}
     if failing or report.get("allowed"):
         ports_report = runner(["ports", "--format", "json", *files], cwd, env)
         if ports_report.code == 0:
             located = _port_entries(json.loads(ports_report.out), cwd)
+        else:
+            problems.append(f"ports cannot read what check reads: {ports_report.err.strip()}")
     for finding in failing:
         key = (str((cwd / finding["path"]).resolve()), finding["line"], finding["column"])
-        service, port = finding.get("service"), None
-        if key in located:
-            service, pub, target = located[key]
-            port = _first_port(pub) or target
-        if service is None:
-            service = Path(finding["path"]).name
-        if not named(harden.text, service, port):
+        service = finding.get("service") or Path(finding["path"]).name
+        # the finding's service with each port its entry stands for, or the service alone
+        candidates = [
+            (service, _first_port(pub) or target)
+            for svc, pub, target in located.get(key, [])
+            if svc == service
+        ] or [(service, None)]
+        port = candidates[0][1]
+        if not any(named(harden.text, svc, p) for svc, p in candidates):
             problems.append(
                 f"check reports {finding['rule']} for {service} port {port} "
                 "but harden's output does not name it"
@@ -352,7 +363,7 @@ def run_case(
         for item in report.get("allowed", []):
             key = (str((cwd / item["path"]).resolve()), item["line"], item["column"])
             if key in located:
-                allowed.add(located[key][:2])
+                allowed.update((svc, pub) for svc, pub, _ in located[key])
             else:
                 allowed.add((item.get("service"), None))
         for port in after:
