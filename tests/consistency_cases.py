@@ -121,6 +121,8 @@ class Case:
     env: dict[str, str] = field(default_factory=dict)
     harden: list[str] = field(default_factory=lambda: ["--bind", BIND])
     common: list[str] = field(default_factory=list)
+    #: options of check and ports only (``--read-outside`` where harden has ``--edit-outside``)
+    readers: list[str] = field(default_factory=list)
     raw: list[str] | None = None
     cwd: str = "."
     #: options of ``docker-compose config`` itself (``--no-consistency``)
@@ -304,7 +306,7 @@ def run_case(
         if snapshot(folder) != original:
             problems.append("harden exited 2 but changed files")
         return outcome
-    check = runner(["check", "--format", "json", *files, *case.common], cwd, env)
+    check = runner(["check", "--format", "json", *files, *case.common, *case.readers], cwd, env)
     outcome.check = check
     try:
         report = json.loads(check.out)
@@ -337,7 +339,7 @@ def run_case(
     # (c) what remains is named
     located: dict[Location, list[tuple[str, ...]]] = {}
     if failing or report.get("allowed"):
-        ports_report = runner(["ports", "--format", "json", *files], cwd, env)
+        ports_report = runner(["ports", "--format", "json", *files, *case.readers], cwd, env)
         if ports_report.code == 0:
             located = _port_entries(json.loads(ports_report.out), cwd)
         else:

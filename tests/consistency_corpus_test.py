@@ -407,6 +407,8 @@ def _items() -> list[tuple[str, Case, dict[str, Any]]]:
             cwd=fixture.cwd,
             harden=["--bind", BIND, *fixture.harden_args],
             common=["--no-config"],
+            # what harden may edit outside the project, check and ports must read
+            readers=["--read-outside"] if "--edit-outside" in fixture.harden_args else [],
         )
         items.append((f"fixtures/projects/{param.id or fixture.name}", case, {}))
     return items
