@@ -77,8 +77,7 @@ KNOWN: dict[str, str] = {
         "by harden"
     ),
     "corpus/lint-fixtures-compose-lint/tests__compose_files__insecure_ports.yml": (
-        "harden exited 0 but check on its result exits 1 (CN006); 1 finding(s) left unnamed "
-        "by harden"
+        "harden exited 0 but check on its result exits 1 (CN006)"
     ),
     "corpus/mailcow/docker-compose.yml": (
         "harden exited 0 but check on its result exits 1 (CN004); 1 finding(s) left unnamed "
@@ -86,134 +85,6 @@ KNOWN: dict[str, str] = {
     ),
     "corpus/n8n-ai-starter-kit/docker-compose.yml": (
         "harden exited 0 but check on its result exits 1 (CN006)"
-    ),
-    "corpus/nextcloud-docker/stack.yml": (
-        "harden exited 0 but check on its result exits 1 (CN005); 1 finding(s) left unnamed "
-        "by harden"
-    ),
-    "corpus/pi-hosted/stack__authentik.yml": (
-        "harden exited 0 but check on its result exits 1 (CN005); 2 finding(s) left unnamed "
-        "by harden"
-    ),
-    "corpus/pi-hosted/stack__bookstack.yml": (
-        "harden exited 0 but check on its result exits 1 (CN005); 1 finding(s) left unnamed "
-        "by harden"
-    ),
-    "corpus/pi-hosted/stack__dock-droid.yml": (
-        "harden exited 0 but check on its result exits 1 (CN005); 2 finding(s) left unnamed "
-        "by harden"
-    ),
-    "corpus/pi-hosted/stack__drupal.yml": (
-        "harden exited 0 but check on its result exits 1 (CN005); 2 finding(s) left unnamed "
-        "by harden"
-    ),
-    "corpus/pi-hosted/stack__ghostfolio.yml": (
-        "harden exited 0 but check on its result exits 1 (CN005); 1 finding(s) left unnamed "
-        "by harden"
-    ),
-    "corpus/pi-hosted/stack__gitea-mariadb.yml": (
-        "harden exited 0 but check on its result exits 1 (CN005); 2 finding(s) left unnamed "
-        "by harden"
-    ),
-    "corpus/pi-hosted/stack__grafana.yml": (
-        "harden exited 0 but check on its result exits 1 (CN005); 1 finding(s) left unnamed "
-        "by harden"
-    ),
-    "corpus/pi-hosted/stack__graylog.yml": (
-        "harden exited 0 but check on its result exits 1 (CN005); 5 finding(s) left unnamed "
-        "by harden"
-    ),
-    "corpus/pi-hosted/stack__invidious-amd64.yml": (
-        "harden exited 0 but check on its result exits 1 (CN005); 1 finding(s) left unnamed "
-        "by harden"
-    ),
-    "corpus/pi-hosted/stack__invidious.yml": (
-        "harden exited 0 but check on its result exits 1 (CN005); 1 finding(s) left unnamed "
-        "by harden"
-    ),
-    "corpus/pi-hosted/stack__joplin-server.yml": (
-        "harden exited 0 but check on its result exits 1 (CN005); 2 finding(s) left unnamed "
-        "by harden"
-    ),
-    "corpus/pi-hosted/stack__lychee-mariadb.yml": (
-        "harden exited 0 but check on its result exits 1 (CN005); 1 finding(s) left unnamed "
-        "by harden"
-    ),
-    "corpus/pi-hosted/stack__monica.yml": (
-        "harden exited 0 but check on its result exits 1 (CN005); 1 finding(s) left unnamed "
-        "by harden"
-    ),
-    "corpus/pi-hosted/stack__nextcloud.yml": (
-        "harden exited 0 but check on its result exits 1 (CN005); 1 finding(s) left unnamed "
-        "by harden"
-    ),
-    "corpus/pi-hosted/stack__nginx-proxy-manager-goaccess.yml": (
-        "harden exited 0 but check on its result exits 1 (CN005); 4 finding(s) left unnamed "
-        "by harden"
-    ),
-    "corpus/pi-hosted/stack__nginx-proxy-manager-sqlite-goaccess.yml": (
-        "harden exited 0 but check on its result exits 1 (CN005); 4 finding(s) left unnamed "
-        "by harden"
-    ),
-    "corpus/pi-hosted/stack__nginx-proxy-manager.yml": (
-        "harden exited 0 but check on its result exits 1 (CN005); 3 finding(s) left unnamed "
-        "by harden"
-    ),
-    "corpus/pi-hosted/stack__nitter.yml": (
-        "harden exited 0 but check on its result exits 1 (CN005); 1 finding(s) left unnamed "
-        "by harden"
-    ),
-    "corpus/pi-hosted/stack__node-red.yml": (
-        "harden exited 0 but check on its result exits 1 (CN005); 1 finding(s) left unnamed "
-        "by harden"
-    ),
-    "corpus/pi-hosted/stack__paperless-ngx.yml": (
-        "harden exited 0 but check on its result exits 1 (CN005); 1 finding(s) left unnamed "
-        "by harden"
-    ),
-    "corpus/pi-hosted/stack__passbolt.yml": (
-        "harden exited 0 but check on its result exits 1 (CN005); 1 finding(s) left unnamed "
-        "by harden"
-    ),
-    "corpus/pi-hosted/stack__pritunl.yml": (
-        "harden exited 0 but check on its result exits 1 (CN005); 5 finding(s) left unnamed "
-        "by harden"
-    ),
-    "corpus/pi-hosted/stack__raspberrypi-monitoring.yml": (
-        "harden exited 0 but check on its result exits 1 (CN005); 1 finding(s) left unnamed "
-        "by harden"
-    ),
-    "corpus/pi-hosted/stack__reactive-resume.yml": (
-        "harden exited 0 but check on its result exits 1 (CN005); 2 finding(s) left unnamed "
-        "by harden"
-    ),
-    "corpus/pi-hosted/stack__redmine.yml": (
-        "harden exited 0 but check on its result exits 1 (CN005); 2 finding(s) left unnamed "
-        "by harden"
-    ),
-    "corpus/pi-hosted/stack__unpoller-stack.yml": (
-        "harden exited 0 but check on its result exits 1 (CN005); 1 finding(s) left unnamed "
-        "by harden"
-    ),
-    "corpus/pi-hosted/stack__vikunja.yml": (
-        "harden exited 0 but check on its result exits 1 (CN005); 1 finding(s) left unnamed "
-        "by harden"
-    ),
-    "corpus/pi-hosted/stack__wireguard-easy.yml": (
-        "harden exited 0 but check on its result exits 1 (CN005); 2 finding(s) left unnamed "
-        "by harden"
-    ),
-    "corpus/pi-hosted/stack__wordpress-stack.yml": (
-        "harden exited 0 but check on its result exits 1 (CN005); 1 finding(s) left unnamed "
-        "by harden"
-    ),
-    "corpus/pi-hosted/stack__your-spotify.yml": (
-        "harden exited 0 but check on its result exits 1 (CN005); 2 finding(s) left unnamed "
-        "by harden"
-    ),
-    "corpus/pi-hosted/stack__yourls.yml": (
-        "harden exited 0 but check on its result exits 1 (CN005); 2 finding(s) left unnamed "
-        "by harden"
     ),
     "corpus/podman-compose/tests__integration__extends__docker-compose.yml": (
         "harden exited 0 but check on its result exits 1 (CN006); 2 finding(s) left unnamed "
@@ -241,10 +112,6 @@ KNOWN: dict[str, str] = {
     ),
     "corpus/swarm-dogvscat/old-stack-proxy.yml": (
         "harden exited 0 but check on its result exits 1 (CN005); 3 finding(s) left unnamed "
-        "by harden"
-    ),
-    "corpus/swarm-dogvscat/stack-elk.override.yml": (
-        "harden exited 0 but check on its result exits 1 (CN005); 1 finding(s) left unnamed "
         "by harden"
     ),
     "corpus/swarm-dogvscat/stack-elk.yml": (
@@ -301,18 +168,6 @@ KNOWN: dict[str, str] = {
     ),
     "corpus/swarm-udemy-docker-mastery/swarm-stack-1__example-voting-app-stack.yml": (
         "harden exited 0 but check on its result exits 1 (CN005); 4 finding(s) left unnamed "
-        "by harden"
-    ),
-    "corpus/swarm-udemy-docker-mastery/swarm-stack-3__docker-compose.override.yml": (
-        "harden exited 0 but check on its result exits 1 (CN005); 1 finding(s) left unnamed "
-        "by harden"
-    ),
-    "corpus/swarm-udemy-docker-mastery/swarm-stack-3__docker-compose.prod.yml": (
-        "harden exited 0 but check on its result exits 1 (CN005); 1 finding(s) left unnamed "
-        "by harden"
-    ),
-    "corpus/swarm-udemy-docker-mastery/swarm-stack-3__docker-compose.test.yml": (
-        "harden exited 0 but check on its result exits 1 (CN005); 1 finding(s) left unnamed "
         "by harden"
     ),
     "corpus/swarm-udemy-docker-mastery/swarm-stack-4__answer__voting-app-placement.yml": (
