@@ -279,7 +279,7 @@ def plan(
     """
     text = doc.source.text
     path = doc.path
-    lines = text.split("\n")
+    lines = rewrite.split_lines(text)
     result = Plan(path)
     by_node: dict[int, Decision] = {}
     for service in doc.services:
@@ -394,7 +394,7 @@ def _copy_long(text: str, seq: SequenceNode, node: MappingNode, ip: str, path: s
     dash = _dash_offset(text, node, path)
     start = rewrite.line_start(text, dash)
     end_pos: int = yamltree.own_end_mark(node).index
-    if end_pos > 0 and text[end_pos - 1] == "\n":
+    if end_pos > 0 and text[end_pos - 1] in "\r\n":
         end_pos -= 1
     end = rewrite.line_end(text, end_pos)
     edit, _, _ = _long_ip_edit(text, node, ip, path)

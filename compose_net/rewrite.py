@@ -7,6 +7,7 @@ edits that overlap are a bug and refused.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import NamedTuple
 
@@ -45,26 +46,35 @@ def apply(text: str, edits: Iterable[Edit]) -> str:
     return "".join(reversed(parts))
 
 
+#: a line break as YAML reads one in a file compose-net edits: CR LF, LF, or a lone CR
+_BREAK = re.compile(r"\r\n?|\n")
+
+
+def split_lines(text: str) -> list[str]:
+    """The lines of ``text`` as YAML counts them (CR LF, LF and a lone CR end a line)."""
+    return _BREAK.split(text)
+
+
+def _break_start(text: str, pos: int) -> int:
+    """``pos``, or the CR before it when ``pos`` is the LF of a CR LF."""
+    return pos - 1 if 0 < pos < len(text) and text[pos] == "\n" and text[pos - 1] == "\r" else pos
+
+
 def newline_at(text: str, pos: int) -> str:
     """The line break that ends the line holding ``pos`` (the file's first one past the end)."""
-    end = text.find("\n", pos)
-    if end < 0:
-        end = text.find("\n")
-        if end < 0:
-            return "\n"
-    return "\r\n" if end > 0 and text[end - 1] == "\r" else "\n"
+    found = _BREAK.search(text, _break_start(text, pos)) or _BREAK.search(text)
+    return found.group() if found is not None else "\n"
 
 
 def line_end(text: str, pos: int) -> int:
-    """Offset of the line break (``\\r\\n`` or ``\\n``) ending the line of ``pos``, or len."""
-    end = text.find("\n", pos)
-    if end < 0:
-        return len(text)
-    return end - 1 if end > 0 and text[end - 1] == "\r" else end
+    """Offset of the line break (CR LF, LF or CR) ending the line of ``pos``, or len."""
+    found = _BREAK.search(text, _break_start(text, pos))
+    return found.start() if found is not None else len(text)
 
 
 def line_start(text: str, pos: int) -> int:
-    return text.rfind("\n", 0, pos) + 1
+    """Offset of the first character of the line holding ``pos``."""
+    return max(text.rfind("\n", 0, pos), text.rfind("\r", 0, pos)) + 1
 
 
 def quote(value: str, style: str | None) -> str:
@@ -80,22 +90,21 @@ def quote(value: str, style: str | None) -> str:
 
 
 def scalar_span(text: str, node: ScalarNode, path: str) -> tuple[int, int]:
-    """Offsets of a scalar's own characters, after any anchor or tag."""
+    """Offsets of a scalar's own characters, after any anchor or tag.
+
+    A block scalar (``>-`` or ``|`` and the lines under it) spans from its indicator
+    to the end of its last line of content: the line breaks after it stay.
+    """
     start, end = node.start_mark.index, node.end_mark.index
     style = node.style
-    if style in ("|", ">"):
-        raise UnsupportedSyntax(
-            "a port written as a block scalar cannot be rewritten; write it as a quoted string",
-            path=path,
-            line=node.start_mark.line + 1,
-            column=node.start_mark.column + 1,
-        )
     i = start
     while i < end and text[i] in "&!":
         while i < end and not text[i].isspace():
             i += 1
         while i < end and text[i] in " \t":
             i += 1
+    if style in ("|", ">"):
+        return _block_span(text, node, i, end, path)
     if style in ('"', "'"):
         if text[i : i + 1] != style or text[end - 1 : end] != style:
             raise UnsupportedSyntax(
@@ -122,10 +131,43 @@ def scalar_span(text: str, node: ScalarNode, path: str) -> tuple[int, int]:
     return i, end
 
 
+_BLOCK_HEADER = re.compile(r"[|>][-+0-9]*([ \t]+#[^\r\n]*)?[ \t]*(?=\r|\n|$)")
+
+
+def _block_span(text: str, node: ScalarNode, i: int, end: int, path: str) -> tuple[int, int]:
+    header = _BLOCK_HEADER.match(text, i)
+    last = end
+    while last > i and text[last - 1] in " \t\r\n":
+        last -= 1
+    if header is None or last <= header.end():
+        raise UnsupportedSyntax(
+            "cannot find the lines of this block scalar",
+            path=path,
+            line=node.start_mark.line + 1,
+            column=node.start_mark.column + 1,
+        )
+    return i, last
+
+
 def replace_scalar(text: str, node: ScalarNode, value: str, path: str) -> Edit:
-    """Replace a scalar's value, keeping its quote style (plain becomes double-quoted)."""
+    """Replace a scalar's value, keeping its quote style (plain becomes double-quoted).
+
+    A block scalar becomes one double-quoted line in place of its indicator and lines;
+    a comment after the indicator is kept after it.
+    """
     start, end = scalar_span(text, node, path)
-    return Edit(start, end, quote(value, node.style))
+    if node.style not in ("|", ">"):
+        return Edit(start, end, quote(value, node.style))
+    if not value.isprintable():
+        raise UnsupportedSyntax(
+            f"a block scalar holding {value!r} cannot be written on one line",
+            path=path,
+            line=node.start_mark.line + 1,
+            column=node.start_mark.column + 1,
+        )
+    header = _BLOCK_HEADER.match(text, start)
+    comment = header.group(1) if header is not None and header.group(1) else ""
+    return Edit(start, end, quote(value, '"') + comment)
 
 
 def mapping_value_plain(value: str) -> str:
@@ -158,7 +200,7 @@ def insert_mapping_key(text: str, mapping: MappingNode, key: str, value: str, pa
     first_key: Node = mapping.value[0][0]
     indent = first_key.start_mark.column
     # A value that ends at the start of a line (a nested block) already consumed its line break.
-    if last_end > 0 and text[last_end - 1] == "\n":
+    if last_end > 0 and text[last_end - 1] in "\r\n":
         return Edit(last_end, last_end, " " * indent + rendered + newline_at(text, last_end - 1))
     end = line_end(text, last_end)
     return Edit(end, end, newline_at(text, last_end) + " " * indent + rendered)

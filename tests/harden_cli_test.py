@@ -147,9 +147,9 @@ def test_symlink_target_is_replaced(exposed: Path, tmp_path: Path) -> None:
             id="block-scalar",
         ),
         pytest.param(
-            b"services:\n  w:\n    ports:\n      - >-\n        80:80\n",
-            "block scalar",
-            id="folded-scalar",
+            b"services:\n  w:\n    ports:\n      - >\n        80:80\n",
+            "invalid containerPort: 80",
+            id="folded-scalar-keeps-its-line-break",
         ),
         pytest.param(
             b"services:\n  w:\n    ports: ['${P:-127.0.0.1:8080}:80', '${Q:-0.0.0.0:1}:1']\n",

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, NamedTuple, Protocol
 
-from compose_net import interpolate, model, pragmas, yamltree
+from compose_net import interpolate, model, pragmas, rewrite, yamltree
 from compose_net.document import Document, PortEntry, Service
 from compose_net.errors import ComposeNetError
 from compose_net.findings import Finding, Severity
@@ -189,7 +189,7 @@ class Context:
 
     @functools.cached_property
     def lines(self) -> list[str]:
-        return self.doc.source.text.split("\n")
+        return rewrite.split_lines(self.doc.source.text)
 
     @functools.cached_property
     def entries(self) -> list[EntryPorts]:
