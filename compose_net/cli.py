@@ -48,8 +48,9 @@ def project_options(command: _Command) -> _Command:
     command = click.option(
         "--read-outside",
         is_flag=True,
-        help="Read the files include: and extends: name outside the project directory "
-        "(refused by default: a file must not make compose-net read others).",
+        help="Read files outside the project: those include: and extends: name outside the "
+        "project directory, and symlinks to files outside the project root (refused by "
+        "default: a repository must not make compose-net read the user's other files).",
     )(command)
     command = click.option(
         "--project-directory",
@@ -525,7 +526,8 @@ def validate(
         return command.run_project(project, target=target)
     paths = list(files)
     folder = os.path.dirname(paths[0]) if paths and paths[0] != "-" else "."
-    code: int = command.run(paths, target=target, env=envfile.load(folder or ".", env_files))
+    env = envfile.load(folder or ".", env_files)
+    code: int = command.run(paths, target=target, env=env, outside=read_outside)
     return code
 
 

@@ -229,6 +229,13 @@ def load(
         default = os.path.join(project_dir, ".env")
         if os.path.isfile(default):
             files = [default]
+            outside = source.outside_root(default)
+            if outside is not None:  # the project's own .env; --env-file names one anywhere
+                raise ComposeNetError(
+                    f"a symlink to {outside[0]}, outside the project {outside[1]}: not read; "
+                    "name it with --env-file",
+                    path=default,
+                )
     merged: dict[str, str] = {}
     limit = bounds.ENV_BYTES.value()
     for path in files:

@@ -435,6 +435,8 @@ def load_files(
     ``outside`` False refuses files outside ``directory`` that are not among ``paths``
     (:func:`load_project` does; a proof reading files already read may read them all).
     """
+    if outside and read is source.read:
+        read = source.read_anywhere
     loader = _Loader(read, directory, paths, outside)
     merged = loader.project(paths, directory, env, "file", ()).ports
     project = Project(directory, list(paths), env, loader.files)

@@ -109,12 +109,23 @@ def _refuse_special(path: str) -> None:
         )
 
 
-def read(path: str, *, max_bytes: int | None = None) -> Source:
+def read(path: str, *, max_bytes: int | None = None, outside_ok: bool = False) -> Source:
     """Read and decode ``path``; ``-`` reads standard input.
 
     Only regular files are read: a FIFO, a device, a socket or a folder is refused
-    before anything could block on it, and so is a path through /dev or /proc.
+    before anything could block on it, and so is a path through /dev or /proc. A symlink
+    to a file outside its project root is refused unless ``outside_ok``: a repository must
+    not make compose-net read, and quote in its messages, the user's other files.
     """
+    if path != "-" and not outside_ok:
+        _refuse_special(path)
+        outside = outside_root(path)
+        if outside is not None:
+            target, root = outside
+            raise ComposeNetError(
+                f"a symlink to {target}, outside the project {root}: name the file itself",
+                path=path,
+            )
     if max_bytes is None:
         max_bytes = bounds.FILE_BYTES.value()
     if path == "-":
@@ -124,6 +135,11 @@ def read(path: str, *, max_bytes: int | None = None) -> Source:
             raise os_error(e, path, "cannot read standard input") from None
         return decode(path, data, max_bytes=max_bytes)
     return decode(path, read_regular(path, max_bytes + 1), max_bytes=max_bytes)
+
+
+def read_anywhere(path: str) -> Source:
+    """:func:`read`, symlinks to files outside the project root included (``--read-outside``)."""
+    return read(path, outside_ok=True)
 
 
 def read_regular(path: str, limit: int) -> bytes:
@@ -168,21 +184,31 @@ class _Pending:
     replaced: bool = False
 
 
+def outside_root(path: str) -> tuple[str, str] | None:
+    """(target, project root) when ``path`` is a symlink, or goes through a symlinked folder,
+    to a file outside its project root (:func:`compose_net.roots.project_root`); else None."""
+    target = os.path.realpath(path)
+    lexical = os.path.abspath(path)
+    if target == lexical:
+        return None
+    root = os.path.realpath(roots.project_root(os.path.dirname(lexical)))
+    return None if _inside(target, root) else (target, root)
+
+
 def _target(path: str, outside_ok: bool) -> str:
     """The file a write to ``path`` replaces (a symlink's target), which must be inside the
-    project root (:func:`compose_net.roots.project_root`) unless ``outside_ok``: a symlink, or
-    a symlinked folder, in a repository must not make compose-net rewrite a file elsewhere."""
+    project root unless ``outside_ok``: a symlink, or a symlinked folder, in a repository must
+    not make compose-net rewrite a file elsewhere."""
     _refuse_special(path)
-    target = os.path.realpath(path)
-    if not outside_ok:
-        root = os.path.realpath(roots.project_root(os.path.dirname(os.path.abspath(path))))
-        if not _inside(target, root):
-            raise ComposeNetError(
-                f"a symlink to {target}, outside the project {root}: pass --edit-outside to "
-                "rewrite it; nothing was written",
-                path=path,
-            )
-    return target
+    outside = None if outside_ok else outside_root(path)
+    if outside is not None:
+        target, root = outside
+        raise ComposeNetError(
+            f"a symlink to {target}, outside the project {root}: pass --edit-outside to "
+            "rewrite it; nothing was written",
+            path=path,
+        )
+    return os.path.realpath(path)
 
 
 def _refuse_unwritable(path: str, target: str, st: os.stat_result) -> None:

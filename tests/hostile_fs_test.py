@@ -156,6 +156,20 @@ def link_inside_repo(d: Path) -> None:
     (d / "repo" / "app" / "compose.yaml").symlink_to("../shared/compose.yaml")
 
 
+def env_link_outside(d: Path) -> None:
+    (d / "secrets.env").write_bytes(b"SECRET = token\n")
+    (d / "p").mkdir()
+    (d / "p" / "compose.yaml").write_bytes(EXPOSED)
+    (d / "p" / ".env").symlink_to("../secrets.env")
+
+
+def config_link_outside(d: Path) -> None:
+    (d / "allow.yaml").write_bytes(b'allow: ["*"]\n')
+    (d / "p").mkdir()
+    (d / "p" / "compose.yaml").write_bytes(EXPOSED)
+    (d / "p" / ".compose-net.yaml").symlink_to("../allow.yaml")
+
+
 def immutable(d: Path) -> None:
     plain(d)
     require(_chattr("+i", d / "compose.yaml"), "chattr +i is not available here")
@@ -294,7 +308,7 @@ CASES = (
     pytest.param(
         Case(link_outside, (*HARDEN, "project/compose.yaml"), 2,
              "project/compose.yaml: a symlink to {d}/outside/target.yaml, outside the project "
-             "{d}/project: pass --edit-outside to rewrite it; nothing was written\n",
+             "{d}/project: name the file itself\n",
              files={"outside/target.yaml": EXPOSED}),
         id="symlink-outside-refused",
     ),
@@ -307,9 +321,27 @@ CASES = (
     pytest.param(
         Case(folder_link_outside, (*HARDEN, "repo/deploy/compose.yaml"), 2,
              "repo/deploy/compose.yaml: a symlink to {d}/elsewhere/compose.yaml, outside the "
-             "project {d}/repo: pass --edit-outside to rewrite it; nothing was written\n",
+             "project {d}/repo: name the file itself\n",
              files={"elsewhere/compose.yaml": EXPOSED}),
         id="symlinked-folder-outside-the-repository",
+    ),
+    pytest.param(
+        Case(folder_link_outside, ("check", "repo/deploy/compose.yaml"), 2,
+             "repo/deploy/compose.yaml: a symlink to {d}/elsewhere/compose.yaml, outside the "
+             "project {d}/repo: name the file itself\n" f"{SUMMARY}\n"),
+        id="symlink-outside-the-repository-not-read",
+    ),
+    pytest.param(
+        Case(env_link_outside, ("ports", "p/compose.yaml"), 2,
+             "p/.env: a symlink to {d}/secrets.env, outside the project {d}/p: not read; name "
+             "it with --env-file\n"),
+        id="dot-env-symlink-outside-not-read",
+    ),
+    pytest.param(
+        Case(config_link_outside, ("check", "p/compose.yaml"), 2,
+             "{d}/p/.compose-net.yaml: a symlink to {d}/allow.yaml, outside the project {d}/p: "
+             "name the file itself\n" f"{SUMMARY}\n"),
+        id="configuration-symlink-outside-not-read",
     ),
     pytest.param(
         Case(link_inside_repo, (*HARDEN, "repo/app/compose.yaml"), 0,

@@ -190,7 +190,7 @@ def _check_schema(
 
 
 def harden_file(path: str, opts: Options, rep: Report) -> None:
-    src = source.read(path)
+    src = source.read(path, outside_ok=opts.edit_outside)
     if opts.target == "stack":
         _harden_stack(path, src, opts, rep)
         return

@@ -24,7 +24,7 @@ def file_ports(
     when the entry is written in another file (``extends: {file: ...}``), which must be in
     the file's folder unless ``outside``.
     """
-    doc = document.load(source.read(path))
+    doc = document.load(source.read(path, outside_ok=outside))
     services: dict[str, Any] = {}
     folder = "." if path == "-" else os.path.dirname(path)
     if outside:

@@ -19,6 +19,7 @@ def run(
     target: str,
     env: Mapping[str, str],
     docs: Mapping[str, Document] | None = None,
+    outside: bool = False,
 ) -> int:
     """Validate each file; 0 when all are valid, 2 otherwise.
 
@@ -32,7 +33,10 @@ def run(
     status = 0
     for path in paths:
         try:
-            doc = docs[path] if docs and path in docs else document.load(source.read(path))
+            if docs and path in docs:
+                doc = docs[path]
+            else:
+                doc = document.load(source.read(path, outside_ok=outside))
             errors = schema.check_document(doc, target=target, env=env)
         except ComposeNetError as e:
             errors = [e.with_path(path)]
