@@ -18,7 +18,7 @@ import re
 from collections.abc import Mapping
 from typing import NamedTuple, Union
 
-from compose_net import redaction
+from compose_net import bounds, redaction
 from compose_net.errors import ComposeNetError
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -62,7 +62,9 @@ def parse(text: str) -> Template:
     return parts
 
 
-def _parse(text: str, i: int, *, closing: bool) -> tuple[Template, int]:
+def _parse(text: str, i: int, *, closing: bool, depth: int = 0) -> tuple[Template, int]:
+    if depth > bounds.DEPTH.value():  # ${A:-${A:-${A:-...}}}: bounded, as YAML nesting is
+        raise InterpolationError(bounds.DEPTH.error("variables nested too deep").message)
     parts: list[Part] = []
     literal: list[str] = []
     n = len(text)
@@ -80,7 +82,7 @@ def _parse(text: str, i: int, *, closing: bool) -> tuple[Template, int]:
             i += 2
             continue
         if nxt == "{":
-            var, i = _parse_braced(text, i)
+            var, i = _parse_braced(text, i, depth)
         else:
             m = _NAME.match(text, i + 1)
             if m is None:  # not a reference: Compose keeps the "$" as written
@@ -98,7 +100,7 @@ def _parse(text: str, i: int, *, closing: bool) -> tuple[Template, int]:
     return tuple(parts), i
 
 
-def _parse_braced(text: str, start: int) -> tuple[Var, int]:
+def _parse_braced(text: str, start: int, depth: int) -> tuple[Var, int]:
     m = _NAME.match(text, start + 2)
     if m is None:
         raise InterpolationError(f"invalid interpolation format for {text!r}")
@@ -108,7 +110,7 @@ def _parse_braced(text: str, start: int) -> tuple[Var, int]:
     for candidate in _OPS:
         if text.startswith(candidate, i):
             op = candidate
-            arg, i = _parse(text, i + len(candidate), closing=True)
+            arg, i = _parse(text, i + len(candidate), closing=True, depth=depth + 1)
             break
     if i >= len(text) or text[i] != "}":
         raise InterpolationError(f"invalid interpolation format for {text!r}")

@@ -95,6 +95,21 @@ CASES = (
         id="env-values-doubling",
     ),
     pytest.param(
+        Case({"compose.yaml": COMPOSE, ".env": b"A=" + b"${X:-" * 20_000 + b"v" + b"}" * 20_000},
+             ("ports", "compose.yaml"), 2,
+             ".env:1: variables nested too deep (bound: levels of nesting, 200; raise it with "
+             "COMPOSE_NET_MAX_DEPTH=N if the file is trusted)\n"),
+        id="env-value-nested-20000-deep",
+    ),
+    pytest.param(
+        Case({"compose.yaml": b'services:\n  web:\n    image: nginx\n    ports: ["'
+              + b"${X:-" * 20_000 + b"80" + b"}" * 20_000 + b':80"]\n'},
+             ("ports", "compose.yaml"), 2,
+             "compose.yaml:4:13: services.web.ports[0]: variables nested too deep (bound: levels "
+             "of nesting, 200; raise it with COMPOSE_NET_MAX_DEPTH=N if the file is trusted)\n"),
+        id="port-nested-20000-deep",
+    ),
+    pytest.param(
         Case({"compose.yaml": COMPOSE, ".env": b"IP=\xff\n"}, ("ports", "compose.yaml"), 2,
              ".env:1: env file is not valid UTF-8 (byte 0xff)\n"),
         id="env-not-utf8",
