@@ -6,6 +6,10 @@ the environment or an env file is noted here with its variable's name, and :func
 writes the name in place of the value in whatever is printed (compose_net.printable applies
 it to standard output, standard error and report files).
 
+Every value the process environment holds is kept; of values from env files, the first 256
+(an env file a repository controls must not slow every message down, and its values are the
+repository's own).
+
 Shown as they are, because they are what a person needs to read and no secret: addresses
 (``10.0.0.5``, ``[fd00::1]``), port numbers and ranges, booleans, and values shorter than four
 characters. A value shorter than eight characters is replaced only as a whole word (``host``
@@ -14,6 +18,7 @@ is not taken out of ``host-network``); a longer one wherever it appears.
 
 from __future__ import annotations
 
+import os
 import re
 
 _PLAIN = re.compile(r"[0-9]+(-[0-9]+)?(/[a-z]+)?|true|false|yes|no|True|False", re.ASCII)
@@ -28,6 +33,10 @@ _ORDER: list[str] = []
 #: a longer value is no password, and noting it would let an env file of values that repeat
 #: each other fill the memory
 LONGEST = 4096
+#: values kept that do not come from the process environment (each message is searched for
+#: every value kept)
+MOST_FROM_FILES = 256
+_FROM_FILES = [0]
 
 
 def _is_address(value: str) -> bool:
@@ -49,9 +58,18 @@ def shown_as_is(value: str) -> bool:
 
 
 def note(name: str, value: str) -> None:
-    """``value`` came from the variable ``name``: print the name instead from now on."""
+    """``value`` came from the variable ``name``: print the name instead from now on.
+
+    Every value of the process environment is kept; of the others (env files, which a
+    repository may fill with thousands of values to slow every message down), the first
+    :data:`MOST_FROM_FILES`.
+    """
     if value in _VALUES or len(value) > LONGEST or shown_as_is(value):
         return
+    if os.environ.get(name) != value:
+        if _FROM_FILES[0] >= MOST_FROM_FILES:
+            return
+        _FROM_FILES[0] += 1
     import json  # only once a value is noted: off the start-up path
 
     _VALUES[value] = name
@@ -65,6 +83,7 @@ def forget() -> None:
     """Start afresh (each run of the command line)."""
     _VALUES.clear()
     _ORDER.clear()
+    _FROM_FILES[0] = 0
 
 
 def redact(text: str) -> str:

@@ -51,3 +51,28 @@ def test_long_values_are_not_kept() -> None:
     value = "x" * (redaction.LONGEST + 1)
     interpolate.interpolate("${BIG}", {"BIG": value})
     assert redaction.redact(value) == value
+
+
+@pytest.mark.parametrize(
+    ("from_files", "environment_last", "redacted"),
+    (
+        pytest.param(10, False, 10, id="few-all-kept"),
+        pytest.param(redaction.MOST_FROM_FILES + 50, False, redaction.MOST_FROM_FILES,
+                     id="env-file-flood-capped"),
+        pytest.param(redaction.MOST_FROM_FILES + 50, True, redaction.MOST_FROM_FILES + 1,
+                     id="the-environment-is-always-kept"),
+    ),
+)  # fmt: skip
+def test_values_from_files_are_capped(
+    monkeypatch: pytest.MonkeyPatch, from_files: int, environment_last: bool, redacted: int
+) -> None:
+    values = {f"V{i}": f"file-value-{i:05d}" for i in range(from_files)}
+    if environment_last:
+        monkeypatch.setenv("CI_TOKEN", "environment-secret-value")
+        values["CI_TOKEN"] = "environment-secret-value"
+    for name in values:
+        interpolate.interpolate("${" + name + "}", values)
+    shown = [redaction.redact(v) for v in values.values()]
+    assert sum(s.startswith("${") for s in shown) == redacted
+    if environment_last:
+        assert shown[-1] == "${CI_TOKEN}"
