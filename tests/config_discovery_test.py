@@ -3,11 +3,10 @@ nearest folder holding .git or .hg, else the files' own folder), never above it.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from harness import bounded
 
 from compose_net import config
 
@@ -116,13 +115,7 @@ def test_verbose_names_the_configuration(
     tmp_path: Path, files: dict[str, str], argv: tuple[str, ...], code: int, stderr: str
 ) -> None:
     _tree(tmp_path, files)
-    proc = subprocess.run(
-        [sys.executable, "-m", "compose_net", *argv],
-        cwd=tmp_path / "tmp" / "p",
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert proc.stderr.replace(str(tmp_path), "{d}") == stderr
+    proc = bounded.run(argv, cwd=tmp_path / "tmp" / "p")
+    stderr_text = proc.stderr.decode()
+    assert stderr_text.replace(str(tmp_path), "{d}") == stderr
     assert proc.returncode == code
