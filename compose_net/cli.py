@@ -419,9 +419,8 @@ def harden(
     """Bind exposed ports to internal addresses, editing only those entries."""
     from compose_net import config, resolvers
     from compose_net.commands import harden as command
-    from compose_net.config import Allow
-    from compose_net.harden import Binds
-    from compose_net.resolvers import conflicts
+    from compose_net.policy.allowances import Allow
+    from compose_net.policy.binds import Binds
 
     config.announce(verbose)
 
@@ -463,29 +462,35 @@ def harden(
             internal=() if no_config else None,
             config=configured,
         )
-    registry = conflicts.Registry(
-        getattr(binds_for, "node_of", None), remap=remap_conflicts, quiet=quiet
-    )
+    if diff:
+        write_back = command.WriteBack.DIFF
+    elif check:
+        write_back = command.WriteBack.CHECK
+    elif to_stdout:
+        write_back = command.WriteBack.STDOUT
+    else:
+        write_back = command.WriteBack.YES
     opts = command.Options(
         binds_for=binds_for,
         allows=[Allow.parse(a) for a in allows],
         rewrite_public=rewrite_public,
+        remap_conflicts=remap_conflicts,
+        write_back=write_back,
         output=output,
-        stdout=to_stdout,
-        diff=diff,
-        check=check,
         target=target,
         quiet=quiet,
         verbose=verbose,
         env_files=env_files,
         use_config=not no_config,
-        adjust=registry.adjust,
+        addresses_for=(
+            resolvers.node_addresses_for(binds_for)
+            if (resolve is not None or inventory is not None) and target != "stack"
+            else None
+        ),
         stack_strategy=stack_strategy or "unpublish",
         stack_network=stack_network or "internal",
         edit_outside=edit_outside,
     )
-    # A collision left in place is a warning (``check`` fails on it); harden's own exit code
-    # stays black's: 0 done, 1 only for --check or ports a stack leaves exposed.
     if project is not None:
         return command.run_project(project, opts)
     return command.run(paths, opts)

@@ -14,35 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from compose_net.errors import ComposeNetError
+from compose_net.policy.allowances import Allow
 from compose_net.roots import project_root
 
 CONFIG_NAMES = (".compose-net.yaml", ".compose-net.yml")
 #: the search results of this run, announced once each under -v (:func:`announce`)
 _ANNOUNCE: dict[str, bool] = {}
-
-
-@dataclass(frozen=True)
-class Allow:
-    """A port meant to be public: a service, optionally one host port."""
-
-    service: str
-    port: str | None = None
-    reason: str = ""
-
-    @classmethod
-    def parse(cls, text: str, reason: str = "") -> Allow:
-        service, _, port = text.partition(":")
-        if not service:
-            raise ComposeNetError(f"invalid allow entry {text!r}: expected SERVICE or SERVICE:PORT")
-        return cls(service, port or None, reason)
-
-    def matches(self, service: str, published: str | None, target: str | None) -> bool:
-        if self.service not in (service, "*"):
-            return False
-        return self.port is None or self.port in (published, target)
-
-    def __str__(self) -> str:
-        return self.service + (f":{self.port}" if self.port else "")
 
 
 @dataclass(frozen=True)

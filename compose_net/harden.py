@@ -1,563 +1,363 @@
-"""Plan and prove the rewrite of exposed ports to internal addresses.
+"""Apply the fixes of ``check``'s findings, prove the result, and check it again.
 
-``plan`` decides, per port entry, what to do and which text edits do it;
-``harden_text`` applies them and proves the result (it parses, only the
-intended host IPs changed, a second run changes nothing, the schema accepts
-it) before anyone may write it.
+``harden`` is ``check`` with its fixes applied, as ``ruff check --fix`` is: the rules
+(:mod:`compose_net.engine`) find each problem and offer its fix; this module
+
+1. chooses the fixes it may apply: safe ones, unsafe ones whose option is given
+   (``--rewrite-public``, ``--remap-conflicts``), never a silenced finding's;
+2. settles host-port collisions on the model the fixes intend, before any text is made
+   (:mod:`compose_net.policy.collisions`): a fix that would make two ports clash is moved
+   to a free port with ``--remap-conflicts``, else left undone and reported;
+3. renders the fixes as edits of the original text (:mod:`compose_net.fixes`), splices
+   them and proves the result (:mod:`compose_net.proof`);
+4. runs the rules again on the result, in the same environment: what they still report is
+   what remains, and a second run must find nothing more to fix.
+
+The caller writes nothing unless every file of the run is proven; it exits 0 only when
+nothing remains, which is exactly when ``check`` passes on what it leaves behind.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 
-from compose_net import addresses, bounds, document, interpolate, model, pragmas, rewrite, yamltree
-from compose_net.config import Allow
-from compose_net.document import Document, PortEntry, Service
+from compose_net import engine, fixes, interpolate, proof
+from compose_net.document import Document, PortEntry
+from compose_net.engine import Diagnostic, Linted, Part, Session
 from compose_net.errors import ComposeNetError, SafetyError
-from compose_net.ports import ShortSpec, split_short
-from compose_net.rewrite import Edit, UnsupportedSyntax
-from compose_net.source import Source
-from compose_net.yamltree import MappingNode, Node, SequenceNode
+from compose_net.findings import FAILING
+from compose_net.fixes import Fix, Rendered
+from compose_net.policy.collisions import Ledger, Use, canonical
+from compose_net.rewrite import UnsupportedSyntax
+from compose_net.rules import duplicate_host_port
+from compose_net.rules.context import EntryPorts
 
 
 @dataclass(frozen=True)
-class Binds:
-    """The internal address(es) a service's ports are bound to."""
+class Permissions:
+    """Which unsafe fixes may be applied (ruff's ``--unsafe-fixes``, one option each)."""
 
-    ipv4: str | None = None
-    ipv6: str | None = None
-    var: str | None = None
+    rewrite_public: bool = False
+    remap_conflicts: bool = False
 
-    def __post_init__(self) -> None:
-        if not (self.ipv4 or self.ipv6 or self.var):
-            raise ComposeNetError("nothing to bind to: give --bind IP or --bind-var NAME")
-
-    @classmethod
-    def parse(cls, binds: Sequence[str], var: str | None = None) -> Binds:
-        ipv4 = ipv6 = None
-        for text in binds:
-            addr = addresses.parse_ip(text)
-            if addr is None:
-                raise ComposeNetError(f"--bind {text!r} is not an IP address")
-            kind = addresses.classify(addr)
-            if kind == "all-interfaces":
-                raise ComposeNetError(
-                    f"--bind {text}: that is every interface, the very thing to avoid"
-                )
-            if addr.version == 4:
-                if ipv4:
-                    raise ComposeNetError("give at most one IPv4 and one IPv6 --bind address")
-                ipv4 = str(addr)
-            else:
-                if ipv6:
-                    raise ComposeNetError("give at most one IPv4 and one IPv6 --bind address")
-                ipv6 = str(addr)
-        if var is not None and (ipv4 or ipv6):
-            raise ComposeNetError("--bind and --bind-var cannot be combined")
-        if var is not None and not interpolate.parse("$" + var) == (
-            interpolate.Var(var, "", (), "$" + var),
-        ):
-            raise ComposeNetError(f"--bind-var {var!r} is not a valid variable name")
-        return cls(ipv4, ipv6, var)
-
-    def var_text(self) -> str:
-        assert self.var is not None
-        name = self.var
-        return f"${{{name}:?set {name} to the internal address of this node}}"
-
-    def for_family(self, family: int | None) -> list[str]:
-        """Addresses to write for an entry of ``family`` (None: both families)."""
-        if self.var:
-            return [self.var_text()]
-        if family == 4:
-            return [self.ipv4 or str(self.ipv6)]
-        if family == 6:
-            return [self.ipv6 or str(self.ipv4)]
-        return [ip for ip in (self.ipv4, self.ipv6) if ip]
-
-
-Action = Literal["rewrite", "keep-public", "allowed", "keep"]
-
-
-@dataclass(frozen=True)
-class Decision:
-    entry: PortEntry
-    action: Action
-    old_ip: str | None
-    new_ips: tuple[str, ...] = ()
-    note: str = ""
+    def allows(self, fix: Fix) -> bool:
+        if fix.applicability == "safe":
+            return True
+        if fix.applicability == "display-only":
+            return False
+        return (fix.requires == "--rewrite-public" and self.rewrite_public) or (
+            fix.requires == "--remap-conflicts" and self.remap_conflicts
+        )
 
 
 @dataclass
-class Plan:
-    path: str
-    decisions: list[Decision] = field(default_factory=list)
-    edits: list[Edit] = field(default_factory=list)
-    #: node id -> what the edited node must read as afterwards (for the proof)
-    substitutions: dict[int, Any] = field(default_factory=dict)
+class Outcome:
+    """One file: the fixes chosen for it, and those it could not apply (and why)."""
+
+    linted: Linted
+    #: entry node id -> the one fix (combined) applied to it
+    chosen: dict[int, Fix] = field(default_factory=dict)
+    #: finding -> why its fix was not applied
+    unfixed: dict[int, str] = field(default_factory=dict)
+    #: the entries moved to another host port, each with what it collided with
+    moves: list[tuple[PortEntry, str]] = field(default_factory=list)
 
     @property
-    def rewrites(self) -> list[Decision]:
-        return [d for d in self.decisions if d.action == "rewrite"]
+    def doc(self) -> Document:
+        return self.linted.doc
 
 
-BindsFor = Callable[[Service], Binds]
+def counts(d: Diagnostic) -> bool:
+    """A finding ``check`` fails on: not silenced, an error or a warning."""
+    return d.allowance is None and d.finding.severity in FAILING
 
 
-def _is_one_variable(text: str) -> bool:
-    """``"${PORTS}"`` or ``"$PORTS"``: an entry that is one variable without a default."""
-    template = interpolate.parse(text)
-    return (
-        len(template) == 1
-        and isinstance(template[0], interpolate.Var)
-        and not interpolate.default_of(text)
-    )
+def why_unfixed(d: Diagnostic, permissions: Permissions) -> str:
+    """Why a counted finding's fix is not applied ("" when it is)."""
+    fix = d.fix
+    if fix is None:
+        return d.finding.hint or "compose-net has no fix for it"
+    if fix.applicability == "display-only":
+        return fix.title
+    if not permissions.allows(fix):
+        return f"pass {fix.requires} to {fix.title}"
+    return ""
 
 
-def _variable_carries_structure(entry: PortEntry) -> ShortSpec | None:
-    """The defaulted spec when a variable holds a ``:`` of the entry itself, else None.
-
-    ``"${SQL_PORT:-127.0.0.1:13306}:3306"`` reads as HOST:CONTAINER as written but
-    as IP:HOST:CONTAINER once interpolated: the written structure cannot be trusted.
-    """
-    if entry.syntax != "short" or entry.text is None or not interpolate.has_variables(entry.text):
-        return None
-    default = interpolate.default_of(entry.text)
-    if default is None:
-        return None
-    written, resolved = split_short(entry.text), split_short(default)
-    if (written.host_ip is None) == (resolved.host_ip is None) and (
-        (written.host_port is None) == (resolved.host_port is None)
-    ):
-        return None
-    return resolved
-
-
-def decide(
-    entry: PortEntry,
-    binds: Binds,
-    *,
-    allows: Sequence[Allow],
-    lines: list[str],
-    rewrite_public: bool,
-    path: str,
-) -> Decision:
-    """What to do with one entry, and which host IP(s) it gets."""
-    old_ip = entry.written_host_ip
-    if entry.syntax == "short" and entry.text is not None and _is_one_variable(entry.text):
-        raise UnsupportedSyntax(
-            f"the whole port entry is the variable {entry.text!r}, with no default to show its "
-            "form; compose-net cannot tell whether it holds a host IP: write the parts out, "
-            'e.g. "${HOST_PORT}:80"',
-            path=path,
-            line=entry.position.line,
-            column=entry.position.column,
-        )
-    carried = _variable_carries_structure(entry)
-    if carried is not None:
-        kind = addresses.classify_text(carried.host_ip)
-        if kind in ("loopback", "private"):
-            return Decision(
-                entry, "keep", carried.host_ip, note="the host IP comes from a variable's default"
-            )
-        raise UnsupportedSyntax(
-            f"a variable in {entry.text!r} holds part of the address/port structure "
-            f"(by default {carried.text!r}); compose-net cannot rewrite it safely: "
-            "split it into separate variables for the IP and the port",
-            path=path,
-            line=entry.position.line,
-            column=entry.position.column,
-        )
-    family: int | None = None
-    exposure: str | None
-    keep_var: interpolate.Var | None = None
-    if old_ip is not None and interpolate.has_variables(old_ip):
-        template = interpolate.parse(old_ip)
-        default = interpolate.default_of(old_ip)
-        if default is None:
-            return Decision(entry, "keep", old_ip, note="host IP comes from a required variable")
-        exposure = addresses.classify_text(default)
-        if exposure is None:
-            raise ComposeNetError(
-                f"the default host IP {default!r} is not an address",
-                path=path,
-                line=entry.position.line,
-                column=entry.position.column,
-            )
-        if len(template) == 1 and isinstance(template[0], interpolate.Var):
-            keep_var = template[0]
-        family = addresses.family(default) if default else None
-    else:
-        exposure = addresses.classify_text(old_ip)
-        if exposure is None:
-            raise ComposeNetError(
-                f"invalid host IP {old_ip!r}",
-                path=path,
-                line=entry.position.line,
-                column=entry.position.column,
-            )
-        family = addresses.family(old_ip) if old_ip else None
-    if exposure in ("loopback", "private"):
-        return Decision(entry, "keep", old_ip)
-    published, target = entry.port_numbers
-    for allow in allows:
-        if allow.matches(entry.service, published, target):
-            return Decision(entry, "allowed", old_ip, note=allow.reason or f"allowed by {allow}")
-    for pragma in pragmas.find(lines, entry.node):
-        if pragma.kind == "allow":
-            return Decision(
-                entry, "allowed", old_ip, note=pragma.reason or "allowed by an inline comment"
-            )
-    if exposure == "public" and not rewrite_public:
-        return Decision(entry, "keep-public", old_ip)
-    if old_ip is not None and interpolate.has_variables(old_ip) and keep_var is None:
-        raise UnsupportedSyntax(
-            f"the host IP {old_ip!r} mixes variables and text; "
-            "compose-net cannot rewrite it safely",
-            path=path,
-            line=entry.position.line,
-            column=entry.position.column,
-        )
-    new_ips = binds.for_family(family)
-    if keep_var is not None:
-        new_ips = [f"${{{keep_var.name}:-{new_ips[0]}}}"]
-    return Decision(entry, "rewrite", old_ip, tuple(new_ips))
-
-
-def _dash_offset(text: str, node: Node, path: str) -> int:
-    i = node.start_mark.index - 1
-    while i >= 0 and text[i] in " \t":
-        i -= 1
-    if i < 0 or text[i] != "-":
-        raise UnsupportedSyntax(
-            "cannot find this port entry's '-' to add a second entry beside it",
-            path=path,
-            line=node.start_mark.line + 1,
-            column=node.start_mark.column + 1,
-        )
-    return int(i)
-
-
-def _in_list(seq: Node, node: Node) -> bool:
-    return bool(seq.start_mark.index <= node.start_mark.index < seq.end_mark.index)
-
-
-def _long_ip_edit(text: str, node: MappingNode, ip: str, path: str) -> tuple[Edit, Node, Any]:
-    """The edit that sets host_ip in a long-syntax mapping, and the node it changes."""
-    for name, key, value in yamltree.mapping_items(node):
-        if name != "host_ip":
+def choose(linted: Linted, permissions: Permissions) -> Outcome:
+    """The fixes one file's findings offer that harden may apply, one per entry."""
+    out = Outcome(linted)
+    offered: dict[int, list[tuple[int, Fix]]] = {}
+    kept: dict[int, str] = {}  # entry node id -> the service whose finding there is silenced
+    for i, d in enumerate(linted.diagnostics):
+        if d.entry is not None and d.allowance is not None and d.finding.rule != "CN008":
+            kept.setdefault(id(d.entry.node), d.entry.service)
+        if not counts(d):
             continue
-        if yamltree.is_scalar(value) and value.start_mark.index == value.end_mark.index:
-            return rewrite.set_empty_value(text, key, ip), value, ip
-        if not yamltree.is_scalar(value):
-            raise UnsupportedSyntax(
-                "host_ip is not a scalar",
-                path=path,
-                line=value.start_mark.line + 1,
-                column=value.start_mark.column + 1,
-            )
-        if value.style is None:
-            start, end = rewrite.scalar_span(text, value, path)
-            return Edit(start, end, rewrite.mapping_value_plain(ip)), value, ip
-        return rewrite.replace_scalar(text, value, ip, path), value, ip
-    return rewrite.insert_mapping_key(text, node, "host_ip", ip, path), node, None
-
-
-def plan(
-    doc: Document,
-    binds_for: BindsFor,
-    *,
-    allows: Sequence[Allow] = (),
-    rewrite_public: bool = False,
-    only: Collection[str] | None = None,
-) -> Plan:
-    """Decide every entry of ``doc`` and compute the edits; nothing is applied here.
-
-    ``only``: the services whose ports are decided (None: all); the others are left alone.
-    """
-    text = doc.source.text
-    path = doc.path
-    lines = rewrite.split_lines(text)
-    result = Plan(path)
-    by_node: dict[int, Decision] = {}
-    for service in doc.services:
-        if not service.ports or (only is not None and service.name not in only):
+        why = why_unfixed(d, permissions)
+        if why or d.fix is None:
+            out.unfixed[i] = why
             continue
-        binds = binds_for(service)
-        for entry in service.ports:
-            decision = decide(
-                entry, binds, allows=allows, lines=lines, rewrite_public=rewrite_public, path=path
+        if d.fix.requires == "--remap-conflicts" or d.fix.by_strategy:
+            continue  # decided with the collisions (settle), or by the stack strategy
+        offered.setdefault(id(d.fix.entry.node), []).append((i, d.fix))
+    for node_id, pairs in offered.items():
+        binds = {f.host_ips for _, f in pairs if f.host_ips}
+        services = sorted({f.entry.service for _, f in pairs})
+        why = ""
+        if len(binds) > 1:
+            why = (
+                f"the entry is shared by services {', '.join(services)}, which need different "
+                "addresses; give each its own entry"
             )
-            result.decisions.append(decision)
-            if decision.action != "rewrite":
-                continue
-            previous = by_node.get(id(entry.node))
-            if previous is not None:
-                if previous.new_ips != decision.new_ips:
-                    raise UnsupportedSyntax(
-                        f"the port entry shared by services {previous.entry.service!r} and "
-                        f"{entry.service!r} would need different addresses "
-                        f"({', '.join(previous.new_ips)} and {', '.join(decision.new_ips)})",
-                        path=path,
-                        line=entry.position.line,
-                        column=entry.position.column,
-                    )
-                continue
-            by_node[id(entry.node)] = decision
-            _edit_entry(text, service, entry, decision, result, path)
-    _check_kept_shared(result, by_node, path)
-    return result
-
-
-def _check_kept_shared(result: Plan, by_node: dict[int, Decision], path: str) -> None:
-    for decision in result.decisions:
-        if decision.action == "rewrite":
+        elif node_id in kept and any(f.host_ips for _, f in pairs):
+            why = (
+                f"the entry is shared by services {', '.join(services)} and {kept[node_id]}, "
+                f"whose port there is allowed to stay public; give each its own entry"
+            )
+        if why:
+            for i, _ in pairs:
+                out.unfixed[i] = why
             continue
-        other = by_node.get(id(decision.entry.node))
-        if other is not None:
-            raise UnsupportedSyntax(
-                f"the port entry shared by services {other.entry.service!r} and "
-                f"{decision.entry.service!r} would be rewritten for one and kept for the other; "
-                "give them their own entries",
-                path=path,
-                line=decision.entry.position.line,
-                column=decision.entry.position.column,
-            )
+        out.chosen[node_id] = fixes.combine([f for _, f in pairs])
+    return out
 
 
-def _edit_entry(
-    text: str, service: Service, entry: PortEntry, decision: Decision, result: Plan, path: str
-) -> None:
-    node = entry.node
-    seq = service.ports_node
-    assert yamltree.is_sequence(seq)  # the list the entry is in
-    first, *more = decision.new_ips
-    if more and (getattr(node, "anchor", None) is not None or not _in_list(seq, node)):
-        raise UnsupportedSyntax(
-            "this port entry is shared through an anchor; binding it to both an IPv4 and an IPv6 "
-            "address would need a second entry: bind one family, or write the entry out",
-            path=path,
-            line=entry.position.line,
-            column=entry.position.column,
-        )
-    if yamltree.is_scalar(node):  # the short syntax
-        spec = entry.short
-        values = [spec.with_host_ip(ip) for ip in decision.new_ips]
-        result.edits.append(rewrite.replace_scalar(text, node, values[0], path))
-        result.substitutions[id(node)] = ("items", values)
-        for value in values[1:]:
-            result.edits.append(_add_item(text, seq, node, rewrite.quote(value, node.style), path))
-        return
-    edit, changed, _ = _long_ip_edit(text, node, first, path)
-    result.edits.append(edit)
-    old_plain = yamltree.to_plain(node)
-    if changed is node:
-        result.substitutions[id(node)] = (
-            "items",
-            [{**old_plain, "host_ip": ip} for ip in decision.new_ips],
-        )
-    else:
-        result.substitutions[id(changed)] = ("scalar", first)
-        if more:
-            result.substitutions[id(node)] = (
-                "items",
-                [{**old_plain, "host_ip": ip} for ip in decision.new_ips],
-            )
-    for ip in more:
-        copy = _copy_long(text, seq, node, ip, path)
-        result.edits.append(copy)
+# --------------------------------------------------------------------------- collisions
 
 
-def _add_item(text: str, seq: SequenceNode, node: Node, rendered: str, path: str) -> Edit:
-    if seq.flow_style:
-        return Edit(node.end_mark.index, node.end_mark.index, ", " + rendered)
-    dash = _dash_offset(text, node, path)
-    column = dash - rewrite.line_start(text, dash)
-    end = rewrite.line_end(text, node.end_mark.index)
-    indent = text[rewrite.line_start(text, dash) : dash]
-    if indent.strip():
-        indent = " " * column
-    return Edit(end, end, rewrite.newline_at(text, dash) + indent + "- " + rendered)
+@dataclass
+class Ledgers:
+    """A run's host ports by project: as written, and as the chosen fixes leave them."""
+
+    before: dict[str, Ledger] = field(default_factory=dict)
+    after: dict[str, Ledger] = field(default_factory=dict)
 
 
-def _copy_long(text: str, seq: SequenceNode, node: MappingNode, ip: str, path: str) -> Edit:
-    """A second long-syntax entry: the original's text with ``ip`` as host_ip."""
-    if seq.flow_style:
-        start, end = node.start_mark.index, node.end_mark.index
-        edit, _, _ = _long_ip_edit(text, node, ip, path)
-        local = rewrite.apply(
-            text[start:end], [Edit(edit.start - start, edit.end - start, edit.text)]
-        )
-        return Edit(end, end, ", " + local)
-    dash = _dash_offset(text, node, path)
-    start = rewrite.line_start(text, dash)
-    end_pos: int = yamltree.own_end_mark(node).index
-    if end_pos > 0 and text[end_pos - 1] in "\r\n":
-        end_pos -= 1
-    end = rewrite.line_end(text, end_pos)
-    edit, _, _ = _long_ip_edit(text, node, ip, path)
-    if not start <= edit.start <= end:
-        raise UnsupportedSyntax(
-            "host_ip of this entry comes from a merge; write the entry out to bind "
-            "it to two addresses",
-            path=path,
-            line=node.start_mark.line + 1,
-            column=node.start_mark.column + 1,
-        )
-    local = rewrite.apply(text[start:end], [Edit(edit.start - start, edit.end - start, edit.text)])
-    return Edit(end, end, rewrite.newline_at(text, end) + local)
-
-
-# --------------------------------------------------------------------------- proof
-
-
-def expected_plain(node: Node, substitutions: Mapping[int, Any], budget: list[int]) -> Any:
-    """Plain data of the original with the planned substitutions applied."""
-    budget[0] -= 1
-    if budget[0] < 0:
-        raise bounds.NODES.error("aliases and merge keys expand the document to too many nodes")
-    sub = substitutions.get(id(node))
-    if sub is not None and sub[0] == "scalar":
-        return sub[1]
-    if sub is not None and len(sub[1]) == 1:
-        return sub[1][0]
-    if yamltree.is_scalar(node):
-        return yamltree.scalar_value(node)
-    if yamltree.is_sequence(node):
-        out: list[Any] = []
-        for item in node.value:
-            item_sub = substitutions.get(id(item))
-            if item_sub is not None and item_sub[0] == "items":
-                out.extend(item_sub[1])
-            else:
-                out.append(expected_plain(item, substitutions, budget))
-        return out
-    return {
-        name: expected_plain(value, substitutions, budget)
-        for name, _, value in yamltree.mapping_items(node)
-    }
-
-
-def _first_difference(a: Any, b: Any, where: str = "") -> str:
-    if isinstance(a, dict) and isinstance(b, dict):
-        for key in list(a) + [k for k in b if k not in a]:
-            if key not in a or key not in b:
-                return f"{where}.{key}".lstrip(".")
-            diff = _first_difference(a[key], b[key], f"{where}.{key}")
-            if diff:
-                return diff
-        return ""
-    if isinstance(a, list) and isinstance(b, list):
-        if len(a) != len(b):
-            return f"{where} (length {len(a)} != {len(b)})"
-        for i, (x, y) in enumerate(zip(a, b)):
-            diff = _first_difference(x, y, f"{where}[{i}]")
-            if diff:
-                return diff
-        return ""
-    return "" if a == b and type(a) is type(b) else (where.lstrip(".") or "<root>")
-
-
-PlainPath = tuple[object, ...]
-
-
-def _changed_paths(a: Any, b: Any, where: PlainPath = ()) -> list[PlainPath]:
-    """Every path where ``a`` and ``b`` differ (a list of another length differs as a whole)."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        out: list[PlainPath] = []
-        for key in set(a) | set(b):
-            if key not in a or key not in b:
-                out.append((*where, key))
-            else:
-                out.extend(_changed_paths(a[key], b[key], (*where, key)))
-        return out
-    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        return [p for i, (x, y) in enumerate(zip(a, b)) for p in _changed_paths(x, y, (*where, i))]
-    return [] if a == b and type(a) is type(b) else [where]
-
-
-def _is_port_path(path: PlainPath) -> bool:
-    """A service's ports list (or inside it), or anything under a top-level ``x-`` field.
-
-    Extension fields mean nothing to Compose until aliased; where they are aliased
-    into anything but ``ports``, the change shows up at that path too and is refused.
-    """
-    if path and isinstance(path[0], str) and path[0].startswith("x-"):
-        return True
-    return len(path) >= 3 and path[0] == "services" and path[2] == "ports"
-
-
-def _dotted(path: PlainPath | str) -> str:
-    if isinstance(path, str):
-        return path
-    return (
-        "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".") or "<root>"
-    )
-
-
-@dataclass(frozen=True)
-class Result:
-    plan: Plan
-    text: str
-    document: Document | None
-
-
-def harden_text(
-    source: Source,
-    binds_for: BindsFor,
-    *,
-    allows: Sequence[Allow] = (),
-    rewrite_public: bool = False,
-    validate: Callable[[Document], None] | None = None,
-    adjust: Callable[[Document, Plan], None] | None = None,
-    only: Collection[str] | None = None,
-) -> Result:
-    """Plan, apply and prove; raises ComposeNetError/SafetyError, never returns a bad text.
-
-    ``adjust`` may change the plan before it is applied (resolvers.conflicts moves
-    colliding host ports); its edits must record their substitutions, so they are proven too.
-    ``only`` limits the edits to these services' ports (a project's file: the services whose
-    ``ports`` the merged project publishes), in the plan and in its second run alike.
-    """
-    doc = document.load(source)
-    model.document_ports(doc, None)  # every entry must be one Compose accepts
-    the_plan = plan(doc, binds_for, allows=allows, rewrite_public=rewrite_public, only=only)
-    if adjust is not None:
-        adjust(doc, the_plan)
-    if not the_plan.edits:
-        return Result(the_plan, source.text, doc)
-    new_text = rewrite.apply(source.text, the_plan.edits)
-    new_source = source._replace(text=new_text)
+def _fixed_address(fix: Fix, ip: str, linted: Linted) -> str | None:
+    env = linted.context.env or {}
     try:
-        new_doc = document.load(new_source)
-    except ComposeNetError as e:
-        raise SafetyError(
-            f"the rewritten file does not parse ({e.message}); nothing was written",
-            path=source.path,
-        ) from None
-    expected = expected_plain(doc.root, the_plan.substitutions, [yamltree.MAX_EXPANDED_NODES])
-    actual = yamltree.to_plain(new_doc.root, path=source.path)
-    diff: PlainPath | str = _first_difference(expected, actual)
-    if not diff:
-        original = yamltree.to_plain(doc.root, path=source.path)
-        diff = next((p for p in _changed_paths(original, actual) if not _is_port_path(p)), "")
-    if diff:
-        raise SafetyError(
-            f"the rewrite would change more than the intended host IPs (at {_dotted(diff)}); "
-            "nothing was written",
-            path=source.path,
-        )
-    again = plan(new_doc, binds_for, allows=allows, rewrite_public=rewrite_public, only=only)
-    if again.edits:
-        entry = again.rewrites[0].entry
-        raise SafetyError(
-            "a second run would change the file again; nothing was written",
-            path=source.path,
-            line=entry.position.line,
-            column=entry.position.column,
-        )
-    if validate is not None:
-        validate(new_doc)
-    return Result(the_plan, new_text, new_doc)
+        value = interpolate.interpolate(ip, env)
+    except ComposeNetError:
+        value = ip
+    return canonical(value)
+
+
+def _uses(linted: Linted, item: EntryPorts, fix: Fix | None) -> list[Use]:
+    """The host ports ``item`` publishes, with ``fix`` applied (None: as written)."""
+    ctx = linted.context
+    written = duplicate_host_port.uses(
+        ctx, item, duplicate_host_port.node_of(ctx, item.entry.service)
+    )
+    if fix is None or linted.target == "stack":
+        return written
+    out: list[Use] = []
+    for use in written:
+        port = fix.published if fix.published is not None else use.port
+        addresses = [_fixed_address(fix, ip, linted) for ip in fix.host_ips] or [use.address]
+        for address in addresses:
+            same = {**dict(use.same), "published": str(port)}
+            if address is None:
+                same.pop("host_ip", None)
+            else:
+                same["host_ip"] = address
+            out.append(replace(use, address=address, port=port, same=tuple(sorted(same.items()))))
+    return out
+
+
+def _movable(entry: PortEntry) -> str:
+    """Why the entry's host port cannot be moved in place ("" when it can)."""
+    if entry.shared:
+        return "the entry is shared with other services through an anchor or merge"
+    if entry.syntax == "short" and not (entry.short.host_port or "").isdigit():
+        return "its host port is a range or a variable"
+    return ""
+
+
+def settle(outcomes: Sequence[Outcome], ledgers: Ledgers, permissions: Permissions) -> None:
+    """Decide, on the model the fixes intend, what happens to every host-port collision.
+
+    A collision the input already had stays a finding (CN006) unless ``--remap-conflicts``
+    moves the later port; one that a fix would create (``[::]`` and ``0.0.0.0`` bound to
+    one IPv4 address) makes the later entry move with ``--remap-conflicts``, else that fix
+    is not applied and its finding remains, saying why.
+    """
+    items = [
+        (o, item)
+        for o in outcomes
+        for item in o.linted.context.entries
+        if item.error is None and item.base is None
+    ]
+    for i, (o, item) in enumerate(items):
+        node_id = id(item.entry.node)
+        key = o.linted.context.project.key
+        before = ledgers.before.setdefault(key, Ledger())
+        after = ledgers.after.setdefault(key, Ledger())
+        original = _uses(o.linted, item, None)
+        clashed = [before.take(u) for u in original]
+        fix = o.chosen.get(node_id)
+        wanted = _uses(o.linted, item, fix)
+        holder = next((h for h in (after.holder(u) for u in wanted) if h is not None), None)
+        if holder is not None:
+            was = any(h is not None for h in clashed)
+            remap = _remap(o, item, fix, wanted, after, items[i + 1 :], permissions)
+            if remap is not None:
+                o.chosen[node_id] = remap
+                use = wanted[0]
+                entry = item.entry
+                moved = (
+                    f"services.{entry.service}.ports[{entry.index}] publishes {use.port}/"
+                    f"{use.protocol} {use.where()}, which {holder.label} already publishes; "
+                    f"moved to host port {remap.published}"
+                )
+                o.moves.append((entry, moved))
+                wanted = _uses(o.linted, item, remap)
+            elif fix is not None and not was:
+                del o.chosen[node_id]
+                _explain(
+                    o,
+                    item,
+                    f"its fix ({fix.title}) would make it collide with {holder.label} "
+                    f"{holder.where()}; pass --remap-conflicts, or bind each family to "
+                    "its own address",
+                )
+                wanted = original
+        for use in wanted:
+            after.add(use)
+
+
+def _remap(
+    o: Outcome,
+    item: EntryPorts,
+    fix: Fix | None,
+    wanted: list[Use],
+    taken: Ledger,
+    rest: Sequence[tuple[Outcome, EntryPorts]],
+    permissions: Permissions,
+) -> Fix | None:
+    """The fix that also moves the entry to the nearest free host port, when allowed."""
+    if not permissions.remap_conflicts:
+        return None
+    entry = item.entry
+    why = _movable(entry)
+    if not why and len({u.port for u in wanted}) != 1:
+        why = "it publishes several host ports"
+    if why:
+        _explain(o, item, f"not moved: {why}")
+        return None
+    later = (
+        u
+        for other, it in rest
+        for u in _uses(other.linted, it, other.chosen.get(id(it.entry.node)))
+    )
+    port = taken.free_port(wanted, later)
+    if port is None:
+        _explain(o, item, "not moved: no host port is free")
+        return None
+    ctx = o.linted.context
+    owner = ctx.services.get(item.base or entry.service)
+    base = fix or Fix(
+        entry,
+        owner.ports_node if owner else None,
+        "unsafe",
+        "move it",
+        requires="--remap-conflicts",
+    )
+    return base.with_port(port)
+
+
+def _explain(o: Outcome, item: EntryPorts, why: str) -> None:
+    for i, d in enumerate(o.linted.diagnostics):
+        if d.entry is not None and d.entry.node is item.entry.node and counts(d):
+            o.unfixed.setdefault(i, why)
+
+
+# --------------------------------------------------------------------------- rendering and proof
+
+
+@dataclass
+class Hardened:
+    """One file's result: its new text (proven), what was fixed and what remains."""
+
+    outcome: Outcome
+    text: str
+    document: Document
+    #: the rules' findings on the new text that still count, with why they were not fixed
+    remaining: list[tuple[Diagnostic, str]] = field(default_factory=list)
+    #: the fixes applied, in file order
+    applied: list[Fix] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return self.text != self.outcome.doc.source.text
+
+
+def render(outcome: Outcome) -> tuple[list[Fix], Rendered]:
+    """The chosen fixes as edits; a fix whose text cannot be made is left out, with why."""
+    doc = outcome.doc
+    rendered = Rendered()
+    applied: list[Fix] = []
+    for node_id, fix in list(outcome.chosen.items()):
+        try:
+            fixes.render(doc.source.text, doc.path, fix, rendered)
+        except UnsupportedSyntax as e:
+            del outcome.chosen[node_id]
+            for i, d in enumerate(outcome.linted.diagnostics):
+                if d.entry is not None and id(d.entry.node) == node_id and counts(d):
+                    outcome.unfixed.setdefault(i, e.message)
+            continue
+        applied.append(fix)
+    return applied, rendered
+
+
+def apply(outcome: Outcome, validate: Callable[[Document, Document], None]) -> Hardened:
+    """Splice one file's fixes and prove the result (it parses, means exactly what the fixes
+    intend, and passes the schema); raises SafetyError, never returns an unproven text."""
+    doc = outcome.doc
+    applied, rendered = render(outcome)
+    if not rendered.edits:
+        return Hardened(outcome, doc.source.text, doc, applied=applied)
+    new_text, new_doc = proof.parse_edited(doc.source, rendered.edits)
+    proof.prove_substitutions(doc, new_doc, rendered.substitutions)
+    validate(doc, new_doc)
+    return Hardened(outcome, new_text, new_doc, applied=applied)
+
+
+def recheck(
+    results: Sequence[Hardened],
+    linted: Sequence[Linted],
+    permissions: Permissions,
+    ledgers: Ledgers,
+) -> None:
+    """Record what the rules still find on the results (``linted``: the results, linted in the
+    same environment), and prove that a second run would change nothing."""
+    second = [choose(item, permissions) for item in linted]
+    settle(second, ledgers, permissions)
+    for result, again in zip(results, second):
+        render(again)  # drops what cannot be rendered, as the first run did
+        if again.chosen:
+            fix = next(iter(again.chosen.values()))
+            where = fix.entry.position
+            raise SafetyError(
+                "a second run would change the file again; nothing was written",
+                path=result.document.path,
+                line=where.line,
+                column=where.column,
+            )
+        before = {
+            (d.finding.rule, d.finding.service, d.finding.message): why
+            for i, d in enumerate(result.outcome.linted.diagnostics)
+            for why in [result.outcome.unfixed.get(i, "")]
+        }
+        for i, d in enumerate(again.linted.diagnostics):
+            if not counts(d):
+                continue
+            why = again.unfixed.get(i) or before.get(
+                (d.finding.rule, d.finding.service, d.finding.message), ""
+            )
+            result.remaining.append((d, why or why_unfixed(d, permissions) or "not fixed"))
+
+
+def lint_all(docs: Sequence[tuple[Document, Part | None]], session: Session) -> list[Linted]:
+    return [engine.lint(doc, session, part) for doc, part in docs]

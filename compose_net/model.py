@@ -160,8 +160,15 @@ def _entry_error(entry: PortEntry, message: str, path: str | None = None) -> Com
 
 def normalize_entry(entry: PortEntry, env: Mapping[str, str] | None) -> list[PortObject]:
     """Compose's objects for ``entry``; ``env`` None keeps variables as written."""
+    return [obj for obj, _ in normalize_keyed(entry, env)]
+
+
+def normalize_keyed(
+    entry: PortEntry, env: Mapping[str, str] | None
+) -> list[tuple[PortObject, str]]:
+    """Compose's objects for ``entry``, each with the unicity key Compose merges duplicates by."""
     try:
-        return [obj for obj, _ in _normalize(entry, env)]
+        return _normalize(entry, env)
     except (PortError, InterpolationError) as e:
         raise _entry_error(entry, e.message) from None
 

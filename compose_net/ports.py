@@ -16,9 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, Union
 
-from compose_net import addresses
 from compose_net.errors import ComposeNetError
 from compose_net.interpolate import has_variables
+from compose_net.policy import addresses
 
 Exposure = Literal["all-interfaces", "public", "private", "loopback", "variable"]
 PortObject = dict[str, Union[str, int]]

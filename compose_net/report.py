@@ -25,6 +25,10 @@ def note(where: str, message: str) -> None:
     print(f"{where}: note: {message}", file=sys.stderr)
 
 
+def finding(where: str, severity: str, message: str) -> None:
+    print(f"{where}: {severity}: {message}", file=sys.stderr)
+
+
 def info(message: str) -> None:
     print(message, file=sys.stderr)
 

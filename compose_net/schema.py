@@ -41,9 +41,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Union
 
-from compose_net import addresses, interpolate, ports, yamltree
+from compose_net import interpolate, ports, yamltree
 from compose_net.errors import ComposeNetError
 from compose_net.fastschema import KINDS as _KINDS
+from compose_net.policy import addresses
 
 if TYPE_CHECKING:
     from compose_net.document import Document

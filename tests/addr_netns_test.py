@@ -328,7 +328,7 @@ def test_harden_no_config_ignores_internal_networks(
             "10.176.0.31 (internal), 198.51.100.31 (wg0); choose one with --interface NAME or "
             "--cidr CIDR",
         ),
-        (0, "would harden compose.yaml (1 port)"),
+        (1, "would harden compose.yaml (1 port)"),  # --diff: it would change
     ]
 
 

@@ -49,7 +49,7 @@ def exposed(tmp_path: Path) -> Path:
     (
         pytest.param([], 0, HARDENED, id="in-place"),
         pytest.param(["--check"], 1, EXPOSED, id="check"),
-        pytest.param(["--diff"], 0, EXPOSED, id="diff"),
+        pytest.param(["--diff"], 1, EXPOSED, id="diff"),
         pytest.param(["--diff", "--check"], 1, EXPOSED, id="diff-check"),
         pytest.param(["--stdout"], 0, EXPOSED, id="stdout"),
     ),
@@ -151,21 +151,13 @@ def test_symlink_target_is_replaced(exposed: Path, tmp_path: Path) -> None:
             "invalid containerPort: 80",
             id="folded-scalar-keeps-its-line-break",
         ),
-        pytest.param(
-            b"services:\n  w:\n    ports: ['${P:-127.0.0.1:8080}:80', '${Q:-0.0.0.0:1}:1']\n",
-            "holds part of the address",
-            id="variable-structure",
-        ),
         pytest.param(b"x: &a [*a]\n", "recursive alias", id="recursive-alias"),
         pytest.param(
             b"services:\n  a: {}\n---\nservices: {}\n", "several YAML documents", id="multi-doc"
         ),
         pytest.param(b"%YAML 1.1\n---\nservices: {}\n", "YAML 1.1", id="yaml-1.1"),
         pytest.param(b"x: " + b"[" * 300 + b"]" * 300 + b"\n", "too deep", id="deep"),
-        pytest.param(BOMB, "too many nodes", id="alias-bomb"),
-        pytest.param(
-            b'services:\n  w:\n    ports: ["${PORTS}"]\n', "the whole port entry", id="one-variable"
-        ),
+        pytest.param(BOMB, "bound: nodes after expanding aliases and merges", id="alias-bomb"),
         pytest.param(
             "services:\n  wé:\n    ports: ['80:80']\n".encode(),
             'not a valid compose file (services["wé"]',
@@ -199,6 +191,37 @@ def test_bad_input_is_one_line_and_leaves_the_file(
 
 
 @pytest.mark.parametrize(
+    ("content", "message"),
+    (
+        pytest.param(
+            b"services:\n  w:\n    ports: ['${P:-127.0.0.1:8080}:80', '${Q:-0.0.0.0:1}:1']\n",
+            "not fixed: a variable holds the address and the port together",
+            id="variable-structure",
+        ),
+        pytest.param(
+            b'services:\n  w:\n    ports: ["${PORTS}"]\n',
+            "error: CN009 services.w.ports[0]",
+            id="one-variable",
+        ),
+    ),
+)
+def test_entries_it_cannot_rewrite_remain_as_findings(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    """Valid files whose exposed entry has no certain rewrite: the finding remains (exit 1,
+    as ``check``), named with its reason; nothing else to fix, so the file is untouched."""
+    path = tmp_path / "compose.yaml"
+    path.write_bytes(content)
+    proc = run("harden", "--no-config", "--bind", "10.0.0.5", str(path))
+    err = proc.stderr.decode()
+    assert proc.returncode == 1, err
+    assert message in err
+    assert "Traceback" not in err
+    assert path.read_bytes() == content
+    assert run("check", "--no-config", str(path)).returncode == 1
+
+
+@pytest.mark.parametrize(
     ("args", "message"),
     (
         pytest.param(["--bind", "0.0.0.0"], "every interface", id="wildcard-bind"),
@@ -223,8 +246,9 @@ def test_public_address_is_kept_with_a_warning(tmp_path: Path) -> None:
     content = b'services:\n  web:\n    ports: ["203.0.113.7:80:80"]\n'
     path.write_bytes(content)
     proc = run("harden", "--no-config", "--bind", "10.0.0.5", str(path))
-    assert proc.returncode == 0
+    assert proc.returncode == 1  # check fails on it: the finding remains, named
     assert b"public address 203.0.113.7" in proc.stderr
+    assert b"not fixed: pass --rewrite-public to bind it to 10.0.0.5" in proc.stderr
     assert path.read_bytes() == content
 
 
@@ -253,8 +277,8 @@ def test_stack_file_gets_a_swarm_warning(tmp_path: Path) -> None:
     path = tmp_path / "docker-stack.yml"
     path.write_bytes(EXPOSED + b"    deploy:\n      replicas: 2\n")
     proc = run("harden", "--no-config", "--bind", "10.0.0.5", str(path))
-    assert proc.returncode == 0
-    assert b"swarm" in proc.stderr
+    assert proc.returncode == 1  # swarm-published (CN005) remains: check fails on it
+    assert b"CN005" in proc.stderr and b"harden it with --target stack" in proc.stderr
     assert b"10.0.0.5:80:80" in path.read_bytes()
 
 

@@ -24,16 +24,28 @@ def _args(case: str) -> list[str]:
     return shlex.split((FIXTURES / f"{case}.args").read_text())
 
 
+#: Cases whose output still has a finding ``check`` fails on, so harden exits 1: the anchored
+#: list gives services a and b the same host ports (CN006), a public address is kept (CN002).
+REMAINING = {"anchors", "public"}
+
+
 def test_there_are_cases() -> None:
     assert len(CASES) >= 15
+
+
+def _exit(case: str) -> int:
+    return 1 if case in REMAINING else 0
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_fixture(case: str, tmp_path: Path) -> None:
     target = tmp_path / "compose.yaml"
     shutil.copyfile(FIXTURES / f"{case}.in.yaml", target)
-    assert main(["harden", "--no-config", "-q", str(target), *_args(case)]) == 0
+    assert main(["harden", "--no-config", "-q", str(target), *_args(case)]) == _exit(case)
     assert target.read_bytes() == (FIXTURES / f"{case}.out.yaml").read_bytes()
+    args = _args(case)
+    allows = [x for i, a in enumerate(args) if a == "--allow" for x in (a, args[i + 1])]
+    assert main(["check", "--no-config", *allows, str(target)]) == _exit(case)
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -41,8 +53,9 @@ def test_output_is_a_fixed_point(case: str, tmp_path: Path) -> None:
     target = tmp_path / "compose.yaml"
     shutil.copyfile(FIXTURES / f"{case}.out.yaml", target)
     before = target.stat().st_mtime_ns
-    assert main(["harden", "--no-config", "-q", "--check", str(target), *_args(case)]) == 0
-    assert main(["harden", "--no-config", "-q", str(target), *_args(case)]) == 0
+    code = _exit(case)
+    assert main(["harden", "--no-config", "-q", "--check", str(target), *_args(case)]) == code
+    assert main(["harden", "--no-config", "-q", str(target), *_args(case)]) == code
     assert target.stat().st_mtime_ns == before
     assert target.read_bytes() == (FIXTURES / f"{case}.out.yaml").read_bytes()
 

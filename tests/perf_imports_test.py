@@ -59,7 +59,7 @@ CASES = [
      HEAVY - {"jsonschema", "referencing", "rpds", "attrs"}),
     ("harden-check", ["harden", "--no-config", "--bind", "10.0.0.5", "--check"], EXPOSED, 1,
      {"yaml"}, HEAVY),
-    ("harden-diff", ["harden", "--no-config", "--bind", "10.0.0.5", "--diff"], EXPOSED, 0,
+    ("harden-diff", ["harden", "--no-config", "--bind", "10.0.0.5", "--diff"], EXPOSED, 1,
      {"yaml"}, HEAVY),
     # ruamel is the parser of record for what harden writes
     ("harden-write", ["harden", "--no-config", "--bind", "10.0.0.5"], EXPOSED, 0, {"ruamel"},

@@ -1,21 +1,43 @@
-"""``compose-net harden``: bind exposed ports to internal addresses, proven before writing."""
+"""``compose-net harden``: apply check's fixes, prove the result, write it, check it again.
+
+Exit codes as ``ruff check --fix``: 0 when nothing remains that ``check`` would report on
+what harden leaves behind; 1 when something remains (each printed with why it was not
+fixed) or, with ``--check``/``--diff``, when a file would change; 2 on errors, with
+nothing written. What harden could fix is still written when something else remains.
+"""
 
 from __future__ import annotations
 
+import enum
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from compose_net import config as configuration
-from compose_net import document, envfile, harden, printable, report, source, stack
-from compose_net.config import Allow
+from compose_net import document, engine, harden, model, printable, report, source
 from compose_net.document import Document, Service
+from compose_net.engine import Part, Session, Settings
 from compose_net.errors import ComposeNetError, SafetyError
-from compose_net.harden import Binds, BindsFor, Decision
-from compose_net.project import Project, ProjectFile, Spec, file_key, load_files
+from compose_net.harden import Hardened, Permissions
+from compose_net.policy.allowances import Allow
+from compose_net.policy.binds import Binds, BindsFor, NodeAddresses
+from compose_net.project import Project, Spec, file_key, load_files
 from compose_net.report import Report
 from compose_net.rewrite import UnsupportedSyntax
+from compose_net.rules.context import Project as SharedPorts
+
+
+class WriteBack(enum.Enum):
+    """What happens to a hardened text (black's names)."""
+
+    YES = "write"  # in place, or to --output
+    CHECK = "check"  # write nothing; exit 1 if it would change
+    DIFF = "diff"  # print a unified diff; write nothing
+    STDOUT = "stdout"  # print the hardened text
+
+    @property
+    def writes(self) -> bool:
+        return self is WriteBack.YES
 
 
 @dataclass(frozen=True)
@@ -23,56 +45,37 @@ class Options:
     binds_for: BindsFor
     allows: Sequence[Allow] = ()
     rewrite_public: bool = False
+    remap_conflicts: bool = False
+    write_back: WriteBack = WriteBack.YES
+    #: with WriteBack.YES: write here instead of in place (one input file)
     output: str | None = None
-    stdout: bool = False
-    diff: bool = False
-    check: bool = False
     target: str = "compose"
     quiet: bool = False
     verbose: bool = False
     env_files: Sequence[str] = field(default_factory=tuple)
     use_config: bool = True
-    #: changes each file's plan before it is applied (port collisions: resolvers.conflicts)
-    adjust: Callable[[Document, harden.Plan], None] | None = None
+    #: which addresses each service's node has, when an inventory or resolver tells
+    addresses_for: Callable[[Document], NodeAddresses] | None = None
     #: --target stack: how published ports are taken off public interfaces (compose_net.swarm)
     stack_strategy: str = "unpublish"
     stack_network: str = "internal"
     #: a project (-f): also edit files outside its directory
     edit_outside: bool = False
 
+    @property
+    def permissions(self) -> Permissions:
+        return Permissions(self.rewrite_public, self.remap_conflicts)
 
-def _where(path: str, d: Decision) -> str:
-    return f"{path}:{d.entry.position.line}:{d.entry.position.column}"
-
-
-def _label(d: Decision) -> str:
-    return f"services.{d.entry.service}.ports[{d.entry.index}]"
-
-
-def _validator(
-    target: str, env: Mapping[str, str], original: source.Source
-) -> Callable[[Document], None]:
-    """The schema check of a result, as ``harden_text`` calls it."""
-
-    def validate(doc: Document) -> None:
-        _check_schema(original, doc, target, env)
-
-    return validate
-
-
-def _announce(path: str, result: harden.Result, opts: Options) -> None:
-    for d in result.plan.decisions:
-        if d.action == "keep-public":
-            report.warn(
-                _where(path, d),
-                f"{_label(d)} stays bound to the public address {d.old_ip} "
-                "(pass --rewrite-public to rewrite it, or allow it)",
-            )
-        elif d.action == "allowed":
-            report.note(_where(path, d), f"{_label(d)} stays public: {d.note}")
-        elif d.action == "rewrite" and opts.verbose:
-            old = d.old_ip if d.old_ip else "all interfaces"
-            report.note(_where(path, d), f"{_label(d)}: {old} -> {', '.join(d.new_ips)}")
+    def settings(self, *, binds: bool = True) -> Settings:
+        """The settings ``check`` would use for the same files, plus the fixes' addresses."""
+        return Settings(
+            target="stack" if self.target == "stack" else "compose",
+            allows=self.allows,
+            env_files=self.env_files,
+            use_config=self.use_config,
+            addresses_for=self.addresses_for,
+            binds_for=self.binds_for if binds else None,
+        )
 
 
 def stack_usage(
@@ -92,86 +95,17 @@ def stack_usage(
         raise ComposeNetError("--stack-network is for --stack-strategy internal-network")
 
 
-def _allows_and_env(path: str, opts: Options) -> tuple[list[Allow], Mapping[str, str]]:
-    """The allow list (options, then configuration) and the interpolation environment."""
-    allows = list(opts.allows)
-    if opts.use_config and path != "-":
-        allows.extend(configuration.find(path).allows())
-    folder = "." if path == "-" else (os.path.dirname(path) or ".")
-    return allows, envfile.load(folder, opts.env_files)
-
-
-def _emit(
-    path: str,
-    src: source.Source,
-    text: str,
-    opts: Options,
-    rep: Report,
-    what: str,
-    *,
-    written: bool = False,
-) -> None:
-    """Write (unless ``written`` already), print or diff one file's result as the options
-    say, and count it."""
-    changed = text != src.text
-    if opts.diff:
-        if changed:
-            diff = printable.diff(report.unified_diff(path, src.text, text))
-            printable.raw(sys.stdout).write(diff)
-    elif opts.stdout or path == "-":
-        sys.stdout.buffer.write(src.encode(text))
-        sys.stdout.flush()
-    elif opts.output is not None:
-        if not opts.check:
-            source.write_atomic(opts.output, src.encode(text), outside_ok=opts.edit_outside)
-    elif changed and not opts.check and not written:
-        source.write_atomic(path, src.encode(text), outside_ok=opts.edit_outside)
-    if not changed:
-        rep.unchanged += 1
-        return
-    rep.changed += 1
-    if not opts.quiet:
-        verb = "would harden" if (opts.check or opts.diff) else "hardened"
-        report.info(f"{verb} {path} {what}")
-
-
-def _harden_stack(path: str, src: source.Source, opts: Options, rep: Report) -> None:
-    """``--target stack``: apply a swarm strategy (compose_net.swarm.strategies), proven."""
-    from compose_net.swarm import strategies
-
-    strategy = next((s for s in strategies.STRATEGIES if s == opts.stack_strategy), None)
-    if strategy is None:
-        raise ComposeNetError(f"unknown --stack-strategy {opts.stack_strategy!r}")
-    allows, env = _allows_and_env(path, opts)
-    result = strategies.harden_stack_text(src, strategy, allows=allows, network=opts.stack_network)
-    changed = result.text != src.text
-    if changed:
-        _check_schema(src, result.document, "stack", env)
-    for m in result.plan.messages:
-        if m.kept or not opts.quiet:
-            report.note(f"{path}:{m.line}:{m.column}", m.text)
-    n = len(result.plan.changed)
-    _emit(
-        path,
-        src,
-        result.text,
-        opts,
-        rep,
-        f"for docker stack deploy with {strategy} ({n} port{'s' if n != 1 else ''})",
-    )
-
-
-def _check_schema(
-    original: source.Source, new_doc: Document, target: str, env: Mapping[str, str]
+def check_schema(
+    original: Document, new_doc: Document, target: str, env: Mapping[str, str] | None
 ) -> None:
     """The edited file must pass the target's schema; an input that already fails is bad
     input (exit 2, "not a valid ... file"), not a bad edit (a failed safety check)."""
     from compose_net import schema
 
-    errors = schema.check_document(new_doc, target=target, env=env)
+    errors = schema.check_document(new_doc, target=target, env=env or {})
     if not errors:
         return
-    before = schema.check_document(document.load(original), target=target, env=env)
+    before = schema.check_document(original, target=target, env=env or {})
     if before:
         first = before[0]
         raise ComposeNetError(
@@ -189,52 +123,224 @@ def _check_schema(
     )
 
 
-def harden_file(path: str, opts: Options, rep: Report) -> None:
+# --------------------------------------------------------------------------- output
+
+
+def _where(path: str, line: int, column: int) -> str:
+    return f"{path}:{line}:{column}"
+
+
+def announce(result: Hardened, opts: Options, shown: str) -> None:
+    """What was kept on purpose, what was fixed (-v) and what remains, with why."""
+    linted = result.outcome.linted
+    for d in linted.diagnostics:
+        f = d.finding
+        if (
+            d.allowance is not None
+            and d.allowance.kind == "allow"
+            and (opts.verbose or not opts.quiet)
+        ):
+            report.note(
+                _where(shown, f.line, f.column),
+                f"{_subject(f.message)} stays public: {d.allowance.reason}",
+            )
+    for entry, message in result.outcome.moves:
+        if not opts.quiet:
+            report.note(_where(shown, entry.position.line, entry.position.column), message)
+    if opts.verbose:
+        for fix in result.applied:
+            pos = fix.entry.position
+            report.note(
+                _where(shown, pos.line, pos.column),
+                f"services.{fix.entry.service}.ports[{fix.entry.index}]: {fix.title}",
+            )
+    for d, why in result.remaining:
+        f = d.finding
+        report.finding(
+            _where(shown, f.line, f.column), f.severity, f"{f.rule} {f.message}; not fixed: {why}"
+        )
+
+
+def _subject(message: str) -> str:
+    """The entry a finding's message is about (its first word: services.x.ports[i])."""
+    return message.split(" ", 1)[0]
+
+
+def emit(
+    path: str,
+    src: source.Source,
+    text: str,
+    opts: Options,
+    rep: Report,
+    what: str,
+    shown: str | None = None,
+    *,
+    written: bool = False,
+) -> None:
+    """Write (unless ``written`` already), print or diff one file's result as the options
+    say, and count it."""
+    changed = text != src.text
+    wb = opts.write_back
+    if wb is WriteBack.DIFF:
+        if changed:
+            diff = printable.diff(report.unified_diff(path, src.text, text))
+            printable.raw(sys.stdout).write(diff)
+    elif wb is WriteBack.STDOUT or (path == "-" and wb is WriteBack.YES):
+        sys.stdout.buffer.write(src.encode(text))
+        sys.stdout.flush()
+    elif wb is WriteBack.YES and opts.output is not None:
+        source.write_atomic(opts.output, src.encode(text), outside_ok=opts.edit_outside)
+    elif wb is WriteBack.YES and changed and not written:
+        source.write_atomic(path, src.encode(text), outside_ok=opts.edit_outside)
+    if not changed:
+        rep.unchanged += 1
+        return
+    rep.changed += 1
+    if not opts.quiet:
+        verb = "hardened" if wb is WriteBack.YES else "would harden"
+        report.info(f"{verb} {shown or path} {what}")
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
+# --------------------------------------------------------------------------- files
+
+
+@dataclass
+class _Run:
+    """State across the files of one run: the rules' view before and after, and the
+    ledgers of host ports that harden's collision step keeps (first run and second)."""
+
+    opts: Options
+    before: Session
+    after: Session
+    first: harden.Ledgers = field(default_factory=harden.Ledgers)
+    second: harden.Ledgers = field(default_factory=harden.Ledgers)
+
+
+def _validator(target: str, env: Mapping[str, str] | None) -> Callable[[Document, Document], None]:
+    def validate(original: Document, new_doc: Document) -> None:
+        check_schema(original, new_doc, target, env)
+
+    return validate
+
+
+def harden_file(path: str, run: _Run, rep: Report) -> None:
+    opts = run.opts
     src = source.read(path, outside_ok=opts.edit_outside)
     if opts.target == "stack":
-        _harden_stack(path, src, opts, rep)
+        _harden_stack(path, src, run, rep)
         return
-    allows, env = _allows_and_env(path, opts)
-    result = harden.harden_text(
-        src,
-        opts.binds_for,
-        allows=allows,
-        rewrite_public=opts.rewrite_public,
-        validate=_validator(opts.target, env, src),
-        adjust=opts.adjust,
+    doc = document.load(src)
+    model.document_ports(doc, None)  # every entry must be one Compose accepts
+    linted = engine.lint(doc, run.before)
+    outcome = harden.choose(linted, opts.permissions)
+    harden.settle([outcome], run.first, opts.permissions)
+    env = run.before.env(path)
+    result = harden.apply(outcome, _validator("compose", env))
+    after = engine.lint(result.document, run.after)
+    harden.recheck([result], [after], opts.permissions, run.second)
+    shown = opts.output if opts.output is not None and opts.write_back is WriteBack.YES else path
+    announce(result, opts, shown)
+    rep.exposed += len(result.remaining)
+    emit(path, src, result.text, opts, rep, f"({_count(len(result.applied), 'port')})", shown)
+
+
+def _harden_stack(path: str, src: source.Source, run: _Run, rep: Report) -> None:
+    """``--target stack``: the swarm-published findings' fixes are the chosen swarm strategy
+    (compose_net.swarm.strategies), applied to exactly the entries whose finding counts,
+    proven, then checked again as ``check --target stack`` would."""
+    from compose_net.swarm import strategies
+
+    opts = run.opts
+    strategy = next((s for s in strategies.STRATEGIES if s == opts.stack_strategy), None)
+    if strategy is None:
+        raise ComposeNetError(f"unknown --stack-strategy {opts.stack_strategy!r}")
+    allows = run.before.allows(path)
+    env = run.before.env(path)
+    original = document.load(src)
+    model.document_ports(original, None)  # every entry must be one Compose accepts
+    before = engine.lint(original, run.before)
+    the_plan = strategies.plan(
+        original, strategy, allows=allows, network=opts.stack_network, only=_published(before)
     )
-    doc = result.document
-    assert doc is not None
-    _announce(path, result, opts)
-    signals = stack.signals(doc)
-    if signals:
-        report.warn(path, stack.SWARM_WARNING.format(why="; ".join(signals[:3])))
-    n = len(result.plan.rewrites)
-    _emit(path, src, result.text, opts, rep, f"({n} port{'s' if n != 1 else ''})")
+    stacked = strategies.apply(original, the_plan)
+    if stacked.text != src.text:
+        check_schema(original, stacked.document, "stack", env)
+    after = engine.lint(stacked.document, run.after)
+    again = strategies.plan(
+        stacked.document,
+        strategy,
+        allows=allows,
+        network=opts.stack_network,
+        only=_published(after),
+    )
+    strategies.refuse_second_run(again, path)
+    result = Hardened(harden.Outcome(before), stacked.text, stacked.document)
+    harden.recheck([result], [after], opts.permissions, run.second)
+    for m in the_plan.messages:
+        if m.kept or not opts.quiet:
+            report.note(f"{path}:{m.line}:{m.column}", m.text)
+    announce(result, opts, path)
+    rep.exposed += len(result.remaining)
+    n = len(the_plan.changed)
+    emit(
+        path,
+        src,
+        stacked.text,
+        opts,
+        rep,
+        f"for docker stack deploy with {strategy} ({_count(n, 'port')})",
+    )
+
+
+def _published(linted: engine.Linted) -> set[int]:
+    """The entries whose swarm-published finding counts: the strategy's fixes apply to them."""
+    return {
+        id(d.entry.node)
+        for d in linted.diagnostics
+        if d.finding.rule == "CN005" and d.entry is not None and harden.counts(d)
+    }
+
+
+def _sessions(opts: Options) -> _Run:
+    return _Run(opts, Session(opts.settings()), Session(opts.settings()))
 
 
 def run(paths: Sequence[str], opts: Options) -> int:
-    rep = Report(check=opts.check)
+    rep = Report(check=opts.write_back in (WriteBack.CHECK, WriteBack.DIFF))
     if opts.output is not None and len(paths) != 1:
         report.error("-o/--output takes exactly one input file")
         return report.EXIT_ERROR
+    state = _sessions(opts)
     for path in paths:
         try:
-            harden_file(path, opts, rep)
+            harden_file(path, state, rep)
         except ComposeNetError as e:
             rep.failure(e.with_path(path))
     if not opts.quiet and len(paths) > 1:
         report.info(f"{rep.changed} changed, {rep.unchanged} unchanged, {rep.failed} failed")
+    _summary(rep, opts)
     return rep.return_code
 
 
+def _summary(rep: Report, opts: Options) -> None:
+    if rep.exposed and not rep.failed:
+        one = rep.exposed == 1
+        report.info(
+            f"compose-net: {_count(rep.exposed, 'finding')} "
+            + (
+                "remains; `compose-net check` fails on it until it is"
+                if one
+                else "remain; `compose-net check` fails on them until they are"
+            )
+            + " fixed or allowed"
+        )
+
+
 # --- a project's files (-f, COMPOSE_FILE, compose.yaml and its override) -----------------------
-
-
-@dataclass(frozen=True)
-class _Hardened:
-    part: ProjectFile
-    result: harden.Result
 
 
 def _project_binds(
@@ -268,55 +374,35 @@ def _project_binds(
     return for_service
 
 
-def _allows(path: str, opts: Options) -> list[Allow]:
-    allows = list(opts.allows)
-    if opts.use_config and path != "-":
-        allows.extend(configuration.find(path).allows())
-    return allows
-
-
-def _harden_parts(project: Project, opts: Options) -> list[_Hardened]:
-    """harden_text, with its proof, on every file that declares ports the project publishes."""
+def _parts(project: Project, opts: Options) -> list[tuple[Document, Part]]:
+    """The project's files that declare ports it publishes, each with its feeds."""
     scope = project.scope()
-    out: list[_Hardened] = []
+    shared = SharedPorts(key=project.directory)
+    out: list[tuple[Document, Part]] = []
     for part in project.documents:
         path = part.document.path
         feeds = scope.get(file_key(path))
         if not feeds:
             continue
-        try:
-            result = harden.harden_text(
-                part.document.source,
-                _project_binds(project, opts.binds_for, feeds, path),
-                allows=_allows(path, opts),
-                rewrite_public=opts.rewrite_public,
-                validate=_validator(opts.target, part.env or {}, part.document.source),
-                adjust=opts.adjust,
-                only=set(feeds),
-            )
-        except ComposeNetError as e:
-            raise e.with_path(path) from None
-        out.append(_Hardened(part, result))
+        binds = _project_binds(project, opts.binds_for, feeds, path)
+        frozen = {name: frozenset(s) for name, s in feeds.items()}
+        out.append((part.document, Part(part.document, part.env, shared, frozen, binds)))
     return out
 
 
-def _changed(h: _Hardened) -> bool:
-    return h.result.text != h.part.document.source.text
-
-
-def _refuse_outside(project: Project, hardened: Sequence[_Hardened], opts: Options) -> None:
+def _refuse_outside(project: Project, results: Sequence[Hardened], opts: Options) -> None:
     """Files outside the project directory are edited only with --edit-outside."""
     if opts.edit_outside:
         return
     root = os.path.realpath(project.directory)
-    for h in hardened:
-        path = h.part.document.path
-        if not _changed(h) or path == "-":
+    for result in results:
+        path = result.outcome.doc.path
+        if not result.changed or path == "-":
             continue
         real = os.path.realpath(path)
         if os.path.commonpath([real, root]) == root:
             continue
-        first = next(iter(h.result.plan.rewrites), None)
+        first = next(iter(result.applied), None)
         where = first.entry.position if first is not None else None
         raise ComposeNetError(
             f"this file is outside the project directory {project.directory}: pass "
@@ -327,85 +413,87 @@ def _refuse_outside(project: Project, hardened: Sequence[_Hardened], opts: Optio
         )
 
 
-def _prove_project(project: Project, hardened: Sequence[_Hardened], opts: Options) -> None:
-    """The whole project, read again with the new texts, leaves nothing to harden."""
-    texts = {file_key(p.document.path): p.document.source for p in project.documents}
-    for h in hardened:
-        old = h.part.document.source
-        texts[file_key(old.path)] = old._replace(text=h.result.text)
-
-    def read(path: str) -> source.Source:
-        known = texts.get(file_key(path))
-        return source.read(path) if known is None else known._replace(path=path)
-
-    again = load_files(project.files, project.directory, project.env, read=read)
-    scope = again.scope()
-    for part in again.documents:
-        path = part.document.path
-        feeds = scope.get(file_key(path))
-        if not feeds:
-            continue
-        binds = _project_binds(again, opts.binds_for, feeds, path)
-        second = harden.plan(
-            part.document,
-            binds,
-            allows=_allows(path, opts),
-            rewrite_public=opts.rewrite_public,
-            only=set(feeds),
-        )
-        if second.rewrites:
-            where = second.rewrites[0].entry.position
-            raise SafetyError(
-                "a second run over the project would change this file again; nothing was written",
-                path=path,
-                line=where.line,
-                column=where.column,
-            )
-
-
 def run_project(spec: Spec, opts: Options) -> int:
     """Harden a project: each exposed port the merged project publishes, in the file that
     declares it; every file is proven before any is written."""
-    rep = Report(check=opts.check)
-    if opts.output is not None or opts.stdout:
+    rep = Report(check=opts.write_back in (WriteBack.CHECK, WriteBack.DIFF))
+    if opts.output is not None or opts.write_back is WriteBack.STDOUT:
         report.error("-o/--output and --stdout take one file, not a project (--diff shows changes)")
         return report.EXIT_ERROR
+    state = _sessions(opts)
     try:
         project = spec.load()
-        hardened = _harden_parts(project, opts)
-        _refuse_outside(project, hardened, opts)
-        if any(_changed(h) for h in hardened):
-            _prove_project(project, hardened, opts)
+        parts = _parts(project, opts)
+        for doc, _ in parts:
+            model.document_ports(doc, None)
+        linted = harden.lint_all(parts, state.before)
+        outcomes = [harden.choose(item, opts.permissions) for item in linted]
+        harden.settle(outcomes, state.first, opts.permissions)
+        results = [
+            harden.apply(o, _validator("compose", part.env))
+            for o, (_, part) in zip(outcomes, parts)
+        ]
+        _refuse_outside(project, results, opts)
+        again = _reload(project, results)
+        again_parts = _parts(again, opts)
+        by_path = {file_key(doc.path): (doc, part) for doc, part in again_parts}
+        missing = [r for r in results if file_key(r.outcome.doc.path) not in by_path]
+        if missing:
+            raise SafetyError(
+                "the hardened project no longer publishes the same ports; nothing was written",
+                path=missing[0].outcome.doc.path,
+            )
+        after = []
+        for r in results:
+            doc, part = by_path[file_key(r.outcome.doc.path)]
+            after.append(engine.lint(doc, state.after, part))
+        for r, a in zip(results, after):
+            r.document = a.doc
+        harden.recheck(results, after, opts.permissions, state.second)
     except ComposeNetError as e:
         if e.path is None:
             raise  # no project to harden: a usage error
         rep.failure(e)
         return rep.return_code
-    for h in hardened:
-        path, doc = h.part.document.path, h.part.document
-        _announce(path, h.result, opts)
-        signals = stack.signals(doc)
-        if signals:
-            report.warn(path, stack.SWARM_WARNING.format(why="; ".join(signals[:3])))
-    writes = not (opts.check or opts.diff)
+    for r in results:
+        announce(r, opts, r.outcome.doc.path)
+        rep.exposed += len(r.remaining)
+    writes = opts.write_back is WriteBack.YES
     try:  # every file or none (source.write_all)
         if writes:
             source.write_all(
-                [(h.part.document.path, h.part.document.source.encode(h.result.text))
-                 for h in hardened if _changed(h) and h.part.document.path != "-"],
+                [
+                    (r.outcome.doc.path, r.outcome.doc.source.encode(r.text))
+                    for r in results
+                    if r.changed and r.outcome.doc.path != "-"
+                ],
                 outside_ok=opts.edit_outside,
             )
     except ComposeNetError as e:
         rep.failure(e)
         return rep.return_code
-    for h in hardened:
-        n = len(h.result.plan.rewrites)
-        doc = h.part.document
-        what = f"({n} port{'s' if n != 1 else ''})"
-        _emit(doc.path, doc.source, h.result.text, opts, rep, what, written=writes)
-    if not opts.quiet and len(hardened) > 1:
+    for r in results:
+        doc = r.outcome.doc
+        what = f"({_count(len(r.applied), 'port')})"
+        emit(doc.path, doc.source, r.text, opts, rep, what, written=writes)
+    if not opts.quiet and len(results) > 1:
         report.info(f"{rep.changed} changed, {rep.unchanged} unchanged, {rep.failed} failed")
+    _summary(rep, opts)
     return rep.return_code
+
+
+def _reload(project: Project, results: Sequence[Hardened]) -> Project:
+    """The project read again with the hardened texts."""
+    texts = {file_key(p.document.path): p.document.source for p in project.documents}
+    for r in results:
+        old = r.outcome.doc.source
+        texts[file_key(old.path)] = old._replace(text=r.text)
+
+    def read(path: str) -> source.Source:
+        known = texts.get(file_key(path))
+        return source.read(path) if known is None else known._replace(path=path)
+
+    return load_files(project.files, project.directory, project.env, read=read)
 
 
 # --- end of projects ------------------------------------------------------------------------------

@@ -20,8 +20,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from compose_net.addresses import Address, classify, parse_ip, unmapped
 from compose_net.errors import ComposeNetError
+from compose_net.policy.addresses import Address, classify, parse_ip, unmapped
 
 Verdict = Literal["all-interfaces", "public", "internal", "loopback", "host-network", "per-node"]
 VERDICTS: tuple[Verdict, ...] = (

@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from compose_net.addresses import parse_ip
 from compose_net.errors import ComposeNetError
 from compose_net.live.bindings import Container, Declared, SwarmService
+from compose_net.policy.addresses import parse_ip
 
 Result = Literal["open", "refused", "filtered", "not-provable", "error"]
 RESULTS: tuple[Result, ...] = ("open", "refused", "filtered", "not-provable", "error")

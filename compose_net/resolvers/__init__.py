@@ -14,13 +14,13 @@ runs on (``node_of``), so port collisions are only counted between services on o
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from compose_net.document import Document, Service
 from compose_net.errors import ComposeNetError
-from compose_net.harden import Binds, BindsFor
+from compose_net.policy.binds import Binds, BindsFor, NodeAddresses
 from compose_net.resolvers.inventory import Inventory
 from compose_net.resolvers.placement import Placement, place
 
@@ -104,6 +104,19 @@ def expected_addresses(doc: Document, resolver: BindsFor) -> dict[str, Expected]
         except ComposeNetError as e:
             out[service.name] = Expected(service.name, None, None, e.with_path(doc.path))
     return out
+
+
+def node_addresses_for(resolver: BindsFor) -> Callable[[Document], NodeAddresses]:
+    """Each document's services -> the addresses of the nodes the resolver places them on."""
+
+    def addresses_for(doc: Document) -> NodeAddresses:
+        out: dict[str, frozenset[str]] = {}
+        for name, expected in expected_addresses(doc, resolver).items():
+            if expected.binds is not None:
+                out[name] = frozenset(ip for ip in (expected.binds.ipv4, expected.binds.ipv6) if ip)
+        return out
+
+    return addresses_for
 
 
 def from_options(
@@ -235,7 +248,7 @@ def _warn_ipv6_only(table: Inventory) -> None:
 
 def _refuse_public_binds(binds: Binds, internal: Sequence[str] | None) -> None:
     """Binding to a public address would publish the port where it must not be."""
-    from compose_net import addresses
+    from compose_net.policy import addresses
     from compose_net.resolvers import local
 
     if internal is None:

@@ -27,8 +27,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from compose_net.addresses import Network
 from compose_net.errors import ComposeNetError
+from compose_net.policy.addresses import Network
 from compose_net.resolvers import local
 from compose_net.resolvers.inventory import Engine, Inventory, Node
 

@@ -32,7 +32,7 @@ from typing import Any
 
 from compose_net import source, yamltree
 from compose_net.errors import ComposeNetError
-from compose_net.harden import Binds
+from compose_net.policy.binds import Binds
 
 SIDES = ("public", "service")
 #: keys written without quotes: they read back as the same string in YAML 1.1 and 1.2

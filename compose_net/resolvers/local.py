@@ -20,9 +20,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Optional
 
-from compose_net import addresses
-from compose_net.addresses import Network
 from compose_net.errors import ComposeNetError
+from compose_net.policy import addresses
+from compose_net.policy.addresses import Network
 
 if TYPE_CHECKING:
     from compose_net.resolvers.inventory import Inventory, Node

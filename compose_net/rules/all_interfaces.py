@@ -57,7 +57,12 @@ def check(ctx: Context) -> Iterator[Finding]:
     if ctx.target == "stack":
         return  # swarm ignores host IPs: swarm-published (CN005) says it for every port
     for item in ctx.entries:
-        if item.error is not None or item.exposure != "all-interfaces" or item.ip_from_variable:
+        if (
+            item.error is not None
+            or item.exposure != "all-interfaces"
+            or item.ip_from_variable
+            or item.verdict.worst != "all-interfaces"
+        ):
             continue
         entry = item.entry
         written = entry.written_host_ip
@@ -73,4 +78,4 @@ def check(ctx: Context) -> Iterator[Finding]:
         else:
             hint = "add `host_ip:` with the node's internal address, or run `compose-net harden`"
         yield ctx.finding(entry.node, f"{item.label} {item.display} {what}", hint,
-                          entry=entry, exposure=item.exposure)
+                          entry=entry, exposure=item.exposure, fix=ctx.bind_fix(item, "safe"))

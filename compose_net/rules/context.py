@@ -12,18 +12,19 @@ import functools
 import ipaddress
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, NamedTuple, Protocol
+from typing import Literal, NamedTuple, Protocol
 
 from compose_net import interpolate, model, pragmas, rewrite, yamltree
 from compose_net.document import Document, PortEntry, Service
 from compose_net.errors import ComposeNetError
 from compose_net.findings import Finding, Severity
+from compose_net.fixes import Applicability, Fix
 from compose_net.interpolate import has_variables
-from compose_net.ports import Exposure, PortError, PortObject
+from compose_net.policy import exposure as policy
+from compose_net.policy.binds import Binds, BindsFor, NodeAddresses
+from compose_net.policy.collisions import Ledger
+from compose_net.ports import Exposure, PortObject
 from compose_net.yamltree import Span
-
-if TYPE_CHECKING:
-    from compose_net.rules.wrong_node_address import NodeAddresses
 
 Target = Literal["compose", "stack"]
 
@@ -38,31 +39,14 @@ class Rule(Protocol):
     def check(self, ctx: Context) -> Iterator[Finding]: ...
 
 
-class PortRef(NamedTuple):
-    """Where a host port was first published (for duplicates across files)."""
-
-    path: str
-    line: int
-    column: int
-    service: str
-    entry_index: int
-    address: str | None  # host IP after interpolation; None: every interface
-    obj: tuple[tuple[str, str | int], ...]
-    #: the internal addresses of the node the service runs on, when --inventory/--resolve tell
-    node: frozenset[str] | None = None
-
-    @property
-    def label(self) -> str:
-        where = f"{self.path}:{self.line}:{self.column}"
-        return f"services.{self.service}.ports[{self.entry_index}] ({where})"
-
-
 @dataclass
 class Project:
     """State shared by the files checked together as one Compose project."""
 
-    #: (host port, protocol) -> every place it is published, in file order
-    host_ports: dict[tuple[int, str], list[PortRef]] = field(default_factory=dict)
+    #: the project's identity: ports of different projects never collide
+    key: str = ""
+    #: the host ports published so far (policy.collisions decides what clashes)
+    ledger: Ledger = field(default_factory=Ledger)
 
 
 @dataclass(frozen=True)
@@ -78,6 +62,10 @@ class EntryPorts:
     error: str | None
     #: the service whose ``ports:`` holds the entry, when ``entry.service`` inherits it (extends)
     base: str | None = None
+    #: whether its host IP can leave it exposed, and how that is fixed (policy.exposure)
+    verdict: policy.Verdict = policy.SAFE
+    #: Compose's unicity key of each object: a service's equal keys are one port
+    keys: tuple[str, ...] = ()
 
     @property
     def ip_from_variable(self) -> bool:
@@ -147,28 +135,36 @@ def interpolation_state(entry: PortEntry, env: Mapping[str, str] | None) -> tupl
     return state, message
 
 
-def entry_ports(entry: PortEntry, env: Mapping[str, str] | None) -> EntryPorts:
-    try:
-        exposure: Exposure | None = model.entry_exposure(entry)
-    except PortError:
-        exposure = None
+def entry_ports(entry: PortEntry, env: Mapping[str, str] | None,
+                environment: policy.Environment | None = None) -> EntryPorts:
+    """An entry's Compose objects and verdict in ``env`` (``environment``: the policy's view)."""
+    environment = environment or policy.Environment(env)
+    exposure = policy.written(entry.written_host_ip, environment)
     state, message = interpolation_state(entry, env)
     if state == "invalid":
         return EntryPorts(entry, (), exposure, message)
     try:
-        objects = model.normalize_entry(entry, env if state == "ok" else None)
+        keyed = model.normalize_keyed(entry, env if state == "ok" else None)
     except ComposeNetError as e:
         detail = e.message.split(": ", 1)[1] if e.message.startswith("services.") else e.message
         return EntryPorts(entry, (), exposure, detail)
+    objects = tuple(obj for obj, _ in keyed)
     if exposure is None:
         problem = f"invalid IP address: {entry.written_host_ip}"
-        return EntryPorts(entry, tuple(objects), None, problem)
-    return EntryPorts(entry, tuple(objects), exposure, None)
+        return EntryPorts(entry, objects, None, problem)
+    item = EntryPorts(entry, objects, exposure, None, keys=tuple(key for _, key in keyed))
+    if item.ip_from_variable:
+        assert entry.text is not None
+        verdict = policy.host_ip(entry.text, environment, whole_entry=True)
+    else:
+        verdict = policy.host_ip(entry.written_host_ip, environment, long=entry.syntax == "long")
+    return dataclasses.replace(item, verdict=verdict)
 
 
 class _Registered(NamedTuple):
     pragmas: tuple[pragmas.Pragma, ...]
     entry: PortEntry | None
+    fix: Fix | None
 
 
 @dataclass
@@ -180,6 +176,10 @@ class Context:
     target: Target = "compose"
     project: Project = field(default_factory=Project)
     node_addresses: NodeAddresses | None = None
+    #: the policy's view of the environment (variables, internal networks)
+    environment: policy.Environment | None = None
+    #: the addresses a fix binds each service's ports to (None: findings carry no fix)
+    binds_for: BindsFor | None = None
     _registered: dict[Finding, _Registered] = field(default_factory=dict, repr=False)
     _rule: Rule | None = field(default=None, repr=False)
 
@@ -208,10 +208,61 @@ class Context:
                 seen.add(base)
                 for entry in services[base].ports:
                     inherited = dataclasses.replace(entry, service=service.name, shared=True)
-                    out.append(dataclasses.replace(entry_ports(inherited, self.env), base=base))
+                    found = entry_ports(inherited, self.env, self.policy)
+                    out.append(dataclasses.replace(found, base=base))
                 base = _extended(services[base])
-            out.extend(entry_ports(entry, self.env) for entry in service.ports)
+            out.extend(entry_ports(entry, self.env, self.policy) for entry in service.ports)
         return out
+
+    @functools.cached_property
+    def policy(self) -> policy.Environment:
+        return self.environment or policy.Environment(self.env)
+
+    @functools.cached_property
+    def services(self) -> dict[str, Service]:
+        return {service.name: service for service in self.doc.services}
+
+    def profiles(self, service: str) -> frozenset[str]:
+        """The profiles a service runs under (empty: always)."""
+        found = self.services.get(service)
+        value = found.plain("profiles") if found is not None else None
+        if not isinstance(value, list):
+            return frozenset()
+        return frozenset(str(p) for p in value)
+
+    def binds(self, service: str) -> Binds | None:
+        """The addresses ``service``'s ports are bound to by a fix (None: not known here)."""
+        found = self.services.get(service)
+        if self.binds_for is None or found is None:
+            return None
+        return self.binds_for(found)
+
+    def bind_fix(
+        self, item: EntryPorts, applicability: Applicability, requires: str = ""
+    ) -> Fix | None:
+        """The fix that binds ``item``'s exposed host IP to its node's address, as its verdict
+        allows (a literal IP is replaced; a variable keeps its name and gets a safe default)."""
+        entry = item.entry
+        owner = item.base or entry.service
+        ports_node = self.services[owner].ports_node if owner in self.services else None
+        verdict = item.verdict
+        if verdict.fixable == "no":
+            return Fix(entry, ports_node, "display-only", verdict.reason)
+        problem = _unfixable(item)
+        if problem:
+            return Fix(entry, ports_node, "display-only", problem)
+        binds = self.binds(entry.service)
+        if binds is None:
+            return None
+        if verdict.fixable == "default":
+            assert verdict.variable is not None
+            default = verdict.safe_default or binds.for_family(_family(verdict.value))[0]
+            new = f"${{{verdict.variable}:-{default}}}"
+            return Fix(entry, ports_node, applicability, f"give {verdict.variable} the default "
+                       f"{default}", host_ips=(new,), requires=requires)
+        ips = tuple(binds.for_family(_family(entry.written_host_ip)))
+        return Fix(entry, ports_node, applicability, f"bind it to {', '.join(ips)}",
+                   host_ips=ips, requires=requires)
 
     @functools.cached_property
     def stack_signals(self) -> list[str]:
@@ -237,6 +288,7 @@ class Context:
         entry: PortEntry | None = None,
         exposure: Exposure | None = None,
         severity: Severity | None = None,
+        fix: Fix | None = None,
     ) -> Finding:
         """A finding of the running rule at ``node`` (at ``entry`` when one is given)."""
         rule = self._rule
@@ -257,7 +309,7 @@ class Context:
             exposure,
         )
         found = tuple(pragmas.find(self.lines, at))
-        self._registered[finding] = _Registered(found, entry)
+        self._registered[finding] = _Registered(found, entry, fix)
         return finding
 
     def pragmas_for(self, finding: Finding) -> tuple[pragmas.Pragma, ...]:
@@ -267,6 +319,33 @@ class Context:
     def entry_for(self, finding: Finding) -> PortEntry | None:
         registered = self._registered.get(finding)
         return registered.entry if registered is not None else None
+
+    def fix_for(self, finding: Finding) -> Fix | None:
+        registered = self._registered.get(finding)
+        return registered.fix if registered is not None else None
+
+
+def _family(text: str | None) -> int | None:
+    """The address family a wildcard or address keeps (None: no IP, both families)."""
+    return policy.family(text) if text else None
+
+
+def _unfixable(item: EntryPorts) -> str:
+    """Why an exposed entry's text cannot be rewritten with certainty ("" when it can)."""
+    entry = item.entry
+    if entry.syntax != "short" or entry.text is None:
+        return ""
+    template = interpolate.parse(entry.text)
+    if (
+        len(template) == 1
+        and isinstance(template[0], interpolate.Var)
+        and not interpolate.default_of(entry.text)
+    ):
+        return (
+            f"the whole port entry is the variable {entry.text!r}, with no default to show its "
+            'form; write the parts out, e.g. "${HOST_PORT}:80"'
+        )
+    return ""
 
 
 def _extended(service: Service) -> str | None:

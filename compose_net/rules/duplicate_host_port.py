@@ -8,13 +8,16 @@ Addresses overlap when they are equal, when either side is every interface
 that family. `10.0.0.5:80` and `10.0.0.6:80` do not clash.
 
 Ports are compared after interpolation, across services and across the files
-checked together. Files in one folder form one project, as Compose makes one
-project of its `-f` files; files in different folders are separate projects
-(a pre-commit run over a whole repository passes them all at once). The same
-service publishing the very same port twice (in one file, or in two files
-of a project, as an override file repeats its base file) is one port:
-Compose merges identical ports. A service that `extends` another service of
-its file publishes the base's ports too, so the two clash.
+checked together. Services that can never run together do not clash: two
+services whose `profiles` are both set and share no profile (a `cpu` and a
+`gpu` variant of one server) are alternatives. Files in one folder form one
+project, as Compose makes one project of its `-f` files; files in different
+folders are separate projects (a pre-commit run over a whole repository
+passes them all at once). The same service publishing the very same port
+twice (in one file, or in two files of a project, as an override file
+repeats its base file) is one port: Compose merges identical ports. A
+service that `extends` another service of its file publishes the base's
+ports too, so the two clash.
 
 With `--inventory` or `--resolve`, services placed on different nodes do
 not clash: each node has its own ports.
@@ -58,77 +61,72 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compose_net import addresses
 from compose_net.findings import Finding, Severity
-from compose_net.rules.context import Context, PortRef, address_of
-from compose_net.rules.wrong_node_address import expected
+from compose_net.fixes import Fix
+from compose_net.policy import binds as node_addresses
+from compose_net.policy.collisions import Use, canonical
+from compose_net.rules.context import Context, EntryPorts
 
 ID = "CN006"
 NAME = "duplicate-host-port"
 SEVERITY: Severity = "error"
 
 
-def overlaps(a: str | None, b: str | None) -> bool:
-    """Do two host addresses (None: every interface) share a listening address?"""
-    if a is None or b is None or a == b:
-        return True
-    for wildcard, other in ((a, b), (b, a)):
-        if wildcard in ("0.0.0.0", "::") and addresses.family(other) == addresses.family(wildcard):
-            return True
-    return False
+def uses(ctx: Context, item: EntryPorts, node: frozenset[str] | None) -> list[Use]:
+    """The host ports ``item`` publishes, as policy.collisions compares them."""
+    entry = item.entry
+    label = f"{item.label} ({ctx.path}:{entry.position.line}:{entry.position.column})"
+    profiles = ctx.profiles(entry.service)
+    out: list[Use] = []
+    for obj, key in zip(item.objects, item.keys):
+        published = str(obj.get("published", ""))
+        if not published.isdigit() or len(published) > 19:  # past any port; int() is slow
+            continue
+        host_ip = obj.get("host_ip")
+        address = None if ctx.target == "stack" else canonical(str(host_ip) if host_ip else None)
+        out.append(Use(
+            ctx.project.key, node, address, int(published), str(obj.get("protocol", "tcp")),
+            entry.service, profiles, key, label, entry, same=tuple(sorted(obj.items())),
+        ))
+    return out
 
 
-def same_node(a: frozenset[str] | None, b: frozenset[str] | None) -> bool:
-    """Unknown placement counts as one host; known nodes differ when their addresses do."""
-    return a is None or b is None or bool(a & b)
-
-
-def _where(address: str | None) -> str:
-    return "on every interface" if address is None else f"on {address}"
+def node_of(ctx: Context, service: str) -> frozenset[str] | None:
+    """The node a service runs on, when an inventory or resolver tells (compose target)."""
+    if ctx.target == "stack":
+        return None
+    if ctx.node_addresses is not None:
+        found = node_addresses.expected(ctx.node_addresses, service)
+        if found is not None:
+            return frozenset(found)
+    return None
 
 
 def check(ctx: Context) -> Iterator[Finding]:
+    ledger = ctx.project.ledger
     for item in ctx.entries:
         if item.error is not None:
             continue
         entry = item.entry
-        node = None
-        if ctx.node_addresses is not None and ctx.target != "stack":
-            found = expected(ctx.node_addresses, entry.service)
-            node = frozenset(found) if found is not None else None
-        reported = False
-        for obj in item.objects:
-            published = str(obj.get("published", ""))
-            if not published.isdigit() or len(published) > 19:  # past any port; int() is slow
-                continue
-            port, proto = int(published), str(obj.get("protocol", "tcp"))
-            address = None if ctx.target == "stack" else address_of(obj)
-            key = tuple(sorted(obj.items()))
-            ref = PortRef(
-                ctx.path,
-                entry.position.line,
-                entry.position.column,
-                entry.service,
-                entry.index,
-                address,
-                key,
-                node,
-            )
-            known = ctx.project.host_ports.setdefault((port, proto), [])
-            if any(r.service == ref.service and r.obj == key for r in known):
-                continue  # the same port again for the same service: Compose merges the two
-            clash = next(
-                (r for r in known if overlaps(r.address, address) and same_node(r.node, node)), None
-            )
-            known.append(ref)
-            if clash is None or reported:
-                continue
-            reported = True
-            yield ctx.finding(
-                entry.node,
-                f"{item.label} {item.display} publishes host port {port}/{proto} "
-                f"{_where(address)}, which {clash.label} already publishes {_where(clash.address)}",
-                "give one of them another host port, or bind them to different addresses",
-                entry=entry,
-                exposure=item.exposure,
-            )
+        clash = None
+        first: Use | None = None
+        for use in uses(ctx, item, node_of(ctx, entry.service)):
+            holder = ledger.take(use)
+            if holder is not None and clash is None:
+                clash, first = holder, use
+        if clash is None or first is None:
+            continue
+        owner = ctx.services.get(item.base or entry.service)
+        fix = None
+        if owner is not None:
+            fix = Fix(entry, owner.ports_node, "unsafe", "move it to a free host port",
+                      requires="--remap-conflicts")
+        yield ctx.finding(
+            entry.node,
+            f"{item.label} {item.display} publishes host port {first.port}/{first.protocol} "
+            f"{first.where()}, which {clash.label} already publishes {clash.where()}",
+            "give one of them another host port, or bind them to different addresses",
+            entry=entry,
+            exposure=item.exposure,
+            fix=fix,
+        )

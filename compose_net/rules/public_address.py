@@ -56,7 +56,7 @@ def check(ctx: Context) -> Iterator[Finding]:
     if ctx.target == "stack":
         return
     for item in ctx.entries:
-        if item.error is not None or item.exposure != "public":
+        if item.error is not None or item.exposure != "public" or item.verdict.worst != "public":
             continue
         entry = item.entry
         yield ctx.finding(
@@ -65,4 +65,5 @@ def check(ctx: Context) -> Iterator[Finding]:
             "bind it to the node's internal address (`compose-net harden --rewrite-public`), "
             "or allow it if it is meant to be public",
             entry=entry, exposure=item.exposure,
+            fix=ctx.bind_fix(item, "unsafe", "--rewrite-public"),
         )

@@ -41,6 +41,7 @@ from collections.abc import Iterator
 
 from compose_net import stack
 from compose_net.findings import Finding, Severity
+from compose_net.fixes import Fix
 from compose_net.rules.context import Context
 
 ID = "CN005"
@@ -80,6 +81,13 @@ def check(ctx: Context) -> Iterator[Finding]:
                 severity="note",
             )
             continue
+        owner = ctx.services.get(item.base or entry.service)
+        ports_node = owner.ports_node if owner is not None else None
+        if ctx.target == "stack":
+            fix = Fix(entry, ports_node, "safe", "apply the --stack-strategy", by_strategy=True)
+        else:
+            fix = Fix(entry, ports_node, "display-only", "no host IP protects a port under "
+                      "docker stack deploy: harden it with --target stack")
         yield ctx.finding(
             entry.node,
             f"{item.label} {item.display} is published on every node of the swarm {why}: "
@@ -88,4 +96,5 @@ def check(ctx: Context) -> Iterator[Finding]:
             entry=entry,
             exposure=item.exposure,
             severity=severity,
+            fix=fix,
         )

@@ -44,6 +44,7 @@ from collections.abc import Iterator
 
 from compose_net import yamltree
 from compose_net.findings import Finding, Severity
+from compose_net.fixes import Fix
 from compose_net.rules.context import Context
 
 ID = "CN008"
@@ -95,4 +96,11 @@ def check(ctx: Context) -> Iterator[Finding]:
         else:
             message = f"{item.label} {text} is not quoted; the Compose specification wants quotes"
             severity = "note"
-        yield ctx.finding(node, message, f'quote it: "{text}"', entry=entry, severity=severity)
+        fix = None
+        if severity == "warning":
+            owner = ctx.services.get(item.base or entry.service)
+            if owner is not None:
+                fix = Fix(entry, owner.ports_node, "safe", "quote it")
+        yield ctx.finding(
+            node, message, f'quote it: "{text}"', entry=entry, severity=severity, fix=fix
+        )

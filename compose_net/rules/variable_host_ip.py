@@ -52,76 +52,16 @@ the required form.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 
-from compose_net import addresses, interpolate
-from compose_net.errors import ComposeNetError
+from compose_net import interpolate
 from compose_net.findings import Finding, Severity
-from compose_net.ports import split_short
+from compose_net.policy import exposure as policy
 from compose_net.rules.context import Context
 
 ID = "CN003"
 NAME = "variable-host-ip"
 SEVERITY: Severity = "error"
-
-
-def _names(template: interpolate.Template) -> list[str]:
-    out: list[str] = []
-    for part in template:
-        if isinstance(part, interpolate.Var):
-            out.append(part.name)
-            out.extend(_names(part.arg))
-    return list(dict.fromkeys(out))
-
-
-def _unsafe(value: str | None, long: bool) -> bool:
-    if value is None or (long and not value):
-        return False
-    return addresses.classify_text(value) in ("all-interfaces", "public")
-
-
-def _value(text: str, env: Mapping[str, str], whole_entry: bool) -> str | None:
-    """The host IP ``text`` gives in ``env`` (with ``whole_entry``: a whole short entry)."""
-    try:
-        value = interpolate.interpolate(text, env)
-    except ComposeNetError:
-        return None
-    return (split_short(value).host_ip or "") if whole_entry else value
-
-
-def _describe(value: str) -> str:
-    kind = addresses.classify_text(value)
-    if kind == "all-interfaces":
-        return "all interfaces" if not value else f"{value}, all interfaces"
-    return f"the public address {value}"
-
-
-def problem(
-    text: str, env: Mapping[str, str] | None, *, long: bool = False, whole_entry: bool = False,
-) -> str | None:
-    """Why the host IP template ``text`` can be unsafe; None when it cannot.
-
-    In long syntax an empty ``host_ip`` is not the wildcard: Compose refuses it.
-    With ``whole_entry``, ``text`` is a whole short-syntax entry whose variables
-    supply the host IP (``"${SQL_PORT:-127.0.0.1:13306}:3306"``).
-    """
-    try:
-        names = _names(interpolate.parse(text))
-    except ComposeNetError:
-        return None  # an invalid template: invalid-port (CN009) reports it
-    shown = ", ".join(names)
-    verb = "is" if len(names) == 1 else "are"
-    unset = _value(text, {}, whole_entry)
-    if unset is not None and _unsafe(unset, long):
-        return f"is {_describe(unset)} when {shown} {verb} unset"
-    empty = _value(text, dict.fromkeys(names, ""), whole_entry)
-    if empty is not None and _unsafe(empty, long):
-        return f"is {_describe(empty)} when {shown} {verb} set but empty"
-    if env is not None and any(name in env for name in names):
-        here = _value(text, env, whole_entry)
-        if here is not None and _unsafe(here, long):
-            return f"is {_describe(here)} in this environment"
-    return None
 
 
 def check(ctx: Context) -> Iterator[Finding]:
@@ -130,6 +70,9 @@ def check(ctx: Context) -> Iterator[Finding]:
     for item in ctx.entries:
         if item.error is not None or not (item.exposure == "variable" or item.ip_from_variable):
             continue
+        verdict = item.verdict
+        if not verdict.exposed:
+            continue
         entry = item.entry
         if item.ip_from_variable:
             assert entry.text is not None
@@ -137,14 +80,12 @@ def check(ctx: Context) -> Iterator[Finding]:
         else:
             assert entry.written_host_ip is not None
             text = source = entry.written_host_ip
-        why = problem(text, ctx.env, long=entry.syntax == "long", whole_entry=item.ip_from_variable)
-        if why is None:
-            continue
-        name = _names(interpolate.parse(text))[0]
+        name = policy.names(interpolate.parse(text))[0]
         yield ctx.finding(
             entry.node,
-            f"{item.label} {item.display} takes its host IP from {source}, which {why}",
+            f"{item.label} {item.display} takes its host IP from {source}, which is "
+            f"{verdict.describe()} {verdict.when}",
             f"give the variable a safe default (${{{name}:-127.0.0.1}}) or make it required "
             f"(${{{name}:?message}}), e.g. with `compose-net harden --bind-var {name}`",
-            entry=entry, exposure=item.exposure,
+            entry=entry, exposure=item.exposure, fix=ctx.bind_fix(item, "safe"),
         )

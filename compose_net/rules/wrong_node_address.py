@@ -42,26 +42,16 @@ filled in per node (`--bind-var`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from collections.abc import Set as AbstractSet
+from collections.abc import Iterator
 
-from compose_net import addresses
 from compose_net.findings import Finding, Severity
+from compose_net.policy import addresses
+from compose_net.policy.binds import expected
 from compose_net.rules.context import Context, address_of
 
 ID = "CN007"
 NAME = "wrong-node-address"
 SEVERITY: Severity = "error"
-
-#: service name -> the internal addresses of its node(s); key ``"*"``: every other service.
-NodeAddresses = Mapping[str, AbstractSet[str]]
-DEFAULT_KEY = "*"
-
-
-def expected(node_addresses: NodeAddresses, service: str) -> AbstractSet[str] | None:
-    found = node_addresses.get(service)
-    return found if found is not None else node_addresses.get(DEFAULT_KEY)
-
 
 def check(ctx: Context) -> Iterator[Finding]:
     if ctx.node_addresses is None or ctx.target == "stack":
@@ -87,5 +77,6 @@ def check(ctx: Context) -> Iterator[Finding]:
                 f"bind it to {sorted(wanted)[0]}, or fill the address in per node with a variable "
                 "(`compose-net harden --bind-var NAME`)",
                 entry=entry, exposure=item.exposure,
+                fix=ctx.bind_fix(item, "safe"),
             )
             break

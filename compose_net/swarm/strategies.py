@@ -22,23 +22,26 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from compose_net import (
     bounds,
     document,
-    harden,
+    fixes,
     interpolate,
     model,
     pragmas,
+    proof,
     rewrite,
     stack,
     yamltree,
 )
-from compose_net.config import Allow
 from compose_net.document import Document, PortEntry, Service
 from compose_net.errors import ComposeNetError, SafetyError
+from compose_net.policy import allowances
+from compose_net.policy.allowances import Allow
 from compose_net.ports import split_short
 from compose_net.rewrite import Edit
 from compose_net.source import Source
@@ -50,11 +53,11 @@ Strategy = Literal["unpublish", "internal-network", "host-mode"]
 STRATEGIES: tuple[Strategy, ...] = ("unpublish", "internal-network", "host-mode")
 DEFAULT_NETWORK = "internal"
 
-Action = Literal["unpublish", "host-mode", "allowed", "pinned"]
+Action = Literal["unpublish", "host-mode", "allowed", "pinned", "kept"]
 PlainPath = tuple[str, ...]
 
 #: A model change: the value at a path (``DELETE``: the key goes away).
-DELETE: Any = object()
+DELETE: Any = proof.DELETE
 
 
 @dataclass(frozen=True)
@@ -225,19 +228,15 @@ def decide(
     allows: Sequence[Allow],
     lines: list[str],
     path: str,
+    only: AbstractSet[int] | None = None,
 ) -> StackDecision:
-    """Whether an entry stays (allowed, already pinned host mode) or the strategy changes it."""
-    published, target = _numbers(entry)
-    note = ""
-    for allow in allows:
-        if allow.matches(entry.service, published, target):
-            note = allow.reason or f"allowed by {allow}"
-            break
-    else:
-        for pragma in pragmas.find(lines, entry.node):
-            if pragma.kind == "allow":
-                note = pragma.reason or "allowed by an inline comment"
-                break
+    """Whether an entry stays (allowed, already pinned host mode, not reported) or the
+    strategy changes it. ``only``: the entries whose swarm-published finding counts (the
+    fixes harden applies); None: every entry that is not allowed."""
+    allowance = allowances.allowed(
+        allows, pragmas.find(lines, entry.node), entry.service, _numbers(entry)
+    )
+    note = allowance.reason if allowance is not None else ""
     if note:
         if entry.syntax == "long" and "host_ip" in entry.fields:
             raise ComposeNetError(
@@ -256,6 +255,8 @@ def decide(
         and stack.pinned_to_internal_binding(service)
     ):
         return StackDecision(entry, "pinned")
+    if only is not None and id(entry.node) not in only:
+        return StackDecision(entry, "kept")
     return StackDecision(entry, "host-mode" if strategy == "host-mode" else "unpublish")
 
 
@@ -487,7 +488,7 @@ def _range_of(text: str) -> bool:
 
 
 def _short_to_long(ctx: _Context, entry: PortEntry) -> dict[str, Any]:
-    if harden._variable_carries_structure(entry) is not None:
+    if fixes.variable_carries_structure(entry) is not None:
         raise refuse(
             f"a variable in {entry.text!r} holds part of the port structure; write the "
             "entry in long syntax by hand",
@@ -669,8 +670,12 @@ def plan(
     *,
     allows: Sequence[Allow] = (),
     network: str = DEFAULT_NETWORK,
+    only: AbstractSet[int] | None = None,
 ) -> StackPlan:
-    """Decide every entry and compute the edits and model changes; nothing is applied here."""
+    """Decide every entry and compute the edits and model changes; nothing is applied here.
+
+    ``only``: the ids of the entry nodes to change (the fixes of the swarm-published findings
+    that count); None: every entry not allowed to stay public."""
     if strategy not in STRATEGIES:
         raise ComposeNetError(
             f"unknown stack strategy {strategy!r}: expected {', '.join(STRATEGIES)}"
@@ -681,7 +686,7 @@ def plan(
         if not service.ports:
             continue
         decisions = [
-            decide(e, service, strategy, allows=allows, lines=ctx.lines, path=doc.path)
+            decide(e, service, strategy, allows=allows, lines=ctx.lines, path=doc.path, only=only)
             for e in service.ports
         ]
         ctx.plan.decisions += decisions
@@ -754,20 +759,6 @@ def _host_mode(ctx: _Context, service: Service, decisions: list[StackDecision]) 
 # --------------------------------------------------------------------------- proof
 
 
-def expected_model(original: Any, changes: Sequence[tuple[PlainPath, Any]]) -> Any:
-    """The original plain model with the planned changes applied."""
-    data = copy.deepcopy(original)
-    for where, value in changes:
-        parent = data
-        for key in where[:-1]:
-            parent = parent[key]
-        if value is DELETE:
-            del parent[where[-1]]
-        else:
-            parent[where[-1]] = copy.deepcopy(value)
-    return data
-
-
 @dataclass(frozen=True)
 class StackResult:
     plan: StackPlan
@@ -794,29 +785,26 @@ def prove(doc: Document, the_plan: StackPlan, *, allows: Sequence[Allow] = ()) -
     The new text must parse, its model must equal the original's with exactly the
     plan's changes, and planning again must find nothing to do.
     """
-    source = doc.source
+    result = apply(doc, the_plan)
+    if result.text != doc.source.text:
+        again = plan(result.document, the_plan.strategy, allows=allows, network=the_plan.network)
+        refuse_second_run(again, doc.path)
+    return result
+
+
+def apply(doc: Document, the_plan: StackPlan) -> StackResult:
+    """Splice a plan's edits; the new text must parse and its model must equal the
+    original's with exactly the plan's changes (:mod:`compose_net.proof`)."""
     if not the_plan.edits:
-        return StackResult(the_plan, source.text, doc)
-    new_text = rewrite.apply(source.text, the_plan.edits)
-    try:
-        new_doc = document.load(source._replace(text=new_text))
-    except ComposeNetError as e:
-        raise SafetyError(
-            f"the edited file does not parse ({e.message}); nothing was written", path=source.path
-        ) from None
-    original = yamltree.to_plain(doc.root, path=source.path)
-    expected = expected_model(original, the_plan.changes)
-    actual = yamltree.to_plain(new_doc.root, path=source.path)
-    diff = harden._first_difference(expected, actual)
-    if diff:
-        raise SafetyError(
-            f"the edit would change more than the {the_plan.strategy} strategy intends "
-            f"(at {diff}); nothing was written",
-            path=source.path,
-        )
-    again = plan(new_doc, the_plan.strategy, allows=allows, network=the_plan.network)
+        return StackResult(the_plan, doc.source.text, doc)
+    new_text, new_doc = proof.parse_edited(doc.source, the_plan.edits)
+    proof.prove_changes(doc, new_doc, the_plan.changes, f"the {the_plan.strategy} strategy")
+    return StackResult(the_plan, new_text, new_doc)
+
+
+def refuse_second_run(again: StackPlan, path: str) -> None:
+    """Planning again on the result must find nothing to do."""
     if again.edits:
         raise SafetyError(
-            "a second run would change the file again; nothing was written", path=source.path
+            "a second run would change the file again; nothing was written", path=path
         )
-    return StackResult(the_plan, new_text, new_doc)

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from compose_net import harden, source
-from compose_net.harden import Binds, BindsFor
-from compose_net.resolvers import NodeResolver, conflicts, inventory, static
+from compose_net.commands import harden as command
+from compose_net.policy import collisions
+from compose_net.policy.binds import Binds, BindsFor
+from compose_net.resolvers import NodeResolver, inventory, static
 
 INVENTORY = {
     "nodes": {
@@ -65,9 +66,9 @@ TWO_REDIS = compose(svc("a", '      - "6379:6379"\n'), svc("b", '      - "6379:6
                 )
             },
             [
-                "services.b.ports[0] publishes 6379/tcp on 10.0.0.5, which services.a.ports[0] "
-                "({d}/c.yml:5:9) already publishes; pass --remap-conflicts to move it to a free "
-                "host port"
+                "CN006 services.b.ports[0] \"10.0.0.5:6379:6379\" publishes host port 6379/tcp on "
+                "10.0.0.5, which services.a.ports[0] ({d}/c.yml:5:9) already publishes on "
+                "10.0.0.5; not fixed: pass --remap-conflicts to move it to a free host port"
             ],
             id="reported-without-remap",
         ),
@@ -161,7 +162,7 @@ TWO_REDIS = compose(svc("a", '      - "6379:6379"\n'), svc("b", '      - "6379:6
                 )
             },
             [
-                "services.b.ports[0] publishes 6379/tcp on 10.176.0.11 of node n1, which "
+                "services.b.ports[0] publishes 6379/tcp on 10.176.0.11, which "
                 "services.a.ports[0] ({d}/c.yml:5:9) already publishes; moved to host port 6378"
             ],
             id="same-node",
@@ -247,9 +248,8 @@ TWO_REDIS = compose(svc("a", '      - "6379:6379"\n'), svc("b", '      - "6379:6
                 )
             },
             [
-                "services.b.ports[0] publishes 9001/tcp on 10.0.0.5, which services.a.ports[0] "
-                "({d}/c.yml:5:9) already publishes; not moved: its host port is a range or a "
-                "variable"
+                "services.a.ports[0] ({d}/c.yml:5:9) already publishes on 10.0.0.5; not fixed: "
+                "not moved: its host port is a range or a variable"
             ],
             id="range-is-not-moved",
         ),
@@ -303,9 +303,8 @@ TWO_REDIS = compose(svc("a", '      - "6379:6379"\n'), svc("b", '      - "6379:6
                 )
             },
             [
-                "services.b.ports[0] publishes 6379/tcp on 10.0.0.5, which services.a.ports[0] "
-                "({d}/c.yml:2:5) already publishes; not moved: the entry is shared with other "
-                "services through an anchor or merge"
+                "services.a.ports[0] ({d}/c.yml:2:5) already publishes on 10.0.0.5; not fixed: "
+                "not moved: the entry is shared with other services through an anchor or merge"
             ],
             id="shared-entry-is-not-moved",
         ),
@@ -366,14 +365,16 @@ TWO_REDIS = compose(svc("a", '      - "6379:6379"\n'), svc("b", '      - "6379:6
                 "c.yml": compose(
                     svc("a", '      - "${IP:-10.0.0.5}:80:80"\n'),
                     svc("b", '      - "${IP:-10.0.0.5}:79:80"\n'),
-                    svc("c", '      - "10.0.0.5:80:80"\n'),
+                    svc("c", '      - "10.0.0.5:78:80"\n'),
                 )
             },
             [
-                "services.b.ports[0] publishes 80/tcp on ${IP:-10.0.0.5}, which "
-                "services.a.ports[0] ({d}/c.yml:5:9) already publishes; moved to host port 79"
+                "services.b.ports[0] publishes 80/tcp on 10.0.0.5, which "
+                "services.a.ports[0] ({d}/c.yml:5:9) already publishes; moved to host port 79",
+                "services.c.ports[0] publishes 80/tcp on 10.0.0.5, which "
+                "services.a.ports[0] ({d}/c.yml:5:9) already publishes; moved to host port 78",
             ],
-            id="same-variable-collides-a-variable-and-an-address-are-unknown",
+            id="variables-collide-as-their-value-in-this-environment",
         ),
         pytest.param(
             {
@@ -417,33 +418,39 @@ TWO_REDIS = compose(svc("a", '      - "6379:6379"\n'), svc("b", '      - "6379:6
                 "one/compose.yml": compose(svc("a", '      - "10.0.0.5:6379:6379"\n')),
                 "two/compose.yml": compose(svc("a", '      - "10.0.0.5:6379:6379"\n')),
             },
-            [
-                "services.a.ports[0] publishes 6379/tcp on 10.0.0.5, which services.a.ports[0] "
-                "({d}/one/compose.yml:5:9) already publishes; pass --remap-conflicts to move it to "
-                "a free host port"
-            ],
-            id="same-service-in-two-projects",
+            [],
+            id="separate-projects-never-collide",
         ),
     ),
 )
 def test_collisions(
     tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
     files: dict[str, str],
     binds_for: BindsFor,
     remap: bool,
     expected: dict[str, str],
     messages: list[str],
 ) -> None:
-    registry = conflicts.Registry(getattr(binds_for, "node_of", None), remap=remap, quiet=True)
-    out = {}
+    paths = []
     for name, text in files.items():
-        src = source.decode(str(tmp_path / name), text.encode())
-        out[name] = harden.harden_text(src, binds_for, adjust=registry.adjust).text
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        paths.append(str(path))
+    opts = command.Options(binds_for=binds_for, remap_conflicts=remap, use_config=False)
+    code = command.run(paths, opts)
+    out = {name: (tmp_path / name).read_text() for name in files}
     assert out == expected
-    assert [c.message() for c in registry.conflicts] == [
-        m.replace("{d}", str(tmp_path)) for m in messages
-    ]
-    assert len(registry.unresolved) == sum("moved to" not in m for m in messages)
+    err = capsys.readouterr().err
+    wanted = [m.replace("{d}", str(tmp_path)) for m in messages]
+    notes = [line.split(": note: ", 1)[1] for line in err.splitlines() if ": note: " in line]
+    moved = [note for note in notes if "moved to host port" in note]
+    assert moved == [m for m in wanted if "moved to host port" in m]
+    for fragment in wanted:
+        assert fragment in err
+    unresolved = sum("moved to host port" not in m for m in messages)
+    assert code == (1 if unresolved else 0)
 
 
 @pytest.mark.parametrize(
@@ -461,8 +468,8 @@ def test_collisions(
     ),
 )
 def test_overlaps(a: str, b: str, expected: bool) -> None:
-    assert conflicts.overlaps(a, b) is expected
-    assert conflicts.overlaps(b, a) is expected
+    assert collisions.overlaps(collisions.canonical(a), collisions.canonical(b)) is expected
+    assert collisions.overlaps(collisions.canonical(b), collisions.canonical(a)) is expected
 
 
 def test_compose_reads_the_moved_ports(tmp_path: Path, compose_bin: str) -> None:
@@ -515,9 +522,10 @@ def test_compose_reads_the_moved_ports(tmp_path: Path, compose_bin: str) -> None
     (
         pytest.param(
             [],
-            0,
-            "warning: services.b.ports[0] publishes 6379/tcp on 10.0.0.5",
-            id="unresolved-is-a-warning",
+            1,
+            'error: CN006 services.b.ports[0] "10.0.0.5:6379:6379" publishes host port 6379/tcp on '
+            "10.0.0.5",
+            id="unresolved-remains-a-finding",
         ),
         pytest.param(
             ["--remap-conflicts"],

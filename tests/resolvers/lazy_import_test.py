@@ -37,13 +37,13 @@ print(json.dumps([code, loaded]))
         ),
         pytest.param(
             ["harden", "--no-config", "--bind", "10.0.0.5", "--diff", "{file}"],
-            0,
+            1,
             False,
             id="harden-bind",
         ),
         pytest.param(
             ["harden", "--no-config", "--inventory", "{inventory}", "--diff", "{file}"],
-            0,
+            1,
             False,
             id="harden-inventory",
         ),

@@ -11,7 +11,7 @@ import pytest
 
 from compose_net import document, source
 from compose_net.errors import ComposeNetError
-from compose_net.harden import Binds
+from compose_net.policy.binds import Binds
 from compose_net.resolvers import NodeResolver, expected_addresses, from_options, inventory
 
 INVENTORY = """\

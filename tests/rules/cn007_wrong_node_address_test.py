@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from rule_cases import lint, ports, run
 
-from compose_net.commands.check import AddressesFor
 from compose_net.document import Document
-from compose_net.rules.wrong_node_address import DEFAULT_KEY
+from compose_net.engine import AddressesFor
+from compose_net.policy.binds import DEFAULT_KEY
 
 RULE = "CN007"
 

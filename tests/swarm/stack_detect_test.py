@@ -142,10 +142,11 @@ STACKY = "services:\n  a:\n    image: a\n    ports: ['80:80']\n    deploy:\n    
     [
         pytest.param(
             ["--bind", "10.176.0.5"],
-            0,
-            "compose.yaml: warning: this file looks like a swarm stack (services.a.deploy: "
-            "replicas): under `docker stack deploy` the host IPs are ignored and every published "
-            "port stays public on every node; use --target stack",
+            1,
+            'compose.yaml:4:13: warning: CN005 services.a.ports[0] "10.176.0.5:80:80" is published '
+            "on every node of the swarm if deployed as a swarm stack, as it looks "
+            "(services.a.deploy: replicas): swarm ignores the host IP; not fixed: no host IP "
+            "protects a port under docker stack deploy: harden it with --target stack",
             id="compose-target-names-swarm",
         ),
         pytest.param(["--target", "stack"], 0, None, id="stack-target-no-warning"),

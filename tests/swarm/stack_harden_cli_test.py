@@ -74,7 +74,7 @@ def run(
         pytest.param(
             ["--target", "stack", "-q", "--diff"],
             STACK.encode(),
-            0,
+            1,
             STACK.encode(),
             "--- a/stack.yml\n+++ b/stack.yml\n@@ -1,4 +1,3 @@\n services:\n   web:\n"
             "     image: nginx\n-    ports: ['80:80']\n",

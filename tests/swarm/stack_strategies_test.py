@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from harness import docker_cli, require
 
-from compose_net import document, yamltree
-from compose_net.config import Allow
+from compose_net import document, proof, yamltree
 from compose_net.errors import ComposeNetError, SafetyError
+from compose_net.policy.allowances import Allow
 from compose_net.rewrite import Edit
 from compose_net.source import Source
 from compose_net.swarm import strategies
@@ -1111,5 +1111,5 @@ def test_proof_refuses_a_wrong_plan(strategy: Strategy, how: str, error: str) ->
 )
 def test_expected_model(changes: list[tuple[tuple[str, ...], Any]], expected: Any) -> None:
     original = {"services": {"a": {"ports": ["1:1"]}}}
-    assert strategies.expected_model(original, changes) == expected
+    assert proof.expected_model(original, changes) == expected
     assert original == {"services": {"a": {"ports": ["1:1"]}}}

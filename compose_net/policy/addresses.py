@@ -66,3 +66,20 @@ def family(text: str) -> int | None:
     """4 or 6 for a valid address, else None."""
     addr = parse_ip(text)
     return None if addr is None else unmapped(addr).version
+
+
+def parse_cidr(text: str, what: str = "--cidr") -> Network:
+    """A network written as CIDR (host bits allowed), or a one-line error naming ``what``."""
+    from compose_net.errors import ComposeNetError
+
+    try:
+        return ipaddress.ip_network(str(text).strip(), strict=False)
+    except ValueError:
+        raise ComposeNetError(f"{what} {text!r} is not a network") from None
+
+
+def internal_networks(extra: tuple[str, ...] | list[str] = ()) -> tuple[Network, ...]:
+    """The networks that count as internal: the private ranges and ``extra`` (the
+    configuration's ``internal-networks``, e.g. a VPN's public-looking range)."""
+    added = tuple(parse_cidr(text, "internal-networks") for text in extra)
+    return INTERNAL_NETWORKS + tuple(n for n in added if n not in INTERNAL_NETWORKS)

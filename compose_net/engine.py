@@ -1,0 +1,242 @@
+"""Run the rules: one place that turns parsed files into findings, their fixes and what
+silences them. ``check`` prints what it returns; ``harden`` applies the fixes and runs it
+again on the result.
+
+Per file it settles the configuration (``.compose-net.yaml`` / ``[tool.compose-net]``: rule
+selection, ``allow``, ``internal-networks``, ``target``), the variables (the process
+environment over ``.env`` or ``--env-file``) and the project the file belongs to (files of
+one folder, or of one ``-f`` project, share their host ports; separate projects never meet).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from compose_net import config as configuration
+from compose_net import envfile, rules
+from compose_net.config import Config
+from compose_net.document import Document, PortEntry
+from compose_net.errors import ComposeNetError
+from compose_net.findings import CheckResult, Finding, Suppressed, position_key
+from compose_net.fixes import Fix
+from compose_net.policy import addresses
+from compose_net.policy.allowances import Allow, Allowance, allowed, ignored
+from compose_net.policy.binds import BindsFor, NodeAddresses
+from compose_net.policy.exposure import Environment
+from compose_net.rules.context import Context, EntryPorts, Project, Rule, Target
+
+#: which addresses each service of a document should use (an inventory's or resolver's answer)
+AddressesFor = Callable[[Document], NodeAddresses]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What ``check`` and ``harden`` share: the same settings give the same findings."""
+
+    #: None: the configuration's ``target``, else "compose"
+    target: Target | None = None
+    select: Sequence[str] = ()
+    ignore: Sequence[str] = ()
+    allows: Sequence[Allow] = ()
+    env_files: Sequence[str] = ()
+    #: the process environment to interpolate with (None: os.environ)
+    environ: Mapping[str, str] | None = None
+    use_config: bool = True
+    #: which addresses each service's node has (wrong-node-address, collisions by node),
+    #: when an inventory or resolver tells
+    addresses_for: AddressesFor | None = None
+    #: the addresses fixes bind to (None: findings carry no bind fix)
+    binds_for: BindsFor | None = None
+
+
+class Diagnostic(NamedTuple):
+    """A finding, the fix its rule offers, and what silences it (None: it counts)."""
+
+    finding: Finding
+    fix: Fix | None
+    allowance: Allowance | None
+    entry: PortEntry | None
+
+
+@dataclass
+class Linted:
+    """One file's diagnostics, in position order."""
+
+    doc: Document
+    diagnostics: list[Diagnostic]
+    target: Target
+    lines: list[str]
+    #: what the rules saw (entries, services, the project), for harden's collision step
+    context: Context
+
+
+@dataclass
+class Session:
+    """Configuration, variables and projects, each read once per folder."""
+
+    settings: Settings
+    configs: dict[str, Config] = field(default_factory=dict)
+    envs: dict[str, Mapping[str, str]] = field(default_factory=dict)
+    projects: dict[str, Project] = field(default_factory=dict)
+
+    def folder(self, path: str) -> str:
+        return os.getcwd() if path == "-" else os.path.dirname(os.path.abspath(path))
+
+    def config(self, path: str) -> Config:
+        if not self.settings.use_config:
+            return Config()
+        folder = self.folder(path)
+        if folder not in self.configs:
+            self.configs[folder] = configuration.find(folder)
+        return self.configs[folder]
+
+    def env(self, path: str) -> Mapping[str, str]:
+        folder = self.folder(path)
+        if folder not in self.envs:
+            s = self.settings
+            self.envs[folder] = envfile.load(folder, s.env_files, s.environ)
+        return self.envs[folder]
+
+    def project(self, path: str) -> Project:
+        """Files of one folder are one project (Compose's ``-f`` files share a folder)."""
+        folder = self.folder(path)
+        return self.projects.setdefault(folder, Project(key=folder))
+
+    def environment(self, path: str, env: Mapping[str, str] | None) -> Environment:
+        """The policy's view of a file's variables and internal networks."""
+        config = self.config(path)
+        extra = config.get("internal-networks") or []
+        try:
+            internal = addresses.internal_networks([str(text) for text in extra])
+        except ComposeNetError as e:
+            raise e.with_path(config.path) if config.path else e from None
+        environ = os.environ if self.settings.environ is None else self.settings.environ
+        origins = {}
+        if env is not None:
+            files = ", ".join(self.settings.env_files) or ".env"
+            origins = {name: "the environment" if name in environ else files for name in env}
+        return Environment(env, internal, origins)
+
+    def allows(self, path: str) -> list[Allow]:
+        return [*self.settings.allows, *self.config(path).allows()]
+
+    def target(self, path: str) -> Target:
+        target: Target = self.settings.target or self.config(path).get("target") or "compose"
+        return target
+
+    def rules(self, path: str) -> tuple[Rule, ...]:
+        """``--select`` replaces the configuration's ``select``; ``--ignore`` adds to its
+        ``ignore``."""
+        config = self.config(path)
+        try:
+            select = list(self.settings.select) or _strings(config, "select")
+            return rules.select(select, [*self.settings.ignore, *_strings(config, "ignore")])
+        except ComposeNetError as e:
+            raise e.with_path(config.path) if config.path else e from None
+
+
+def _strings(config: Config, key: str) -> list[str]:
+    value = config.get(key, [])
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ComposeNetError(
+            f"configuration: {key!r} must be a list of rule ids or names", path=config.path
+        )
+    return list(value)
+
+
+def _allowance(ctx: Context, finding: Finding, allows: Sequence[Allow]) -> Allowance | None:
+    pragmas = ctx.pragmas_for(finding)
+    if finding.rule in rules.EXPOSURE_RULES:
+        entry = ctx.entry_for(finding)
+        ports = entry.port_numbers if entry is not None else None
+        found = allowed(allows, pragmas, finding.service, ports)
+        if found is not None:
+            return found
+    return ignored(pragmas, finding.rule, finding.name)
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    """Identical findings once; no schema error where invalid-port already reports the entry."""
+    ports_at = {(f.line, f.column) for f in findings if f.rule == "CN009"}
+    out = [f for f in findings if not (f.rule == "CN010" and (f.line, f.column) in ports_at)]
+    return list(dict.fromkeys(out))
+
+
+@dataclass
+class _ProjectContext(Context):
+    """A file of a merged project: only the ``ports`` lists the project publishes count.
+
+    A base file's entries that an override replaces (``!override``) or drops (``!reset``)
+    are not published, so no rule reports them or counts them as taken; an entry a service
+    inherits through ``extends`` counts when the project's service really inherits it.
+    """
+
+    #: declaring service -> the project's services its ports feed (project.Project.scope)
+    feeds: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    @functools.cached_property
+    def entries(self) -> list[EntryPorts]:
+        return [
+            item
+            for item in super().entries
+            if (item.base is None and item.entry.service in self.feeds)
+            or (item.base is not None and item.entry.service in self.feeds.get(item.base, ()))
+        ]
+
+
+class Part(NamedTuple):
+    """A file of a ``-f`` project, with its own variables and the project's shared state."""
+
+    document: Document
+    env: Mapping[str, str] | None
+    shared: Project
+    #: this file's services whose ports the merged project publishes -> the services they feed
+    feeds: Mapping[str, frozenset[str]]
+    #: the addresses this file's fixes bind to (None: the settings')
+    binds_for: BindsFor | None = None
+
+
+def lint(doc: Document, session: Session, part: Part | None = None) -> Linted:
+    """Run the selected rules over one parsed file."""
+    path = doc.path
+    s = session.settings
+    target = session.target(path)
+    env = session.env(path) if part is None else part.env
+    environment = session.environment(path, env)
+    nodes = s.addresses_for(doc) if s.addresses_for is not None else None
+    if part is None:
+        ctx = Context(doc, env, target, session.project(path), nodes, environment, s.binds_for)
+    else:
+        binds_for = part.binds_for or s.binds_for
+        ctx = _ProjectContext(
+            doc, part.env, target, part.shared, nodes, environment, binds_for, feeds=part.feeds
+        )
+    found: list[Finding] = []
+    for rule in session.rules(path):
+        found.extend(ctx.run(rule))
+    allows = session.allows(path)
+    diagnostics = [
+        Diagnostic(f, ctx.fix_for(f), _allowance(ctx, f, allows), ctx.entry_for(f))
+        for f in sorted(_dedupe(found), key=position_key)
+    ]
+    return Linted(doc, diagnostics, target, ctx.lines, ctx)
+
+
+def record(linted: Linted, result: CheckResult) -> None:
+    """Add one file's diagnostics to a check result (counted, or silenced)."""
+    path = linted.doc.path
+    for d in linted.diagnostics:
+        if d.allowance is not None:
+            a = d.allowance
+            result.suppressed.append(Suppressed(d.finding, a.kind, a.source, a.reason))
+        else:
+            result.findings.append(d.finding)
+        line = d.finding.line
+        if 0 < line <= len(linted.lines):
+            result.lines[(path, line)] = linted.lines[line - 1].strip()

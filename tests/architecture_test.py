@@ -1,0 +1,157 @@
+"""The import graph: layers from bytes to findings to fixes to commands, imports only downward.
+
+Every module of the package has a layer (README, "Architecture"); a module may import
+modules of its own layer or below, never above, and no import cycle exists (imports inside
+``if TYPE_CHECKING:`` count for the layers, not for cycles, since they never run).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "compose_net"
+
+#: Layer of each module, by longest matching name prefix, lowest first.
+LAYERS: tuple[tuple[str, ...], ...] = (
+    # 0: bytes, text and the primitives every layer may use
+    ("compose_net", "compose_net.errors", "compose_net.source", "compose_net.report",
+     "compose_net.interpolate", "compose_net.fastschema", "compose_net.printable",
+     "compose_net.redaction"),
+    # 1: YAML nodes (two composers, one typed interface); what an address is; variables
+    ("compose_net.yamltree", "compose_net.fastyaml", "compose_net.policy.addresses",
+     "compose_net.envfile", "compose_net.policy"),
+    # 2: the port grammar and the rest of the policy core (pure decisions on text and numbers)
+    ("compose_net.ports", "compose_net.pragmas", "compose_net.policy.exposure",
+     "compose_net.policy.allowances", "compose_net.policy.collisions"),
+    # 3: a parsed file: services and port entries
+    ("compose_net.document", "compose_net.rewrite"),
+    # 4: what a document means: Compose's model, schema, swarm signals, node addresses
+    ("compose_net.model", "compose_net.schema", "compose_net.stack", "compose_net.policy.binds",
+     "compose_net.findings", "compose_net.config", "compose_net.discovery"),
+    # 5: projects of several files; fixes and their proof
+    ("compose_net.project", "compose_net.fixes", "compose_net.proof"),
+    # 6: the rules
+    ("compose_net.rules.",),
+    # 7: running the rules; where nodes and their addresses come from; swarm and live views
+    ("compose_net.rules", "compose_net.rules.__main__", "compose_net.engine",
+     "compose_net.resolvers", "compose_net.swarm", "compose_net.live"),
+    # 8: applying fixes; formatting findings
+    ("compose_net.harden", "compose_net.output"),
+    # 9: the commands, then the command line
+    ("compose_net.commands",),
+    ("compose_net.cli", "compose_net.__main__", "compose_net.entry"),
+)
+
+
+def layer(module: str) -> int:
+    best, rank = -1, -1
+    for i, names in enumerate(LAYERS):
+        for name in names:
+            hit = module == name or (name.endswith(".") and module.startswith(name)) or (
+                name != "compose_net" and module.startswith(name + ".")
+            )
+            if hit and len(name) > best:
+                best, rank = len(name), i
+    if rank < 0:
+        raise AssertionError(f"{module} has no layer: add it to LAYERS")
+    return rank
+
+
+def modules() -> dict[str, Path]:
+    out: dict[str, Path] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        out[name] = path
+    return out
+
+
+def _type_checking(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def imports(path: Path, known: dict[str, Path]) -> list[tuple[str, bool]]:
+    """(module imported, at run time?) for every compose_net import in ``path``."""
+    out: list[tuple[str, bool]] = []
+
+    def visit(node: ast.AST, runtime: bool) -> None:
+        if isinstance(node, ast.If) and _type_checking(node):
+            for child in node.body:
+                visit(child, False)
+            for child in node.orelse:
+                visit(child, runtime)
+            return
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            if node.module.split(".")[0] == "compose_net":
+                for alias in node.names:
+                    full = f"{node.module}.{alias.name}"
+                    out.append((full if full in known else node.module, runtime))
+        elif isinstance(node, ast.Import):
+            out.extend((a.name, runtime) for a in node.names if a.name.startswith("compose_net"))
+        for child in ast.iter_child_nodes(node):
+            visit(child, runtime)
+
+    visit(ast.parse(path.read_text(encoding="utf-8")), True)
+    return out
+
+
+GRAPH = {name: imports(path, modules()) for name, path in modules().items()}
+
+
+@pytest.mark.parametrize("module", sorted(GRAPH))
+def test_imports_point_down(module: str) -> None:
+    upward = [
+        target for target, _ in GRAPH[module]
+        if target != module and layer(target) > layer(module)
+    ]
+    assert upward == [], f"{module} (layer {layer(module)}) imports upward: {upward}"
+
+
+def test_no_cycles() -> None:
+    runtime = {m: {t for t, live in deps if live and t in GRAPH and t != m}
+               for m, deps in GRAPH.items()}
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(m: str) -> list[str] | None:
+        state[m] = 1
+        stack.append(m)
+        for t in sorted(runtime[m]):
+            if state.get(t) == 1:
+                return [*stack[stack.index(t):], t]
+            if t not in state:
+                found = visit(t)
+                if found:
+                    return found
+        stack.pop()
+        state[m] = 2
+        return None
+
+    for m in sorted(runtime):
+        if m not in state:
+            cycle = visit(m)
+            assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+@pytest.mark.parametrize(
+    ("module", "expected"),
+    [
+        pytest.param("compose_net.policy.exposure", 2, id="policy-core-low"),
+        pytest.param("compose_net.rules.all_interfaces", 6, id="a-rule"),
+        pytest.param("compose_net.harden", 8, id="harden-above-engine"),
+        pytest.param("compose_net.commands.check", 9, id="a-command"),
+    ],
+)
+def test_layer_table(module: str, expected: int) -> None:
+    assert layer(module) == expected
+
+
+def test_node_type_is_not_any() -> None:
+    text = (PACKAGE / "yamltree.py").read_text(encoding="utf-8")
+    assert "Node = Any" not in text
