@@ -395,7 +395,9 @@ def _harden(
     before = _texts(root)
     code, _, err = _run(capsys, "harden", "-q", "--bind", BIND, *fixture.harden_args, *fixture.args)
     # harden exits 0 exactly when check passes on what it leaves; what remains is named
-    checked, out, _ = _run(capsys, "check", "--format", "json", *fixture.args)
+    checked, out, _ = _run(
+        capsys, "check", "--format", "json", *fixture.read_args, *fixture.args
+    )
     assert code == checked == (1 if fixture.remaining else 0), err
     remaining = sorted(f"{f['path']}:{f['line']}:{f['column']} {f['rule']}"
                        for f in json.loads(out)["findings"])
