@@ -36,8 +36,8 @@ class Bound(NamedTuple):
     ) -> ComposeNetError:
         """``message``, then which bound stopped the work and how to raise it."""
         return ComposeNetError(
-            f"{message} (bound: {self.what}, {self.value():,}; raise it with "
-            f"{self.variable}=N if the file is trusted)",
+            f"{message} (bound: {self.what}; raise it with {self.variable}=N "
+            f"if the file is trusted, now {self.value()})",
             path=path,
             line=line,
             column=column,

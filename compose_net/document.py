@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
-from compose_net import yamltree
+from compose_net import bounds, yamltree
 from compose_net.errors import ComposeNetError
-from compose_net.ports import ShortSpec, split_short
+from compose_net.ports import ShortSpec, port_count, split_short
 from compose_net.source import Source
 from compose_net.yamltree import MappingNode, Node, Position, ScalarNode
 
@@ -141,7 +141,26 @@ def load(source: Source) -> Document:
         if not yamltree.is_mapping(node):
             raise _error(f"service {name!r} must be a mapping", path, node)
         services.append(_service(name, key_node, node, path))
+    _bound_ports(services, path)
     return Document(source, root, services)
+
+
+def _bound_ports(services: list[Service], path: str) -> None:
+    """Refuse a file whose ports, ranges expanded, pass bounds.PORTS: every command that
+    lists or compares them would pay for each one (``"1-65535:1-65535"`` is 65,535)."""
+    limit = bounds.PORTS.value()
+    total = 0
+    for service in services:
+        for entry in service.ports:
+            total += port_count(entry.text) if entry.text is not None else 1
+            if total > limit:
+                where = entry.position
+                raise bounds.PORTS.error(
+                    f"the file publishes more than {limit:,} ports once ranges are expanded",
+                    path=path,
+                    line=where.line,
+                    column=where.column,
+                )
 
 
 def _owns(mapping: MappingNode, key: str) -> bool:

@@ -11,6 +11,7 @@ Pure code, no YAML. Two views of an entry:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -92,8 +93,10 @@ class ShortSpec:
         return f"{ip_text}:{host}:{self.container}"
 
 
+@functools.lru_cache(maxsize=4096)
 def split_short(text: str) -> ShortSpec:
-    """Split a short-syntax entry as written (no validation)."""
+    """Split a short-syntax entry as written (no validation); the result is immutable and
+    kept (a port list shared through an anchor is split once, not once per service)."""
     parts = _split_outside_vars(text, ":")
     n = len(parts)
     if n == 1:
@@ -167,8 +170,34 @@ def _strip_brackets(ip: str) -> str:
     return ip[1:end]
 
 
+def port_count(raw: str) -> int:
+    """How many objects :func:`normalize_short` makes of ``raw``, without making them:
+    the container range's length (1 when ``raw`` is not a valid entry, or not yet
+    interpolated)."""
+    if "-" not in raw:
+        return 1
+    container = _compose_split(raw)[2].partition("/")[0]
+    parsed = _parse_range(container)
+    return 1 if parsed is None else parsed[1] - parsed[0] + 1
+
+
 def normalize_short(raw: str) -> list[PortObject]:
-    """Compose's objects for one interpolated short-syntax entry (ranges expanded)."""
+    """Compose's objects for one interpolated short-syntax entry (ranges expanded).
+
+    Short entries are kept (an anchored port list is normalised once, not once per
+    service); callers get copies of the objects.
+    """
+    if port_count(raw) > 16:
+        return _normalize_short(raw)
+    return [dict(obj) for obj in _kept_short(raw)]
+
+
+@functools.lru_cache(maxsize=4096)
+def _kept_short(raw: str) -> tuple[PortObject, ...]:
+    return tuple(_normalize_short(raw))
+
+
+def _normalize_short(raw: str) -> list[PortObject]:
     ip, host_port, container_raw = _compose_split(raw)
     proto, container = _split_proto(container_raw)
     proto = proto.lower()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import NamedTuple
 
@@ -32,13 +33,21 @@ def find(lines: list[str], node: Span) -> list[Pragma]:
     for i in node_lines(node):
         if i >= len(lines):
             break
-        line = lines[i]
-        hash_at = line.find("#")
-        if hash_at < 0:
-            continue
-        m = _PRAGMA.search(line, hash_at)
-        if m is None:
-            continue
-        rules = tuple(r.strip() for r in (m.group(2) or "").split(",") if r.strip())
-        out.append(Pragma(m.group(1), rules, m.group(3).strip()))
+        pragma = _on_line(lines[i])
+        if pragma is not None:
+            out.append(pragma)
     return out
+
+
+@functools.lru_cache(maxsize=1024)
+def _on_line(line: str) -> Pragma | None:
+    """The pragma of one line; kept, so a long line (a file in flow style is one line)
+    is searched once, not once per node on it."""
+    hash_at = line.find("#")
+    if hash_at < 0:
+        return None
+    m = _PRAGMA.search(line, hash_at)
+    if m is None:
+        return None
+    rules = tuple(r.strip() for r in (m.group(2) or "").split(",") if r.strip())
+    return Pragma(m.group(1), rules, m.group(3).strip())

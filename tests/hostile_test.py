@@ -116,6 +116,28 @@ CASES = [
         id="many-tiny-entries-are-not-an-alias-bomb",
     ),
     pytest.param(
+        exposed(*['"1-65535:1-65535"'] * 20),
+        dict.fromkeys(
+            ("check", "ports", "ports-json", "harden-check", "harden"),
+            (2, "more than 1,000,000 ports once ranges are expanded"),
+        ),
+        {},
+        id="port-ranges-past-the-bound",
+    ),
+    pytest.param(
+        exposed(*['"1-65535:1-65535"'] * 20),
+        dict.fromkeys(("ports", "harden"), (2, "COMPOSE_NET_MAX_PORTS")),
+        {"COMPOSE_NET_MAX_PORTS": "65535"},
+        id="port-ranges-bound-lowered",
+    ),
+    pytest.param(
+        exposed('"8000-8100:8000-8100"', '"9000-9100:9000-9100/udp"'),
+        {"ports": (0, "9100/udp"), "check": (1, "published on all interfaces"),
+         "harden": (0, "hardened")},
+        {},
+        id="port-ranges-within-the-bound",
+    ),
+    pytest.param(
         exposed('"80:80"') + "#" * 3_000_000 + "\n",
         {"check": (1, "published on all interfaces"), "harden": (0, "hardened")},
         {},
