@@ -8,7 +8,6 @@ checked are always also written to standard error as one line each.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Mapping
@@ -352,11 +351,11 @@ def emit(
         print(str(e), file=sys.stderr)
     stream = printable.wrap(stream)  # a report file too: variable values named, escaped
     if fmt == "json":
-        stream.write(json.dumps(json_report(result), indent=2) + "\n")
+        printable.write_json(stream, json_report(result))
     elif fmt == "sarif":
-        stream.write(json.dumps(sarif(result), indent=2) + "\n")
+        printable.write_json(stream, sarif(result))
     elif fmt == "gitlab":
-        stream.write(json.dumps(gitlab(result), indent=2) + "\n")
+        printable.write_json(stream, gitlab(result))
         print(summary(result), file=sys.stderr)
     elif fmt == "github":
         stream.write(github(result))

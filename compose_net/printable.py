@@ -83,6 +83,15 @@ class Stream:
         return getattr(self.wrapped, name)
 
 
+def write_json(stream: TextIO, data: object) -> None:
+    """``data`` as indented JSON: variable values named before it is serialised
+    (compose_net.redaction), so that it stays valid JSON; JSON escapes control characters
+    itself."""
+    import json
+
+    raw(stream).write(json.dumps(redaction.redact_data(data), indent=2) + "\n")
+
+
 def raw(stream: TextIO) -> TextIO:
     """The stream under a :class:`Stream`, for text already escaped on purpose."""
     while isinstance(stream, Stream):

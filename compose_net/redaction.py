@@ -102,3 +102,17 @@ def redact(text: str) -> str:
             parts = re.split(rf"(?<![\w.-]){re.escape(value)}(?![\w.-])", text)
             text = name.join(parts)
     return text
+
+
+def redact_data(data: object) -> object:
+    """JSON-like ``data`` with :func:`redact` applied to every string (keys too), so that a
+    report is redacted before it is serialised and stays valid JSON whatever the values."""
+    if not _VALUES:
+        return data
+    if isinstance(data, str):
+        return redact(data)
+    if isinstance(data, dict):
+        return {redact_data(k): redact_data(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [redact_data(v) for v in data]
+    return data

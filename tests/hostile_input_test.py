@@ -324,3 +324,27 @@ def test_a_file_on_its_own_extends_nothing_outside_its_folder(
     )
     proc = bounded.run(argv, cwd=tmp_path, limits=TIGHT)
     assert (proc.returncode, proc.stderr.decode()) == (code, stderr)
+
+
+#: a value whose text is also JSON's own: replaced in the text of a report, it would break it
+STRUCTURAL = '",\n      "line": '
+
+
+@pytest.mark.parametrize(
+    "argv",
+    (
+        pytest.param(("check", "--format", "json", "f.yaml"), id="check-json"),
+        pytest.param(("check", "--format", "sarif", "f.yaml"), id="check-sarif"),
+        pytest.param(("check", "--format", "gitlab", "f.yaml"), id="check-gitlab"),
+        pytest.param(("ports", "--format", "json", "f.yaml"), id="ports-json"),
+    ),
+)
+def test_reports_stay_json_whatever_the_values(tmp_path: Path, argv: tuple[str, ...]) -> None:
+    import json
+
+    (tmp_path / "f.yaml").write_bytes(
+        b'services:\n  web:\n    image: "${X}"\n    ports: ["80:80"]\n'
+    )
+    proc = bounded.run(argv, cwd=tmp_path, limits=TIGHT, env={"X": STRUCTURAL})
+    assert proc.returncode in (0, 1), proc.stderr
+    json.loads(proc.stdout)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -134,7 +133,7 @@ def run(
         except ComposeNetError as e:
             report.failure(e.with_path(path))
     if fmt == "json":
-        sys.stdout.write(json.dumps({"files": files}, indent=2) + "\n")  # one write, not many
+        printable.write_json(sys.stdout, {"files": files})
     elif files:
         sys.stdout.write(_text(files))
     return report.return_code
