@@ -21,7 +21,7 @@ from compose_net import interpolate, rewrite, yamltree
 from compose_net.document import PortEntry
 from compose_net.errors import ComposeNetError
 from compose_net.ports import ShortSpec, split_short
-from compose_net.rewrite import Edit, UnsupportedSyntax
+from compose_net.rewrite import Edit, refuse
 from compose_net.yamltree import MappingNode, Node
 
 Applicability = Literal["safe", "unsafe", "display-only"]
@@ -84,19 +84,14 @@ def render(text: str, path: str, fix: Fix, out: Rendered) -> None:
     out.substitutions.update(local.substitutions)
 
 
-def _error(message: str, path: str, node: Node) -> UnsupportedSyntax:
-    where = yamltree.position(node)
-    return UnsupportedSyntax(message, path=path, line=where.line, column=where.column)
-
-
 def _render_short(text: str, path: str, fix: Fix, out: Rendered) -> None:
     entry, node = fix.entry, fix.entry.node
     if not yamltree.is_scalar(node):
-        raise _error("a short-syntax port must be a scalar", path, node)
+        raise refuse("a short-syntax port must be a scalar", path, node)
     spec = entry.short
     if fix.published is not None:
         if not (spec.host_port or "").isdigit():
-            raise _error("its host port is a range or a variable: move it by hand", path, node)
+            raise refuse("its host port is a range or a variable: move it by hand", path, node)
         spec = replace(spec, host_port=str(fix.published))
     values = [spec.with_host_ip(ip) for ip in fix.host_ips] or [_short_text(spec)]
     if len(values) > 1:
@@ -122,7 +117,7 @@ def _short_text(spec: ShortSpec) -> str:
 def _refuse_shared_pair(fix: Fix, path: str) -> None:
     node = fix.entry.node
     if getattr(node, "anchor", None) is not None or not _in_list(fix.ports_node, node):
-        raise _error(
+        raise refuse(
             "this port entry is shared through an anchor; binding it to both an IPv4 and an "
             "IPv6 address would need a second entry: bind one family, or write the entry out",
             path,
@@ -133,10 +128,10 @@ def _refuse_shared_pair(fix: Fix, path: str) -> None:
 def _render_long(text: str, path: str, fix: Fix, out: Rendered) -> None:
     entry, node = fix.entry, fix.entry.node
     if not yamltree.is_mapping(node):
-        raise _error("a long-syntax port must be a mapping", path, node)
+        raise refuse("a long-syntax port must be a mapping", path, node)
     old_plain = yamltree.to_plain(node)
     if not isinstance(old_plain, dict):
-        raise _error("a long-syntax port must be a mapping", path, node)
+        raise refuse("a long-syntax port must be a mapping", path, node)
     first_ip: str | None = fix.host_ips[0] if fix.host_ips else None
     more = fix.host_ips[1:]
     if more:
@@ -145,11 +140,11 @@ def _render_long(text: str, path: str, fix: Fix, out: Rendered) -> None:
     if fix.published is not None:
         published = entry.fields.get("published")
         if published is None or not yamltree.is_scalar(published):
-            raise _error("its published port is not a plain value: move it by hand", path, node)
+            raise refuse("its published port is not a plain value: move it by hand", path, node)
         if not entry.node.start_mark.index <= published.start_mark.index < node.end_mark.index:
-            raise _error("its published port comes from a merge: move it by hand", path, node)
+            raise refuse("its published port comes from a merge: move it by hand", path, node)
         if not str(yamltree.to_plain(published)).isdigit() or published.anchor is not None:
-            raise _error("its published port is a range or a variable: move it by hand", path, node)
+            raise refuse("its published port is a range or a variable: move it by hand", path, node)
         typed: object = (
             fix.published if isinstance(yamltree.to_plain(published), int) else str(fix.published)
         )
@@ -182,7 +177,7 @@ def long_ip_edit(text: str, node: MappingNode, ip: str, path: str) -> tuple[Edit
         if yamltree.is_scalar(value) and value.start_mark.index == value.end_mark.index:
             return rewrite.set_empty_value(text, key, ip), value
         if not yamltree.is_scalar(value):
-            raise _error("host_ip is not a scalar", path, value)
+            raise refuse("host_ip is not a scalar", path, value)
         if value.style is None:
             start, end = rewrite.scalar_span(text, value, path)
             return Edit(start, end, rewrite.mapping_value_plain(ip)), value
@@ -195,21 +190,19 @@ def _dash_offset(text: str, node: Node, path: str) -> int:
     while i >= 0 and text[i] in " \t":
         i -= 1
     if i < 0 or text[i] != "-":
-        raise _error(
+        raise refuse(
             "cannot find this port entry's '-' to add a second entry beside it", path, node
         )
     return int(i)
 
 
 def _in_list(seq: Node | None, node: Node) -> bool:
-    if seq is None:
-        return False
-    return bool(seq.start_mark.index <= node.start_mark.index < seq.end_mark.index)
+    return seq is not None and rewrite.in_span(seq, node)
 
 
 def _add_item(text: str, seq: Node | None, node: Node, rendered: str, path: str) -> Edit:
     if not yamltree.is_sequence(seq):
-        raise _error("cannot find the list this port entry is in", path, node)
+        raise refuse("cannot find the list this port entry is in", path, node)
     if seq.flow_style:
         return Edit(node.end_mark.index, node.end_mark.index, ", " + rendered)
     dash = _dash_offset(text, node, path)
@@ -224,7 +217,7 @@ def _add_item(text: str, seq: Node | None, node: Node, rendered: str, path: str)
 def _copy_long(text: str, seq: Node | None, node: MappingNode, ip: str, path: str) -> Edit:
     """A second long-syntax entry: the original's text with ``ip`` as host_ip."""
     if not yamltree.is_sequence(seq):
-        raise _error("cannot find the list this port entry is in", path, node)
+        raise refuse("cannot find the list this port entry is in", path, node)
     if seq.flow_style:
         start, end = node.start_mark.index, node.end_mark.index
         edit, _ = long_ip_edit(text, node, ip, path)
@@ -240,7 +233,7 @@ def _copy_long(text: str, seq: Node | None, node: MappingNode, ip: str, path: st
     end = rewrite.line_end(text, end_pos)
     edit, _ = long_ip_edit(text, node, ip, path)
     if not start <= edit.start <= end:
-        raise _error(
+        raise refuse(
             "host_ip of this entry comes from a merge; write the entry out to bind "
             "it to two addresses",
             path,

@@ -26,7 +26,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # 2: the port grammar and the rest of the policy core (pure decisions on text and numbers)
     ("compose_net.ports", "compose_net.pragmas", "compose_net.policy.exposure",
      "compose_net.policy.allowances", "compose_net.policy.collisions"),
-    # 3: a parsed file: services and port entries
+    # 3: a parsed file: services and port entries; the one edit toolkit (splices, structural edits)
     ("compose_net.document", "compose_net.rewrite"),
     # 4: what a document means: Compose's model, schema, swarm signals, node addresses
     ("compose_net.model", "compose_net.schema", "compose_net.stack", "compose_net.policy.binds",

@@ -7,13 +7,11 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from compose_net import fixes, interpolate, stack, yamltree
+from compose_net import fixes, interpolate, rewrite, stack, yamltree
 from compose_net.document import PortEntry, Service
 from compose_net.ports import split_short
-from compose_net.rewrite import Edit
-from compose_net.swarm import edits
+from compose_net.rewrite import Edit, refuse
 from compose_net.swarm.decide import StackDecision
-from compose_net.swarm.edits import refuse
 from compose_net.swarm.stackplan import (
     Context,
     PlainPath,
@@ -109,18 +107,18 @@ def to_host_mode(ctx: Context, service: Service, d: StackDecision) -> Any:
     entry, text, path = d.entry, ctx.text, ctx.path
     seq = ports_node(service)
     ctx.single(entry.node, d.label)
-    if not edits.in_span(seq, entry.node):
+    if not rewrite.in_span(seq, entry.node):
         raise refuse(
             f"{d.label} is an alias; write it out to let compose-net convert it", path, entry.node
         )
     if yamltree.is_scalar(entry.node):  # the short syntax
         long = short_to_long(ctx, entry)
         ctx.plan.edits.append(
-            edits.replace_scalar_item(
+            rewrite.replace_scalar_item(
                 text,
                 entry.node,
-                edits.block_lines(long, ctx.step),
-                edits.flow_text(long),
+                rewrite.block_lines(long, ctx.step),
+                rewrite.flow_text(long),
                 bool(seq.flow_style),
                 path,
             )
@@ -155,16 +153,16 @@ def to_host_mode(ctx: Context, service: Service, d: StackDecision) -> Any:
         if plain["mode"] != "host":
             if not yamltree.is_scalar(mode_node) or interpolate.has_variables(str(plain["mode"])):
                 raise refuse(f"{d.label} has a mode compose-net cannot read", path, mode_node)
-            ctx.plan.edits.append(edits.replace_plain(text, mode_node, "host", path))
+            ctx.plan.edits.append(rewrite.replace_plain(text, mode_node, "host", path))
         if ip_index is not None:
-            ctx.plan.edits.append(edits.delete_key(text, mapping, ip_index, path))
+            ctx.plan.edits.append(rewrite.delete_key(text, mapping, ip_index, path))
     elif ip_index is not None:
         key, value = mapping.value[ip_index]
         ctx.plan.edits.append(
-            Edit(key.start_mark.index, edits.pair_end(text, key, value), "mode: host")
+            Edit(key.start_mark.index, rewrite.pair_end(text, key, value), "mode: host")
         )
     else:
-        ctx.plan.edits.append(edits.insert_key(text, mapping, ["mode: host"], "mode: host", path))
+        ctx.plan.edits.append(rewrite.insert_key(text, mapping, ["mode: host"], "mode: host", path))
     return new
 
 
@@ -178,11 +176,11 @@ def pin(ctx: Context, service: Service) -> None:
         ctx.single(service.node, f"services.{service.name}")
         value: dict[str, Any] = {"placement": {"constraints": [constraint]}}
         ctx.plan.edits.append(
-            edits.insert_key(
+            rewrite.insert_key(
                 text,
                 service_mapping(service),
-                edits.block_lines({"deploy": value}, ctx.step),
-                f"deploy: {edits.flow_text(value)}",
+                rewrite.block_lines({"deploy": value}, ctx.step),
+                f"deploy: {rewrite.flow_text(value)}",
                 path,
             )
         )
@@ -197,11 +195,11 @@ def pin(ctx: Context, service: Service) -> None:
     if placement is None:
         value = {"constraints": [constraint]}
         ctx.plan.edits.append(
-            edits.insert_key(
+            rewrite.insert_key(
                 text,
                 deploy,
-                edits.block_lines({"placement": value}, ctx.step),
-                f"placement: {edits.flow_text(value)}",
+                rewrite.block_lines({"placement": value}, ctx.step),
+                f"placement: {rewrite.flow_text(value)}",
                 path,
             )
         )
@@ -215,11 +213,11 @@ def pin(ctx: Context, service: Service) -> None:
     if constraints is None:
         value_list = [constraint]
         ctx.plan.edits.append(
-            edits.insert_key(
+            rewrite.insert_key(
                 text,
                 placement,
-                edits.block_lines({"constraints": value_list}, ctx.step),
-                f"constraints: {edits.flow_text(value_list)}",
+                rewrite.block_lines({"constraints": value_list}, ctx.step),
+                f"constraints: {rewrite.flow_text(value_list)}",
                 path,
             )
         )
@@ -229,7 +227,7 @@ def pin(ctx: Context, service: Service) -> None:
     ctx.single(constraints, f"{label}.placement.constraints")
     if not yamltree.is_sequence(constraints):
         raise refuse(f"{label}.placement.constraints is not a list", path, constraints)
-    rendered = edits.flow_text(constraint)
-    ctx.plan.edits.append(edits.append_item(text, constraints, rendered, rendered, path))
+    rendered = rewrite.flow_text(constraint)
+    ctx.plan.edits.append(rewrite.append_item(text, constraints, rendered, rendered, path))
     current["placement"]["constraints"] = [*current["placement"]["constraints"], constraint]
     ctx.plan.changes.append((where, current))

@@ -9,10 +9,8 @@ from typing import Any
 
 from compose_net import bounds, proof, rewrite, yamltree
 from compose_net.document import Document, PortEntry, Service
-from compose_net.rewrite import Edit
-from compose_net.swarm import edits
+from compose_net.rewrite import Edit, refuse
 from compose_net.swarm.decide import StackDecision, Strategy
-from compose_net.swarm.edits import refuse
 from compose_net.yamltree import MappingNode, Node, SequenceNode
 
 PlainPath = tuple[str, ...]
@@ -131,11 +129,11 @@ def service_mapping(service: Service) -> MappingNode:
 def display(entry: PortEntry, text: str) -> str:
     """The entry as written (a scalar's own text), for messages."""
     node = entry.node
-    if entry.syntax == "short" and edits.in_line(text, node):
+    if entry.syntax == "short" and rewrite.in_line(text, node):
         return str(text[node.start_mark.index : node.end_mark.index])
     if entry.syntax == "short":
         return rewrite.quote(str(entry.text), '"')
-    return edits.flow_text({k: yamltree.to_plain(v) for k, v in entry.fields.items()})
+    return rewrite.flow_text({k: yamltree.to_plain(v) for k, v in entry.fields.items()})
 
 
 def require_format(ctx: Context, needs: str) -> None:

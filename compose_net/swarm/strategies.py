@@ -29,12 +29,11 @@ from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
-from compose_net import document, model, proof
+from compose_net import document, model, proof, rewrite
 from compose_net.document import Document
 from compose_net.errors import ComposeNetError, SafetyError
 from compose_net.policy.allowances import Allow
 from compose_net.source import Source
-from compose_net.swarm import edits
 from compose_net.swarm.decide import STRATEGIES, Strategy, decide
 from compose_net.swarm.hostmode import host_mode
 from compose_net.swarm.stackplan import DELETE, Context, StackPlan, display, require_format
@@ -128,7 +127,7 @@ def plan(
     if joined:
         require_format(ctx, "an attachable overlay network")
         define_network(ctx, network)
-    ctx.plan.edits = edits.merge_deletions(ctx.text, ctx.plan.edits)
+    ctx.plan.edits = rewrite.merge_deletions(ctx.text, ctx.plan.edits)
     ctx.plan.messages.sort(key=lambda m: (m.line, m.column))
     return ctx.plan
 

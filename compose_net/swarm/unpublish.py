@@ -3,12 +3,10 @@ list, and put the service on an attachable overlay network that the stack define
 
 from __future__ import annotations
 
-from compose_net import yamltree
+from compose_net import rewrite, yamltree
 from compose_net.document import PortEntry, Service
-from compose_net.rewrite import Edit
-from compose_net.swarm import edits
+from compose_net.rewrite import Edit, refuse
 from compose_net.swarm.decide import StackDecision, numbers
-from compose_net.swarm.edits import refuse
 from compose_net.swarm.stackplan import (
     DELETE,
     Context,
@@ -32,9 +30,11 @@ def unpublish(ctx: Context, service: Service, gone: list[StackDecision]) -> None
     where: PlainPath = ("services", service.name, "ports")
     if kept:
         if seq.flow_style:
-            ctx.plan.edits += edits.delete_flow_items(text, seq, sorted(indexes), path)
+            ctx.plan.edits += rewrite.delete_flow_items(text, seq, sorted(indexes), path)
         else:
-            ctx.plan.edits += [edits.delete_block_item(text, seq, d.entry.node, path) for d in gone]
+            ctx.plan.edits += [
+                rewrite.delete_block_item(text, seq, d.entry.node, path) for d in gone
+            ]
         ctx.plan.changes.append(
             (
                 where,
@@ -59,10 +59,10 @@ def unpublish(ctx: Context, service: Service, gone: list[StackDecision]) -> None
     if (
         len(node.value) == 1
         or node.flow_style
-        or not edits.starts_line(text, key.start_mark.index)
+        or not rewrite.starts_line(text, key.start_mark.index)
     ):
         if node.flow_style and len(node.value) > 1:
-            ctx.plan.edits.append(edits.delete_key(text, node, index, path))
+            ctx.plan.edits.append(rewrite.delete_key(text, node, index, path))
             ctx.plan.changes.append((where, DELETE))
             return
         # The service would be left empty, or the key shares its line: leave an empty list.
@@ -70,16 +70,16 @@ def unpublish(ctx: Context, service: Service, gone: list[StackDecision]) -> None
         ctx.plan.changes.append((where, []))
         return
     if seq.flow_style:
-        ctx.plan.edits.append(edits.delete_key(text, node, index, path))
+        ctx.plan.edits.append(rewrite.delete_key(text, node, index, path))
     else:
-        ctx.plan.edits += [edits.delete_block_item(text, seq, item, path) for item in seq.value]
-        ctx.plan.edits.append(edits.delete_key_line(text, key, path))
+        ctx.plan.edits += [rewrite.delete_block_item(text, seq, item, path) for item in seq.value]
+        ctx.plan.edits.append(rewrite.delete_key_line(text, key, path))
     ctx.plan.changes.append((where, DELETE))
 
 
 def _empty_list(text: str, key: Node, seq: SequenceNode, path: str) -> Edit:
-    start = edits.key_end(text, key)
-    end = edits.value_end(text, seq)
+    start = rewrite.key_end(text, key)
+    end = rewrite.value_end(text, seq)
     if "#" in text[start:end]:
         raise refuse(
             "comments inside this ports list would be lost; remove the entries by hand", path, seq
@@ -103,11 +103,11 @@ def join_network(ctx: Context, service: Service, network: str) -> None:
         ctx.single(service.node, f"services.{service.name}")
         value = ["default", network]
         ctx.plan.edits.append(
-            edits.insert_key(
+            rewrite.insert_key(
                 text,
                 service_mapping(service),
-                edits.block_lines({"networks": value}, ctx.step),
-                f"networks: {edits.flow_text(value)}",
+                rewrite.block_lines({"networks": value}, ctx.step),
+                f"networks: {rewrite.flow_text(value)}",
                 path,
             )
         )
@@ -118,16 +118,16 @@ def join_network(ctx: Context, service: Service, network: str) -> None:
     if yamltree.is_sequence(nets) and nets.value:
         if network not in current:
             ctx.plan.edits.append(
-                edits.append_item(
-                    text, nets, edits.scalar_text(network), edits.scalar_text(network), path
+                rewrite.append_item(
+                    text, nets, rewrite.scalar_text(network), rewrite.scalar_text(network), path
                 )
             )
             ctx.plan.changes.append((where, [*current, network]))
         return
     if yamltree.is_mapping(nets) and nets.value:
         if network not in current:
-            rendered = f"{edits.scalar_text(network)}: {{}}"
-            ctx.plan.edits.append(edits.insert_key(text, nets, [rendered], rendered, path))
+            rendered = f"{rewrite.scalar_text(network)}: {{}}"
+            ctx.plan.edits.append(rewrite.insert_key(text, nets, [rendered], rendered, path))
             ctx.plan.changes.append((where, {**current, network: {}}))
         return
     raise refuse(
@@ -146,8 +146,8 @@ def define_network(ctx: Context, network: str) -> None:
         ctx.single(root, "the document")
         if root.flow_style:
             raise refuse("the document is a flow mapping; add the networks by hand", path, root)
-        lines = edits.block_lines({"networks": {network: spec}}, ctx.step)
-        ctx.plan.edits.append(edits.insert_key(text, root, lines, "", path))
+        lines = rewrite.block_lines({"networks": {network: spec}}, ctx.step)
+        ctx.plan.edits.append(rewrite.insert_key(text, root, lines, "", path))
         ctx.plan.changes.append((("networks",), {network: spec}))
         return
     if not (yamltree.is_mapping(top) and top.value):
@@ -158,21 +158,21 @@ def define_network(ctx: Context, network: str) -> None:
     existing = yamltree.get(top, network)
     current = ctx.plain["networks"]
     if existing is None:
-        block = edits.block_lines({network: spec}, ctx.step)
-        flow = f"{edits.scalar_text(network)}: {edits.flow_text(spec)}"
-        ctx.plan.edits.append(edits.insert_key(text, top, block, flow, path))
+        block = rewrite.block_lines({network: spec}, ctx.step)
+        flow = f"{rewrite.scalar_text(network)}: {rewrite.flow_text(spec)}"
+        ctx.plan.edits.append(rewrite.insert_key(text, top, block, flow, path))
         ctx.plan.changes.append((("networks", network), spec))
         return
     ctx.single(existing, f"networks.{network}")
     defined = current[network]
     if defined is None and yamltree.is_scalar(existing):
         index = next(i for i, (_, v) in enumerate(top.value) if v is existing)
-        colon = edits.key_end(text, top.value[index][0])
-        if existing.start_mark.index != existing.end_mark.index or not edits.rest_is_blank(
+        colon = rewrite.key_end(text, top.value[index][0])
+        if existing.start_mark.index != existing.end_mark.index or not rewrite.rest_is_blank(
             text, colon
         ):
             raise refuse(f"networks.{network} is not a mapping", path, existing)
-        ctx.plan.edits.append(Edit(colon, colon, " " + edits.flow_text(spec)))
+        ctx.plan.edits.append(Edit(colon, colon, " " + rewrite.flow_text(spec)))
         ctx.plan.changes.append((("networks", network), spec))
         return
     if not isinstance(defined, dict) or not yamltree.is_mapping(existing):
@@ -202,7 +202,7 @@ def define_network(ctx: Context, network: str) -> None:
             f"networks.{network} is an empty mapping; write attachable: true in it", path, existing
         )
     ctx.plan.edits.append(
-        edits.insert_key(text, existing, ["attachable: true"], "attachable: true", path)
+        rewrite.insert_key(text, existing, ["attachable: true"], "attachable: true", path)
     )
     ctx.plan.changes.append((("networks", network), {**defined, "attachable": True}))
 
