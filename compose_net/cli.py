@@ -6,17 +6,13 @@ import functools
 import gc
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 import click
 
 from compose_net import __version__, printable, redaction
 from compose_net.errors import ComposeNetError, missing_module
 from compose_net.report import EXIT_ERROR
-
-if TYPE_CHECKING:
-    from compose_net.config import Config
-    from compose_net.project import Spec
 
 FORMATS = click.Choice(["text", "json"])
 TARGETS = click.Choice(["compose", "stack"])
@@ -27,14 +23,6 @@ STACK_STRATEGIES = click.Choice(["unpublish", "internal-network", "host-mode"])
 @click.version_option(__version__, prog_name="compose-net")
 def cli() -> None:
     """Keep Docker Compose and swarm stack ports off public interfaces."""
-
-
-def _files(files: Sequence[str]) -> list[str]:
-    if files:
-        return list(files)
-    from compose_net import discovery
-
-    return discovery.default_files()
 
 
 # --- projects: -f FILE and --project-directory, as docker compose takes them ----------------------
@@ -137,41 +125,6 @@ def node_source_options(command: _Command) -> _Command:
     return wrapped
 
 
-def _project(
-    files: Sequence[str],
-    project_files: Sequence[str],
-    project_directory: str | None,
-    env_files: Sequence[str],
-    outside: bool = False,
-) -> Spec | None:
-    """None for FILE arguments (each file on its own), else the project to load."""
-    from compose_net.project import Spec
-
-    if files and (project_files or project_directory):
-        raise ComposeNetError(
-            "name files as arguments (each on its own) or with -f (one project), not both"
-        )
-    if files:
-        return None
-    return Spec(tuple(project_files), project_directory, tuple(env_files), outside)
-
-
-def _config(no_config: bool, paths: Sequence[str], project: Spec | None) -> Config:
-    """The configuration for the files' addresses: the first file's, the project's or the
-    working folder's (none with --no-config)."""
-    from compose_net import config
-
-    if no_config:
-        return config.Config()
-    start = "."
-    if paths and paths[0] != "-":
-        start = paths[0]
-    elif project is not None and (project.directory or project.files):
-        first = project.directory or project.files[0]
-        start = first if first != "-" else "."
-    return config.find(start)
-
-
 # --- end of projects -----------------------------------------------------------------------------
 
 
@@ -207,14 +160,14 @@ def ports(
     """Print each service's published ports as Docker Compose reads them."""
     from compose_net.commands import ports as command
 
-    project = _project(files, project_files, project_directory, env_files, read_outside)
-    return command.run(
-        list(files),
+    return command.main(
+        files,
+        project_files=project_files,
+        project_directory=project_directory,
+        read_outside=read_outside,
         fmt=fmt,
         interpolate=not no_interpolate,
         env_files=env_files,
-        project=project,
-        outside=read_outside,
     )
 
 
@@ -287,19 +240,53 @@ def check(
     files: tuple[str, ...],
     project_files: tuple[str, ...],
     project_directory: str | None,
-    **options: object,
+    read_outside: bool,
+    fmt: str,
+    output: str | None,
+    target: str | None,
+    selects: tuple[str, ...],
+    ignores: tuple[str, ...],
+    allows: tuple[str, ...],
+    env_files: tuple[str, ...],
+    no_config: bool,
+    node: str | None,
+    color: bool | None,
+    verbose: bool,
+    list_rules: bool,
+    explain: str | None,
+    inventory: str | None,
+    resolve: str | None,
+    interface: str | None,
+    cidr: str | None,
+    docker_image: str | None,
 ) -> int:
     """Report ports published on public interfaces, and other port problems (exit 1 on findings)."""
-    from compose_net import config
     from compose_net.commands import check as command
 
-    config.announce(bool(options["verbose"]))
-    if options["list_rules"] or options["explain"]:
-        return command.describe(options["explain"] if isinstance(options["explain"], str) else None)
-    env_files = cast("tuple[str, ...]", options["env_files"])
-    outside = bool(options["read_outside"])
-    project = _project(files, project_files, project_directory, env_files, outside)
-    return command.main(list(files), options, project)
+    return command.main(
+        files,
+        project_files=project_files,
+        project_directory=project_directory,
+        read_outside=read_outside,
+        fmt=fmt,
+        output=output,
+        target=target,
+        selects=selects,
+        ignores=ignores,
+        allows=allows,
+        env_files=env_files,
+        no_config=no_config,
+        node=node,
+        color=color,
+        verbose=verbose,
+        list_rules=list_rules,
+        explain=explain,
+        inventory=inventory,
+        resolve=resolve,
+        interface=interface,
+        cidr=cidr,
+        docker_image=docker_image,
+    )
 
 
 @cli.command(
@@ -417,83 +404,37 @@ def harden(
     stack_network: str | None,
 ) -> int:
     """Bind exposed ports to internal addresses, editing only those entries."""
-    from compose_net import config, resolvers
     from compose_net.commands import harden as command
-    from compose_net.policy.allowances import Allow
-    from compose_net.policy.binds import Binds
 
-    config.announce(verbose)
-
-    outside = read_outside or edit_outside
-    project = _project(files, project_files, project_directory, env_files, outside)
-    if project is not None and target == "stack":
-        if project.files or project.directory:
-            raise ComposeNetError("--target stack hardens files one by one: name them as arguments")
-        project = None
-    paths = _files(files) if project is None else []
-    address_options = [
-        flag
-        for flag, given in (
-            ("--bind", bool(binds)),
-            ("--bind-var", bind_var is not None),
-            ("--rewrite-public", rewrite_public),
-            ("--resolve", resolve is not None),
-            ("--inventory", inventory is not None),
-            ("--node", node is not None),
-            ("--remap-conflicts", remap_conflicts),
-        )
-        if given
-    ]
-    command.stack_usage(target, stack_strategy, stack_network, address_options)
-    configured = _config(no_config, paths, project)
-    if target == "stack":
-        binds_for = resolvers.static(Binds(var="UNUSED"))
-        stack_strategy = stack_strategy or configured.get("stack-strategy")
-    else:
-        binds_for = resolvers.from_options(
-            binds=binds,
-            bind_var=bind_var,
-            resolve=resolve,
-            inventory=inventory,
-            node=node,
-            interface=interface,
-            cidr=cidr,
-            docker_image=docker_image,
-            internal=() if no_config else None,
-            config=configured,
-        )
-    if diff:
-        write_back = command.WriteBack.DIFF
-    elif check:
-        write_back = command.WriteBack.CHECK
-    elif to_stdout:
-        write_back = command.WriteBack.STDOUT
-    else:
-        write_back = command.WriteBack.YES
-    opts = command.Options(
-        binds_for=binds_for,
-        allows=[Allow.parse(a) for a in allows],
+    return command.main(
+        files,
+        project_files=project_files,
+        project_directory=project_directory,
+        read_outside=read_outside,
+        edit_outside=edit_outside,
+        binds=binds,
+        bind_var=bind_var,
+        allows=allows,
         rewrite_public=rewrite_public,
-        remap_conflicts=remap_conflicts,
-        write_back=write_back,
         output=output,
+        to_stdout=to_stdout,
+        diff=diff,
+        check=check,
         target=target,
+        env_files=env_files,
+        no_config=no_config,
         quiet=quiet,
         verbose=verbose,
-        env_files=env_files,
-        use_config=not no_config,
-        addresses_for=(
-            resolvers.node_addresses_for(binds_for)
-            if (resolve is not None or inventory is not None) and target != "stack"
-            else None
-        ),
-        stack_strategy=stack_strategy or "unpublish",
-        stack_network=stack_network or "internal",
-        edit_outside=edit_outside,
+        resolve=resolve,
+        interface=interface,
+        cidr=cidr,
+        inventory=inventory,
+        node=node,
+        docker_image=docker_image,
+        remap_conflicts=remap_conflicts,
+        stack_strategy=stack_strategy,
+        stack_network=stack_network,
     )
-    if project is not None:
-        return command.run_project(project, opts)
-    return command.run(paths, opts)
 
 
 @cli.command(
@@ -521,19 +462,16 @@ def validate(
     env_files: tuple[str, ...],
 ) -> int:
     """Validate files against compose-net's Compose or stack schema."""
-    import os
-
-    from compose_net import envfile
     from compose_net.commands import validate as command
 
-    project = _project(files, project_files, project_directory, env_files, read_outside)
-    if project is not None:
-        return command.run_project(project, target=target)
-    paths = list(files)
-    folder = os.path.dirname(paths[0]) if paths and paths[0] != "-" else "."
-    env = envfile.load(folder or ".", env_files)
-    code: int = command.run(paths, target=target, env=env, outside=read_outside)
-    return code
+    return command.main(
+        files,
+        project_files=project_files,
+        project_directory=project_directory,
+        read_outside=read_outside,
+        target=target,
+        env_files=env_files,
+    )
 
 
 @cli.command(
@@ -589,20 +527,16 @@ def nodes(
 
     Without --inventory or --resolve: the configuration's inventory or resolve.
     """
-    from compose_net import config, resolvers
     from compose_net.commands import nodes as command
 
-    if inventory is None and resolve is None:
-        _, _, resolve, inventory = resolvers.configured_source(config.find("."))
-    if inventory is None and resolve is None:
-        raise ComposeNetError(
-            "give --inventory FILE or --resolve local|docker, or set inventory or resolve in "
-            ".compose-net.yaml"
-        )
-    table = resolvers.node_table(
-        resolve, inventory=inventory, interface=interface, cidr=cidr, docker_image=docker_image
+    return command.main(
+        inventory=inventory,
+        resolve=resolve,
+        interface=interface,
+        cidr=cidr,
+        docker_image=docker_image,
+        fmt=fmt,
     )
-    return command.run(table, fmt=fmt)
 
 
 @cli.command(
@@ -724,21 +658,19 @@ def audit(
     """
     from compose_net.commands import audit as command
 
-    return command.run(
-        command.Options(
-            fmt=fmt,
-            project=project,
-            file=file,
-            env_files=env_files,
-            resolve=resolve,
-            inventory=inventory,
-            interface=interface,
-            cidr=cidr,
-            docker_image=docker_image,
-            nodes=nodes,
-            jobs=jobs,
-            node_timeout=node_timeout,
-        )
+    return command.main(
+        fmt=fmt,
+        project=project,
+        file=file,
+        env_files=env_files,
+        resolve=resolve,
+        inventory=inventory,
+        interface=interface,
+        cidr=cidr,
+        docker_image=docker_image,
+        nodes=nodes,
+        jobs=jobs,
+        node_timeout=node_timeout,
     )
 
 
@@ -811,38 +743,20 @@ def probe(
     """
     from compose_net.commands import probe as command
 
-    if nodes:
-        if from_docker:
-            raise ComposeNetError("--nodes asks each node's engine: leave out --from-docker")
-        return command.run_nodes(
-            command.NodeOptions(
-                files=[address, *files] if address is not None else list(files),
-                inventory=inventory,
-                project=project,
-                timeout=timeout,
-                concurrency=concurrency,
-                fmt=fmt,
-                env_files=env_files,
-                jobs=jobs,
-                node_timeout=node_timeout,
-                internal=internal,
-            )
-        )
-    if jobs is not None or node_timeout is not None or inventory is not None or internal:
-        raise ComposeNetError("--jobs, --node-timeout, --inventory and --internal go with --nodes")
-    if address is None:
-        raise ComposeNetError("give the ADDRESS to probe, or --nodes")
-    return command.run(
-        command.Options(
-            address=address,
-            files=list(files),
-            from_docker=from_docker,
-            project=project,
-            timeout=timeout,
-            concurrency=concurrency,
-            fmt=fmt,
-            env_files=env_files,
-        )
+    return command.main(
+        address,
+        files,
+        from_docker=from_docker,
+        project=project,
+        timeout=timeout,
+        concurrency=concurrency,
+        fmt=fmt,
+        env_files=env_files,
+        nodes=nodes,
+        jobs=jobs,
+        node_timeout=node_timeout,
+        inventory=inventory,
+        internal=internal,
     )
 
 

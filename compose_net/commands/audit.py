@@ -232,3 +232,37 @@ def run(opts: Options) -> int:
     else:
         sys.stdout.write(as_text(result, declared is not None))
     return EXIT_FINDINGS if result.failing else EXIT_OK
+
+
+def main(
+    *,
+    fmt: str,
+    project: str | None,
+    file: str | None,
+    env_files: Sequence[str],
+    resolve: str | None,
+    inventory: str | None,
+    interface: str | None,
+    cidr: str | None,
+    docker_image: str | None,
+    nodes: bool,
+    jobs: int | None,
+    node_timeout: float | None,
+) -> int:
+    """The command line's ``audit``, with the options as click parses them."""
+    return run(
+        Options(
+            fmt=fmt,
+            project=project,
+            file=file,
+            env_files=env_files,
+            resolve=resolve,
+            inventory=inventory,
+            interface=interface,
+            cidr=cidr,
+            docker_image=docker_image,
+            nodes=nodes,
+            jobs=jobs,
+            node_timeout=node_timeout,
+        )
+    )

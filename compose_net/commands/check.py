@@ -9,17 +9,18 @@ suppression, 2 when a file could not be checked.
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping, Sequence
-from typing import Any, TextIO
+from collections.abc import Sequence
+from typing import TextIO
 
 from compose_net import document, engine, rules, source
+from compose_net.commands import inputs
 from compose_net.engine import Part, Session
 from compose_net.errors import ComposeNetError
 from compose_net.findings import CheckResult
 from compose_net.policy.allowances import Allow
 from compose_net.project import Spec, file_key
 from compose_net.report import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
-from compose_net.rules.context import Project
+from compose_net.rules.context import Project, Target
 
 Options = engine.Settings
 
@@ -103,47 +104,80 @@ def run(
     return return_code(result)
 
 
-def main(paths: Sequence[str], options: Mapping[str, Any], project: Spec | None = None) -> int:
-    """The command line's entry, with the options as click parses them (``project``: -f)."""
-    selects, ignores = options.get("selects", ()), options.get("ignores", ())
+def main(
+    files: Sequence[str],
+    *,
+    project_files: Sequence[str] = (),
+    project_directory: str | None = None,
+    read_outside: bool = False,
+    fmt: str = "auto",
+    output: str | None = None,
+    target: str | None = None,
+    selects: Sequence[str] = (),
+    ignores: Sequence[str] = (),
+    allows: Sequence[str] = (),
+    env_files: Sequence[str] = (),
+    no_config: bool = False,
+    node: str | None = None,
+    color: bool | None = None,
+    verbose: bool = False,
+    list_rules: bool = False,
+    explain: str | None = None,
+    inventory: str | None = None,
+    resolve: str | None = None,
+    interface: str | None = None,
+    cidr: str | None = None,
+    docker_image: str | None = None,
+) -> int:
+    """The command line's ``check``, with the options as click parses them."""
+    from compose_net import config
+
+    config.announce(verbose)
+    if list_rules or explain:
+        return describe(explain)
+    project = inputs.project_spec(files, project_files, project_directory, env_files, read_outside)
     rules.select(selects, ignores)  # an unknown rule is a usage error before any file is read
     addresses_for = None
-    if options.get("inventory") is not None or options.get("resolve") is not None:
+    if inventory is not None or resolve is not None:
         from compose_net import resolvers
 
         addresses_for = resolvers.node_addresses_for(
             resolvers.from_options(
-                resolve=options.get("resolve"),
-                inventory=options.get("inventory"),
-                node=options.get("node"),
-                interface=options.get("interface"),
-                cidr=options.get("cidr"),
-                docker_image=options.get("docker_image"),
+                resolve=resolve,
+                inventory=inventory,
+                node=node,
+                interface=interface,
+                cidr=cidr,
+                docker_image=docker_image,
             )
         )
-    elif options.get("node") is not None:
+    elif node is not None:
         raise ComposeNetError(
             "--node names a node of an inventory: use it with --inventory or --resolve"
         )
     opts = Options(
-        target=options.get("target"),
+        target=_target(target),
         select=selects,
         ignore=ignores,
-        allows=[Allow.parse(a) for a in options.get("allows", ())],
-        env_files=options.get("env_files", ()),
-        use_config=not options.get("no_config", False),
+        allows=[Allow.parse(a) for a in allows],
+        env_files=env_files,
+        use_config=not no_config,
         addresses_for=addresses_for,
     )
-    fmt: str = options.get("fmt", "auto")
-    color: bool | None = options.get("color")
-    verbose: bool = options.get("verbose", False)
-    output: str | None = options.get("output")
+    paths = list(files)
     if output is None:
         return run(paths, opts, fmt=fmt, color=color, verbose=verbose, project=project)
     with open(output, "w", encoding="utf-8") as f:
         return run(
             paths, opts, fmt=fmt, color=bool(color), verbose=verbose, stream=f, project=project
         )
+
+
+def _target(target: str | None) -> Target | None:
+    """``--target`` as click checked it (compose or stack), None when not given."""
+    if target is None:
+        return None
+    return "stack" if target == "stack" else "compose"
 
 
 def describe(ref: str | None) -> int:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from compose_net import document, engine, harden, model, printable, report, source
+from compose_net.commands import inputs
 from compose_net.document import Document, Service
 from compose_net.engine import Part, Session, Settings
 from compose_net.errors import ComposeNetError, SafetyError
@@ -38,6 +39,17 @@ class WriteBack(enum.Enum):
     @property
     def writes(self) -> bool:
         return self is WriteBack.YES
+
+    @classmethod
+    def from_options(cls, *, check: bool, diff: bool, to_stdout: bool) -> WriteBack:
+        """``--diff`` wins over ``--check``, which wins over ``--stdout``."""
+        if diff:
+            return cls.DIFF
+        if check:
+            return cls.CHECK
+        if to_stdout:
+            return cls.STDOUT
+        return cls.YES
 
 
 @dataclass(frozen=True)
@@ -93,6 +105,106 @@ def stack_usage(
         )
     if network is not None and strategy != "internal-network":
         raise ComposeNetError("--stack-network is for --stack-strategy internal-network")
+
+
+def main(
+    files: Sequence[str],
+    *,
+    project_files: Sequence[str] = (),
+    project_directory: str | None = None,
+    read_outside: bool = False,
+    edit_outside: bool = False,
+    binds: Sequence[str] = (),
+    bind_var: str | None = None,
+    allows: Sequence[str] = (),
+    rewrite_public: bool = False,
+    output: str | None = None,
+    to_stdout: bool = False,
+    diff: bool = False,
+    check: bool = False,
+    target: str = "compose",
+    env_files: Sequence[str] = (),
+    no_config: bool = False,
+    quiet: bool = False,
+    verbose: bool = False,
+    resolve: str | None = None,
+    interface: str | None = None,
+    cidr: str | None = None,
+    inventory: str | None = None,
+    node: str | None = None,
+    docker_image: str | None = None,
+    remap_conflicts: bool = False,
+    stack_strategy: str | None = None,
+    stack_network: str | None = None,
+) -> int:
+    """The command line's ``harden``, with the options as click parses them: settle which
+    files (or project), where the addresses come from and what happens to the result."""
+    from compose_net import config, resolvers
+
+    config.announce(verbose)
+
+    outside = read_outside or edit_outside
+    project = inputs.project_spec(files, project_files, project_directory, env_files, outside)
+    if project is not None and target == "stack":
+        if project.files or project.directory:
+            raise ComposeNetError("--target stack hardens files one by one: name them as arguments")
+        project = None
+    paths = inputs.default_files(files) if project is None else []
+    address_options = [
+        flag
+        for flag, given in (
+            ("--bind", bool(binds)),
+            ("--bind-var", bind_var is not None),
+            ("--rewrite-public", rewrite_public),
+            ("--resolve", resolve is not None),
+            ("--inventory", inventory is not None),
+            ("--node", node is not None),
+            ("--remap-conflicts", remap_conflicts),
+        )
+        if given
+    ]
+    stack_usage(target, stack_strategy, stack_network, address_options)
+    configured = inputs.configuration(no_config, paths, project)
+    if target == "stack":
+        binds_for = resolvers.static(Binds(var="UNUSED"))
+        stack_strategy = stack_strategy or configured.get("stack-strategy")
+    else:
+        binds_for = resolvers.from_options(
+            binds=binds,
+            bind_var=bind_var,
+            resolve=resolve,
+            inventory=inventory,
+            node=node,
+            interface=interface,
+            cidr=cidr,
+            docker_image=docker_image,
+            internal=() if no_config else None,
+            config=configured,
+        )
+    opts = Options(
+        binds_for=binds_for,
+        allows=[Allow.parse(a) for a in allows],
+        rewrite_public=rewrite_public,
+        remap_conflicts=remap_conflicts,
+        write_back=WriteBack.from_options(check=check, diff=diff, to_stdout=to_stdout),
+        output=output,
+        target=target,
+        quiet=quiet,
+        verbose=verbose,
+        env_files=env_files,
+        use_config=not no_config,
+        addresses_for=(
+            resolvers.node_addresses_for(binds_for)
+            if (resolve is not None or inventory is not None) and target != "stack"
+            else None
+        ),
+        stack_strategy=stack_strategy or "unpublish",
+        stack_network=stack_network or "internal",
+        edit_outside=edit_outside,
+    )
+    if project is not None:
+        return run_project(project, opts)
+    return run(paths, opts)
 
 
 def check_schema(

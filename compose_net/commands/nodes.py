@@ -6,6 +6,7 @@ import json
 import sys
 
 from compose_net import report
+from compose_net.errors import ComposeNetError
 from compose_net.report import EXIT_OK
 from compose_net.resolvers import inventory as inventories
 from compose_net.resolvers.inventory import Inventory
@@ -45,3 +46,29 @@ def run(inv: Inventory, *, fmt: str = "text") -> int:
     else:
         sys.stdout.write(table(inv))
     return EXIT_OK
+
+
+def main(
+    *,
+    inventory: str | None,
+    resolve: str | None,
+    interface: str | None,
+    cidr: str | None,
+    docker_image: str | None,
+    fmt: str,
+) -> int:
+    """The command line's ``nodes``: the table from an inventory or a resolver (without
+    either: the configuration's)."""
+    from compose_net import config, resolvers
+
+    if inventory is None and resolve is None:
+        _, _, resolve, inventory = resolvers.configured_source(config.find("."))
+    if inventory is None and resolve is None:
+        raise ComposeNetError(
+            "give --inventory FILE or --resolve local|docker, or set inventory or resolve in "
+            ".compose-net.yaml"
+        )
+    inv = resolvers.node_table(
+        resolve, inventory=inventory, interface=interface, cidr=cidr, docker_image=docker_image
+    )
+    return run(inv, fmt=fmt)

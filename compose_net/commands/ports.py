@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from compose_net import document, envfile, model, printable, source
+from compose_net.commands import inputs
 from compose_net.errors import ComposeNetError
 from compose_net.project import Project, Spec, fenced_loader
 from compose_net.report import Report
@@ -137,3 +138,25 @@ def run(
     elif files:
         sys.stdout.write(_text(files))
     return report.return_code
+
+
+def main(
+    files: Sequence[str],
+    *,
+    project_files: Sequence[str],
+    project_directory: str | None,
+    read_outside: bool,
+    fmt: str,
+    interpolate: bool,
+    env_files: Sequence[str],
+) -> int:
+    """The command line's ``ports``: FILE arguments, or the project -f names."""
+    project = inputs.project_spec(files, project_files, project_directory, env_files, read_outside)
+    return run(
+        list(files),
+        fmt=fmt,
+        interpolate=interpolate,
+        env_files=env_files,
+        project=project,
+        outside=read_outside,
+    )

@@ -346,3 +346,55 @@ def run_nodes(opts: NodeOptions) -> int:
            if side == "public" for o in results):
         return EXIT_ERROR
     return EXIT_OK
+
+
+def main(
+    address: str | None,
+    files: Sequence[str],
+    *,
+    from_docker: bool,
+    project: str | None,
+    timeout: float,
+    concurrency: int,
+    fmt: str,
+    env_files: Sequence[str],
+    nodes: bool,
+    jobs: int | None,
+    node_timeout: float | None,
+    inventory: str | None,
+    internal: bool,
+) -> int:
+    """The command line's ``probe``: one ADDRESS, or with ``--nodes`` every node's."""
+    if nodes:
+        if from_docker:
+            raise ComposeNetError("--nodes asks each node's engine: leave out --from-docker")
+        return run_nodes(
+            NodeOptions(
+                files=[address, *files] if address is not None else list(files),
+                inventory=inventory,
+                project=project,
+                timeout=timeout,
+                concurrency=concurrency,
+                fmt=fmt,
+                env_files=env_files,
+                jobs=jobs,
+                node_timeout=node_timeout,
+                internal=internal,
+            )
+        )
+    if jobs is not None or node_timeout is not None or inventory is not None or internal:
+        raise ComposeNetError("--jobs, --node-timeout, --inventory and --internal go with --nodes")
+    if address is None:
+        raise ComposeNetError("give the ADDRESS to probe, or --nodes")
+    return run(
+        Options(
+            address=address,
+            files=list(files),
+            from_docker=from_docker,
+            project=project,
+            timeout=timeout,
+            concurrency=concurrency,
+            fmt=fmt,
+            env_files=env_files,
+        )
+    )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Mapping, Sequence
 
-from compose_net import document, schema, source
+from compose_net import document, envfile, schema, source
+from compose_net.commands import inputs
 from compose_net.document import Document
 from compose_net.errors import ComposeNetError
 from compose_net.project import Spec
@@ -67,3 +69,23 @@ def run_project(spec: Spec, *, target: str) -> int:
         code = run([path], target=target, env=env, docs={path: part.document})
         status = max(status, code)
     return status
+
+
+def main(
+    files: Sequence[str],
+    *,
+    project_files: Sequence[str],
+    project_directory: str | None,
+    read_outside: bool,
+    target: str,
+    env_files: Sequence[str],
+) -> int:
+    """The command line's ``validate``: FILE arguments with their folder's variables, or the
+    project -f names."""
+    project = inputs.project_spec(files, project_files, project_directory, env_files, read_outside)
+    if project is not None:
+        return run_project(project, target=target)
+    paths = list(files)
+    folder = os.path.dirname(paths[0]) if paths and paths[0] != "-" else "."
+    env = envfile.load(folder or ".", env_files)
+    return run(paths, target=target, env=env, outside=read_outside)
