@@ -94,6 +94,8 @@ class Document:
     source: Source
     root: MappingNode
     services: list[Service]
+    #: the document's place in its file (``---`` separates documents), from 0
+    index: int = 0
 
     @property
     def path(self) -> str:
@@ -110,9 +112,22 @@ def _error(message: str, path: str, node: Node) -> ComposeNetError:
 
 
 def load(source: Source) -> Document:
-    """Parse ``source`` and locate its services and port entries."""
+    """Parse ``source`` (one YAML document) and locate its services and port entries."""
+    return _document(source, yamltree.compose(source.text, source.path), 0)
+
+
+def load_all(source: Source) -> list[Document]:
+    """Every YAML document of ``source``, in order; each must be a Compose mapping.
+
+    Their nodes' offsets are offsets into the whole text, so each document's findings
+    and edits point into the file as it is.
+    """
+    roots = yamltree.compose_all(source.text, source.path)
+    return [_document(source, root, index) for index, root in enumerate(roots)]
+
+
+def _document(source: Source, root: Node, index: int) -> Document:
     path = source.path
-    root = yamltree.compose(source.text, path)
     if not yamltree.is_mapping(root):
         raise _error("a compose file must be a mapping at the top level", path, root)
     services_node = yamltree.get(root, "services")
@@ -129,9 +144,9 @@ def load(source: Source) -> Document:
                 path,
                 root,
             )
-        return Document(source, root, services)
+        return Document(source, root, services, index)
     if yamltree.is_scalar(services_node) and services_node.tag.endswith(":null"):
-        return Document(source, root, services)
+        return Document(source, root, services, index)
     if not yamltree.is_mapping(services_node):
         raise _error("'services' must be a mapping", path, services_node)
     for name, key_node, node in yamltree.mapping_items(services_node):
@@ -142,7 +157,7 @@ def load(source: Source) -> Document:
             raise _error(f"service {name!r} must be a mapping", path, node)
         services.append(_service(name, key_node, node, path))
     _bound_ports(services, path)
-    return Document(source, root, services)
+    return Document(source, root, services, index)
 
 
 def _bound_ports(services: list[Service], path: str) -> None:

@@ -10,6 +10,7 @@ one folder, or of one ``-f`` project, share their host ports; separate projects 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -175,19 +176,28 @@ class _ProjectContext(Context):
     A base file's entries that an override replaces (``!override``) or drops (``!reset``)
     are not published, so no rule reports them or counts them as taken; an entry a service
     inherits through ``extends`` counts when the project's service really inherits it.
+    Within one file of several YAML documents, the entries a later document replaces are
+    still reported and fixed (marked ``overridden``): they only take no host port.
     """
 
     #: declaring service -> the project's services its ports feed (project.Project.scope)
     feeds: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    #: a later YAML document of the file follows: the entries it replaces count too
+    followed: bool = False
 
     @functools.cached_property
     def entries(self) -> list[EntryPorts]:
-        return [
-            item
-            for item in super().entries
-            if (item.base is None and item.entry.service in self.feeds)
-            or (item.base is not None and item.entry.service in self.feeds.get(item.base, ()))
-        ]
+        out: list[EntryPorts] = []
+        for item in super().entries:
+            if item.base is None:
+                published = item.entry.service in self.feeds
+            else:
+                published = item.entry.service in self.feeds.get(item.base, ())
+            if published:
+                out.append(item)
+            elif self.followed and item.base is None:
+                out.append(dataclasses.replace(item, overridden=True))
+        return out
 
 
 class Part(NamedTuple):
@@ -200,6 +210,8 @@ class Part(NamedTuple):
     feeds: Mapping[str, frozenset[str]]
     #: the addresses this file's fixes bind to (None: the settings')
     binds_for: BindsFor | None = None
+    #: a later YAML document of the same file follows this one (project.Project.followed)
+    followed: bool = False
 
 
 def lint(doc: Document, session: Session, part: Part | None = None) -> Linted:
@@ -215,7 +227,15 @@ def lint(doc: Document, session: Session, part: Part | None = None) -> Linted:
     else:
         binds_for = part.binds_for or s.binds_for
         ctx = _ProjectContext(
-            doc, part.env, target, part.shared, nodes, environment, binds_for, feeds=part.feeds
+            doc,
+            part.env,
+            target,
+            part.shared,
+            nodes,
+            environment,
+            binds_for,
+            feeds=part.feeds,
+            followed=part.followed,
         )
     found: list[Finding] = []
     for rule in session.rules(path):

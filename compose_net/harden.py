@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-from compose_net import engine, fixes, interpolate, proof
+from compose_net import document, engine, fixes, interpolate, proof, rewrite
 from compose_net.document import Document, PortEntry
 from compose_net.engine import Diagnostic, Linted, Part, Session
 from compose_net.errors import ComposeNetError, SafetyError
@@ -187,7 +187,7 @@ def settle(outcomes: Sequence[Outcome], ledgers: Ledgers, permissions: Permissio
         (o, item)
         for o in outcomes
         for item in o.linted.context.entries
-        if item.error is None and item.base is None
+        if item.error is None and item.base is None and not item.overridden
     ]
     for i, (o, item) in enumerate(items):
         node_id = id(item.entry.node)
@@ -322,6 +322,47 @@ def apply(outcome: Outcome, validate: Callable[[Document, Document], None]) -> H
     proof.prove_substitutions(doc, new_doc, rendered.substitutions)
     validate(doc, new_doc)
     return Hardened(outcome, new_text, new_doc, applied=applied)
+
+
+def apply_file(
+    outcomes: Sequence[Outcome],
+    validate: Callable[[Document, Document], None],
+    documents: int = 1,
+) -> list[Hardened]:
+    """:func:`apply` for the YAML documents of one file (``documents`` of them): their
+    fixes are spliced into the file's text at once and each is proven against its edited
+    self."""
+    if len(outcomes) == 1 and documents == 1:
+        return [apply(outcomes[0], validate)]
+    source = outcomes[0].doc.source
+    rendered = [render(o) for o in outcomes]
+    edits = [edit for _, r in rendered for edit in r.edits]
+    if not edits:
+        return [
+            Hardened(o, source.text, o.doc, applied=applied)
+            for o, (applied, _) in zip(outcomes, rendered)
+        ]
+    new_text = rewrite.apply(source.text, edits)
+    try:
+        new_docs = document.load_all(source._replace(text=new_text))
+    except ComposeNetError as e:
+        raise SafetyError(
+            f"the edited file does not parse ({e.message}); nothing was written",
+            path=source.path,
+        ) from None
+    by_index = {doc.index: doc for doc in new_docs}
+    if len(new_docs) != documents:
+        raise SafetyError(
+            "the edited file has another number of YAML documents; nothing was written",
+            path=source.path,
+        )
+    out: list[Hardened] = []
+    for o, (applied, r) in zip(outcomes, rendered):
+        new_doc = by_index[o.doc.index]
+        proof.prove_substitutions(o.doc, new_doc, r.substitutions)
+        validate(o.doc, new_doc)
+        out.append(Hardened(o, new_text, new_doc, applied=applied))
+    return out
 
 
 def recheck(

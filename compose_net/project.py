@@ -19,6 +19,8 @@ view of its ports, each with the file, line and column that declare it:
 * ``extends`` is resolved within each file, before files are merged; a top-level file's
   ``extends.file`` starts at its project's directory, a file read through ``extends`` at
   its own folder;
+* a file of several YAML documents (``---``) is read as Compose reads it: each
+  document in turn, as if it were a file of its own named next;
 * files are merged in order: a service's ports are appended to those of the files
   before, ``!reset`` drops them and ``!override`` replaces them (on ``ports`` or on the
   whole service); then entries Compose counts as the same port are merged, the later
@@ -107,22 +109,41 @@ class Project:
                 yield from published.replaced
                 yield published.declared
 
-    def scope(self) -> dict[str, dict[str, set[str]]]:
-        """:func:`file_key` -> declaring service -> the project's services its ``ports`` feed.
+    def scope(self) -> dict[DocKey, dict[str, set[str]]]:
+        """:func:`doc_key` -> declaring service -> the project's services its ``ports`` feed.
 
         A list feeds the project whole or not at all (``!reset``, ``!override`` and
-        ``extends`` act on lists), so this is what may be edited, file by file.
+        ``extends`` act on lists), so this is what may be edited, document by document.
         """
-        out: dict[str, dict[str, set[str]]] = {}
+        out: dict[DocKey, dict[str, set[str]]] = {}
         for declared in self.declared():
-            per_file = out.setdefault(file_key(declared.path), {})
-            per_file.setdefault(declared.port.entry.service, set()).add(declared.service)
+            per_doc = out.setdefault(doc_key(declared.document), {})
+            per_doc.setdefault(declared.port.entry.service, set()).add(declared.service)
         return out
+
+    def followed(self, doc: Document) -> bool:
+        """Whether a later YAML document of the same file follows ``doc``: its ports
+        are bound even where that document replaces them, so no document of a file
+        keeps a public port."""
+        key = file_key(doc.path)
+        return any(
+            part.document.index > doc.index and file_key(part.document.path) == key
+            for part in self.documents
+        )
+
+
+#: a YAML document of a file: the file's :func:`file_key` and the document's index
+DocKey = tuple[str, int]
 
 
 def file_key(path: str) -> str:
-    """What identifies a file in :meth:`Project.scope`: its real path (``-``: standard input)."""
+    """What identifies a file: its real path (``-``: standard input)."""
     return path if path == "-" else os.path.realpath(path)
+
+
+def doc_key(doc: Document) -> DocKey:
+    """What identifies a YAML document in :meth:`Project.scope`."""
+    return file_key(doc.path), doc.index
 
 
 # --------------------------------------------------------------------------- the file list
@@ -193,7 +214,7 @@ class _Services:
 class _Loader:
     def __init__(self, read: Reader, directory: str, named: Sequence[str], outside: bool) -> None:
         self.read = read
-        self.docs: dict[str, Document] = {}
+        self.docs: dict[str, list[Document]] = {}
         self.files: list[ProjectFile] = []
         #: files include: and extends: name are read inside this folder only, unless ``outside``
         self.fence = None if outside else os.path.realpath(directory)
@@ -211,20 +232,21 @@ class _Loader:
             "pass --read-outside (harden: --edit-outside)"
         )
 
-    def document(
+    def documents(
         self, path: str, env: Mapping[str, str] | None, directory: str, how: How
-    ) -> Document:
+    ) -> list[Document]:
+        """The YAML documents of a file, read once."""
         real = file_key(path)
-        doc = self.docs.get(real)
-        if doc is None:
+        docs = self.docs.get(real)
+        if docs is None:
             if how != "file":
                 refused = self.refuse_outside(path)
                 if refused is not None:
                     raise ComposeNetError(refused)
-            doc = document.load(self.read(path))
-            self.docs[real] = doc
-            self.files.append(ProjectFile(doc, env, directory, how))
-        return doc
+            docs = document.load_all(self.read(path))
+            self.docs[real] = docs
+            self.files.extend(ProjectFile(doc, env, directory, how) for doc in docs)
+        return docs
 
     def strings(
         self, doc: Document, node: yamltree.Node, env: Mapping[str, str] | None, what: str
@@ -255,8 +277,8 @@ class _Loader:
         """The services of one (included) project, files merged in order."""
         merged = _Services()
         for path in paths:
-            doc = self.document(path, env, directory, how)
-            self.merge(merged, doc, directory, env, chain)
+            for doc in self.documents(path, env, directory, how):
+                self.merge(merged, doc, directory, env, chain)
         return merged
 
     def merge(
@@ -303,11 +325,21 @@ class _Loader:
     def docs_by_path(self, doc: Document, port: model.Port) -> Document:
         if port.path is None:
             return doc
-        return self.docs[file_key(port.path)]
+        return self.docs[file_key(port.path)][0]
 
     def extended(self, env: Mapping[str, str] | None) -> model.Loader:
         def load(path: str) -> Document:
-            return self.document(path, env, os.path.dirname(path) or ".", "extends")
+            docs = self.documents(path, env, os.path.dirname(path) or ".", "extends")
+            if len(docs) > 1:
+                where = yamltree.position(docs[1].root)
+                raise ComposeNetError(
+                    "extends: a file of several YAML documents is not supported as a base; "
+                    "put the base service in a file of its own",
+                    path=path,
+                    line=where.line,
+                    column=where.column,
+                )
+            return docs[0]
 
         return load
 

@@ -166,9 +166,28 @@ def compose(text: str, path: str, *, parser: Parser | None = None) -> Node:
     """Parse ``text`` into its single document's root node.
 
     Rejects what Compose rejects or what cannot be edited safely: syntax errors,
-    several documents, duplicate keys, YAML 1.1 directives, nesting past
-    ``MAX_DEPTH``. Errors carry the file, line and column. ``parser`` overrides
-    the one chosen with :func:`parser`; both give the same nodes.
+    several documents (:func:`compose_all` reads them), duplicate keys, YAML 1.1
+    directives, nesting past ``MAX_DEPTH``. Errors carry the file, line and column.
+    ``parser`` overrides the one chosen with :func:`parser`; both give the same nodes.
+    """
+    nodes = compose_all(text, path, parser=parser)
+    if len(nodes) > 1:
+        where = position(nodes[1])
+        raise ComposeNetError(
+            "several YAML documents in one file are not supported here",
+            path=path,
+            line=where.line,
+            column=where.column,
+        )
+    return nodes[0]
+
+
+def compose_all(text: str, path: str, *, parser: Parser | None = None) -> list[Node]:
+    """Parse ``text`` into the root node of each of its documents (``---``), in order.
+
+    A file of one document that holds nothing (only comments) is refused as empty; an
+    empty document among several is kept (a null scalar) for the caller to refuse, as
+    Compose refuses every document that is not a mapping.
     """
     if re.match(r"\s*%YAML\s+1\.[01]\b", text):
         raise ComposeNetError(
@@ -190,18 +209,10 @@ def compose(text: str, path: str, *, parser: Parser | None = None) -> Node:
     nodes = [n for n in documents if n is not None]
     if not nodes:
         raise ComposeNetError("empty compose file", path=path)
-    if len(nodes) > 1:
-        where = position(nodes[1])
-        raise ComposeNetError(
-            "several YAML documents in one file are not supported",
-            path=path,
-            line=where.line,
-            column=where.column,
-        )
-    root = nodes[0]
     if not checked:
-        _check_structure(root, path)
-    return root
+        for root in nodes:
+            _check_structure(root, path)
+    return nodes
 
 
 def _compose_ruamel(text: str, path: str) -> list[Node | None]:

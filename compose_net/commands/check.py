@@ -18,7 +18,7 @@ from compose_net.engine import Part, Session
 from compose_net.errors import ComposeNetError
 from compose_net.findings import CheckResult
 from compose_net.policy.allowances import Allow
-from compose_net.project import Spec, file_key
+from compose_net.project import Spec, doc_key
 from compose_net.report import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
 from compose_net.rules.context import Project, Target
 
@@ -62,12 +62,14 @@ def check_project(spec: Spec, opts: Options) -> CheckResult:
     shared = Project(key=project.directory)
     for part in project.documents:
         path = part.document.path
-        feeds = {name: frozenset(s) for name, s in scope.get(file_key(path), {}).items()}
+        feeds = {name: frozenset(s) for name, s in scope.get(doc_key(part.document), {}).items()}
         if part.how == "extends" and not feeds:
             continue  # read for one service that publishes nothing
-        result.paths.append(path)
+        if path not in result.paths:
+            result.paths.append(path)
         try:
-            own = Part(part.document, part.env, shared, feeds)
+            followed = project.followed(part.document)
+            own = Part(part.document, part.env, shared, feeds, followed=followed)
             engine.record(engine.lint(part.document, session, own), result)
         except ComposeNetError as e:
             result.errors.append(e.with_path(path))

@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from compose_net import document, engine, harden, model, printable, report, source
 from compose_net.commands import inputs
@@ -22,7 +23,7 @@ from compose_net.errors import ComposeNetError, SafetyError
 from compose_net.harden import Hardened, Permissions
 from compose_net.policy.allowances import Allow
 from compose_net.policy.binds import Binds, BindsFor, NodeAddresses
-from compose_net.project import Project, Spec, file_key, load_files
+from compose_net.project import Project, Spec, doc_key, file_key, load_files
 from compose_net.report import Report
 from compose_net.rewrite import UnsupportedSyntax
 from compose_net.rules.context import Project as SharedPorts
@@ -487,19 +488,44 @@ def _project_binds(
 
 
 def _parts(project: Project, opts: Options) -> list[tuple[Document, Part]]:
-    """The project's files that declare ports it publishes, each with its feeds."""
+    """The project's documents that declare ports it publishes, each with its feeds, and
+    those a later document of their file follows (their ports are bound too)."""
     scope = project.scope()
     shared = SharedPorts(key=project.directory)
     out: list[tuple[Document, Part]] = []
     for part in project.documents:
-        path = part.document.path
-        feeds = scope.get(file_key(path))
-        if not feeds:
+        doc = part.document
+        path = doc.path
+        feeds = scope.get(doc_key(doc), {})
+        followed = project.followed(doc)
+        if not feeds and not (followed and any(s.ports for s in doc.services)):
             continue
         binds = _project_binds(project, opts.binds_for, feeds, path)
         frozen = {name: frozenset(s) for name, s in feeds.items()}
-        out.append((part.document, Part(part.document, part.env, shared, frozen, binds)))
+        out.append((doc, Part(doc, part.env, shared, frozen, binds, followed)))
     return out
+
+
+def _apply(
+    project: Project, outcomes: Sequence[harden.Outcome], parts: Sequence[tuple[Document, Part]]
+) -> list[Hardened]:
+    """Each file's fixes spliced and proven, all its YAML documents at once; the results
+    in the order of ``outcomes``."""
+    counts: dict[str, int] = {}
+    for p in project.documents:
+        key = file_key(p.document.path)
+        counts[key] = counts.get(key, 0) + 1
+    by_file: dict[str, list[int]] = {}
+    for i, o in enumerate(outcomes):
+        by_file.setdefault(file_key(o.doc.path), []).append(i)
+    results: dict[int, Hardened] = {}
+    for key, indexes in by_file.items():
+        env = parts[indexes[0]][1].env
+        done = harden.apply_file(
+            [outcomes[i] for i in indexes], _validator("compose", env), counts.get(key, 1)
+        )
+        results.update(zip(indexes, done))
+    return [results[i] for i in range(len(outcomes))]
 
 
 def _refuse_outside(project: Project, results: Sequence[Hardened], opts: Options) -> None:
@@ -541,15 +567,12 @@ def run_project(spec: Spec, opts: Options) -> int:
         linted = harden.lint_all(parts, state.before)
         outcomes = [harden.choose(item, opts.permissions) for item in linted]
         harden.settle(outcomes, state.first, opts.permissions)
-        results = [
-            harden.apply(o, _validator("compose", part.env))
-            for o, (_, part) in zip(outcomes, parts)
-        ]
+        results = _apply(project, outcomes, parts)
         _refuse_outside(project, results, opts)
         again = _reload(project, results)
         again_parts = _parts(again, opts)
-        by_path = {file_key(doc.path): (doc, part) for doc, part in again_parts}
-        missing = [r for r in results if file_key(r.outcome.doc.path) not in by_path]
+        by_path = {doc_key(doc): (doc, part) for doc, part in again_parts}
+        missing = [r for r in results if doc_key(r.outcome.doc) not in by_path]
         if missing:
             raise SafetyError(
                 "the hardened project no longer publishes the same ports; nothing was written",
@@ -557,7 +580,7 @@ def run_project(spec: Spec, opts: Options) -> int:
             )
         after = []
         for r in results:
-            doc, part = by_path[file_key(r.outcome.doc.path)]
+            doc, part = by_path[doc_key(r.outcome.doc)]
             after.append(engine.lint(doc, state.after, part))
         for r, a in zip(results, after):
             r.document = a.doc
@@ -570,28 +593,48 @@ def run_project(spec: Spec, opts: Options) -> int:
     for r in results:
         announce(r, opts, r.outcome.doc.path)
         rep.exposed += len(r.remaining)
+    files = _files_of(results)
     writes = opts.write_back is WriteBack.YES
     try:  # every file or none (source.write_all)
         if writes:
             source.write_all(
                 [
-                    (r.outcome.doc.path, r.outcome.doc.source.encode(r.text))
-                    for r in results
-                    if r.changed and r.outcome.doc.path != "-"
+                    (f.path, f.source.encode(f.text))
+                    for f in files
+                    if f.text != f.source.text and f.path != "-"
                 ],
                 outside_ok=opts.edit_outside,
             )
     except ComposeNetError as e:
         rep.failure(e)
         return rep.return_code
-    for r in results:
-        doc = r.outcome.doc
-        what = f"({_count(len(r.applied), 'port')})"
-        emit(doc.path, doc.source, r.text, opts, rep, what, written=writes)
-    if not opts.quiet and len(results) > 1:
+    for f in files:
+        what = f"({_count(f.applied, 'port')})"
+        emit(f.path, f.source, f.text, opts, rep, what, written=writes)
+    if not opts.quiet and len(files) > 1:
         report.info(f"{rep.changed} changed, {rep.unchanged} unchanged, {rep.failed} failed")
     _summary(rep, opts)
     return rep.return_code
+
+
+class _File(NamedTuple):
+    """One file's result: its YAML documents' results together."""
+
+    path: str
+    source: source.Source
+    text: str
+    applied: int
+
+
+def _files_of(results: Sequence[Hardened]) -> list[_File]:
+    out: dict[str, _File] = {}
+    for r in results:
+        doc = r.outcome.doc
+        key = file_key(doc.path)
+        before = out.get(key)
+        applied = len(r.applied) + (before.applied if before is not None else 0)
+        out[key] = _File(doc.path, doc.source, r.text, applied)
+    return list(out.values())
 
 
 def _reload(project: Project, results: Sequence[Hardened]) -> Project:

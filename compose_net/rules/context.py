@@ -66,6 +66,9 @@ class EntryPorts:
     verdict: policy.Verdict = policy.SAFE
     #: Compose's unicity key of each object: a service's equal keys are one port
     keys: tuple[str, ...] = ()
+    #: a later YAML document of the file replaces it: it is still judged and fixed, so no
+    #: document keeps a public port, but it publishes nothing and takes no host port
+    overridden: bool = False
 
     @property
     def ip_from_variable(self) -> bool:

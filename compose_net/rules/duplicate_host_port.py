@@ -105,7 +105,7 @@ def node_of(ctx: Context, service: str) -> frozenset[str] | None:
 def check(ctx: Context) -> Iterator[Finding]:
     ledger = ctx.project.ledger
     for item in ctx.entries:
-        if item.error is not None:
+        if item.error is not None or item.overridden:
             continue
         entry = item.entry
         clash = None
