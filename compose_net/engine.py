@@ -52,6 +52,8 @@ class Settings:
     addresses_for: AddressesFor | None = None
     #: the addresses fixes bind to (None: findings carry no bind fix)
     binds_for: BindsFor | None = None
+    #: read the files include: and extends: name outside the project directory
+    read_outside: bool = False
 
 
 class Diagnostic(NamedTuple):

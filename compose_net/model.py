@@ -221,8 +221,10 @@ class _Project:
         env: Mapping[str, str] | None,
         loader: Loader,
         folder: str | None = None,
+        lenient: bool = False,
     ) -> None:
         self.root = doc
+        self.lenient = lenient
         self.env = env
         self.loader = loader
         #: where the root document's ``extends.file`` paths start (Compose: the project directory)
@@ -283,7 +285,16 @@ class _Project:
         own: list[tuple[Port, str]] = []
         path = None if doc is self.root else doc.path
         for entry in service.ports:
-            pairs, exposure = _entry_ports(entry, self.env, doc.path)
+            try:
+                pairs, exposure = _entry_ports(entry, self.env, doc.path)
+            except ComposeNetError:
+                if not self.lenient:
+                    raise
+                # the rules report it (invalid-port); it stays the service's own entry
+                where = entry.position
+                key = f"invalid entry {doc.path}:{where.line}:{where.column}"
+                own.append((Port(entry, {}, "all-interfaces", path), key))
+                continue
             own.extend((Port(entry, obj, exposure, path), key) for obj, key in pairs)
         base = self._base(doc, service)
         if base is None:
@@ -322,12 +333,15 @@ def declared_ports(
     *,
     loader: Loader = _load_file,
     folder: str | None = None,
+    lenient: bool = False,
 ) -> dict[str, list[tuple[Port, str]]]:
     """Every service of ``doc`` with its ports before Compose merges duplicates, each with
     its unicity key (the input of :func:`unique`): ``extends`` resolved, other files read
     with ``loader``; the document's own ``extends.file`` paths start at ``folder`` (default:
-    its folder). ``env`` None keeps variables as written."""
-    project = _Project(doc, env, loader, folder)
+    its folder). ``env`` None keeps variables as written. ``lenient``: an entry Compose
+    would reject is kept (with no object) instead of failing the whole file, for the rules
+    to report."""
+    project = _Project(doc, env, loader, folder, lenient)
     out: dict[str, list[tuple[Port, str]]] = {}
     for service in doc.services:
         this = (os.path.abspath(doc.path), service.name)

@@ -212,8 +212,16 @@ class _Services:
 
 
 class _Loader:
-    def __init__(self, read: Reader, directory: str, named: Sequence[str], outside: bool) -> None:
+    def __init__(
+        self,
+        read: Reader,
+        directory: str,
+        named: Sequence[str],
+        outside: bool,
+        lenient: bool = False,
+    ) -> None:
         self.read = read
+        self.lenient = lenient
         self.docs: dict[str, list[Document]] = {}
         self.files: list[ProjectFile] = []
         #: files include: and extends: name are read inside this folder only, unless ``outside``
@@ -298,7 +306,9 @@ class _Loader:
                 message = f"services.{service.name} conflicts with imported resource"
                 raise _error(doc, service.key_node, message)
         folder = "" if directory == "." else directory
-        declared = model.declared_ports(doc, env, loader=self.extended(env), folder=folder)
+        declared = model.declared_ports(
+            doc, env, loader=self.extended(env), folder=folder, lenient=self.lenient
+        )
         services = yamltree.get(doc.root, "services")
         if services is not None and str(services.tag) in yamltree.COMPOSE_TAGS:
             merged.ports.clear()
@@ -438,6 +448,7 @@ def load_project(
     interpolate: bool = True,
     read: Reader = source.read,
     outside: bool = False,
+    lenient: bool = False,
 ) -> Project:
     """Load the project Compose would load; errors carry the file, line and column.
 
@@ -446,12 +457,21 @@ def load_project(
     ``read`` reads a file (tests and the proof of ``harden`` read texts from memory).
     A file ``include:`` or ``extends:`` names outside the project directory is refused
     unless it is one of the files or ``outside`` is true: a file a pull request can point
-    anywhere must not read (and quote) the user's other files.
+    anywhere must not read (and quote) the user's other files. ``lenient``: a port entry
+    Compose rejects is kept, with no object, for ``check``'s rules to report (``ports``
+    fails on it, as Compose does).
     """
     paths, directory, env = resolve(
         files, project_directory=project_directory, env_files=env_files, environ=environ
     )
-    return load_files(paths, directory, env if interpolate else None, read=read, outside=outside)
+    return load_files(
+        paths,
+        directory,
+        env if interpolate else None,
+        read=read,
+        outside=outside,
+        lenient=lenient,
+    )
 
 
 def load_files(
@@ -461,6 +481,7 @@ def load_files(
     *,
     read: Reader = source.read,
     outside: bool = True,
+    lenient: bool = False,
 ) -> Project:
     """Load a project whose files, directory and variables are settled (:func:`resolve`).
 
@@ -469,7 +490,7 @@ def load_files(
     """
     if outside and read is source.read:
         read = source.read_anywhere
-    loader = _Loader(read, directory, paths, outside)
+    loader = _Loader(read, directory, paths, outside, lenient)
     merged = loader.project(paths, directory, env, "file", ()).ports
     project = Project(directory, list(paths), env, loader.files)
     for name in sorted(merged):
@@ -522,6 +543,7 @@ class Spec:
         interpolate: bool = True,
         environ: Mapping[str, str] | None = None,
         read: Reader = source.read,
+        lenient: bool = False,
     ) -> Project:
         return load_project(
             self.files,
@@ -531,4 +553,5 @@ class Spec:
             interpolate=interpolate,
             read=read,
             outside=self.outside,
+            lenient=lenient,
         )

@@ -12,35 +12,33 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from compose_net import document, engine, rules, source
+from compose_net import engine, rules
 from compose_net.commands import inputs
 from compose_net.engine import Part, Session
 from compose_net.errors import ComposeNetError
 from compose_net.findings import CheckResult
 from compose_net.policy.allowances import Allow
-from compose_net.project import Spec, doc_key
+from compose_net.project import DocKey, Spec, doc_key
 from compose_net.report import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
 from compose_net.rules.context import Project, Target
 
 Options = engine.Settings
 
 
-def check_file(path: str, session: Session, result: CheckResult) -> None:
-    engine.record(engine.lint(document.load(source.read(path)), session), result)
-
-
 def check_paths(paths: Sequence[str], opts: Options) -> CheckResult:
-    """Run the rules over ``paths``; files in one folder are one project.
+    """Run the rules over ``paths``: each file is a project of its own, read as Compose
+    reads it (its ``include:`` and ``extends:`` files too); files in one folder share
+    their host ports.
 
-    Findings come file by file in the order given, by position within a file.
+    Findings come file by file in the order given, by position within a file; a file
+    several projects read is checked once.
     """
     result = CheckResult([], [], [], list(paths), {})
     session = Session(opts)
+    done: set[DocKey] = set()
     for path in paths:
-        try:
-            check_file(path, session, result)
-        except ComposeNetError as e:
-            result.errors.append(e.with_path(path))
+        spec = Spec((path,), None, tuple(opts.env_files), opts.read_outside)
+        _check(spec, session, result, session.project(path), done)
     return result
 
 
@@ -49,31 +47,48 @@ def check_project(spec: Spec, opts: Options) -> CheckResult:
     each with its own variables; only the ports the merged project publishes count, and
     the files share one set of taken host ports."""
     result = CheckResult([], [], [], [], {})
+    _check(spec, Session(opts), result, None, set())
+    return result
+
+
+def _check(
+    spec: Spec,
+    session: Session,
+    result: CheckResult,
+    shared_ports: Project | None,
+    done: set[DocKey],
+) -> None:
     try:
-        project = spec.load(environ=opts.environ)
+        project = spec.load(environ=session.settings.environ, lenient=True)
     except ComposeNetError as e:
         if e.path is None:
+            if shared_ports is not None:  # a FILE argument: the error is that file's
+                result.errors.append(e.with_path(spec.files[0]))
+                return
             raise  # no project to check: a usage error
-        result.paths.append(e.path)
+        if e.path not in result.paths:
+            result.paths.append(e.path)
         result.errors.append(e)
-        return result
+        return
     scope = project.scope()
-    session = Session(opts)
-    shared = Project(key=project.directory)
+    shared = Project(key=project.directory) if shared_ports is None else shared_ports
     for part in project.documents:
-        path = part.document.path
-        feeds = {name: frozenset(s) for name, s in scope.get(doc_key(part.document), {}).items()}
+        doc = part.document
+        path = doc.path
+        feeds = {name: frozenset(s) for name, s in scope.get(doc_key(doc), {}).items()}
         if part.how == "extends" and not feeds:
             continue  # read for one service that publishes nothing
+        if doc_key(doc) in done:
+            continue  # another project of this run has checked it
+        done.add(doc_key(doc))
         if path not in result.paths:
             result.paths.append(path)
         try:
-            followed = project.followed(part.document)
-            own = Part(part.document, part.env, shared, feeds, followed=followed)
-            engine.record(engine.lint(part.document, session, own), result)
+            followed = project.followed(doc)
+            own = Part(doc, part.env, shared, feeds, followed=followed)
+            engine.record(engine.lint(doc, session, own), result)
         except ComposeNetError as e:
             result.errors.append(e.with_path(path))
-    return result
 
 
 def return_code(result: CheckResult) -> int:
@@ -165,6 +180,7 @@ def main(
         env_files=env_files,
         use_config=not no_config,
         addresses_for=addresses_for,
+        read_outside=read_outside,
     )
     paths = list(files)
     if output is None:
