@@ -425,20 +425,6 @@ class _Loader:
         return self.project(files, sub, sub_env, "include", chain)
 
 
-def fenced_loader(folder: str) -> model.Loader:
-    """A file's own ``extends: {file: ...}`` loader when the file is read on its own: files
-    outside ``folder`` are refused, as :func:`load_project` refuses them."""
-    loader = _Loader(source.read, folder or ".", (), outside=False)
-
-    def load(path: str) -> Document:
-        refused = loader.refuse_outside(path)
-        if refused is not None:
-            raise ComposeNetError(refused)
-        return document.load(source.read(path))
-
-    return load
-
-
 def load_project(
     files: Sequence[str] | None = None,
     *,

@@ -23,7 +23,7 @@ from compose_net.errors import ComposeNetError, SafetyError
 from compose_net.harden import Hardened, Permissions
 from compose_net.policy.allowances import Allow
 from compose_net.policy.binds import Binds, BindsFor, NodeAddresses
-from compose_net.project import Project, Spec, doc_key, file_key, load_files
+from compose_net.project import DocKey, Project, Spec, doc_key, file_key, load_files
 from compose_net.report import Report
 from compose_net.rewrite import UnsupportedSyntax
 from compose_net.rules.context import Project as SharedPorts
@@ -74,6 +74,8 @@ class Options:
     stack_network: str = "internal"
     #: a project (-f): also edit files outside its directory
     edit_outside: bool = False
+    #: read the files include: and extends: name outside the project directory
+    read_outside: bool = False
 
     @property
     def permissions(self) -> Permissions:
@@ -202,6 +204,7 @@ def main(
         stack_strategy=stack_strategy or "unpublish",
         stack_network=stack_network or "internal",
         edit_outside=edit_outside,
+        read_outside=read_outside,
     )
     if project is not None:
         return run_project(project, opts)
@@ -331,6 +334,8 @@ class _Run:
     after: Session
     first: harden.Ledgers = field(default_factory=harden.Ledgers)
     second: harden.Ledgers = field(default_factory=harden.Ledgers)
+    #: the YAML documents hardened so far (a file that several FILE arguments read)
+    done: set[DocKey] = field(default_factory=set)
 
 
 def _validator(target: str, env: Mapping[str, str] | None) -> Callable[[Document, Document], None]:
@@ -341,24 +346,43 @@ def _validator(target: str, env: Mapping[str, str] | None) -> Callable[[Document
 
 
 def harden_file(path: str, run: _Run, rep: Report) -> None:
+    """One FILE argument: a project of its own (its include: and extends: files too), its
+    host ports shared with the other files of its folder."""
     opts = run.opts
-    src = source.read(path, outside_ok=opts.edit_outside)
     if opts.target == "stack":
-        _harden_stack(path, src, run, rep)
+        _harden_stack(path, source.read(path, outside_ok=opts.edit_outside), run, rep)
         return
-    doc = document.load(src)
-    model.document_ports(doc, None)  # every entry must be one Compose accepts
-    linted = engine.lint(doc, run.before)
-    outcome = harden.choose(linted, opts.permissions)
-    harden.settle([outcome], run.first, opts.permissions)
-    env = run.before.env(path)
-    result = harden.apply(outcome, _validator("compose", env))
-    after = engine.lint(result.document, run.after)
-    harden.recheck([result], [after], opts.permissions, run.second)
+    spec = Spec((path,), None, tuple(opts.env_files), opts.read_outside or opts.edit_outside)
+    project, results = _harden_project(spec, run, path)
+    for r in results:
+        announce(r, opts, r.outcome.doc.path)
+        rep.exposed += len(r.remaining)
+    files = _files_of(results)
+    named = file_key(path)
+    if not any(file_key(f.path) == named for f in files):
+        src = next(p.document.source for p in project.documents if doc_key(p.document)[0] == named)
+        files.insert(0, _File(path, src, src.text, 0))
+    one = opts.output is not None or opts.write_back is WriteBack.STDOUT or path == "-"
+    if one:
+        other = next(
+            (f for f in files if f.text != f.source.text and file_key(f.path) != named), None
+        )
+        if other is not None:
+            raise ComposeNetError(
+                f"{other.path} would change too: -o/--output, --stdout and standard input "
+                "take the changes of one file; harden in place or with --diff"
+            )
+        files = [f for f in files if file_key(f.path) == named]
     shown = opts.output if opts.output is not None and opts.write_back is WriteBack.YES else path
-    announce(result, opts, shown)
-    rep.exposed += len(result.remaining)
-    emit(path, src, result.text, opts, rep, f"({_count(len(result.applied), 'port')})", shown)
+    if not one and opts.write_back is WriteBack.YES:
+        source.write_all(
+            [(f.path, f.source.encode(f.text)) for f in files if f.text != f.source.text],
+            outside_ok=opts.edit_outside,
+        )
+    for f in files:
+        what = f"({_count(f.applied, 'port')})"
+        here = shown if file_key(f.path) == named else f.path
+        emit(f.path, f.source, f.text, opts, rep, what, here, written=not one)
 
 
 def _harden_stack(path: str, src: source.Source, run: _Run, rep: Report) -> None:
@@ -487,17 +511,21 @@ def _project_binds(
     return for_service
 
 
-def _parts(project: Project, opts: Options) -> list[tuple[Document, Part]]:
+def _parts(
+    project: Project, opts: Options, shared: SharedPorts, skip: set[DocKey]
+) -> list[tuple[Document, Part]]:
     """The project's documents that declare ports it publishes, each with its feeds, and
-    those a later document of their file follows (their ports are bound too)."""
+    those a later document of their file follows (their ports are bound too); none of
+    ``skip`` (hardened already in this run)."""
     scope = project.scope()
-    shared = SharedPorts(key=project.directory)
     out: list[tuple[Document, Part]] = []
     for part in project.documents:
         doc = part.document
         path = doc.path
         feeds = scope.get(doc_key(doc), {})
         followed = project.followed(doc)
+        if doc_key(doc) in skip:
+            continue
         if not feeds and not (followed and any(s.ports for s in doc.services)):
             continue
         binds = _project_binds(project, opts.binds_for, feeds, path)
@@ -560,31 +588,7 @@ def run_project(spec: Spec, opts: Options) -> int:
         return report.EXIT_ERROR
     state = _sessions(opts)
     try:
-        project = spec.load()
-        parts = _parts(project, opts)
-        for doc, _ in parts:
-            model.document_ports(doc, None)
-        linted = harden.lint_all(parts, state.before)
-        outcomes = [harden.choose(item, opts.permissions) for item in linted]
-        harden.settle(outcomes, state.first, opts.permissions)
-        results = _apply(project, outcomes, parts)
-        _refuse_outside(project, results, opts)
-        again = _reload(project, results)
-        again_parts = _parts(again, opts)
-        by_path = {doc_key(doc): (doc, part) for doc, part in again_parts}
-        missing = [r for r in results if doc_key(r.outcome.doc) not in by_path]
-        if missing:
-            raise SafetyError(
-                "the hardened project no longer publishes the same ports; nothing was written",
-                path=missing[0].outcome.doc.path,
-            )
-        after = []
-        for r in results:
-            doc, part = by_path[doc_key(r.outcome.doc)]
-            after.append(engine.lint(doc, state.after, part))
-        for r, a in zip(results, after):
-            r.document = a.doc
-        harden.recheck(results, after, opts.permissions, state.second)
+        _, results = _harden_project(spec, state, None)
     except ComposeNetError as e:
         if e.path is None:
             raise  # no project to harden: a usage error
@@ -615,6 +619,46 @@ def run_project(spec: Spec, opts: Options) -> int:
         report.info(f"{rep.changed} changed, {rep.unchanged} unchanged, {rep.failed} failed")
     _summary(rep, opts)
     return rep.return_code
+
+
+def _harden_project(
+    spec: Spec, state: _Run, named: str | None
+) -> tuple[Project, list[Hardened]]:
+    """Lint, fix, prove and lint again one project (``named``: the FILE argument it was
+    made of, whose folder's files share host ports); nothing is written here."""
+    opts = state.opts
+    project = spec.load(lenient=True)
+    skip = set(state.done)
+    if named is None:
+        before_ports = after_ports = None
+    else:
+        before_ports, after_ports = state.before.project(named), state.after.project(named)
+    parts = _parts(project, opts, before_ports or SharedPorts(key=project.directory), skip)
+    for doc, _ in parts:
+        model.document_ports(doc, None)
+    linted = harden.lint_all(parts, state.before)
+    outcomes = [harden.choose(item, opts.permissions) for item in linted]
+    harden.settle(outcomes, state.first, opts.permissions)
+    results = _apply(project, outcomes, parts)
+    _refuse_outside(project, results, opts)
+    again = _reload(project, results)
+    again_parts = _parts(again, opts, after_ports or SharedPorts(key=project.directory), skip)
+    by_path = {doc_key(doc): (doc, part) for doc, part in again_parts}
+    missing = [r for r in results if doc_key(r.outcome.doc) not in by_path]
+    if missing:
+        raise SafetyError(
+            "the hardened project no longer publishes the same ports; nothing was written",
+            path=missing[0].outcome.doc.path,
+        )
+    after = []
+    for r in results:
+        doc, part = by_path[doc_key(r.outcome.doc)]
+        after.append(engine.lint(doc, state.after, part))
+    for r, a in zip(results, after):
+        r.document = a.doc
+    harden.recheck(results, after, opts.permissions, state.second)
+    state.done.update(doc_key(doc) for doc, _ in parts)
+    return project, results
 
 
 class _File(NamedTuple):
@@ -648,7 +692,7 @@ def _reload(project: Project, results: Sequence[Hardened]) -> Project:
         known = texts.get(file_key(path))
         return source.read(path) if known is None else known._replace(path=path)
 
-    return load_files(project.files, project.directory, project.env, read=read)
+    return load_files(project.files, project.directory, project.env, read=read, lenient=True)
 
 
 # --- end of projects ------------------------------------------------------------------------------

@@ -2,46 +2,38 @@
 
 from __future__ import annotations
 
-import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from compose_net import document, envfile, model, printable, source
+from compose_net import printable
 from compose_net.commands import inputs
 from compose_net.errors import ComposeNetError
-from compose_net.project import Project, Spec, fenced_loader
+from compose_net.project import Project, Spec, file_key
 from compose_net.report import Report
 
 
 def file_ports(
-    path: str, env: Mapping[str, str] | None, *, outside: bool = False
+    path: str,
+    env_files: Sequence[str] = (),
+    *,
+    interpolate: bool = True,
+    outside: bool = False,
 ) -> dict[str, Any]:
-    """``{"path", "services": {name: {"ports": [...]}}}`` for one file.
+    """``{"path", "services": {name: {"ports": [...]}}}`` for one file, a project of its own.
 
     Each port is Compose's object (the keys and value types ``docker compose config
-    --format json`` prints) plus ``line``, ``column`` and ``exposure``, and ``file``
-    when the entry is written in another file (``extends: {file: ...}``), which must be in
-    the file's folder unless ``outside``.
+    --format json`` prints) plus ``line``, ``column`` and ``exposure``, and ``file`` when
+    the entry is written in another file (``extends: {file: ...}``, ``include:``), which
+    must be in the file's folder unless ``outside``.
     """
-    doc = document.load(source.read(path, outside_ok=outside))
-    services: dict[str, Any] = {}
-    folder = "." if path == "-" else os.path.dirname(path)
-    if outside:
-        declared = model.compose_ports(doc, env)
-    else:
-        declared = model.compose_ports(doc, env, loader=fenced_loader(folder))
-    for name, ports in declared.items():
-        objects = []
-        for port in ports:
-            obj: dict[str, Any] = dict(port.obj)
-            if port.path is not None:
-                obj["file"] = port.path
-            obj["line"] = port.entry.position.line
-            obj["column"] = port.entry.position.column
-            obj["exposure"] = port.exposure
-            objects.append(obj)
-        services[name] = {"ports": objects}
+    project = Spec((path,), None, tuple(env_files), outside).load(interpolate=interpolate)
+    services = project_ports(project)["services"]
+    named = file_key(path)
+    for data in services.values():
+        for port in data["ports"]:
+            if file_key(port["file"]) == named:
+                del port["file"]
     return {"path": path, "services": services}
 
 
@@ -119,18 +111,9 @@ def run(
             if e.path is None:
                 raise  # no project to read: a usage error
             report.failure(e)
-    envs: dict[str, Mapping[str, str]] = {}
     for path in paths:
         try:
-            env: Mapping[str, str] | None = None
-            if interpolate:
-                # the project folder is the file's own (the working directory for stdin)
-                folder = os.path.dirname(path) if path != "-" else ""
-                key = os.path.abspath(folder)
-                if key not in envs:
-                    envs[key] = envfile.load(folder, env_files)
-                env = envs[key]
-            files.append(file_ports(path, env, outside=outside))
+            files.append(file_ports(path, env_files, interpolate=interpolate, outside=outside))
         except ComposeNetError as e:
             report.failure(e.with_path(path))
     if fmt == "json":
