@@ -158,6 +158,11 @@ def _folder_of(paths: Sequence[str]) -> str | None:
     return None if first is None else (os.path.dirname(first) or ".")
 
 
+def _env_folder(directory: str) -> str:
+    """The folder to name an env file in: the working folder's ``.env`` is named ``.env``."""
+    return "" if directory == "." else directory
+
+
 def resolve(
     files: Sequence[str] | None,
     *,
@@ -171,12 +176,12 @@ def resolve(
     named = list(files or ())
     # the .env Compose reads before it knows the files (it may name them)
     early = project_directory or _folder_of(named) or "."
-    env = base if disabled else envfile.load(early, env_files, base)
+    env = base if disabled else envfile.load(_env_folder(early), env_files, base)
     paths = named or discovery.from_environment(env) or discovery.find(project_directory or ".")
     directory = project_directory or _folder_of(paths) or "."
     second = not (disabled or env_files or named or project_directory)
     if second and os.path.realpath(directory) != os.path.realpath(early):
-        env = envfile.load(directory, (), env)  # the project's own .env, below the first
+        env = envfile.load(_env_folder(directory), (), env)  # the project's own .env, below the first
     return paths, directory, env
 
 

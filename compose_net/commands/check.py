@@ -61,10 +61,10 @@ def _check(
     try:
         project = spec.load(environ=session.settings.environ, lenient=True)
     except ComposeNetError as e:
+        if shared_ports is not None:  # a FILE argument: the error is that file's
+            result.errors.append(e.with_path(spec.files[0]))
+            return
         if e.path is None:
-            if shared_ports is not None:  # a FILE argument: the error is that file's
-                result.errors.append(e.with_path(spec.files[0]))
-                return
             raise  # no project to check: a usage error
         if e.path not in result.paths:
             result.paths.append(e.path)

@@ -557,14 +557,16 @@ def _apply(
 
 
 def _refuse_outside(project: Project, results: Sequence[Hardened], opts: Options) -> None:
-    """Files outside the project directory are edited only with --edit-outside."""
+    """Files outside the project directory that include: and extends: name are edited only
+    with --edit-outside (a named file's symlink is the writer's to judge)."""
     if opts.edit_outside:
         return
     root = os.path.realpath(project.directory)
+    named = {file_key(path) for path in project.files}
     for result in results:
         path = result.outcome.doc.path
-        if not result.changed or path == "-":
-            continue
+        if not result.changed or path == "-" or file_key(path) in named:
+            continue  # a file named on the command line is the user's to edit
         real = os.path.realpath(path)
         if os.path.commonpath([real, root]) == root:
             continue
