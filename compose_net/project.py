@@ -181,7 +181,8 @@ def resolve(
     directory = project_directory or _folder_of(paths) or "."
     second = not (disabled or env_files or named or project_directory)
     if second and os.path.realpath(directory) != os.path.realpath(early):
-        env = envfile.load(_env_folder(directory), (), env)  # the project's own .env, below the first
+        # the project's own .env, below the first
+        env = envfile.load(_env_folder(directory), (), env)
     return paths, directory, env
 
 
