@@ -304,7 +304,7 @@ def check(
     "--edit-outside",
     is_flag=True,
     help="Also edit a project's files outside the project directory, and the target of a "
-    "symlink outside its folder.",
+    "symlink outside the project root (reading them too).",
 )
 @click.option(
     "--bind",
