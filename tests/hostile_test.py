@@ -210,3 +210,13 @@ def test_hostile_input(
             assert len(proc.stderr.strip().splitlines()) == 1, (command, proc.stderr)
         if code == 2 or command != "harden":
             assert path.read_bytes() == original, command
+
+
+def test_every_bound_is_in_the_readme() -> None:
+    from compose_net import bounds
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    section = readme.split("## Bounds", 1)[1].split("\n## ", 1)[0]
+    for bound in bounds.ALL:
+        row = next((line for line in section.splitlines() if f"`{bound.variable}=N`" in line), "")
+        assert f"{bound.default:,}" in row, bound.variable
