@@ -307,3 +307,37 @@ def test_a_network_declared_internal_may_be_bound(tmp_path: Path) -> None:
     proc = run("harden", "--bind", "203.0.113.9", str(path), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert path.read_bytes() == HARDENED.replace(b"10.0.0.5", b"203.0.113.9")
+
+
+@pytest.mark.parametrize(
+    ("port", "note"),
+    (
+        pytest.param(
+            "127.0.0.1:80:80",
+            'services.web.ports[0] "127.0.0.1:80:80" is kept: bound to the loopback address '
+            "127.0.0.1",
+            id="loopback",
+        ),
+        pytest.param(
+            "10.0.0.9:81:81",
+            'services.web.ports[0] "10.0.0.9:81:81" is kept: bound to the internal address '
+            "10.0.0.9",
+            id="internal",
+        ),
+        pytest.param(
+            "${IP:-127.0.0.1}:82:82",
+            'services.web.ports[0] "${IP:-127.0.0.1}:82:82" is kept: its host IP '
+            "(${IP:-127.0.0.1}) is safe with the variables unset, empty and as set here",
+            id="safe-variable",
+        ),
+        pytest.param("83:83", "services.web.ports[0] fixed: bind it to 10.0.0.5", id="fixed"),
+    ),
+)
+def test_verbose_names_every_entry_and_why(tmp_path: Path, port: str, note: str) -> None:
+    path = tmp_path / "compose.yaml"
+    path.write_text(f'services:\n  web:\n    image: x\n    ports: ["{port}"]\n')
+    proc = run("harden", "--no-config", "-v", "--bind", "10.0.0.5", str(path))
+    assert proc.returncode == 0, proc.stderr
+    assert f"{path}:4:13: note: {note}\n" in proc.stderr.decode()
+    quiet = run("harden", "--no-config", "--check", "--bind", "10.0.0.5", str(path))
+    assert b"is kept" not in quiet.stderr

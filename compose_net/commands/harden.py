@@ -268,12 +268,36 @@ def announce(result: Hardened, opts: Options, shown: str) -> None:
             pos = fix.entry.position
             report.note(
                 _where(shown, pos.line, pos.column),
-                f"services.{fix.entry.service}.ports[{fix.entry.index}]: {fix.title}",
+                f"services.{fix.entry.service}.ports[{fix.entry.index}] fixed: {fix.title}",
             )
+        _kept(linted, shown)
     for d, why in result.remaining:
         f = d.finding
         report.finding(
             _where(shown, f.line, f.column), f.severity, f"{f.rule} {f.message}; not fixed: {why}"
+        )
+
+
+#: why an entry no rule reports is left as it is, by its exposure as written
+KEPT = {
+    "private": "bound to the internal address {ip}",
+    "loopback": "bound to the loopback address {ip}",
+    "variable": "its host IP ({ip}) is safe with the variables unset, empty and as set here",
+}
+
+
+def _kept(linted: engine.Linted, shown: str) -> None:
+    """-v: every entry left alone because nothing is wrong with it, and why."""
+    reported = {id(d.entry.node) for d in linted.diagnostics if d.entry is not None}
+    for item in linted.context.entries:
+        entry = item.entry
+        why = KEPT.get(item.exposure or "")
+        if item.base is not None or id(entry.node) in reported or why is None:
+            continue
+        pos = entry.position
+        report.note(
+            _where(shown, pos.line, pos.column),
+            f"{item.label} {item.display} is kept: " + why.format(ip=entry.written_host_ip),
         )
 
 
