@@ -27,8 +27,9 @@ pytestmark = [pytest.mark.compose, pytest.mark.slow]
 
 HARDEN_FIXTURES = Path(__file__).parent / "fixtures" / "harden"
 
-#: Files where harden and check disagree on main today, with what breaks. The test fails when
-#: a file disagrees that is not listed here, and when a listed file agrees again.
+#: Files where harden and check disagree, with what breaks (none: harden applies check's own
+#: fixes and checks its result). The test fails when a file disagrees that is not listed
+#: here, and when a listed file agrees again.
 KNOWN: dict[str, str] = {}
 
 
