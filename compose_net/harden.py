@@ -30,7 +30,6 @@ from compose_net.findings import FAILING
 from compose_net.fixes import Fix, Rendered
 from compose_net.policy.collisions import Ledger, Use, canonical
 from compose_net.rewrite import UnsupportedSyntax
-from compose_net.rules import duplicate_host_port
 from compose_net.rules.context import EntryPorts
 
 
@@ -135,7 +134,7 @@ class Ledgers:
     after: dict[str, Ledger] = field(default_factory=dict)
 
 
-def _fixed_address(fix: Fix, ip: str, linted: Linted) -> str | None:
+def _fixed_address(ip: str, linted: Linted) -> str | None:
     env = linted.context.env or {}
     try:
         value = interpolate.interpolate(ip, env)
@@ -147,15 +146,13 @@ def _fixed_address(fix: Fix, ip: str, linted: Linted) -> str | None:
 def _uses(linted: Linted, item: EntryPorts, fix: Fix | None) -> list[Use]:
     """The host ports ``item`` publishes, with ``fix`` applied (None: as written)."""
     ctx = linted.context
-    written = duplicate_host_port.uses(
-        ctx, item, duplicate_host_port.node_of(ctx, item.entry.service)
-    )
+    written = ctx.host_ports(item)
     if fix is None or linted.target == "stack":
         return written
     out: list[Use] = []
     for use in written:
         port = fix.published if fix.published is not None else use.port
-        addresses = [_fixed_address(fix, ip, linted) for ip in fix.host_ips] or [use.address]
+        addresses = [_fixed_address(ip, linted) for ip in fix.host_ips] or [use.address]
         for address in addresses:
             same = {**dict(use.same), "published": str(port)}
             if address is None:

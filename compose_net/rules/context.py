@@ -20,9 +20,10 @@ from compose_net.errors import ComposeNetError
 from compose_net.findings import Finding, Severity
 from compose_net.fixes import Applicability, Fix
 from compose_net.interpolate import has_variables
+from compose_net.policy import binds
 from compose_net.policy import exposure as policy
 from compose_net.policy.binds import Binds, BindsFor, NodeAddresses
-from compose_net.policy.collisions import Ledger
+from compose_net.policy.collisions import Ledger, Use, canonical
 from compose_net.ports import Exposure, PortObject
 from compose_net.yamltree import Span
 
@@ -239,6 +240,34 @@ class Context:
         if self.binds_for is None or found is None:
             return None
         return self.binds_for(found)
+
+    def node_of(self, service: str) -> frozenset[str] | None:
+        """The node a service runs on, when an inventory or resolver tells (compose target)."""
+        if self.target == "stack" or self.node_addresses is None:
+            return None
+        found = binds.expected(self.node_addresses, service)
+        return frozenset(found) if found is not None else None
+
+    def host_ports(self, item: EntryPorts) -> list[Use]:
+        """The host ports ``item`` publishes, as policy.collisions compares them."""
+        entry = item.entry
+        label = f"{item.label} ({self.path}:{entry.position.line}:{entry.position.column})"
+        profiles = self.profiles(entry.service)
+        node = self.node_of(entry.service)
+        out: list[Use] = []
+        for obj, key in zip(item.objects, item.keys):
+            published = str(obj.get("published", ""))
+            if not published.isdigit() or len(published) > 19:  # past any port; int() is slow
+                continue
+            host_ip = str(obj.get("host_ip") or "")
+            address = None if self.target == "stack" else canonical(host_ip)
+            protocol = str(obj.get("protocol", "tcp"))
+            same = tuple(sorted(obj.items()))
+            out.append(
+                Use(self.project.key, node, address, int(published), protocol, entry.service,
+                    profiles, key, label, entry, same=same)
+            )
+        return out
 
     def bind_fix(
         self, item: EntryPorts, applicability: Applicability, requires: str = ""

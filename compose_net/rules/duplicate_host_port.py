@@ -63,43 +63,12 @@ from collections.abc import Iterator
 
 from compose_net.findings import Finding, Severity
 from compose_net.fixes import Fix
-from compose_net.policy import binds as node_addresses
-from compose_net.policy.collisions import Use, canonical
-from compose_net.rules.context import Context, EntryPorts
+from compose_net.policy.collisions import Use
+from compose_net.rules.context import Context
 
 ID = "CN006"
 NAME = "duplicate-host-port"
 SEVERITY: Severity = "error"
-
-
-def uses(ctx: Context, item: EntryPorts, node: frozenset[str] | None) -> list[Use]:
-    """The host ports ``item`` publishes, as policy.collisions compares them."""
-    entry = item.entry
-    label = f"{item.label} ({ctx.path}:{entry.position.line}:{entry.position.column})"
-    profiles = ctx.profiles(entry.service)
-    out: list[Use] = []
-    for obj, key in zip(item.objects, item.keys):
-        published = str(obj.get("published", ""))
-        if not published.isdigit() or len(published) > 19:  # past any port; int() is slow
-            continue
-        host_ip = obj.get("host_ip")
-        address = None if ctx.target == "stack" else canonical(str(host_ip) if host_ip else None)
-        out.append(Use(
-            ctx.project.key, node, address, int(published), str(obj.get("protocol", "tcp")),
-            entry.service, profiles, key, label, entry, same=tuple(sorted(obj.items())),
-        ))
-    return out
-
-
-def node_of(ctx: Context, service: str) -> frozenset[str] | None:
-    """The node a service runs on, when an inventory or resolver tells (compose target)."""
-    if ctx.target == "stack":
-        return None
-    if ctx.node_addresses is not None:
-        found = node_addresses.expected(ctx.node_addresses, service)
-        if found is not None:
-            return frozenset(found)
-    return None
 
 
 def check(ctx: Context) -> Iterator[Finding]:
@@ -110,7 +79,7 @@ def check(ctx: Context) -> Iterator[Finding]:
         entry = item.entry
         clash = None
         first: Use | None = None
-        for use in uses(ctx, item, node_of(ctx, entry.service)):
+        for use in ctx.host_ports(item):
             holder = ledger.take(use)
             if holder is not None and clash is None:
                 clash, first = holder, use
