@@ -78,7 +78,7 @@ def why_unfixed(d: Diagnostic, permissions: Permissions) -> str:
     if fix is None:
         return d.finding.hint or "compose-net has no fix for it"
     if fix.applicability == "display-only":
-        return fix.title
+        return fix.title or "compose-net cannot rewrite it"
     if not permissions.allows(fix):
         return f"pass {fix.requires} to {fix.title}"
     return ""

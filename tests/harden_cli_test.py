@@ -341,3 +341,32 @@ def test_verbose_names_every_entry_and_why(tmp_path: Path, port: str, note: str)
     assert f"{path}:4:13: note: {note}\n" in proc.stderr.decode()
     quiet = run("harden", "--no-config", "--check", "--bind", "10.0.0.5", str(path))
     assert b"is kept" not in quiet.stderr
+
+
+@pytest.mark.parametrize(
+    ("port", "code", "after"),
+    (
+        pytest.param('"10.0.0.9:80:80"', 0, '"10.0.0.5:80:80"', id="literal-is-rebound"),
+        pytest.param("'10.0.0.9::80'", 0, "'10.0.0.5::80'", id="quote-style-kept"),
+        pytest.param('"${IP:-10.0.0.9}:80:80"', 1, '"${IP:-10.0.0.9}:80:80"',
+                     id="variable-is-left-and-named"),
+        pytest.param('"127.0.0.1:80:80"', 0, '"127.0.0.1:80:80"', id="loopback-is-not-a-node"),
+    ),
+)
+def test_another_nodes_address_is_rebound(
+    tmp_path: Path, port: str, code: int, after: str
+) -> None:
+    """wrong-node-address (CN007) carries its fix: the address of the service's own node."""
+    inventory = tmp_path / "nodes.yaml"
+    inventory.write_text('nodes:\n  n1:\n    service: {ipv4: 10.0.0.5}\n')
+    path = tmp_path / "compose.yaml"
+    path.write_text(f"services:\n  web:\n    image: x\n    ports: [{port}]\n")
+    proc = run("harden", "--no-config", "--inventory", str(inventory), str(path))
+    assert proc.returncode == code, proc.stderr
+    assert path.read_text() == f"services:\n  web:\n    image: x\n    ports: [{after}]\n"
+    checked = run("check", "--no-config", "--inventory", str(inventory), str(path))
+    assert checked.returncode == code, checked.stdout
+    if code:
+        assert b"CN007" in proc.stderr and b"not fixed: the address comes from a variable" in (
+            proc.stderr
+        )

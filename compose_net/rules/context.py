@@ -269,6 +269,21 @@ class Context:
             )
         return out
 
+    def rebind_fix(self, item: EntryPorts) -> Fix | None:
+        """The fix that binds an entry bound to another node's address to its own node's."""
+        entry = item.entry
+        owner = self.services.get(item.base or entry.service)
+        ports_node = owner.ports_node if owner is not None else None
+        binds = self.binds(entry.service)
+        written = entry.written_host_ip
+        if binds is None or written is None:
+            return None
+        if has_variables(written):
+            return Fix(entry, ports_node, "display-only", "the address comes from a variable: "
+                       "set it to the node's own address where the file is deployed")
+        ips = tuple(binds.for_family(_family(written)))
+        return Fix(entry, ports_node, "safe", f"bind it to {', '.join(ips)}", host_ips=ips)
+
     def bind_fix(
         self, item: EntryPorts, applicability: Applicability, requires: str = ""
     ) -> Fix | None:

@@ -77,6 +77,6 @@ def check(ctx: Context) -> Iterator[Finding]:
                 f"bind it to {sorted(wanted)[0]}, or fill the address in per node with a variable "
                 "(`compose-net harden --bind-var NAME`)",
                 entry=entry, exposure=item.exposure,
-                fix=ctx.bind_fix(item, "safe"),
+                fix=ctx.rebind_fix(item),
             )
             break
