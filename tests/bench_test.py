@@ -42,3 +42,21 @@ def test_cannot_run_is_exit_2(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 2
     assert proc.stderr.startswith("bench: cannot run: no corpus at ")
+
+
+@pytest.mark.compose
+def test_big_files_short_run_reports_both_goals() -> None:
+    try:
+        compose_binary()
+    except FileNotFoundError as e:
+        require(False, str(e))
+    big = BENCH.with_name("big_bench.py")
+    proc = subprocess.run([sys.executable, str(big), "--short", "--json"], capture_output=True,
+                          text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    writing, many = result["writing"], result["many"]
+    figures = [writing["write_seconds"], writing["compose_seconds"], writing["check_seconds"],
+               writing["write_max_rss_mb"], many["seconds"], many["max_rss_mb"]]
+    assert all(isinstance(f, float) and f > 0 for f in figures), figures
+    assert (writing["services"], many["services"]) == (200, 10_000)
