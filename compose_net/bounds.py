@@ -49,7 +49,7 @@ FILE_BYTES = Bound("COMPOSE_NET_MAX_FILE_BYTES", 64 * 1024 * 1024, "bytes in one
 #: Nodes of a document's data once aliases and merge keys are expanded (alias bombs).
 NODES = Bound("COMPOSE_NET_MAX_NODES", 5_000_000, "nodes after expanding aliases and merges")
 #: Port objects of one file once ranges (``"8000-8100:8000-8100"``) are expanded.
-PORTS = Bound("COMPOSE_NET_MAX_PORTS", 1_000_000, "ports after expanding ranges")
+PORTS = Bound("COMPOSE_NET_MAX_PORTS", 500_000, "ports after expanding ranges")
 #: Depth of nesting, aliases followed.
 DEPTH = Bound("COMPOSE_NET_MAX_DEPTH", 200, "levels of nesting")
 
