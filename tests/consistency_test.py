@@ -117,10 +117,22 @@ NINE = {
         ),
         0,
     ),
+    # found by the corpus test: a host-network service that publishes nothing
+    "host-network-without-ports": Row(
+        Case(
+            files={"compose.yaml": "services:\n  web:\n    image: nginx\n    network_mode: host\n"}
+        ),
+        1,
+    ),
 }
 
 #: Rows that fail on main today, each with the bug it shows.
-NINE_XFAIL: dict[str, str] = {}
+NINE_XFAIL: dict[str, str] = {
+    "host-network-without-ports": (
+        "harden exits 0 and prints nothing on a file without ports whose service has "
+        "network_mode: host; check fails CN004 (since 7a882d6)"
+    ),
+}
 
 
 def _param(rows: Mapping[str, Row], xfail: Mapping[str, str]) -> list[object]:
