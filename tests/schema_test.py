@@ -1709,7 +1709,11 @@ BAD_TARGET = "compose-net: error: unknown target 'swarm' (expected compose or st
      [f"{{d}}/ip.yml:4:13: {SWARM_IP}"]),
     ({"ip.yml": svc('    ports: ["127.0.0.1:80:80"]\n')}, "compose", 0, []),
     ({"ok.yml": svc("")}, "swarm", 2, [BAD_TARGET]),
-], ids=["valid", "invalid", "two-files", "bad-yaml", "stack", "compose-allows-ip", "bad-target"])
+    ({"docs.yml": svc("") + "---\n" + svc('    ports: ["70000:80"]\n')}, "compose", 2,
+     [f"{{d}}/docs.yml:8:13: {BAD_PORT}"]),
+    ({"docs.yml": svc("") + "---\n" + svc('    ports: ["80:80"]\n')}, "compose", 0, []),
+], ids=["valid", "invalid", "two-files", "bad-yaml", "stack", "compose-allows-ip", "bad-target",
+        "second-document-invalid", "documents-valid"])
 def test_validate_command(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], files: dict[str, str], target: str,
     code: int, stderr: list[str] | None,

@@ -36,10 +36,14 @@ def run(
     for path in paths:
         try:
             if docs and path in docs:
-                doc = docs[path]
-            else:
-                doc = document.load(source.read(path, outside_ok=outside))
-            errors = schema.check_document(doc, target=target, env=env)
+                every = [docs[path]]
+            else:  # each YAML document of the file (---), as Compose reads them all
+                every = document.load_all(source.read(path, outside_ok=outside))
+            errors = [
+                error
+                for doc in every
+                for error in schema.check_document(doc, target=target, env=env)
+            ]
         except ComposeNetError as e:
             errors = [e.with_path(path)]
         for error in errors:
