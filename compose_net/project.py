@@ -29,6 +29,7 @@ view of its ports, each with the file, line and column that declare it:
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -125,11 +126,16 @@ class Project:
         """Whether a later YAML document of the same file follows ``doc``: its ports
         are bound even where that document replaces them, so no document of a file
         keeps a public port."""
-        key = file_key(doc.path)
-        return any(
-            part.document.index > doc.index and file_key(part.document.path) == key
-            for part in self.documents
-        )
+        return doc.index < self._last_index.get(file_key(doc.path), 0)
+
+    @functools.cached_property
+    def _last_index(self) -> dict[str, int]:
+        """:func:`file_key` -> the index of the file's last YAML document."""
+        out: dict[str, int] = {}
+        for part in self.documents:
+            key = file_key(part.document.path)
+            out[key] = max(out.get(key, 0), part.document.index)
+        return out
 
 
 #: a YAML document of a file: the file's :func:`file_key` and the document's index

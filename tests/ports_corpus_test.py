@@ -44,7 +44,7 @@ SCRIPT = Path(sys.executable).parent / "compose-net"
 EXPECTED_FILES = 605
 EXPECTED_PORTS = 1509
 SAMPLE = 40
-OURS = ("line", "column", "exposure", "file")
+OURS = ("line", "column", "exposure", "file", "merges")
 
 
 def _rows() -> list[dict[str, Any]]:

@@ -504,19 +504,24 @@ def _summary(rep: Report, opts: Options) -> None:
 # --- a project's files (-f, COMPOSE_FILE, compose.yaml and its override) -----------------------
 
 
-def _project_binds(
-    project: Project, binds_for: BindsFor, feeds: Mapping[str, set[str]], path: str
-) -> BindsFor:
-    """A declaring service's binds: those of the project's services its ports feed.
-
-    Each project service is placed by its first definition; a base several services
-    extend is edited once, so they must agree on the address.
-    """
+def _first_definitions(project: Project) -> dict[str, Service]:
+    """Each project service's first definition (what places it on a node)."""
     first: dict[str, Service] = {}
     for part in project.documents:
         if part.how != "extends":
             for service in part.document.services:
                 first.setdefault(service.name, service)
+    return first
+
+
+def _project_binds(
+    first: Mapping[str, Service], binds_for: BindsFor, feeds: Mapping[str, set[str]], path: str
+) -> BindsFor:
+    """A declaring service's binds: those of the project's services its ports feed.
+
+    Each project service is placed by its first definition (``first``); a base several
+    services extend is edited once, so they must agree on the address.
+    """
 
     def for_service(service: Service) -> Binds:
         names = sorted(feeds.get(service.name, ())) or [service.name]
@@ -542,6 +547,7 @@ def _parts(
     those a later document of their file follows (their ports are bound too); none of
     ``skip`` (hardened already in this run)."""
     scope = project.scope()
+    first = _first_definitions(project)
     out: list[tuple[Document, Part]] = []
     for part in project.documents:
         doc = part.document
@@ -552,7 +558,7 @@ def _parts(
             continue
         if not feeds and not (followed and any(s.ports for s in doc.services)):
             continue
-        binds = _project_binds(project, opts.binds_for, feeds, path)
+        binds = _project_binds(first, opts.binds_for, feeds, path)
         frozen = {name: frozenset(s) for name, s in feeds.items()}
         out.append((doc, Part(doc, part.env, shared, frozen, binds, followed)))
     return out

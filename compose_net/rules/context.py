@@ -193,7 +193,7 @@ class Context:
 
     @functools.cached_property
     def lines(self) -> list[str]:
-        return rewrite.split_lines(self.doc.source.text)
+        return _lines(self.doc.source.text)
 
     @functools.cached_property
     def entries(self) -> list[EntryPorts]:
@@ -370,6 +370,12 @@ class Context:
     def fix_for(self, finding: Finding) -> Fix | None:
         registered = self._registered.get(finding)
         return registered.fix if registered is not None else None
+
+
+@functools.lru_cache(maxsize=4)
+def _lines(text: str) -> list[str]:
+    """A text's lines, split once for all the YAML documents of its file (read only)."""
+    return rewrite.split_lines(text)
 
 
 def _family(text: str | None) -> int | None:
