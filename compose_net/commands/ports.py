@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 from compose_net import printable
 from compose_net.commands import inputs
 from compose_net.errors import ComposeNetError
-from compose_net.project import Project, Spec, file_key
+from compose_net.project import Project, Spec, file_key, load_files
 from compose_net.report import Report
 
 
@@ -27,7 +28,11 @@ def file_ports(
     the entry is written in another file (``extends: {file: ...}``, ``include:``), which
     must be in the file's folder unless ``outside``.
     """
-    project = Spec((path,), None, tuple(env_files), outside).load(interpolate=interpolate)
+    if interpolate:
+        project = Spec((path,), None, tuple(env_files), outside).load()
+    else:  # variables as written: no env file is read
+        folder = "." if path == "-" else (os.path.dirname(path) or ".")
+        project = load_files([path], folder, None, outside=outside)
     services = project_ports(project)["services"]
     named = file_key(path)
     for data in services.values():
