@@ -30,12 +30,7 @@ HARDEN_FIXTURES = Path(__file__).parent / "fixtures" / "harden"
 #: Files where harden and check disagree, with what breaks (harden applies check's own fixes
 #: and checks its result, so each one is a bug to fix). The test fails when a file disagrees
 #: that is not listed here, and when a listed file agrees again.
-KNOWN: dict[str, str] = {
-    "corpus/haxxnet-compose-examples/examples__home-assistant__docker-compose.yml": (
-        "harden exits 0 and prints nothing on a file without ports whose service has "
-        "network_mode: host; check on it fails CN004 (since 7a882d6)"
-    ),
-}
+KNOWN: dict[str, str] = {}
 
 
 def _oracle(rel: str) -> dict[str, Any]:

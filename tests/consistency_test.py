@@ -127,12 +127,7 @@ NINE = {
 }
 
 #: Rows that fail on main today, each with the bug it shows.
-NINE_XFAIL: dict[str, str] = {
-    "host-network-without-ports": (
-        "harden exits 0 and prints nothing on a file without ports whose service has "
-        "network_mode: host; check fails CN004 (since 7a882d6)"
-    ),
-}
+NINE_XFAIL: dict[str, str] = {}
 
 
 def _param(rows: Mapping[str, Row], xfail: Mapping[str, str]) -> list[object]:

@@ -1023,7 +1023,12 @@ def test_small_projects(
     monkeypatch.chdir(tmp_path)
     before = _compose_ports(compose_bin, tmp_path, ())
     assert _objects(_ports(capsys, ())) == before
-    assert _run(capsys, "harden", "-q", "--bind", BIND)[::2] == (0, "")
+    code, _, err = _run(capsys, "harden", "-q", "--bind", BIND)
+    # harden exits as check does on what it leaves (CN010 on a null list in an override file,
+    # which only Compose's merge accepts, is check's own verdict)
+    checked, _, _ = _run(capsys, "check")
+    assert code == checked, err
+    assert err == "" or code == 1
     changed = {name for name, text in files.items() if (tmp_path / name).read_text() != text}
     assert (changed, _compose_ports(compose_bin, tmp_path, ())) == (hardened, _bound(before))
 

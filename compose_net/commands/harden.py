@@ -543,9 +543,11 @@ def _project_binds(
 def _parts(
     project: Project, opts: Options, shared: SharedPorts, skip: set[DocKey]
 ) -> list[tuple[Document, Part]]:
-    """The project's documents that declare ports it publishes, each with its feeds, and
-    those a later document of their file follows (their ports are bound too); none of
-    ``skip`` (hardened already in this run)."""
+    """The project's documents, each with the ports it declares that the project publishes
+    (its feeds), as check reads them: a document with no such ports is still checked again
+    (its host networking, say) though nothing in it is rewritten; a document a later one of
+    its file follows has its ports bound too; none of ``skip`` (hardened already in this
+    run); a file read only for an ``extends`` that publishes nothing is left out."""
     scope = project.scope()
     first = _first_definitions(project)
     out: list[tuple[Document, Part]] = []
@@ -556,8 +558,8 @@ def _parts(
         followed = project.followed(doc)
         if doc_key(doc) in skip:
             continue
-        if not feeds and not (followed and any(s.ports for s in doc.services)):
-            continue
+        if part.how == "extends" and not feeds and not followed:
+            continue  # read for one service that publishes nothing, as check skips it
         binds = _project_binds(first, opts.binds_for, feeds, path)
         frozen = {name: frozenset(s) for name, s in feeds.items()}
         out.append((doc, Part(doc, part.env, shared, frozen, binds, followed)))
