@@ -273,7 +273,12 @@ class _Project:
         path = os.path.join(folder, file)
         if not os.path.isfile(path):
             raise self._error(doc, file_node, f"cannot extend {name!r}: file {file} not found")
-        return self.load(path), name, name_node
+        try:
+            return self.load(path), name, name_node
+        except ComposeNetError as e:
+            if e.path is not None:
+                raise
+            raise self._error(doc, file_node, e.message) from None  # where extends names it
 
     def ports(
         self,

@@ -451,8 +451,8 @@ def test_harden_then_compose(
     (
         pytest.param(
             ("harden", "--bind", BIND),
-            "compose-net: error: app/../shared/base.yaml is outside the project directory and "
-            "is not read: name it with -f, or pass --read-outside (harden: --edit-outside)\n",
+            "app/compose.yaml:7:13: app/../shared/base.yaml is outside the project directory "
+            "and is not read: name it with -f, or pass --read-outside (harden: --edit-outside)\n",
             id="harden-does-not-read-it",
         ),
         pytest.param(
@@ -463,14 +463,14 @@ def test_harden_then_compose(
         ),
         pytest.param(
             ("ports",),
-            "compose-net: error: app/../shared/base.yaml is outside the project directory and "
-            "is not read: name it with -f, or pass --read-outside (harden: --edit-outside)\n",
+            "app/compose.yaml:7:13: app/../shared/base.yaml is outside the project directory "
+            "and is not read: name it with -f, or pass --read-outside (harden: --edit-outside)\n",
             id="ports-does-not-read-it",
         ),
         pytest.param(
             ("check", "--format", "json"),
-            "compose-net: error: app/../shared/base.yaml is outside the project directory and "
-            "is not read: name it with -f, or pass --read-outside (harden: --edit-outside)\n",
+            "app/compose.yaml:7:13: app/../shared/base.yaml is outside the project directory "
+            "and is not read: name it with -f, or pass --read-outside (harden: --edit-outside)\n",
             id="check-does-not-read-it",
         ),
     ),
