@@ -282,7 +282,7 @@ OUTSIDE = b"password: hunter2-outside-file\n"
                      "(harden: --edit-outside)\n", id="include-path"),
         pytest.param(b"services:\n  web:\n    extends: {file: ../outside.yaml, service: x}\n",
                      ("ports",), 2,
-                     "compose-net: error: p/../outside.yaml is outside the project directory "
+                     "p/compose.yaml:3:21: p/../outside.yaml is outside the project directory "
                      "and is not read: name it with -f, or pass --read-outside (harden: "
                      "--edit-outside)\n", id="extends"),
         pytest.param(b"include:\n  - ../outside.yaml\n", ("ports", "--read-outside"), 0, "",
@@ -306,8 +306,9 @@ def test_files_outside_the_project_are_not_read(
     ("argv", "code", "stderr"),
     (
         pytest.param(("ports", "p/compose.yaml"), 2,
-                     "p/compose.yaml: p/../outside.yaml is outside the project directory and is "
-                     "not read: name it with -f, or pass --read-outside (harden: --edit-outside)\n",
+                     "p/compose.yaml:3:21: p/../outside.yaml is outside the project directory and "
+                     "is not read: name it with -f, or pass --read-outside (harden: "
+                     "--edit-outside)\n",
                      id="refused"),
         pytest.param(("ports", "--read-outside", "p/compose.yaml"), 2,
                      "p/compose.yaml:3:47: cannot extend service 'x': it is not defined\n",
