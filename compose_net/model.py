@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from compose_net import source, yamltree
 from compose_net.document import Document, PortEntry, Service
-from compose_net.document import load as load_document
+from compose_net.document import load_all as load_all_documents
 from compose_net.errors import ComposeNetError
 from compose_net.interpolate import InterpolationError, has_variables, interpolate
 from compose_net.ports import (
@@ -205,11 +205,12 @@ def document_ports(doc: Document, env: Mapping[str, str] | None) -> dict[str, li
 
 # --------------------------------------------------------------------------- as Compose prints them
 
-Loader = Callable[[str], Document]
+#: reads a file ``extends: {file:}`` names: its YAML documents, in order
+Loader = Callable[[str], Sequence[Document]]
 
 
-def _load_file(path: str) -> Document:
-    return load_document(source.read(path))
+def _load_file(path: str) -> Sequence[Document]:
+    return load_all_documents(source.read(path))
 
 
 class _Project:
@@ -229,9 +230,9 @@ class _Project:
         self.loader = loader
         #: where the root document's ``extends.file`` paths start (Compose: the project directory)
         self.folder = os.path.dirname(doc.path) if folder is None else folder
-        self.docs: dict[str, Document] = {os.path.abspath(doc.path): doc}
+        self.docs: dict[str, Sequence[Document]] = {os.path.abspath(doc.path): [doc]}
 
-    def load(self, path: str) -> Document:
+    def load(self, path: str) -> Sequence[Document]:
         key = os.path.abspath(path)
         if key not in self.docs:
             self.docs[key] = self.loader(path)
@@ -252,12 +253,16 @@ class _Project:
                 raise self._error(doc, node, e.message) from None
         return value
 
-    def _base(self, doc: Document, service: Service) -> tuple[Document, str, yamltree.Node] | None:
+    def _base(
+        self, doc: Document, service: Service
+    ) -> tuple[Sequence[Document], str, yamltree.Node] | None:
+        """The documents that define the service ``service`` extends (a file's, in order;
+        else ``doc`` itself), its name and the node that names it."""
         node = service.get("extends")
         if node is None or (yamltree.is_scalar(node) and yamltree.scalar_value(node) is None):
             return None
         if yamltree.is_scalar(node):
-            return doc, self._text(doc, node, "extends"), node
+            return [doc], self._text(doc, node, "extends"), node
         if not yamltree.is_mapping(node):
             message = f"services.{service.name}.extends must be a string or a mapping"
             raise self._error(doc, node, message)
@@ -267,7 +272,7 @@ class _Project:
         name = self._text(doc, name_node, "extends.service")
         file_node = yamltree.get(node, "file")
         if file_node is None:
-            return doc, name, name_node
+            return [doc], name, name_node
         file = self._text(doc, file_node, "extends.file")
         folder = self.folder if doc is self.root else os.path.dirname(doc.path)
         path = os.path.join(folder, file)
@@ -304,18 +309,40 @@ class _Project:
         base = self._base(doc, service)
         if base is None:
             return own
-        base_doc, base_name, node = base
-        link = (os.path.abspath(base_doc.path), base_name)
+        base_docs, base_name, node = base
+        link = (os.path.abspath(base_docs[0].path), base_name)
         if link in chain:
             raise self._error(doc, node, f"circular reference: {service.name!r} extends itself")
-        base_service = next((s for s in base_doc.services if s.name == base_name), None)
-        if base_service is None:
+        inherited = self._merged(base_docs, base_name, (*chain, link))
+        if inherited is None:
             raise self._error(doc, node, f"cannot extend service {base_name!r}: it is not defined")
         ports_node = service.ports_node
         tag = str(ports_node.tag) if ports_node is not None else ""
         if tag in yamltree.COMPOSE_TAGS:  # !reset / !override: the service's own list only
             return own
-        return self.ports(base_doc, base_service, (*chain, link)) + own
+        return inherited + own
+
+    def _merged(
+        self, docs: Sequence[Document], name: str, chain: tuple[tuple[str, str], ...]
+    ) -> list[tuple[Port, str]] | None:
+        """The ports of service ``name`` as the YAML documents of one file define it, merged
+        in order as Compose merges them (None: no document defines it)."""
+        merged: list[tuple[Port, str]] | None = None
+        for base_doc in docs:
+            found = next((s for s in base_doc.services if s.name == name), None)
+            if found is None:
+                continue
+            tag = str(found.node.tag)
+            ports_tag = "" if found.ports_node is None else str(found.ports_node.tag)
+            if tag == "!reset":
+                merged = None
+                continue
+            ports = self.ports(base_doc, found, chain)
+            if merged is None or tag == "!override" or ports_tag in yamltree.COMPOSE_TAGS:
+                merged = ports
+            else:
+                merged = merged + ports
+        return merged
 
 
 def unique(ports: list[tuple[Port, str]]) -> list[Port]:

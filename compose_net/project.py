@@ -345,23 +345,17 @@ class _Loader:
         merged.definitions.update(own.definitions)
 
     def docs_by_path(self, doc: Document, port: model.Port) -> Document:
+        """The YAML document that declares ``port``: ``doc``, or the document of the file
+        ``extends`` read whose text holds the entry."""
         if port.path is None:
             return doc
-        return self.docs[file_key(port.path)][0]
+        at = port.entry.node.start_mark.index
+        docs = self.docs[file_key(port.path)]
+        return next((d for d in reversed(docs) if d.root.start_mark.index <= at), docs[0])
 
     def extended(self, env: Mapping[str, str] | None) -> model.Loader:
-        def load(path: str) -> Document:
-            docs = self.documents(path, env, os.path.dirname(path) or ".", "extends")
-            if len(docs) > 1:
-                where = yamltree.position(docs[1].root)
-                raise ComposeNetError(
-                    "extends: a file of several YAML documents is not supported as a base; "
-                    "put the base service in a file of its own",
-                    path=path,
-                    line=where.line,
-                    column=where.column,
-                )
-            return docs[0]
+        def load(path: str) -> list[Document]:
+            return self.documents(path, env, os.path.dirname(path) or ".", "extends")
 
         return load
 

@@ -257,6 +257,44 @@ CASES = (
         ),
         id="documents-with-include-and-extends",
     ),
+    pytest.param(
+        Case(
+            {
+                "compose.yaml": _text(
+                    "services:",
+                    "  web:",
+                    "    extends: {file: base.yaml, service: base}",
+                    "  api:",
+                    "    extends: {file: base.yaml, service: api}",
+                ),
+                "base.yaml": _text(
+                    "services:",
+                    "  base:",
+                    "    image: busybox",
+                    '    ports: ["1000:1000"]',
+                    "  api:",
+                    "    image: api",
+                    '    ports: ["3000:3000"]',
+                    "---",
+                    "services:",
+                    "  base:",
+                    '    ports: !override ["2000:2000"]',
+                    "  api:",
+                    '    ports: ["3001:3001"]',
+                ),
+            },
+            ("compose.yaml",),
+            {
+                "base.yaml": (
+                    b'ports: ["10.0.0.5:1000:1000"]',
+                    b'ports: ["10.0.0.5:3000:3000"]',
+                    b'ports: !override ["10.0.0.5:2000:2000"]',
+                    b'ports: ["10.0.0.5:3001:3001"]',
+                ),
+            },
+        ),
+        id="extends-a-file-of-documents",
+    ),
 )
 
 

@@ -76,7 +76,8 @@ def _check(
         doc = part.document
         path = doc.path
         feeds = {name: frozenset(s) for name, s in scope.get(doc_key(doc), {}).items()}
-        if part.how == "extends" and not feeds:
+        followed = project.followed(doc)
+        if part.how == "extends" and not feeds and not followed:
             continue  # read for one service that publishes nothing
         if doc_key(doc) in done:
             continue  # another project of this run has checked it
@@ -84,7 +85,6 @@ def _check(
         if path not in result.paths:
             result.paths.append(path)
         try:
-            followed = project.followed(doc)
             own = Part(doc, part.env, shared, feeds, followed=followed)
             engine.record(engine.lint(doc, session, own), result)
         except ComposeNetError as e:
