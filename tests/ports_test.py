@@ -614,9 +614,9 @@ def test_compose_ports_reads_other_files_through_the_loader() -> None:
     other = _doc("services:\n  web:\n    image: x\n    ports: ['90:90']\n", path="sub/o.yml")
     seen: list[str] = []
 
-    def loader(path: str) -> Document:
+    def loader(path: str) -> list[Document]:
         seen.append(path)
-        return other
+        return [other]  # the file's YAML documents
 
     # the named file must exist for the "not found" check: name this very test file
     text = f"services:\n  a:\n    extends: {{service: web, file: {os.path.basename(__file__)}}}\n"
