@@ -234,6 +234,13 @@ def pinned_file(cluster: Cluster, tmp_path: Path) -> Path:
     return path
 
 
+def only_swarm_left(proc: subprocess.CompletedProcess[str]) -> bool:
+    """harden on a file that places services with ``deploy.placement``: every port is bound,
+    and what remains is the swarm-published warning (CN005) check gives such a file."""
+    left = [line for line in proc.stderr.splitlines() if "; not fixed: " in line]
+    return proc.returncode == 1 and bool(left) and all(": warning: CN005 " in x for x in left)
+
+
 def test_each_service_is_bound_to_its_own_node(
     cluster: Cluster, tmp_path: Path, compose_bin: str
 ) -> None:
@@ -247,8 +254,9 @@ def test_each_service_is_bound_to_its_own_node(
         str(path),
         env=cluster.manager.engine.env(),
     )
-    assert proc.returncode == 0, proc.stderr
-    assert "services.cache2.ports[0] publishes 6379/tcp on 10.176.0.13 of node n3" in proc.stderr
+    assert only_swarm_left(proc), proc.stderr
+    moved = "services.cache2.ports[0] publishes 6379/tcp on 10.176.0.13, which services.cache"
+    assert moved in proc.stderr
     assert compose_ports(compose_bin, path) == PINNED_PORTS
 
 
@@ -301,7 +309,7 @@ def test_label_overrides_the_advertised_address(
     finally:
         cluster.manager.docker("node", "update", "--label-rm", "compose-net.service-ipv4", n2)
     if error is None:
-        assert proc.returncode == 0, proc.stderr
+        assert only_swarm_left(proc), proc.stderr
         moved = {
             k: [(label, p) for _, p in v] if k in ("db", "worker") else v
             for k, v in PINNED_PORTS.items()
@@ -343,13 +351,10 @@ def test_exported_inventory_is_valid_and_lints_in_ci(cluster: Cluster, tmp_path:
     (tmp_path / "ci").mkdir()
     live = pinned_file(cluster, tmp_path / "live")
     committed = pinned_file(cluster, tmp_path / "ci")
-    assert (
-        cli(
-            "harden", "--no-config", "--resolve", "docker", "--remap-conflicts", str(live), env=env
-        ).returncode
-        == 0
+    assert only_swarm_left(
+        cli("harden", "--no-config", "--resolve", "docker", "--remap-conflicts", str(live), env=env)
     )
-    assert (
+    assert only_swarm_left(
         cli(
             "harden",
             "--no-config",
@@ -358,8 +363,7 @@ def test_exported_inventory_is_valid_and_lints_in_ci(cluster: Cluster, tmp_path:
             "--remap-conflicts",
             str(committed),
             env=offline,
-        ).returncode
-        == 0
+        )
     )
     assert committed.read_text() == live.read_text()
 
@@ -571,7 +575,7 @@ def test_public_only_node_is_refused_until_labelled(
         "label compose-net.service-ipv4",
     )
     accepted = cli("harden", "--no-config", "--resolve", "docker", str(path), env=env)
-    assert accepted.returncode == 0, accepted.stderr
+    assert only_swarm_left(accepted), accepted.stderr
     assert compose_ports(compose_bin, path) == {"api": [("10.176.0.22", "8080")]}
 
 
