@@ -88,10 +88,10 @@ def choose(linted: Linted, permissions: Permissions) -> Outcome:
     """The fixes one file's findings offer that harden may apply, one per entry."""
     out = Outcome(linted)
     offered: dict[int, list[tuple[int, Fix]]] = {}
-    kept: dict[int, str] = {}  # entry node id -> the service whose finding there is silenced
+    kept: dict[int, set[str]] = {}  # entry node id -> services whose port there is allowed
     for i, d in enumerate(linted.diagnostics):
-        if d.entry is not None and d.allowance is not None and d.finding.rule != "CN008":
-            kept.setdefault(id(d.entry.node), d.entry.service)
+        if d.entry is not None and d.allowance is not None and d.allowance.kind == "allow":
+            kept.setdefault(id(d.entry.node), set()).add(d.entry.service)
         if not counts(d):
             continue
         why = why_unfixed(d, permissions)
@@ -110,9 +110,10 @@ def choose(linted: Linted, permissions: Permissions) -> Outcome:
                 f"the entry is shared by services {', '.join(services)}, which need different "
                 "addresses; give each its own entry"
             )
-        elif node_id in kept and any(f.host_ips for _, f in pairs):
+        elif kept.get(node_id, set()) - set(services) and any(f.host_ips for _, f in pairs):
+            others = ", ".join(sorted(kept[node_id] - set(services)))
             why = (
-                f"the entry is shared by services {', '.join(services)} and {kept[node_id]}, "
+                f"the entry is shared by services {', '.join(services)} and {others}, "
                 f"whose port there is allowed to stay public; give each its own entry"
             )
         if why:

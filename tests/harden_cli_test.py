@@ -370,3 +370,33 @@ def test_another_nodes_address_is_rebound(
         assert b"CN007" in proc.stderr and b"not fixed: the address comes from a variable" in (
             proc.stderr
         )
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "after"),
+    (
+        pytest.param(
+            'services:\n  a:\n    image: x\n    ports: ["8080:80"]\n  b:\n    image: x\n'
+            '    ports:\n      - "8080:80"  # compose-net: ignore[CN006] a second copy\n',
+            0,
+            'services:\n  a:\n    image: x\n    ports: ["10.0.0.5:8080:80"]\n  b:\n    image: x\n'
+            '    ports:\n      - "10.0.0.5:8080:80"  # compose-net: ignore[CN006] a second copy\n',
+            id="an-ignored-rule-does-not-stop-another-rules-fix",
+        ),
+        pytest.param(
+            'x-p: &p ["8080:80"]\nservices:\n  a:\n    image: x\n    ports: *p\n'
+            "  b:\n    image: x\n    ports: *p\n",
+            1,
+            'x-p: &p ["10.0.0.5:8080:80"]\nservices:\n  a:\n    image: x\n    ports: *p\n'
+            "  b:\n    image: x\n    ports: *p\n",
+            id="an-anchor-is-bound-once-and-its-collision-remains",
+        ),
+    ),
+)
+def test_silenced_and_shared_entries(tmp_path: Path, text: str, code: int, after: str) -> None:
+    path = tmp_path / "compose.yaml"
+    path.write_text(text)
+    proc = run("harden", "--no-config", "--bind", "10.0.0.5", str(path))
+    assert proc.returncode == code, proc.stderr
+    assert path.read_text() == after
+    assert run("check", "--no-config", str(path)).returncode == code
