@@ -17,7 +17,7 @@ ruamel's for the same text:
 Whatever this cannot mirror exactly makes :func:`compose_all` return ``None``,
 and the caller parses with ruamel instead: any YAML error (so error messages
 stay ruamel's), ``%TAG`` directives, verbatim (``!<...>``) tags, a byte order
-mark, line breaks other than LF and CRLF, several documents, an empty scalar
+mark, line breaks other than LF and CRLF, an empty scalar
 as a whole document or inside a flow collection, an undefined alias, nesting
 deeper than ``max_depth``. The composer is iterative, so deep nesting cannot
 overflow the C stack as PyYAML's own C composer does.
@@ -332,9 +332,8 @@ class _Composer:
             event = get()
             if type(event) is StreamEndEvent:
                 return documents
-            if documents:
-                raise _Unsupported("several documents")
             assert type(event) is DocumentStartEvent
+            self.anchors.clear()  # an anchor belongs to its document
             documents.append(self.document(get))
 
     def document(self, get: Callable[[], Any]) -> Node:

@@ -91,19 +91,23 @@ def _plain(data: Any) -> str:
     return f"{type(data).__name__}:{data!r}"
 
 
-def _parse(text: str, parser: yamltree.Parser) -> tuple[Any, tuple[str, int | None, int | None]]:
+def _parse(
+    text: str, parser: yamltree.Parser
+) -> tuple[list[Any], tuple[str, int | None, int | None]]:
+    """The root node of every YAML document of ``text``, or the error."""
     try:
-        return yamltree.compose(text, "file.yml", parser=parser), ("", None, None)
+        return yamltree.compose_all(text, "file.yml", parser=parser), ("", None, None)
     except ComposeNetError as e:
-        return None, (e.message, e.line, e.column)
+        return [], (e.message, e.line, e.column)
 
 
 def _same(text: str) -> bool:
     """Assert both parsers agree on ``text``; True when the libyaml composer handled it."""
-    fast_root, fast_error = _parse(text, "fast")
-    ruamel_root, ruamel_error = _parse(text, "ruamel")
+    fast_roots, fast_error = _parse(text, "fast")
+    ruamel_roots, ruamel_error = _parse(text, "ruamel")
     assert fast_error == ruamel_error
-    if ruamel_root is not None:
+    assert len(fast_roots) == len(ruamel_roots)
+    for fast_root, ruamel_root in zip(fast_roots, ruamel_roots):
         assert _shape(fast_root) == _shape(ruamel_root)
         assert _plain(yamltree.to_plain(fast_root)) == _plain(yamltree.to_plain(ruamel_root))
         fast_data = schema.document_data(fast_root)
@@ -161,7 +165,20 @@ TEXTS = [
     ("yaml-1.1-directive", "%YAML 1.1\n---\na: 1\n", True),
     ("line-separator", 'a: "x\u2028y"\n', False),
     ("lone-surrogate", 'a: "\ud800"\n', False),
-    ("several-documents", "a: 1\n---\nb: 2\n", False),
+    ("several-documents", "a: 1\n---\nb: 2\n", True),
+    ("documents-markers-and-ends", "---\na: 1\n...\n---\nb: [1]\n", True),
+    ("documents-override-reset", 'services:\n  web:\n    ports: ["8080:80"]\n---\n'
+     "services:\n  web:\n    ports: !override ['9090:80']\n  db: !reset\n", True),
+    ("documents-anchor-reused", "a: &x 1\n---\nb: &x 2\nc: *x\n", True),
+    ("documents-alias-across", "a: &x 1\n---\nb: *x\n", False),
+    ("documents-empty-values", "a:\n---\nb:\n", True),
+    ("documents-comments", "a:   # c\n---\n# d\nb: 1  # e\n", True),
+    ("documents-crlf", "a:\r\n  - '8080:80'\r\n---\r\nb: !reset\r\n", True),
+    ("documents-block-scalars", "a: >\n  x\n---\nb: |\n  y\n", True),
+    ("documents-flow", "--- {a: 1}\n--- [1]\n", True),
+    ("documents-no-final-newline", "a: 1\n---\nb: 2", True),
+    ("documents-empty-between", "a: 1\n---\n---\nb: 2\n", False),
+    ("documents-empty-last", "a: 1\n---\n", False),
     ("syntax-error", "a: [1\n", False),
     ("undefined-alias", "a: *x\n", False),
     ("reused-anchor", "a: &x 1\nb: &x 2\nc: *x\n", True),
