@@ -439,3 +439,52 @@ def test_files_outside_the_folder_are_refused_alike(
     # one line, at the include: or extends: that names the file
     assert re.match(r"app/compose.yaml:[0-9]+:[0-9]+: ", err), err
     assert len(err.strip().splitlines()) == (2 if command == "check" else 1), err
+
+
+@pytest.mark.parametrize(
+    ("files", "code", "written", "message"),
+    (
+        pytest.param(
+            {
+                "compose.yaml": _text(
+                    "services:", "  a:", "    image: x", "    ports: ['80:80']", "---",
+                    "services:", "  a:", "    ports: !override ['81:81']",
+                ),
+            },
+            0,
+            _text(
+                "services:", "  a:", "    image: x", "    ports: ['10.0.0.5:80:80']", "---",
+                "services:", "  a:", "    ports: !override ['10.0.0.5:81:81']",
+            ),
+            "",
+            id="documents-of-one-file",
+        ),
+        pytest.param(
+            {
+                "compose.yaml": _text("include: [lib/a.yaml]", "services: {}"),
+                "lib/a.yaml": _text("services:", "  a:", "    image: x", "    ports: ['80:80']"),
+            },
+            2,
+            None,
+            "compose.yaml: lib/a.yaml would change too: -o/--output, --stdout and standard input "
+            "take the changes of one file; harden in place or with --diff\n",
+            id="an-included-file-would-change",
+        ),
+    ),
+)
+def test_output_takes_one_file(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    files: dict[str, bytes],
+    code: int,
+    written: bytes | None,
+    message: str,
+) -> None:
+    _write(tmp_path, files)
+    monkeypatch.chdir(tmp_path)
+    result, _, err = _run(capsys, "harden", "-q", "--bind", BIND, "-o", "out.yaml", "compose.yaml")
+    assert (result, err) == (code, message)
+    out = tmp_path / "out.yaml"
+    assert (out.read_bytes() if out.exists() else None) == written
+    assert {name: (tmp_path / name).read_bytes() for name in files} == files
