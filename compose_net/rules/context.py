@@ -185,6 +185,11 @@ class Context:
     #: the addresses a fix binds each service's ports to (None: findings carry no fix)
     binds_for: BindsFor | None = None
     _registered: dict[Finding, _Registered] = field(default_factory=dict, repr=False)
+    #: entry node id -> what entry_ports made of a shared node, and the pragmas on a node
+    _shared: dict[int, EntryPorts] = field(default_factory=dict, repr=False)
+    _pragmas: dict[int, tuple[Span, tuple[pragmas.Pragma, ...]]] = field(
+        default_factory=dict, repr=False
+    )
     _rule: Rule | None = field(default=None, repr=False)
 
     @property
@@ -215,8 +220,19 @@ class Context:
                     found = entry_ports(inherited, self.env, self.policy)
                     out.append(dataclasses.replace(found, base=base))
                 base = _extended(services[base])
-            out.extend(entry_ports(entry, self.env, self.policy) for entry in service.ports)
+            out.extend(self._entry_ports(entry) for entry in service.ports)
         return out
+
+    def _entry_ports(self, entry: PortEntry) -> EntryPorts:
+        """entry_ports, computed once for an entry node that many services share (an anchored
+        list): what Compose makes of it does not depend on the service."""
+        if not entry.shared:
+            return entry_ports(entry, self.env, self.policy)
+        cached = self._shared.get(id(entry.node))
+        if cached is None:
+            cached = self._shared[id(entry.node)] = entry_ports(entry, self.env, self.policy)
+            return cached
+        return dataclasses.replace(cached, entry=entry)
 
     @functools.cached_property
     def policy(self) -> policy.Environment:
@@ -355,7 +371,12 @@ class Context:
             service if service is not None else (entry.service if entry is not None else None),
             exposure,
         )
-        found = tuple(pragmas.find(self.lines, at))
+        known = self._pragmas.get(id(at))
+        if known is not None and known[0] is at:
+            found = known[1]
+        else:  # kept with its node, so that its id names no other node while cached
+            found = tuple(pragmas.find(self.lines, at))
+            self._pragmas[id(at)] = (at, found)
         self._registered[finding] = _Registered(found, entry, fix)
         return finding
 
