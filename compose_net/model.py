@@ -231,6 +231,20 @@ class _Project:
         #: where the root document's ``extends.file`` paths start (Compose: the project directory)
         self.folder = os.path.dirname(doc.path) if folder is None else folder
         self.docs: dict[str, Sequence[Document]] = {os.path.abspath(doc.path): [doc]}
+        #: an entry node many services share (an anchored list): its objects, read once
+        self._shared: dict[int, tuple[object, list[tuple[PortObject, str]], Exposure]] = {}
+
+    def _entry_ports(
+        self, entry: PortEntry, path: str
+    ) -> tuple[list[tuple[PortObject, str]], Exposure]:
+        if not entry.shared:
+            return _entry_ports(entry, self.env, path)
+        known = self._shared.get(id(entry.node))
+        if known is not None and known[0] is entry.node:
+            return [(dict(obj), key) for obj, key in known[1]], known[2]
+        pairs, exposure = _entry_ports(entry, self.env, path)
+        self._shared[id(entry.node)] = (entry.node, pairs, exposure)
+        return [(dict(obj), key) for obj, key in pairs], exposure
 
     def load(self, path: str) -> Sequence[Document]:
         key = os.path.abspath(path)
@@ -296,7 +310,7 @@ class _Project:
         path = None if doc is self.root else doc.path
         for entry in service.ports:
             try:
-                pairs, exposure = _entry_ports(entry, self.env, doc.path)
+                pairs, exposure = self._entry_ports(entry, doc.path)
             except ComposeNetError:
                 if not self.lenient:
                     raise

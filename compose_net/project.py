@@ -144,7 +144,13 @@ DocKey = tuple[str, int]
 
 def file_key(path: str) -> str:
     """What identifies a file: its real path (``-``: standard input)."""
-    return path if path == "-" else os.path.realpath(path)
+    return path if path == "-" else _real(os.path.abspath(path))
+
+
+@functools.lru_cache(maxsize=4096)
+def _real(path: str) -> str:
+    """An absolute path's real path, asked once (a project's every entry names its file)."""
+    return os.path.realpath(path)
 
 
 def doc_key(doc: Document) -> DocKey:

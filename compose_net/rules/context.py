@@ -67,6 +67,8 @@ class EntryPorts:
     verdict: policy.Verdict = policy.SAFE
     #: Compose's unicity key of each object: a service's equal keys are one port
     keys: tuple[str, ...] = ()
+    #: ``display``, kept when one entry node is shared by many services
+    shown: str = ""
     #: a later YAML document of the file replaces it: it is still judged and fixed, so no
     #: document keeps a public port, but it publishes nothing and takes no host port
     overridden: bool = False
@@ -94,6 +96,8 @@ class EntryPorts:
     @property
     def display(self) -> str:
         """The entry as written, short enough for a message."""
+        if self.shown:
+            return self.shown
         entry = self.entry
         if entry.syntax == "short":
             return f'"{entry.text}"'
@@ -230,7 +234,8 @@ class Context:
             return entry_ports(entry, self.env, self.policy)
         cached = self._shared.get(id(entry.node))
         if cached is None:
-            cached = self._shared[id(entry.node)] = entry_ports(entry, self.env, self.policy)
+            found = entry_ports(entry, self.env, self.policy)
+            cached = self._shared[id(entry.node)] = dataclasses.replace(found, shown=found.display)
             return cached
         return dataclasses.replace(cached, entry=entry)
 
