@@ -19,7 +19,6 @@ from typing import Literal, Union
 
 from compose_net import interpolate, rewrite, yamltree
 from compose_net.document import PortEntry
-from compose_net.errors import ComposeNetError
 from compose_net.ports import ShortSpec, split_short
 from compose_net.rewrite import Edit, refuse
 from compose_net.yamltree import MappingNode, Node
@@ -261,5 +260,3 @@ def variable_carries_structure(entry: PortEntry) -> ShortSpec | None:
         return None
     return resolved
 
-
-__all__ = ["Applicability", "ComposeNetError", "Fix", "Rendered", "combine", "render"]

@@ -175,5 +175,3 @@ def prove_changes(
             path=path,
         )
 
-
-__all__ = ["DELETE", "Node", "parse_edited", "prove_changes", "prove_substitutions"]
