@@ -73,9 +73,9 @@ def parse_cidr(text: str, what: str = "--cidr") -> Network:
     from compose_net.errors import ComposeNetError
 
     try:
-        return ipaddress.ip_network(str(text).strip(), strict=False)
+        return ipaddress.ip_network(text, strict=False)
     except ValueError:
-        raise ComposeNetError(f"{what} {text!r} is not a network") from None
+        raise ComposeNetError(f"{what} {text!r} is not a network (e.g. 10.176.0.0/16)") from None
 
 
 def internal_networks(extra: tuple[str, ...] | list[str] = ()) -> tuple[Network, ...]:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Literal, Optional
 
 from compose_net.errors import ComposeNetError
 from compose_net.policy import addresses
-from compose_net.policy.addresses import Network
+from compose_net.policy.addresses import Network, parse_cidr
 
 if TYPE_CHECKING:
     from compose_net.resolvers.inventory import Inventory, Node
@@ -207,13 +207,6 @@ def _sorted(items: list[InterfaceAddress]) -> list[InterfaceAddress]:
         return (item.interface, item.family, ipaddress.ip_address(item.address).packed)
 
     return sorted(items, key=key)
-
-
-def parse_cidr(text: str, what: str = "--cidr") -> Network:
-    try:
-        return ipaddress.ip_network(text, strict=False)
-    except ValueError:
-        raise ComposeNetError(f"{what} {text!r} is not a network (e.g. 10.176.0.0/16)") from None
 
 
 @dataclass(frozen=True)

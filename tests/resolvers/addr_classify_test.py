@@ -16,6 +16,7 @@ from collections.abc import Iterator
 import pytest
 from harness import Lab, Node, netns_unavailable_reason, require
 
+from compose_net.policy import addresses
 from compose_net.resolvers import local
 from compose_net.resolvers.local import InterfaceAddress
 
@@ -163,14 +164,14 @@ def test_ip_command_output_gives_the_same_table(
         pytest.param(
             "service",
             4,
-            local.Choice(cidr=local.parse_cidr("100.64.0.0/10")),
+            local.Choice(cidr=addresses.parse_cidr("100.64.0.0/10")),
             "100.64.1.21",
             id="service-v4-cidr",
         ),
         pytest.param(
             "service",
             4,
-            local.Choice(cidr=local.parse_cidr("198.51.100.0/24")),
+            local.Choice(cidr=addresses.parse_cidr("198.51.100.0/24")),
             "198.51.100.21",
             id="cidr-declares-a-network-internal",
         ),
