@@ -400,3 +400,18 @@ def test_silenced_and_shared_entries(tmp_path: Path, text: str, code: int, after
     assert proc.returncode == code, proc.stderr
     assert path.read_text() == after
     assert run("check", "--no-config", str(path)).returncode == code
+
+
+def test_another_nodes_address_in_internal_networks_is_rebound(tmp_path: Path) -> None:
+    """CN007 counts as internal what the configuration's internal-networks says, as CN002 does."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".compose-net.yaml").write_text("internal-networks: [198.51.100.0/24]\n")
+    inventory = tmp_path / "nodes.yaml"
+    inventory.write_text("nodes:\n  n1:\n    service: {ipv4: 198.51.100.5}\n")
+    path = tmp_path / "compose.yaml"
+    path.write_text('services:\n  web:\n    image: x\n    ports: ["198.51.100.9:80:80"]\n')
+    assert run("check", "--inventory", str(inventory), str(path)).returncode == 1
+    proc = run("harden", "--inventory", str(inventory), str(path))
+    assert proc.returncode == 0, proc.stderr
+    assert '"198.51.100.5:80:80"' in path.read_text()
+    assert run("check", "--inventory", str(inventory), str(path)).returncode == 0

@@ -66,7 +66,7 @@ def check(ctx: Context) -> Iterator[Finding]:
         for obj in item.objects:
             address = address_of(obj)
             parsed = addresses.parse_ip(address) if address else None
-            if parsed is None or addresses.classify(parsed) != "private":
+            if parsed is None or addresses.classify(parsed, ctx.policy.internal) != "private":
                 continue
             if str(addresses.unmapped(parsed)) in wanted:
                 continue
