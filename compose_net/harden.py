@@ -384,10 +384,14 @@ def recheck(
                 line=where.line,
                 column=where.column,
             )
+        diagnostics = result.outcome.linted.diagnostics
         before = {
-            (d.finding.rule, d.finding.service, d.finding.message): why
-            for i, d in enumerate(result.outcome.linted.diagnostics)
-            for why in [result.outcome.unfixed.get(i, "")]
+            (
+                diagnostics[i].finding.rule,
+                diagnostics[i].finding.service,
+                diagnostics[i].finding.message,
+            ): why
+            for i, why in result.outcome.unfixed.items()
         }
         for i, d in enumerate(again.linted.diagnostics):
             if not counts(d):
