@@ -149,13 +149,14 @@ def _document(source: Source, root: Node, index: int) -> Document:
         return Document(source, root, services, index)
     if not yamltree.is_mapping(services_node):
         raise _error("'services' must be a mapping", path, services_node)
+    read: dict[int, PortEntry] = {}  # shared entry nodes read once (an anchored list)
     for name, key_node, node in yamltree.mapping_items(services_node):
         if yamltree.is_scalar(node) and (node.tag.endswith(":null") or node.tag == "!reset"):
             services.append(Service(name, key_node, node, None))
             continue
         if not yamltree.is_mapping(node):
             raise _error(f"service {name!r} must be a mapping", path, node)
-        services.append(_service(name, key_node, node, path))
+        services.append(_service(name, key_node, node, path, read))
     _bound_ports(services, path)
     return Document(source, root, services, index)
 
@@ -185,7 +186,9 @@ def _owns(mapping: MappingNode, key: str) -> bool:
     )
 
 
-def _service(name: str, key_node: Node, node: MappingNode, path: str) -> Service:
+def _service(
+    name: str, key_node: Node, node: MappingNode, path: str, read: dict[int, PortEntry]
+) -> Service:
     ports_node = yamltree.get(node, "ports")
     service = Service(name, key_node, node, ports_node)
     if ports_node is None:
@@ -198,7 +201,15 @@ def _service(name: str, key_node: Node, node: MappingNode, path: str) -> Service
         raise _error(f"services.{name}.ports must be a list", path, ports_node)
     shared = not _owns(node, "ports") or ports_node.anchor is not None
     for index, item in enumerate(ports_node.value):
-        service.ports.append(_entry(name, index, item, shared, path))
+        known = read.get(id(item))
+        if known is None:
+            known = _entry(name, index, item, shared, path)
+            if known.shared:
+                read[id(item)] = known
+        else:
+            known = PortEntry(name, index, known.node, known.syntax, known.text, known.fields,
+                              known.position, True)
+        service.ports.append(known)
     return service
 
 

@@ -28,7 +28,7 @@ from compose_net.policy import addresses
 from compose_net.policy.allowances import Allow, Allowance, allowed, ignored
 from compose_net.policy.binds import BindsFor, NodeAddresses
 from compose_net.policy.exposure import Environment
-from compose_net.rules.context import Context, EntryPorts, Project, Rule, Target
+from compose_net.rules.context import Context, EntryPorts, Project, Registered, Rule, Target
 
 #: which addresses each service of a document should use (an inventory's or resolver's answer)
 AddressesFor = Callable[[Document], NodeAddresses]
@@ -153,15 +153,19 @@ def _strings(config: Config, key: str) -> list[str]:
     return list(value)
 
 
-def _allowance(ctx: Context, finding: Finding, allows: Sequence[Allow]) -> Allowance | None:
-    pragmas = ctx.pragmas_for(finding)
+def _allowance(finding: Finding, known: Registered, allows: Sequence[Allow]) -> Allowance | None:
     if finding.rule in rules.EXPOSURE_RULES:
-        entry = ctx.entry_for(finding)
+        entry = known.entry
         ports = entry.port_numbers if entry is not None else None
-        found = allowed(allows, pragmas, finding.service, ports)
+        found = allowed(allows, known.pragmas, finding.service, ports)
         if found is not None:
             return found
-    return ignored(pragmas, finding.rule, finding.name)
+    return ignored(known.pragmas, finding.rule, finding.name)
+
+
+def _diagnostic(ctx: Context, finding: Finding, allows: Sequence[Allow]) -> Diagnostic:
+    known = ctx.registered(finding)
+    return Diagnostic(finding, known.fix, _allowance(finding, known, allows), known.entry)
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:
@@ -243,10 +247,7 @@ def lint(doc: Document, session: Session, part: Part | None = None) -> Linted:
     for rule in session.rules(path):
         found.extend(ctx.run(rule))
     allows = session.allows(path)
-    diagnostics = [
-        Diagnostic(f, ctx.fix_for(f), _allowance(ctx, f, allows), ctx.entry_for(f))
-        for f in sorted(_dedupe(found), key=position_key)
-    ]
+    diagnostics = [_diagnostic(ctx, f, allows) for f in sorted(_dedupe(found), key=position_key)]
     return Linted(doc, diagnostics, target, ctx.lines, ctx)
 
 

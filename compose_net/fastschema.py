@@ -106,6 +106,8 @@ class _Compiler:
         self.checks = checks
         self.formats = formats
         self.done: dict[int, Decide] = {}
+        #: (schema id, container id) judged valid during the current decision
+        self.passed: set[tuple[int, int]] = set()
 
     # Subschemas are compiled on first use: ``lazy`` stands in until then.
     def lazy(self, schema: Any) -> Decide:
@@ -119,12 +121,22 @@ class _Compiler:
         if done is not None:
             return done
         slot: list[Decide] = []
+        passed = self.passed
 
         def first(value: Any) -> bool:
             if not slot:
                 slot.append(self.compile(schema))
                 self.done[id(schema)] = slot[0]
-            return slot[0](value)
+            if type(value) is not list and type(value) is not dict:
+                return slot[0](value)
+            # a container shared by several places (an anchor's aliases) is judged once
+            key = (id(schema), id(value))
+            if key in passed:
+                return True
+            if slot[0](value):
+                passed.add(key)
+                return True
+            return False
 
         return first
 
@@ -422,5 +434,7 @@ def decider(
         except Unsupported:
             beyond.append(True)
             return None
+        finally:
+            compiler.passed.clear()  # ids name other objects once the value is gone
 
     return decide

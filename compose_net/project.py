@@ -212,13 +212,36 @@ def _error(doc: Document, node: yamltree.Node, message: str) -> ComposeNetError:
     return ComposeNetError(message, path=doc.path, line=where.line, column=where.column)
 
 
+class _Definition:
+    """How a file defines a service, read as plain data only when compared (an include
+    whose service the file defines too): most projects never compare one."""
+
+    __slots__ = ("_node", "_path", "_plain")
+
+    def __init__(self, node: yamltree.Node, path: str) -> None:
+        self._node, self._path = node, path
+        self._plain: list[object] | None = None
+
+    def plain(self) -> list[object]:
+        if self._plain is None:
+            self._plain = [yamltree.to_plain(self._node, path=self._path)]
+        return self._plain
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, _Definition):
+            return NotImplemented
+        return other is self or self.plain() == other.plain()
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 @dataclass
 class _Services:
     """A (sub)project's services: their ports, and how each file defines them (as plain
     data, to tell an included service from a conflicting definition of the same name)."""
 
     ports: dict[str, list[Declared]] = field(default_factory=dict)
-    definitions: dict[str, list[object]] = field(default_factory=dict)
+    definitions: dict[str, _Definition] = field(default_factory=dict)
 
     def add(self, other: _Services, conflict: Callable[[str], ComposeNetError]) -> None:
         """Import ``other``'s services; a name defined differently by both is a conflict."""
@@ -317,8 +340,10 @@ class _Loader:
     ) -> None:
         imported = self.includes(doc, directory, env, (*chain, file_key(doc.path)))
         own = _Services()
+        sizes: dict[int, int] = {}
         for service in doc.services:
-            definition = [yamltree.to_plain(service.node, path=doc.path)]
+            yamltree.bound_expansion(service.node, path=doc.path, sizes=sizes)
+            definition = _Definition(service.node, doc.path)
             own.definitions[service.name] = definition
             if imported.definitions.get(service.name, definition) != definition:
                 message = f"services.{service.name} conflicts with imported resource"

@@ -111,15 +111,28 @@ def interpolated(data: object, env: Mapping[str, str]) -> object:
     """``data`` with every string value interpolated as Compose does (keys are not).
 
     Strings with a missing required variable come back as :class:`Unresolved`,
-    strings with broken ``${...}`` syntax as :class:`BadTemplate`.
+    strings with broken ``${...}`` syntax as :class:`BadTemplate`. A container that
+    ``data`` holds in several places (an anchor's aliases) is interpolated once and
+    shared the same way.
     """
-    if isinstance(data, str):
-        return _interpolate_text(data, env)
-    if isinstance(data, dict):
-        return {key: interpolated(value, env) for key, value in data.items()}
-    if isinstance(data, list):
-        return [interpolated(item, env) for item in data]
-    return data
+    done: dict[int, object] = {}
+
+    def walk(value: object) -> object:
+        if isinstance(value, str):
+            return _interpolate_text(value, env)
+        if isinstance(value, dict):
+            known = done.get(id(value))
+            if known is None:
+                known = done[id(value)] = {key: walk(item) for key, item in value.items()}
+            return known
+        if isinstance(value, list):
+            known = done.get(id(value))
+            if known is None:
+                known = done[id(value)] = [walk(item) for item in value]
+            return known
+        return value
+
+    return walk(data)
 
 
 def _interpolate_text(text: str, env: Mapping[str, str]) -> str:
@@ -137,14 +150,16 @@ def _interpolate_text(text: str, env: Mapping[str, str]) -> str:
 
 def _has_bad_template(data: object) -> bool:
     stack = [data]
+    seen: set[int] = set()
     while stack:
         node = stack.pop()
         if type(node) is BadTemplate:
             return True
-        if isinstance(node, dict):
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
+        if isinstance(node, dict | list):
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            stack.extend(node.values() if isinstance(node, dict) else node)
     return False
 
 
@@ -165,11 +180,28 @@ def _template_errors(data: object, path: tuple[PathPart, ...]) -> Iterator[Viola
 def document_data(root: yamltree.Node, path: str = "<input>") -> Any:
     """Plain data of a Compose document: merges applied, ``!reset`` attributes dropped.
 
-    Aliases are expanded under the same node budget as :func:`yamltree.to_plain`.
+    Aliases are expanded under the same node budget as :func:`yamltree.to_plain`; an
+    anchored node is converted once and its data shared by every alias of it (read only),
+    each use still counted against the budget.
     """
     budget = [yamltree.MAX_EXPANDED_NODES]
+    anchored: dict[int, tuple[Any, int]] = {}
 
     def convert(node: yamltree.Node) -> Any:
+        if node.anchor is not None:
+            known = anchored.get(id(node))
+            if known is not None:
+                budget[0] -= known[1]
+                if budget[0] < 0:
+                    raise yamltree.too_many_nodes(root, path, yamltree.MAX_EXPANDED_NODES)
+                return known[0]
+            before = budget[0]
+            value = build(node)
+            anchored[id(node)] = (value, before - budget[0])
+            return value
+        return build(node)
+
+    def build(node: yamltree.Node) -> Any:
         budget[0] -= 1
         if budget[0] < 0:
             raise yamltree.too_many_nodes(root, path, yamltree.MAX_EXPANDED_NODES)

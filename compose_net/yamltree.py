@@ -563,6 +563,43 @@ class _OverBudget(Exception):
     pass
 
 
+def bound_expansion(
+    node: Node, *, path: str = "<input>", sizes: dict[int, int] | None = None
+) -> None:
+    """Refuse ``node`` when :func:`to_plain` would expand it past bounds.NODES, without
+    building the data: an anchored node is counted once (``sizes`` keeps its count, for
+    the other nodes of a document that alias it)."""
+    limit = MAX_EXPANDED_NODES
+    known = {} if sizes is None else sizes
+
+    def count(item: Node) -> int:
+        if item.anchor is not None:
+            size = known.get(id(item))
+            if size is None:
+                size = known[id(item)] = own(item)
+            return size
+        return own(item)
+
+    def own(item: Node) -> int:
+        total = 1
+        if item.id == "sequence":
+            for child in item.value:
+                total += count(child)
+                if total > limit:
+                    raise _OverBudget
+        elif item.id == "mapping":
+            for _, _, value in _mapping_items(item, set()):
+                total += count(value)
+                if total > limit:
+                    raise _OverBudget
+        return total
+
+    try:
+        count(node)
+    except _OverBudget:
+        raise too_many_nodes(node, path, limit) from None
+
+
 def too_many_nodes(node: Node, path: str, limit: int) -> ComposeNetError:
     """The error for data past ``limit`` nodes: too big as written, or through aliases?"""
     seen: set[int] = set()

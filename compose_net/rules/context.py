@@ -169,10 +169,31 @@ def entry_ports(entry: PortEntry, env: Mapping[str, str] | None,
     return dataclasses.replace(item, verdict=verdict)
 
 
-class _Registered(NamedTuple):
+class Registered(NamedTuple):
+    """What :meth:`Context.finding` remembers of a finding."""
+
     pragmas: tuple[pragmas.Pragma, ...]
     entry: PortEntry | None
     fix: Fix | None
+
+
+_UNREGISTERED = Registered((), None, None)
+
+
+class _Published(NamedTuple):
+    address: str | None
+    port: int
+    protocol: str
+    key: str
+    same: tuple[tuple[str, object], ...]
+
+
+def _with_entry(item: EntryPorts, entry: PortEntry) -> EntryPorts:
+    """``dataclasses.replace(item, entry=entry)`` at a fraction of its cost (called once per
+    service for each entry of a shared list)."""
+    fields = dict(item.__dict__)
+    fields["entry"] = entry
+    return EntryPorts(**fields)
 
 
 @dataclass
@@ -188,13 +209,18 @@ class Context:
     environment: policy.Environment | None = None
     #: the addresses a fix binds each service's ports to (None: findings carry no fix)
     binds_for: BindsFor | None = None
-    _registered: dict[Finding, _Registered] = field(default_factory=dict, repr=False)
+    _registered: dict[Finding, Registered] = field(default_factory=dict, repr=False)
     #: entry node id -> what entry_ports made of a shared node, and the pragmas on a node
     _shared: dict[int, EntryPorts] = field(default_factory=dict, repr=False)
-    _pragmas: dict[int, tuple[Span, tuple[pragmas.Pragma, ...]]] = field(
+    #: node id -> the node, its position and the pragmas on its lines
+    _pragmas: dict[int, tuple[Span, yamltree.Position, tuple[pragmas.Pragma, ...]]] = field(
         default_factory=dict, repr=False
     )
     _rule: Rule | None = field(default=None, repr=False)
+    _profiles: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
+    _host_ports: dict[int, tuple[tuple[PortObject, ...], list[_Published]]] = field(
+        default_factory=dict, repr=False
+    )
 
     @property
     def path(self) -> str:
@@ -237,7 +263,7 @@ class Context:
             found = entry_ports(entry, self.env, self.policy)
             cached = self._shared[id(entry.node)] = dataclasses.replace(found, shown=found.display)
             return cached
-        return dataclasses.replace(cached, entry=entry)
+        return _with_entry(cached, entry)
 
     @functools.cached_property
     def policy(self) -> policy.Environment:
@@ -249,11 +275,14 @@ class Context:
 
     def profiles(self, service: str) -> frozenset[str]:
         """The profiles a service runs under (empty: always)."""
+        known = self._profiles.get(service)
+        if known is not None:
+            return known
         found = self.services.get(service)
         value = found.plain("profiles") if found is not None else None
-        if not isinstance(value, list):
-            return frozenset()
-        return frozenset(str(p) for p in value)
+        known = frozenset(str(p) for p in value) if isinstance(value, list) else frozenset()
+        self._profiles[service] = known
+        return known
 
     def binds(self, service: str) -> Binds | None:
         """The addresses ``service``'s ports are bound to by a fix (None: not known here)."""
@@ -271,11 +300,27 @@ class Context:
 
     def host_ports(self, item: EntryPorts) -> list[Use]:
         """The host ports ``item`` publishes, as policy.collisions compares them."""
+        published = self._published(item)
+        if not published:
+            return []
         entry = item.entry
         label = f"{item.label} ({self.path}:{entry.position.line}:{entry.position.column})"
         profiles = self.profiles(entry.service)
         node = self.node_of(entry.service)
-        out: list[Use] = []
+        key = self.project.key
+        return [
+            Use(key, node, address, port, protocol, entry.service, profiles, unicity, label,
+                entry, same=same)
+            for address, port, protocol, unicity, same in published
+        ]
+
+    def _published(self, item: EntryPorts) -> list[_Published]:
+        """The service-independent part of :meth:`host_ports`, once per objects of an entry
+        (a shared entry's objects are one tuple for all its services)."""
+        known = self._host_ports.get(id(item.objects))
+        if known is not None and known[0] is item.objects:
+            return known[1]
+        out: list[_Published] = []
         for obj, key in zip(item.objects, item.keys):
             published = str(obj.get("published", ""))
             if not published.isdigit() or len(published) > 19:  # past any port; int() is slow
@@ -284,10 +329,9 @@ class Context:
             address = None if self.target == "stack" else canonical(host_ip)
             protocol = str(obj.get("protocol", "tcp"))
             same = tuple(sorted(obj.items()))
-            out.append(
-                Use(self.project.key, node, address, int(published), protocol, entry.service,
-                    profiles, key, label, entry, same=same)
-            )
+            out.append(_Published(address, int(published), protocol, key, same))
+        # kept with its objects, so that its id names no other tuple while cached
+        self._host_ports[id(item.objects)] = (item.objects, out)
         return out
 
     def rebind_fix(self, item: EntryPorts) -> Fix | None:
@@ -363,7 +407,12 @@ class Context:
         if rule is None:
             raise AssertionError("Context.finding outside Context.run")
         at = entry.node if entry is not None else node
-        where = yamltree.position(at)
+        known = self._pragmas.get(id(at))
+        if known is None or known[0] is not at:
+            # kept with its node, so that its id names no other node while cached
+            known = (at, yamltree.position(at), tuple(pragmas.find(self.lines, at)))
+            self._pragmas[id(at)] = known
+        where = known[1]
         finding = Finding(
             self.path,
             where.line,
@@ -376,26 +425,21 @@ class Context:
             service if service is not None else (entry.service if entry is not None else None),
             exposure,
         )
-        known = self._pragmas.get(id(at))
-        if known is not None and known[0] is at:
-            found = known[1]
-        else:  # kept with its node, so that its id names no other node while cached
-            found = tuple(pragmas.find(self.lines, at))
-            self._pragmas[id(at)] = (at, found)
-        self._registered[finding] = _Registered(found, entry, fix)
+        self._registered[finding] = Registered(known[2], entry, fix)
         return finding
 
+    def registered(self, finding: Finding) -> Registered:
+        """The pragmas on ``finding``'s node, its port entry and its fix."""
+        return self._registered.get(finding, _UNREGISTERED)
+
     def pragmas_for(self, finding: Finding) -> tuple[pragmas.Pragma, ...]:
-        registered = self._registered.get(finding)
-        return registered.pragmas if registered is not None else ()
+        return self.registered(finding).pragmas
 
     def entry_for(self, finding: Finding) -> PortEntry | None:
-        registered = self._registered.get(finding)
-        return registered.entry if registered is not None else None
+        return self.registered(finding).entry
 
     def fix_for(self, finding: Finding) -> Fix | None:
-        registered = self._registered.get(finding)
-        return registered.fix if registered is not None else None
+        return self.registered(finding).fix
 
 
 @functools.lru_cache(maxsize=4)
@@ -412,7 +456,7 @@ def _family(text: str | None) -> int | None:
 def _unfixable(item: EntryPorts) -> str:
     """Why an exposed entry's text cannot be rewritten with certainty ("" when it can)."""
     entry = item.entry
-    if entry.syntax != "short" or entry.text is None:
+    if entry.syntax != "short" or entry.text is None or "$" not in entry.text:
         return ""
     template = interpolate.parse(entry.text)
     if (
