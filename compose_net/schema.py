@@ -132,7 +132,10 @@ def interpolated(data: object, env: Mapping[str, str]) -> object:
             return known
         return value
 
-    return walk(data)
+    try:
+        return walk(data)
+    finally:
+        done.clear()  # walk refers to itself: the cycle must not keep the data alive
 
 
 def _interpolate_text(text: str, env: Mapping[str, str]) -> str:
@@ -155,7 +158,7 @@ def _has_bad_template(data: object) -> bool:
         node = stack.pop()
         if type(node) is BadTemplate:
             return True
-        if isinstance(node, dict | list):
+        if isinstance(node, (dict, list)):
             if id(node) in seen:
                 continue
             seen.add(id(node))
@@ -215,7 +218,10 @@ def document_data(root: yamltree.Node, path: str = "<input>") -> Any:
                 out[name] = convert(value)
         return out
 
-    return convert(root)
+    try:
+        return convert(root)
+    finally:
+        anchored.clear()  # convert refers to itself: the cycle must not keep the data alive
 
 
 # --------------------------------------------------------------------------- checks

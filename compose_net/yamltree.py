@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import gc
 import math
 import re
 import warnings
@@ -203,7 +204,16 @@ def compose_all(text: str, path: str, *, parser: Parser | None = None) -> list[N
         return list(last[2])
     nodes = _compose_all(text, path, chosen)
     _LAST = (text, chosen, tuple(nodes))
+    if len(text) > _FREEZE_AT:
+        # A big tree holds no reference cycles and lives while its file is worked on:
+        # moved out of the cyclic collector's reach, it is not walked again at every full
+        # collection (a second on 100,000 services); reference counting still frees it.
+        gc.freeze()
     return nodes
+
+
+#: a text past this many characters has its tree frozen (gc.freeze) once composed
+_FREEZE_AT = 1 << 20
 
 
 #: the text composed last, its parser and its documents, kept: harden's proof and its
@@ -569,35 +579,32 @@ def bound_expansion(
     """Refuse ``node`` when :func:`to_plain` would expand it past bounds.NODES, without
     building the data: an anchored node is counted once (``sizes`` keeps its count, for
     the other nodes of a document that alias it)."""
-    limit = MAX_EXPANDED_NODES
-    known = {} if sizes is None else sizes
-
-    def count(item: Node) -> int:
-        if item.anchor is not None:
-            size = known.get(id(item))
-            if size is None:
-                size = known[id(item)] = own(item)
-            return size
-        return own(item)
-
-    def own(item: Node) -> int:
-        total = 1
-        if item.id == "sequence":
-            for child in item.value:
-                total += count(child)
-                if total > limit:
-                    raise _OverBudget
-        elif item.id == "mapping":
-            for _, _, value in _mapping_items(item, set()):
-                total += count(value)
-                if total > limit:
-                    raise _OverBudget
-        return total
-
     try:
-        count(node)
+        _expanded(node, MAX_EXPANDED_NODES, {} if sizes is None else sizes)
     except _OverBudget:
-        raise too_many_nodes(node, path, limit) from None
+        raise too_many_nodes(node, path, MAX_EXPANDED_NODES) from None
+
+
+def _expanded(node: Node, limit: int, sizes: dict[int, int]) -> int:
+    """The nodes ``node`` expands to (:func:`bound_expansion`); past ``limit``: _OverBudget."""
+    if node.anchor is not None:
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+    total = 1
+    if node.id == "sequence":
+        for child in node.value:
+            total += _expanded(child, limit, sizes)
+            if total > limit:
+                raise _OverBudget
+    elif node.id == "mapping":
+        for _, _, value in _mapping_items(node, set()):
+            total += _expanded(value, limit, sizes)
+            if total > limit:
+                raise _OverBudget
+    if node.anchor is not None:
+        sizes[id(node)] = total
+    return total
 
 
 def too_many_nodes(node: Node, path: str, limit: int) -> ComposeNetError:

@@ -56,6 +56,7 @@ SEVERITY: Severity = "error"
 def check(ctx: Context) -> Iterator[Finding]:
     if ctx.target == "stack":
         return  # swarm ignores host IPs: swarm-published (CN005) says it for every port
+    hints: dict[str, str] = {}
     for item in ctx.entries:
         if (
             item.error is not None
@@ -73,8 +74,13 @@ def check(ctx: Context) -> Iterator[Finding]:
         else:
             what = "is published on all interfaces"
         if entry.syntax == "short":
-            hint = ("bind it to the node's internal address, e.g. "
-                    f'"{entry.short.with_host_ip("10.0.0.5")}", or run `compose-net harden`')
+            assert entry.text is not None
+            hint = hints.get(entry.text, "")
+            if not hint:  # one string for the entries of a shared list
+                hint = hints[entry.text] = (
+                    "bind it to the node's internal address, e.g. "
+                    f'"{entry.short.with_host_ip("10.0.0.5")}", or run `compose-net harden`'
+                )
         else:
             hint = "add `host_ip:` with the node's internal address, or run `compose-net harden`"
         yield ctx.finding(entry.node, f"{item.label} {item.display} {what}", hint,
