@@ -97,11 +97,19 @@ def long_problem(obj: PortObject) -> str | None:
 
 def check(ctx: Context) -> Iterator[Finding]:
     seen: set[int] = set()
+    #: a shared entry's objects (one tuple for all its services) are judged once
+    judged: dict[int, str | None] = {}
     for item in ctx.entries:
         entry = item.entry
         problem = item.error
         if problem is None and entry.syntax == "long":
-            problem = next((p for p in map(long_problem, item.objects) if p), None)
+            key = id(item.objects)
+            if key in judged:
+                problem = judged[key]
+            else:
+                problem = judged[key] = next(
+                    (p for p in map(long_problem, item.objects) if p), None
+                )
         if problem is None or id(entry.node) in seen:
             continue
         seen.add(id(entry.node))
