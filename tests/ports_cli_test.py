@@ -467,3 +467,54 @@ def test_startup_benchmark_short_mode_runs(tmp_path: Path) -> None:
         True,
         True,
     )
+
+
+# --------------------------------------------------------------------------- internal networks
+
+VPN = "services:\n  a:\n    image: nginx\n    ports: ['198.51.100.7:80:80', '203.0.113.1:81:81']\n"
+
+
+@pytest.mark.parametrize(
+    ("files", "args", "code", "exposures", "check_code"),
+    (
+        pytest.param({"p/c.yaml": VPN}, ["p/c.yaml"], 0, ["public", "public"], 1,
+                     id="fixed-ranges"),
+        pytest.param(
+            {"p/c.yaml": VPN, "p/.compose-net.yaml": "internal-networks: ['198.51.100.0/24']\n"},
+            ["p/c.yaml"], 0, ["private", "public"], 1, id="configured-network-is-private",
+        ),
+        pytest.param(
+            {"p/c.yaml": VPN,
+             "p/.compose-net.yaml": "internal-networks: ['198.51.100.0/24', '203.0.113.0/24']\n"},
+            ["p/c.yaml"], 0, ["private", "private"], 0, id="check-passes-when-all-private",
+        ),
+        pytest.param(
+            {"p/c.yaml": VPN,
+             "p/pyproject.toml": "[tool.compose-net]\ninternal-networks = ['198.51.100.0/24']\n"},
+            ["p/c.yaml"], 0, ["private", "public"], 1, id="pyproject",
+        ),
+        pytest.param(
+            {"p/c.yaml": VPN, "p/.compose-net.yaml": "internal-networks: ['198.51.100.0/24']\n"},
+            ["-f", "p/c.yaml"], 0, ["private", "public"], 1, id="project-form",
+        ),
+        pytest.param(
+            {"p/c.yaml": VPN, "p/.compose-net.yaml": "internal-networks: ['198.51.100.0/33']\n"},
+            ["p/c.yaml"], 2, [], 2, id="bad-network",
+        ),
+    ),
+)
+def test_exposure_honours_internal_networks_as_check_does(
+    tmp_path: Path, files: dict[str, str], args: list[str], code: int, exposures: list[str],
+    check_code: int,
+) -> None:
+    _write(tmp_path, files)
+    (tmp_path / ".git").mkdir()  # the project root: no configuration above it is read
+    proc = _run(["ports", "--format", "json", *args], tmp_path)
+    assert proc.returncode == code, proc.stderr
+    if code == 0:
+        ports = json.loads(proc.stdout)["files"][0]["services"]["a"]["ports"]
+        assert [p["exposure"] for p in ports] == exposures
+    else:
+        assert "internal-networks" in proc.stderr and "Traceback" not in proc.stderr
+    check = _run(["check", *args], tmp_path)
+    assert check.returncode == check_code, check.stdout + check.stderr

@@ -10,6 +10,8 @@ from typing import Any
 from compose_net import printable
 from compose_net.commands import inputs
 from compose_net.errors import ComposeNetError
+from compose_net.policy import addresses
+from compose_net.policy.addresses import Network
 from compose_net.project import Project, Spec, file_key, load_files
 from compose_net.report import Report
 
@@ -33,7 +35,7 @@ def file_ports(
     else:  # variables as written: no env file is read
         folder = "." if path == "-" else (os.path.dirname(path) or ".")
         project = load_files([path], folder, None, outside=outside)
-    services = project_ports(project)["services"]
+    services = project_ports(project, _internal(path))["services"]
     named = file_key(path)
     for data in services.values():
         for port in data["ports"]:
@@ -42,12 +44,28 @@ def file_ports(
     return {"path": path, "services": services}
 
 
-def project_ports(project: Project) -> dict[str, Any]:
+def _internal(path: str) -> tuple[Network, ...]:
+    """The networks that count as internal for ``path``: the private ranges and the
+    ``internal-networks`` of its configuration, as check and harden read them."""
+    from compose_net import config
+
+    found = config.find("." if path == "-" else path)
+    extra = found.get("internal-networks") or []
+    try:
+        return addresses.internal_networks([str(text) for text in extra])
+    except ComposeNetError as e:
+        raise e.with_path(found.path) if found.path else e from None
+
+
+def project_ports(
+    project: Project, internal: tuple[Network, ...] = addresses.INTERNAL_NETWORKS
+) -> dict[str, Any]:
     """The merged ports of a project, in the shape of :func:`file_ports`.
 
     ``path`` is the project's first file and ``project`` names its directory and files;
     every port has ``file``, ``line`` and ``column`` (where its entry is written), and
     ``merges`` lists the earlier entries with the same key that it replaced, if any.
+    An address in ``internal`` is ``private``, as check judges it.
     """
     services: dict[str, Any] = {}
     for name, ports in project.services.items():
@@ -59,6 +77,11 @@ def project_ports(project: Project) -> dict[str, Any]:
             obj["line"] = port.entry.position.line
             obj["column"] = port.entry.position.column
             obj["exposure"] = port.exposure
+            written = port.entry.written_host_ip
+            if port.exposure == "public" and written and internal != addresses.INTERNAL_NETWORKS:
+                address = addresses.parse_ip(written)
+                if address is not None:
+                    obj["exposure"] = addresses.classify(address, internal)
             if published.replaced:
                 obj["merges"] = [
                     {
@@ -111,7 +134,8 @@ def run(
     files: list[dict[str, Any]] = []
     if project is not None:
         try:
-            files.append(project_ports(project.load(interpolate=interpolate)))
+            loaded = project.load(interpolate=interpolate)
+            files.append(project_ports(loaded, _internal(loaded.directory)))
         except ComposeNetError as e:
             if e.path is None:
                 raise  # no project to read: a usage error
