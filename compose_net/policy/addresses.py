@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from typing import Literal, Union
 
@@ -24,8 +25,12 @@ INTERNAL_NETWORKS: tuple[Network, ...] = tuple(
 )
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def parse_ip(text: str) -> Address | None:
-    """Parse an address as Docker does (no zone, optional [brackets]); None if invalid."""
+    """Parse an address as Docker does (no zone, optional [brackets]); None if invalid.
+
+    Kept for the texts met last: every layer asks about the same entries' addresses.
+    """
     if text.startswith("[") and text.endswith("]"):
         text = text[1:-1]
     if "%" in text or not text:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from typing import Union
 
 from compose_net.policy.addresses import parse_ip, unmapped
 
@@ -108,21 +109,103 @@ def candidate_ports(port: int) -> Iterator[int]:
     yield from range(port + 1, MAX_PORT + 1)
 
 
+#: what an address is, for the ledger's index: None (every interface), ("any", 4 | 6) for
+#: 0.0.0.0 / ::, or its canonical text (an address, or a variable as written)
+_Key = Union[None, str, tuple[str, int]]
+
+
+def _address_key(address: str | None) -> _Key:
+    if address is None:
+        return None
+    parsed = parse_ip(address)
+    if parsed is None:
+        return address
+    parsed = unmapped(parsed)
+    return ("any", parsed.version) if parsed.is_unspecified else str(parsed)
+
+
+@dataclass
+class _Taken:
+    """The uses of one project, port and protocol, in declaration order, indexed by what
+    keeps two of them apart: address, profiles and node. ``clashes`` decides; the indexes
+    only leave out uses that cannot clash, so that a ledger of one address (or profile, or
+    node) per tenant is no scan of every tenant for each new one."""
+
+    uses: list[Use] = field(default_factory=list)
+    by_address: dict[_Key, list[int]] = field(default_factory=dict)
+    #: profile -> uses with it; "" -> uses without profiles (they run with every profile)
+    by_profile: dict[str, list[int]] = field(default_factory=dict)
+    #: node address -> uses on a node with it; "" -> uses on an unknown node
+    by_node: dict[str, list[int]] = field(default_factory=dict)
+    #: (service, address, node, profiles) with the unicity key, and with the port as
+    #: printed, recorded: Compose merges a later equal port into the first, so only the
+    #: first is kept
+    merged: set[tuple[object, ...]] = field(default_factory=set)
+
+    def candidates(self, use: Use) -> Iterable[Use]:
+        """The earlier uses that may clash with ``use``, in declaration order."""
+        options: list[list[list[int]]] = []
+        key = _address_key(use.address)
+        if isinstance(key, str):  # 0.0.0.0 / :: and every interface overlap whole families
+            lists = [self.by_address.get(None, []), self.by_address.get(key, [])]
+            parsed = parse_ip(key)
+            if parsed is not None:
+                lists.append(self.by_address.get(("any", parsed.version), []))
+            options.append(lists)
+        if use.profiles:
+            lists = [self.by_profile.get("", [])]
+            lists.extend(self.by_profile.get(p, []) for p in use.profiles)
+            options.append(lists)
+        if use.node is not None:
+            lists = [self.by_node.get("", [])]
+            lists.extend(self.by_node.get(n, []) for n in use.node)
+            options.append(lists)
+        if not options:
+            return self.uses
+        narrowest = min(options, key=lambda lists: sum(map(len, lists)))
+        uses = self.uses
+        return (uses[i] for i in sorted({i for found in narrowest for i in found}))
+
+    def add(self, use: Use) -> None:
+        address = _address_key(use.address)
+        where = (use.service, address, use.node, use.profiles)
+        names: set[tuple[object, ...]] = {(*where, use.merge_key)}
+        if use.same:
+            names.add((*where, use.same))
+        if not names.isdisjoint(self.merged):
+            return  # one port written twice: the first stands for both
+        self.merged.update(names)
+        index = len(self.uses)
+        self.uses.append(use)
+        self.by_address.setdefault(_address_key(use.address), []).append(index)
+        for profile in use.profiles or ("",):
+            self.by_profile.setdefault(profile, []).append(index)
+        for node in use.node if use.node is not None else ("",):
+            self.by_node.setdefault(node, []).append(index)
+
+
 @dataclass
 class Ledger:
     """The host ports taken so far, in declaration order; the first comer keeps its port."""
 
-    _by_port: dict[tuple[str, int, str], list[Use]] = field(default_factory=dict)
+    _by_port: dict[tuple[str, int, str], _Taken] = field(default_factory=dict)
 
     def holder(self, use: Use) -> Use | None:
         """The earlier use ``use`` clashes with, if any."""
-        for earlier in self._by_port.get((use.project, use.port, use.protocol), ()):
+        taken = self._by_port.get((use.project, use.port, use.protocol))
+        if taken is None:
+            return None
+        for earlier in taken.candidates(use):
             if clashes(use, earlier):
                 return earlier
         return None
 
     def add(self, use: Use) -> None:
-        self._by_port.setdefault((use.project, use.port, use.protocol), []).append(use)
+        key = (use.project, use.port, use.protocol)
+        taken = self._by_port.get(key)
+        if taken is None:
+            taken = self._by_port[key] = _Taken()
+        taken.add(use)
 
     def take(self, use: Use) -> Use | None:
         """Record ``use``; the earlier use it clashes with, if any."""

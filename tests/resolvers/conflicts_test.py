@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import random
+import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -470,6 +472,91 @@ def test_collisions(
 def test_overlaps(a: str, b: str, expected: bool) -> None:
     assert collisions.overlaps(collisions.canonical(a), collisions.canonical(b)) is expected
     assert collisions.overlaps(collisions.canonical(b), collisions.canonical(a)) is expected
+
+
+def _brute_holder(taken: list[collisions.Use], use: collisions.Use) -> collisions.Use | None:
+    return next((earlier for earlier in taken if collisions.clashes(use, earlier)), None)
+
+
+ADDRESSES = (None, "0.0.0.0", "::", "10.0.0.5", "10.0.0.6", "::ffff:10.0.0.5", "fd00::5",
+             "${IP}", "${IP2}")
+PROFILES = (frozenset(), frozenset({"a"}), frozenset({"b"}), frozenset({"a", "b"}))
+NODES = (None, frozenset({"10.0.0.1"}), frozenset({"10.0.0.2"}),
+         frozenset({"10.0.0.1", "fd00::1"}))
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_ledger_finds_what_a_scan_of_every_earlier_use_finds(seed: int) -> None:
+    """The ledger's indexes (address, profiles, node, merged ports) only leave out uses that
+    cannot clash: over random uses its answer is the first clash a full scan finds."""
+    rng = random.Random(seed)
+    ledger = collisions.Ledger()
+    taken: list[collisions.Use] = []
+    answers = []
+    for i in range(400):
+        address = rng.choice(ADDRESSES)
+        use = collisions.Use(
+            rng.choice(("p", "q")), rng.choice(NODES), collisions.canonical(address),
+            rng.choice((80, 443)), rng.choice(("tcp", "udp")), f"s{rng.randrange(30)}",
+            rng.choice(PROFILES), f"{address}:{rng.randrange(3)}", label=f"use {i}",
+        )
+        expected = _brute_holder(taken, use)
+        found = ledger.take(use)
+        answers.append(found is not None)
+        if expected is None:
+            assert found is None, (use, found)
+        else:
+            # the same clash; an earlier port merged into its twin may stand in for it
+            assert found is not None and collisions.clashes(use, found), (use, found, expected)
+        taken.append(use)
+    assert any(answers) and not all(answers)
+
+
+def _tenants(shape: str, n: int) -> str:
+    out = ["services:\n"]
+    for i in range(n):
+        if shape == "address":
+            port = f"'10.{i // 65536}.{i // 256 % 256}.{i % 256}:443:443'"
+            out.append(f"  s{i}:\n    image: x\n    ports: [{port}]\n")
+        elif shape == "profile":
+            out.append(f"  s{i}:\n    image: x\n    profiles: [p{i}]\n    ports: ['443:443']\n")
+        else:  # one service writing the same port again and again: Compose keeps one
+            out.append("  s:\n    image: x\n    ports:\n" + "      - '443:443'\n" * n)
+            break
+    return "".join(out)
+
+
+@pytest.mark.parametrize(
+    ("shape", "clashes"),
+    (
+        pytest.param("address", 0, id="one-address-per-tenant"),
+        pytest.param("profile", 0, id="one-profile-per-tenant"),
+        pytest.param("merged", 0, id="one-port-written-again-and-again"),
+    ),
+)
+def test_one_port_per_tenant_is_no_scan_of_every_tenant(
+    tmp_path: Path, shape: str, clashes: int
+) -> None:
+    """20,000 uses of one host port that never clash: each new one is compared with the few
+    that can clash with it, not with every earlier one (a quadratic scan took minutes)."""
+    path = tmp_path / "compose.yaml"
+    path.write_text(_tenants(shape, 20_000))
+    proc = subprocess.run(
+        [sys.executable, "-m", "compose_net", "check", "--no-config", "--format", "json",
+         str(path)],
+        capture_output=True, text=True, timeout=300, check=False, preexec_fn=_cpu_limit,
+    )
+    # a quadratic scan is killed by the CPU limit (SIGXCPU / SIGKILL: a negative code)
+    assert proc.returncode in (0, 1), proc.stderr[-2000:]
+    rules = [f["rule"] for f in json.loads(proc.stdout)["findings"]]
+    assert rules.count("CN006") == clashes
+    assert proc.returncode == (1 if rules else 0)
+
+
+def _cpu_limit() -> None:
+    """20 s of CPU: about ten times what the 20,000 uses take, half what a scan of every
+    earlier use took for them on this machine."""
+    resource.setrlimit(resource.RLIMIT_CPU, (20, 20))
 
 
 def test_compose_reads_the_moved_ports(tmp_path: Path, compose_bin: str) -> None:
