@@ -809,6 +809,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = e.filename if isinstance(e.filename, str) else "compose-net"
         print(f"compose-net: error: {source.os_error(e, where)}", file=sys.stderr)
         return EXIT_ERROR
+    except RecursionError:  # only past a raised bound: the defaults keep well inside
+        from compose_net import bounds
+
+        print(
+            "compose-net: error: the input nests deeper than this run can follow "
+            f"(bound: {bounds.DEPTH.what}; lower {bounds.DEPTH.variable}, now "
+            f"{bounds.DEPTH.value()})",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
     except Exception as e:  # never a traceback for a user
         print(f"compose-net: internal error: {type(e).__name__}: {e}", file=sys.stderr)
         return EXIT_ERROR

@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from compose_net import source, yamltree
+from compose_net import bounds, source, yamltree
 from compose_net.document import Document, PortEntry, Service
 from compose_net.document import load_all as load_all_documents
 from compose_net.errors import ComposeNetError
@@ -327,6 +327,13 @@ class _Project:
         link = (os.path.abspath(base_docs[0].path), base_name)
         if link in chain:
             raise self._error(doc, node, f"circular reference: {service.name!r} extends itself")
+        if len(chain) > bounds.DEPTH.value():
+            where = yamltree.position(node)
+            raise bounds.DEPTH.error(
+                f"services.{chain[0][1]} extends a chain of more than "
+                f"{bounds.DEPTH.value():,} services (here: {service.name} extends {base_name})",
+                path=doc.path, line=where.line, column=where.column,
+            )
         inherited = self._merged(base_docs, base_name, (*chain, link))
         if inherited is None:
             raise self._error(doc, node, f"cannot extend service {base_name!r}: it is not defined")

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import gc
 import math
 import re
 import warnings
@@ -204,16 +203,7 @@ def compose_all(text: str, path: str, *, parser: Parser | None = None) -> list[N
         return list(last[2])
     nodes = _compose_all(text, path, chosen)
     _LAST = (text, chosen, tuple(nodes))
-    if len(text) > _FREEZE_AT:
-        # A big tree holds no reference cycles and lives while its file is worked on:
-        # moved out of the cyclic collector's reach, it is not walked again at every full
-        # collection (a second on 100,000 services); reference counting still frees it.
-        gc.freeze()
     return nodes
-
-
-#: a text past this many characters has its tree frozen (gc.freeze) once composed
-_FREEZE_AT = 1 << 20
 
 
 #: the text composed last, its parser and its documents, kept: harden's proof and its

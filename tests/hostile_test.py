@@ -62,6 +62,12 @@ def alias_bomb() -> str:
     return "\n".join(lines) + "\nservices:\n  web:\n    image: nginx\n    ports: ['80:80']\n"
 
 
+def extends_chain(length: int) -> str:
+    """s1 extends s0, s2 extends s1, ...: Compose follows any length."""
+    head = "services:\n  s0:\n    image: nginx\n    ports: ['80']\n"
+    return head + "".join(f"  s{i}:\n    extends: s{i - 1}\n" for i in range(1, length))
+
+
 HUGE_NUMBER = "9" * 5000
 SERVICE = "services:\n  web:\n    image: nginx\n"
 
@@ -114,6 +120,27 @@ CASES = [
         },
         {"COMPOSE_NET_MAX_NODES": "200000"},
         id="many-tiny-entries-are-not-an-alias-bomb",
+    ),
+    pytest.param(
+        extends_chain(3000),
+        dict.fromkeys(
+            ("check", "ports", "harden-check", "harden"),
+            (2, "extends a chain of more than 200 services"),
+        ),
+        {},
+        id="extends-chain-past-the-bound",
+    ),
+    pytest.param(
+        extends_chain(3000),
+        dict.fromkeys(("check", "harden"), (2, "nests deeper than this run can follow")),
+        {"COMPOSE_NET_MAX_DEPTH": "100000"},
+        id="extends-chain-past-a-raised-bound",
+    ),
+    pytest.param(
+        extends_chain(150),
+        {"check": (1, "services.s0.ports[0] (extended by s149)"), "harden": (0, "hardened")},
+        {},
+        id="extends-chain-within-the-bound",
     ),
     pytest.param(
         exposed(*['"1-65535:1-65535"'] * 20),
