@@ -28,7 +28,7 @@ from compose_net.engine import Diagnostic, Linted, Part, Session
 from compose_net.errors import ComposeNetError, SafetyError
 from compose_net.findings import FAILING
 from compose_net.fixes import Fix, Rendered
-from compose_net.policy.collisions import Ledger, Use, canonical
+from compose_net.policy.collisions import Ledger, Use, canonical, clashes
 from compose_net.rewrite import UnsupportedSyntax
 from compose_net.rules.context import EntryPorts
 
@@ -187,6 +187,7 @@ def settle(outcomes: Sequence[Outcome], ledgers: Ledgers, permissions: Permissio
         for item in o.linted.context.entries
         if item.error is None and item.base is None and not item.overridden
     ]
+    later: _Later | None = None
     for i, (o, item) in enumerate(items):
         node_id = id(item.entry.node)
         key = o.linted.context.project.key
@@ -199,9 +200,13 @@ def settle(outcomes: Sequence[Outcome], ledgers: Ledgers, permissions: Permissio
         holder = next((h for h in (after.holder(u) for u in wanted) if h is not None), None)
         if holder is not None:
             was = any(h is not None for h in clashed)
-            remap = _remap(o, item, fix, wanted, after, items[i + 1 :], permissions)
+            if later is None:
+                later = _Later(items)
+            later.position = i
+            remap = _remap(o, item, fix, wanted, after, later, permissions)
             if remap is not None:
                 o.chosen[node_id] = remap
+                later.chosen_again(node_id)
                 use = wanted[0]
                 entry = item.entry
                 moved = (
@@ -213,6 +218,7 @@ def settle(outcomes: Sequence[Outcome], ledgers: Ledgers, permissions: Permissio
                 wanted = _uses(o.linted, item, remap)
             elif fix is not None and not was:
                 del o.chosen[node_id]
+                later.chosen_again(node_id)
                 _explain(
                     o,
                     item,
@@ -225,13 +231,48 @@ def settle(outcomes: Sequence[Outcome], ledgers: Ledgers, permissions: Permissio
             after.add(use)
 
 
+class _Later:
+    """The host ports the entries not settled yet ask for, with their fixes as chosen (an
+    entry's choice changes only when it is settled): a port moved to must not take one."""
+
+    def __init__(self, items: Sequence[tuple[Outcome, EntryPorts]]) -> None:
+        self.items = items
+        self.position = -1
+        self.asks: dict[tuple[str, int, str], list[tuple[int, Use]]] = {}
+        #: entry node -> the positions of its items (a shared entry has one per service)
+        self.by_node: dict[int, list[int]] = {}
+        for i, (o, item) in enumerate(items):
+            self.by_node.setdefault(id(item.entry.node), []).append(i)
+            self._ask(i)
+
+    def _ask(self, i: int) -> None:
+        o, item = self.items[i]
+        for use in _uses(o.linted, item, o.chosen.get(id(item.entry.node))):
+            self.asks.setdefault((use.project, use.port, use.protocol), []).append((i, use))
+
+    def chosen_again(self, node_id: int) -> None:
+        """The fix chosen for an entry node changed: its later items ask anew."""
+        again = {i for i in self.by_node.get(node_id, ()) if i > self.position}
+        if not again:
+            return
+        for key, found in self.asks.items():
+            self.asks[key] = [(i, use) for i, use in found if i not in again]
+        for i in sorted(again):
+            self._ask(i)
+
+    def asked(self, use: Use) -> bool:
+        """Does an entry after the one being settled ask for a port ``use`` clashes with?"""
+        found = self.asks.get((use.project, use.port, use.protocol), ())
+        return any(i > self.position and clashes(use, other) for i, other in found)
+
+
 def _remap(
     o: Outcome,
     item: EntryPorts,
     fix: Fix | None,
     wanted: list[Use],
     taken: Ledger,
-    rest: Sequence[tuple[Outcome, EntryPorts]],
+    rest: _Later,
     permissions: Permissions,
 ) -> Fix | None:
     """The fix that also moves the entry to the nearest free host port, when allowed."""
@@ -244,12 +285,7 @@ def _remap(
     if why:
         _explain(o, item, f"not moved: {why}")
         return None
-    later = (
-        u
-        for other, it in rest
-        for u in _uses(other.linted, it, other.chosen.get(id(it.entry.node)))
-    )
-    port = taken.free_port(wanted, later)
+    port = taken.free_port(wanted, rest.asked)
     if port is None:
         _explain(o, item, "not moved: no host port is free")
         return None
