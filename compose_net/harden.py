@@ -241,7 +241,7 @@ class _Later:
         self.asks: dict[tuple[str, int, str], list[tuple[int, Use]]] = {}
         #: entry node -> the positions of its items (a shared entry has one per service)
         self.by_node: dict[int, list[int]] = {}
-        for i, (o, item) in enumerate(items):
+        for i, (_, item) in enumerate(items):
             self.by_node.setdefault(id(item.entry.node), []).append(i)
             self._ask(i)
 
