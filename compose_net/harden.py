@@ -19,6 +19,7 @@ nothing remains, which is exactly when ``check`` passes on what it leaves behind
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -61,10 +62,30 @@ class Outcome:
     unfixed: dict[int, str] = field(default_factory=dict)
     #: the entries moved to another host port, each with what it collided with
     moves: list[tuple[PortEntry, str]] = field(default_factory=list)
+    _unfixed_nodes: set[int] = field(default_factory=set, repr=False)
 
     @property
     def doc(self) -> Document:
         return self.linted.doc
+
+    @functools.cached_property
+    def counted_at(self) -> dict[int, list[int]]:
+        """Entry node id -> the indexes of the counted findings on it (one per service of a
+        shared entry): what becomes unfixed when the node's fix is not applied."""
+        out: dict[int, list[int]] = {}
+        for i, d in enumerate(self.linted.diagnostics):
+            if d.entry is not None and counts(d):
+                out.setdefault(id(d.entry.node), []).append(i)
+        return out
+
+    def unfix(self, node_id: int, why: str) -> None:
+        """Every counted finding on the entry node ``node_id`` stays, for the first ``why``
+        given for the node (a shared entry is given one for each of its services)."""
+        if node_id in self._unfixed_nodes:
+            return
+        self._unfixed_nodes.add(node_id)
+        for i in self.counted_at.get(node_id, ()):
+            self.unfixed.setdefault(i, why)
 
 
 def counts(d: Diagnostic) -> bool:
@@ -302,9 +323,7 @@ def _remap(
 
 
 def _explain(o: Outcome, item: EntryPorts, why: str) -> None:
-    for i, d in enumerate(o.linted.diagnostics):
-        if d.entry is not None and d.entry.node is item.entry.node and counts(d):
-            o.unfixed.setdefault(i, why)
+    o.unfix(id(item.entry.node), why)
 
 
 # --------------------------------------------------------------------------- rendering and proof
@@ -337,9 +356,7 @@ def render(outcome: Outcome) -> tuple[list[Fix], Rendered]:
             fixes.render(doc.source.text, doc.path, fix, rendered)
         except UnsupportedSyntax as e:
             del outcome.chosen[node_id]
-            for i, d in enumerate(outcome.linted.diagnostics):
-                if d.entry is not None and id(d.entry.node) == node_id and counts(d):
-                    outcome.unfixed.setdefault(i, e.message)
+            outcome.unfix(node_id, e.message)
             continue
         applied.append(fix)
     return applied, rendered

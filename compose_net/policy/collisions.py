@@ -19,6 +19,7 @@ the nearest free one (6379 becomes 6378, as a second redis would); both ask this
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Union
@@ -178,8 +179,16 @@ class _Taken:
         if not options:
             return self.uses
         narrowest = min(options, key=lambda lists: sum(map(len, lists)))
-        uses = self.uses
-        return (uses[i] for i in sorted({i for found in narrowest for i in found}))
+        return self._in_order(narrowest)
+
+    def _in_order(self, lists: list[list[int]]) -> Iterator[Use]:
+        """The uses of ``lists`` (each in declaration order) in declaration order, each once:
+        merged lazily, as the first clash usually ends the search."""
+        last = -1
+        for i in heapq.merge(*lists):
+            if i != last:
+                last = i
+                yield self.uses[i]
 
     def add(self, use: Use) -> None:
         address = _address_key(use.address)

@@ -589,6 +589,35 @@ def test_remapping_thousands_of_one_port_is_no_walk_past_every_moved_one(
     assert again.returncode == 0, again.stdout[-2000:]
 
 
+@pytest.mark.parametrize(
+    ("tail", "code", "remaining"),
+    (
+        pytest.param("", 1, 9999, id="shared-list-cannot-move"),
+        pytest.param("  solo:\n    image: x\n    ports: ['8080:80']\n", 1, 9999,
+                     id="and-a-free-service-beside-it"),
+    ),
+)
+def test_a_list_shared_by_ten_thousand_services_is_explained_once_per_service(
+    tmp_path: Path, tail: str, code: int, remaining: int
+) -> None:
+    """One anchored list, 10,000 services: every later service collides and cannot move (the
+    entry is shared); each finding says so, without a scan of every finding per service."""
+    path = tmp_path / "compose.yaml"
+    original = "x-p: &p ['80:80']\nservices:\n" + "".join(
+        f"  s{i}:\n    image: x\n    ports: *p\n" for i in range(10_000)
+    ) + tail
+    path.write_text(original)
+    proc = subprocess.run(
+        [sys.executable, "-m", "compose_net", "harden", "--no-config", "--bind", "10.0.0.5",
+         "--remap-conflicts", str(path)],
+        capture_output=True, text=True, timeout=300, check=False, preexec_fn=_cpu_limit,
+    )
+    assert proc.returncode == code, proc.stderr[-2000:]
+    shared = "not moved: the entry is shared with other services through an anchor or merge"
+    assert proc.stderr.count(shared) == remaining
+    assert f"{remaining} findings remain" in proc.stderr
+
+
 def _cpu_limit() -> None:
     """20 s of CPU: about ten times what the 20,000 uses take, half what a scan of every
     earlier use took for them on this machine."""
