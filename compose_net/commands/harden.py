@@ -218,10 +218,17 @@ def check_schema(
     input (exit 2, "not a valid ... file"), not a bad edit (a failed safety check)."""
     from compose_net import schema
 
-    errors = schema.check_document(new_doc, target=target, env=env or {})
+    new_doc.kept_ports |= original.kept_ports  # an override's ports: null stays dropped
+    errors = [
+        e for e in schema.check_document(new_doc, target=target, env=env or {})
+        if not new_doc.null_ports_kept(e.line, e.column)
+    ]
     if not errors:
         return
-    before = schema.check_document(original, target=target, env=env or {})
+    before = [
+        e for e in schema.check_document(original, target=target, env=env or {})
+        if not original.null_ports_kept(e.line, e.column)
+    ]
     if before:
         first = before[0]
         raise ComposeNetError(

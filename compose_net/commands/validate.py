@@ -43,6 +43,7 @@ def run(
                 error
                 for doc in every
                 for error in schema.check_document(doc, target=target, env=env)
+                if not doc.null_ports_kept(error.line, error.column)  # merged away
             ]
         except ComposeNetError as e:
             errors = [e.with_path(path)]
