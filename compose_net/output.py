@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import quote
 
-from compose_net import __version__, printable, rules
+from compose_net import __version__, printable, report, rules
 from compose_net.findings import SEVERITIES, CheckResult, Finding, Severity, Suppressed
 from compose_net.rules.context import Rule
 
@@ -348,7 +348,7 @@ def emit(
     result: CheckResult, fmt: str, stream: TextIO, *, color: bool = False, verbose: bool = False,
 ) -> None:
     for e in result.errors:
-        print(str(e), file=sys.stderr)
+        report.error(e)
     stream = printable.wrap(stream)  # a report file too: variable values named, escaped
     if fmt == "json":
         printable.write_json(stream, json_report(result))

@@ -49,8 +49,10 @@ def decode(path: str, data: bytes, *, max_bytes: int | None = None) -> Source:
             path=path,
             line=line,
         ) from None
-    if "\x00" in text:
-        raise ComposeNetError("file contains NUL characters; is it binary?", path=path)
+    nul = text.find("\x00")
+    if nul >= 0:
+        line = text.count("\n", 0, nul) + 1
+        raise ComposeNetError("file contains NUL characters; is it binary?", path=path, line=line)
     bom = text.startswith(BOM)
     return Source(path, text[1:] if bom else text, bom)
 

@@ -255,7 +255,18 @@ def _compose_ruamel(text: str, path: str) -> list[Node | None]:
     except RecursionError:
         raise ComposeNetError("invalid YAML: nesting is too deep", path=path) from None
     except YAMLError as e:
-        raise ComposeNetError(f"invalid YAML: {e}".splitlines()[0], path=path) from None
+        where = getattr(e, "position", None)  # a ReaderError: the character's offset
+        line = column = None
+        if isinstance(where, int) and 0 <= where <= len(text):
+            line = text.count("\n", 0, where) + 1
+            column = where - (text.rfind("\n", 0, where) + 1) + 1
+        message = f"invalid YAML: {e}".splitlines()[0]
+        if isinstance(where, int):
+            reason = getattr(e, "reason", "")
+            character = getattr(e, "character", None)
+            if isinstance(character, int):
+                message = f"invalid YAML: unacceptable character {chr(character)!r}: {reason}"
+        raise ComposeNetError(message, path=path, line=line, column=column) from None
 
 
 def _check_structure(root: Node, path: str) -> None:

@@ -487,7 +487,7 @@ def test_outside_the_project_directory_is_refused(
     monkeypatch.chdir(root)
     before = _texts(root)
     code, _, err = _run(capsys, *args, "-f", "app/compose.yaml")
-    assert (code, err, _texts(root)) == (2, message, before)
+    assert (code, err, _texts(root)) == (2, "compose-net: error: " + message, before)
 
 
 @pytest.mark.parametrize(
@@ -925,7 +925,7 @@ def test_refused(
     for name, text in files.items():
         (tmp_path / name).write_text(text)
     monkeypatch.chdir(tmp_path)
-    assert _run(capsys, "ports") == (2, "", message + "\n")
+    assert _run(capsys, "ports") == (2, "", "compose-net: error: " + message + "\n")
 
 
 @pytest.mark.parametrize(("files", "message"), REFUSED)
