@@ -286,6 +286,23 @@ CASES = (
         id="read-only-0444-as-nobody",
     ),
     pytest.param(
+        Case(read_only, (*HARDEN, "--check", "compose.yaml"), 2,
+             "compose-net: error: compose.yaml: read-only file (mode 0444); nothing was written\n",
+             files={"compose.yaml": EXPOSED}),
+        id="check-predicts-read-only-0444-as-root",
+    ),
+    pytest.param(
+        Case(read_only, (*HARDEN, "--diff", "compose.yaml"), 1,
+             "would harden compose.yaml (1 port)\n", files={"compose.yaml": EXPOSED}),
+        id="diff-shows-a-read-only-file",
+    ),
+    pytest.param(
+        Case(nobody_read_only, (*HARDEN, "--check", "compose.yaml"), 2,
+             "compose-net: error: compose.yaml: read-only file (mode 0444); nothing was written\n",
+             files={"compose.yaml": EXPOSED}, nobody=True),
+        id="check-predicts-read-only-0444-as-nobody",
+    ),
+    pytest.param(
         Case(roots_file, (*HARDEN, "compose.yaml"), 2,
              "compose-net: error: compose.yaml: owned by another user (uid 0), who would lose it "
              "to a rewrite; "
@@ -300,6 +317,19 @@ CASES = (
         id="folder-not-writable-as-nobody",
     ),
     pytest.param(
+        Case(roots_folder, (*HARDEN, "--check", "compose.yaml"), 2,
+             "compose-net: error: compose.yaml: cannot create a file in {d}: Permission denied\n",
+             files={"compose.yaml": EXPOSED}, nobody=True),
+        id="check-predicts-folder-not-writable-as-nobody",
+    ),
+    pytest.param(
+        Case(plain, (*HARDEN, "--check", "compose.yaml"), 2,
+             "compose-net: error: compose.yaml: owned by another user (uid 0), who would lose "
+             "it to a rewrite; nothing was written\n",
+             files={"compose.yaml": EXPOSED}, nobody=True),
+        id="check-predicts-another-users-file-as-nobody",
+    ),
+    pytest.param(
         Case(setuid_nobody, (*HARDEN, "compose.yaml"), 0, "hardened compose.yaml (1 port)\n",
              files={"compose.yaml": HARDENED}, owners={"compose.yaml": (True, 0o755)}),
         id="owner-group-kept-setid-dropped",
@@ -312,6 +342,14 @@ CASES = (
              "nothing was written\n",
              files={"compose.yaml": EXPOSED, "other.yaml": EXPOSED}),
         id="hard-link-refused",
+    ),
+    pytest.param(
+        Case(hard_link, (*HARDEN, "--check", "compose.yaml"), 2,
+             "compose-net: error: compose.yaml: the file has 2 hard links, and replacing it "
+             "would leave the others with the old ports: make it a file of its own (cp, then "
+             "mv) or use --diff; nothing was written\n",
+             files={"compose.yaml": EXPOSED, "other.yaml": EXPOSED}),
+        id="check-predicts-hard-link-refused",
     ),
     pytest.param(
         Case(link_outside, (*HARDEN, "project/compose.yaml"), 2,
@@ -382,6 +420,12 @@ CASES = (
              "compose-net: error: ro/b.yaml: cannot create a file in {d}/ro: Permission denied\n",
              files={"a.yaml": EXPOSED, "ro/b.yaml": OTHER}, nobody=True),
         id="project-second-folder-read-only-writes-none",
+    ),
+    pytest.param(
+        Case(project_with_ro_folder, (*HARDEN, "--check", "-f", "a.yaml", "-f", "ro/b.yaml"), 2,
+             "compose-net: error: ro/b.yaml: cannot create a file in {d}/ro: Permission denied\n",
+             files={"a.yaml": EXPOSED, "ro/b.yaml": OTHER}, nobody=True),
+        id="check-predicts-project-second-folder-read-only",
     ),
     pytest.param(
         Case(unreadable, ("validate", "compose.yaml"), 2,
