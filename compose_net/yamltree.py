@@ -162,6 +162,10 @@ def is_scalar(node: Node | None) -> TypeIs[ScalarNode]:
     return node is not None and node.id == "scalar"
 
 
+class EmptyFile(ComposeNetError):
+    """A file of no YAML document, or of comments only."""
+
+
 def compose(text: str, path: str, *, parser: Parser | None = None) -> Node:
     """Parse ``text`` into its single document's root node.
 
@@ -225,7 +229,7 @@ def _compose_all(text: str, path: str, chosen: Parser) -> list[Node]:
         documents = _compose_ruamel(text, path)
     nodes = [n for n in documents if n is not None]
     if not nodes:
-        raise ComposeNetError("empty compose file", path=path)
+        raise EmptyFile("empty compose file", path=path)
     if not checked:
         for root in nodes:
             _check_structure(root, path)
