@@ -17,6 +17,10 @@ from compose_net.report import EXIT_ERROR
 FORMATS = click.Choice(["text", "json"])
 TARGETS = click.Choice(["compose", "stack"])
 STACK_STRATEGIES = click.Choice(["unpublish", "internal-network", "host-mode"])
+#: a file compose-net reads: a folder, a FIFO or a file the user may not read is refused
+#: when it is read (compose_net.source), in the one-line form of every other file error
+INPUT = click.Path(readable=False)
+INPUTS = click.Path(readable=False, allow_dash=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -52,7 +56,7 @@ def project_options(command: _Command) -> _Command:
         "--file",
         "project_files",
         multiple=True,
-        type=click.Path(dir_okay=False, allow_dash=True),
+        type=INPUTS,
         metavar="FILE",
         help="A file of the project (repeatable: merged in order, as docker compose -f does). "
         "Without FILE arguments or -f: COMPOSE_FILE, else compose.yaml and its override.",
@@ -72,7 +76,7 @@ def env_file_option(command: _Command) -> _Command:
         "--env-file",
         "env_files",
         multiple=True,
-        type=click.Path(dir_okay=False),
+        type=INPUT,
         metavar="FILE",
         help=ENV_FILE_HELP,
     )(command)
@@ -88,7 +92,7 @@ def node_source_options(command: _Command) -> _Command:
     options = (
         click.option(
             "--inventory",
-            type=click.Path(dir_okay=False),
+            type=INPUT,
             metavar="FILE",
             help="Node addresses from this inventory file.",
         ),
@@ -135,7 +139,7 @@ def node_source_options(command: _Command) -> _Command:
         "compose-net ports --format json docker-compose.yml",
     )
 )
-@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("files", nargs=-1, type=INPUTS)
 @project_options
 @click.option(
     "--format", "fmt", type=FORMATS, default="text", show_default=True, help=FORMAT_HELP
@@ -145,7 +149,8 @@ def node_source_options(command: _Command) -> _Command:
     "--env-file",
     "env_files",
     multiple=True,
-    type=click.Path(dir_okay=False),
+    type=INPUT,
+    metavar="FILE",
     help="Read variables from this file instead of the project's .env (repeatable).",
 )
 def ports(
@@ -180,7 +185,7 @@ def ports(
         "compose-net check --explain CN001",
     )
 )
-@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("files", nargs=-1, type=INPUTS)
 @project_options
 @click.option(
     "--format",
@@ -298,7 +303,7 @@ def check(
         "compose-net harden docker-stack.yml --target stack",
     )
 )
-@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("files", nargs=-1, type=INPUTS)
 @project_options
 @click.option(
     "--edit-outside",
@@ -443,7 +448,7 @@ def harden(
         "compose-net validate docker-stack.yml --target stack",
     )
 )
-@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("files", nargs=-1, type=INPUTS)
 @project_options
 @click.option(
     "--target",
@@ -628,7 +633,7 @@ def fleet_options(command: _Command) -> _Command:
 @click.option(
     "--file",
     "file",
-    type=click.Path(dir_okay=False),
+    type=INPUT,
     metavar="FILE",
     help="Compare the running bindings with what FILE declares; report drift.",
 )
@@ -681,7 +686,7 @@ def audit(
     )
 )
 @click.argument("address", required=False)
-@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("files", nargs=-1, type=INPUTS)
 @click.option(
     "--from-docker",
     is_flag=True,
@@ -711,7 +716,7 @@ def audit(
 @fleet_options
 @click.option(
     "--inventory",
-    type=click.Path(dir_okay=False),
+    type=INPUT,
     metavar="FILE",
     help="With --nodes: the nodes (default: the configuration's inventory).",
 )

@@ -47,7 +47,10 @@ def _load_yaml(path: str) -> dict[str, Any]:
     from compose_net import source, yamltree
 
     src = source.read(path)
-    root = yamltree.compose(src.text, path)
+    try:
+        root = yamltree.compose(src.text, path)
+    except yamltree.EmptyFile:
+        return {}  # comments only, or nothing yet: no setting
     data = yamltree.to_plain(root)
     if data is None:
         return {}

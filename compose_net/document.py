@@ -96,14 +96,37 @@ class Document:
     services: list[Service]
     #: the document's place in its file (``---`` separates documents), from 0
     index: int = 0
+    #: services whose ``ports:`` null Compose's merge drops, keeping the ports an earlier
+    #: file or document of the project, or the service's ``extends`` base, gives them
+    #: (set by compose_net.project); a null nothing gives ports to is invalid, as in Compose
+    kept_ports: set[str] = field(default_factory=set)
 
     @property
     def path(self) -> str:
         return self.source.path
 
+    def null_ports_kept(self, line: int | None, column: int | None) -> bool:
+        """Whether ``line``:``column`` is a ``ports:`` null the project's merge drops."""
+        for service in self.services:
+            node = service.ports_node
+            if service.name not in self.kept_ports or node is None or not _null(node):
+                continue
+            if not yamltree.is_mapping(service.node):
+                continue
+            for key, key_node, value in yamltree.mapping_items(service.node):
+                if key == "ports" and value is node:  # an empty value is shown at its key
+                    marks = {yamltree.position(key_node), yamltree.position(node)}
+                    if any((at.line, at.column) == (line, column) for at in marks):
+                        return True
+        return False
+
     def entries(self) -> Iterator[PortEntry]:
         for service in self.services:
             yield from service.ports
+
+
+def _null(node: Node) -> bool:
+    return yamltree.is_scalar(node) and node.tag == yamltree.TAG_PREFIX + "null"
 
 
 def _error(message: str, path: str, node: Node) -> ComposeNetError:
@@ -195,7 +218,7 @@ def _service(
         return service
     if ports_node.tag == "!reset":  # Compose drops the value, whatever it holds
         return service
-    if yamltree.is_scalar(ports_node) and ports_node.tag == yamltree.TAG_PREFIX + "null":
+    if _null(ports_node):
         return service
     if not yamltree.is_sequence(ports_node):
         raise _error(f"services.{name}.ports must be a list", path, ports_node)

@@ -141,8 +141,9 @@ class _Reader:
                     key = text[start:i].rstrip()
                     break
                 if c not in _BLANKS and not _key_char_ok(c):
-                    rest = text[start:].split("\n", 1)[0]
-                    raise self.error(f"unexpected character {c!r} in variable name {rest!r}")
+                    # the name up to the character, not the line: the rest may be a value
+                    name = text[start : i + 1]
+                    raise self.error(f"unexpected character {c!r} in variable name {name!r}")
                 i += 1
             if key is None:  # no separator before the end: Compose reads it all as a value
                 if start >= len(text):
@@ -162,12 +163,12 @@ class _Reader:
                 raise self.error("key cannot contain a space")
             while i < len(text) and text[i] in _BLANKS:
                 i += 1
-            value, i = self.value(i)
+            value, i = self.value(i, key)
             self.values[key] = value
             i = self.statement_start(i)
         return self.values
 
-    def value(self, i: int) -> tuple[str, int]:
+    def value(self, i: int, key: str = "") -> tuple[str, int]:
         text = self.text
         quote = text[i] if i < len(text) and text[i] in "'\"" else ""
         if not quote:
@@ -186,8 +187,8 @@ class _Reader:
                 self.line += 1
             j += 1
         else:
-            first = text[i:].split("\n", 1)[0]
-            message = f"unterminated quoted value {first}"
+            # named, not quoted: the value is likely a secret that lost its closing quote
+            message = f"unterminated quoted value of {key or 'the line'}: {quote} never closes"
             raise ComposeNetError(message, path=self.path, line=opened_on)
         raw = text[i + 1 : j]
         if quote == "'":

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from compose_net import redaction
+
 #: top-level module -> the package on PyPI that installs it
 PACKAGES = {
     "click": "click",
@@ -53,7 +55,9 @@ class ComposeNetError(Exception):
                 if self.column is not None:
                     where += f":{self.column}"
             where += ": "
-        return where + self.message.replace("\n", " ")
+        # variable values named before the message becomes one line: a value holding a line
+        # break would no longer be found (compose_net.redaction)
+        return where + redaction.redact(self.message).replace("\n", " ")
 
 
 class SafetyError(ComposeNetError):

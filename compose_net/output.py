@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import quote
 
-from compose_net import __version__, printable, rules
+from compose_net import __version__, printable, redaction, report, rules
 from compose_net.findings import SEVERITIES, CheckResult, Finding, Severity, Suppressed
 from compose_net.rules.context import Rule
 
@@ -249,9 +249,11 @@ _COMMANDS: dict[Severity, str] = {"error": "error", "warning": "warning", "note"
 
 
 def _escape_data(text: str) -> str:
-    """A workflow command's message: control characters escaped (compose_net.printable) but
-    line feeds, which GitHub's own escapes turn into ``%0A`` of a multi-line message."""
-    text = printable.escape(text, keep="\n")
+    """A workflow command's message: variable values named first (escaped, a value with a
+    control character or a ``%`` would no longer be found), then control characters escaped
+    (compose_net.printable) but line feeds, which GitHub's own escapes turn into ``%0A`` of a
+    multi-line message."""
+    text = printable.escape(redaction.redact(text), keep="\n")
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
@@ -348,7 +350,7 @@ def emit(
     result: CheckResult, fmt: str, stream: TextIO, *, color: bool = False, verbose: bool = False,
 ) -> None:
     for e in result.errors:
-        print(str(e), file=sys.stderr)
+        report.error(e)
     stream = printable.wrap(stream)  # a report file too: variable values named, escaped
     if fmt == "json":
         printable.write_json(stream, json_report(result))

@@ -242,6 +242,8 @@ class _Services:
 
     ports: dict[str, list[Declared]] = field(default_factory=dict)
     definitions: dict[str, _Definition] = field(default_factory=dict)
+    #: services a ``ports:`` key gives ports to so far (a later ``ports:`` null keeps them)
+    with_ports: set[str] = field(default_factory=set)
 
     def add(self, other: _Services, conflict: Callable[[str], ComposeNetError]) -> None:
         """Import ``other``'s services; a name defined differently by both is a conflict."""
@@ -250,6 +252,7 @@ class _Services:
                 raise conflict(name)
             self.ports.setdefault(name, []).extend(ports)
             self.definitions.setdefault(name, other.definitions[name])
+        self.with_ports |= other.with_ports
 
 
 class _Loader:
@@ -355,10 +358,12 @@ class _Loader:
         services = yamltree.get(doc.root, "services")
         if services is not None and str(services.tag) in yamltree.COMPOSE_TAGS:
             merged.ports.clear()
+            merged.with_ports.clear()
         ports = merged.ports
         # an included service the file also defines (identically) is both files' to edit
         for name, included in imported.ports.items():
             ports.setdefault(name, []).extend(included)
+        merged.with_ports |= imported.with_ports
         for service in doc.services:
             mine = [
                 Declared(service.name, port, self.docs_by_path(doc, port), key)
@@ -366,6 +371,7 @@ class _Loader:
             ]
             tag = str(service.node.tag)
             ports_tag = "" if service.ports_node is None else str(service.ports_node.tag)
+            _keep_null_ports(merged.with_ports, doc, service, declared[service.name])
             if tag == "!reset":
                 ports.pop(service.name, None)
             elif tag == "!override" or ports_tag in yamltree.COMPOSE_TAGS:
@@ -460,6 +466,33 @@ class _Loader:
             sub = os.path.dirname(files[0]) or "."
         sub_env = None if env is None else envfile.load(sub, env_files, env)
         return self.project(files, sub, sub_env, "include", chain)
+
+
+def _keep_null_ports(
+    with_ports: set[str],
+    doc: Document,
+    service: document.Service,
+    declared: Sequence[tuple[model.Port, str]],
+) -> None:
+    """Follow which services have ports as Compose merges ``doc``: a ``ports:`` null over
+    ports an earlier file or document gives, or the service's ``extends`` base gives, is
+    dropped (``docker compose config`` keeps those ports); over none it stays, and Compose
+    rejects it (``Document.kept_ports``)."""
+    name, node = service.name, service.ports_node
+    inherited = any(port.entry.service != name or port.path is not None for port, _ in declared)
+    if str(service.node.tag) in yamltree.COMPOSE_TAGS:
+        with_ports.discard(name)  # the service is replaced or dropped
+    if node is None:
+        if inherited:
+            with_ports.add(name)
+    elif str(node.tag) == "!reset":
+        with_ports.discard(name)
+    elif yamltree.is_scalar(node) and node.tag == yamltree.TAG_PREFIX + "null":
+        if name in with_ports or inherited:
+            doc.kept_ports.add(name)
+            with_ports.add(name)
+    else:
+        with_ports.add(name)
 
 
 def load_project(

@@ -14,7 +14,8 @@ EXIT_ERROR = 2
 
 
 def error(err: ComposeNetError | str) -> None:
-    print(f"compose-net: error: {err}" if isinstance(err, str) else f"{err}", file=sys.stderr)
+    """One line: ``compose-net: error: file:line:column: message`` (the place when known)."""
+    print(f"compose-net: error: {err}", file=sys.stderr)
 
 
 def warn(where: str, message: str) -> None:

@@ -159,6 +159,21 @@ def _block_span(text: str, node: ScalarNode, i: int, end: int, path: str) -> tup
     return i, last
 
 
+def _typed_span(text: str, node: ScalarNode, start: int) -> tuple[int, str]:
+    """Where an edit of a scalar that now holds a string starts, and the properties it
+    writes first: the scalar's own characters, unless an explicit tag other than ``!!str``
+    types it (``!!int 80``), which is dropped, anchor kept; else the tag would make the new
+    string a value Compose cannot read (``!!int "10.0.0.5::80"``)."""
+    tag = str(node.tag)
+    if not tag.startswith(yamltree.TAG_PREFIX) or tag == yamltree.TAG_PREFIX + "str":
+        return start, ""
+    properties = text[node.start_mark.index : start].split()
+    if not any(p.startswith("!") for p in properties):
+        return start, ""  # an implicit type: no tag is written
+    kept = [p for p in properties if not p.startswith("!")]
+    return node.start_mark.index, "".join(p + " " for p in kept)
+
+
 def replace_scalar(text: str, node: ScalarNode, value: str, path: str) -> Edit:
     """Replace a scalar's value, keeping its quote style (plain becomes double-quoted).
 
@@ -167,7 +182,8 @@ def replace_scalar(text: str, node: ScalarNode, value: str, path: str) -> Edit:
     """
     start, end = scalar_span(text, node, path)
     if node.style not in ("|", ">"):
-        return Edit(start, end, quote(value, node.style))
+        at, properties = _typed_span(text, node, start)
+        return Edit(at, end, properties + quote(value, node.style))
     if not value.isprintable():
         raise UnsupportedSyntax(
             f"a block scalar holding {value!r} cannot be written on one line",
@@ -561,4 +577,5 @@ def replace_plain(text: str, node: ScalarNode, value: str, path: str) -> Edit:
     if node.style in ('"', "'"):
         return replace_scalar(text, node, value, path)
     start, end = scalar_span(text, node, path)
-    return Edit(start, end, value)
+    at, properties = _typed_span(text, node, start)
+    return Edit(at, end, properties + value)

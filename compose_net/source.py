@@ -49,8 +49,10 @@ def decode(path: str, data: bytes, *, max_bytes: int | None = None) -> Source:
             path=path,
             line=line,
         ) from None
-    if "\x00" in text:
-        raise ComposeNetError("file contains NUL characters; is it binary?", path=path)
+    nul = text.find("\x00")
+    if nul >= 0:
+        line = text.count("\n", 0, nul) + 1
+        raise ComposeNetError("file contains NUL characters; is it binary?", path=path, line=line)
     bom = text.startswith(BOM)
     return Source(path, text[1:] if bom else text, bom)
 
@@ -387,6 +389,32 @@ def prepare_all(files: Sequence[tuple[str, bytes]], *, outside_ok: bool = False)
         _discard(items)
         raise
     return Prepared(items)
+
+
+def check_all(paths: Sequence[str], *, outside_ok: bool = False) -> None:
+    """What :func:`prepare_all` would refuse for ``paths``, found without writing anything
+    (``harden --check`` says what the real run would say): the same refusals of each file,
+    and a folder the user may not create the temporary file in."""
+    seen: set[str] = set()
+    for path in paths:
+        target = _target(path, outside_ok)
+        if target in seen:
+            raise ComposeNetError("the same file twice; nothing was written", path=path)
+        seen.add(target)
+        try:
+            st: os.stat_result | None = os.stat(target)
+        except FileNotFoundError:
+            st = None
+        if st is not None:
+            _refuse_unwritable(path, target, st)
+        folder = os.path.dirname(target) or "."
+        if not os.access(folder, os.W_OK | os.X_OK, effective_ids=_EFFECTIVE):
+            denied = PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+            raise os_error(denied, path, f"cannot create a file in {folder}")
+
+
+#: os.access judges with the effective user, as the write itself does, where it can
+_EFFECTIVE = os.access in os.supports_effective_ids
 
 
 def write_all(files: Sequence[tuple[str, bytes]], *, outside_ok: bool = False) -> None:

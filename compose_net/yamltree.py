@@ -162,6 +162,10 @@ def is_scalar(node: Node | None) -> TypeIs[ScalarNode]:
     return node is not None and node.id == "scalar"
 
 
+class EmptyFile(ComposeNetError):
+    """A file of no YAML document, or of comments only."""
+
+
 def compose(text: str, path: str, *, parser: Parser | None = None) -> Node:
     """Parse ``text`` into its single document's root node.
 
@@ -225,7 +229,7 @@ def _compose_all(text: str, path: str, chosen: Parser) -> list[Node]:
         documents = _compose_ruamel(text, path)
     nodes = [n for n in documents if n is not None]
     if not nodes:
-        raise ComposeNetError("empty compose file", path=path)
+        raise EmptyFile("empty compose file", path=path)
     if not checked:
         for root in nodes:
             _check_structure(root, path)
@@ -255,7 +259,18 @@ def _compose_ruamel(text: str, path: str) -> list[Node | None]:
     except RecursionError:
         raise ComposeNetError("invalid YAML: nesting is too deep", path=path) from None
     except YAMLError as e:
-        raise ComposeNetError(f"invalid YAML: {e}".splitlines()[0], path=path) from None
+        where = getattr(e, "position", None)  # a ReaderError: the character's offset
+        line = column = None
+        if isinstance(where, int) and 0 <= where <= len(text):
+            line = text.count("\n", 0, where) + 1
+            column = where - (text.rfind("\n", 0, where) + 1) + 1
+        message = f"invalid YAML: {e}".splitlines()[0]
+        if isinstance(where, int):
+            reason = getattr(e, "reason", "")
+            character = getattr(e, "character", None)
+            if isinstance(character, int):
+                message = f"invalid YAML: unacceptable character {chr(character)!r}: {reason}"
+        raise ComposeNetError(message, path=path, line=line, column=column) from None
 
 
 def _check_structure(root: Node, path: str) -> None:

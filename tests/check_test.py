@@ -66,7 +66,8 @@ def write(folder: Path, name: str, text: str) -> str:
             {"compose.yaml": "services:\n  web: [\n"},
             [],
             2,
-            "compose.yaml:3:1: invalid YAML: expected the node content, but found '<stream end>'\n"
+            "compose-net: error: compose.yaml:3:1: invalid YAML: expected the node content, "
+            "but found '<stream end>'\n"
             "compose-net: 0 findings in 0 files; 1 file not checked\n",
             id="yaml-error",
         ),
@@ -74,7 +75,7 @@ def write(folder: Path, name: str, text: str) -> str:
             {"compose.yaml": EXPOSED, "docker-compose.yml": "services: 1\n"},
             [],
             2,
-            "docker-compose.yml:1:11: 'services' must be a mapping\n"
+            "compose-net: error: docker-compose.yml:1:11: 'services' must be a mapping\n"
             "compose-net: 1 finding (1 error) in 1 file; 1 file not checked\n",
             id="findings-and-an-error",
         ),
@@ -142,7 +143,9 @@ def test_missing_file(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     assert main(["check", "nope.yml"]) == 2
-    assert capsys.readouterr().err.splitlines()[0] == "nope.yml: No such file or directory"
+    assert capsys.readouterr().err.splitlines()[0] == (
+        "compose-net: error: nope.yml: No such file or directory"
+    )
 
 
 MIXED = (
@@ -550,7 +553,8 @@ def test_configuration_errors(
     monkeypatch.chdir(tmp_path)
     assert main(["check", "compose.yaml"]) == 2
     err = capsys.readouterr().err.splitlines()[0]
-    assert err.startswith(f"{tmp_path / '.compose-net.yaml'}") and message in err, err
+    where = f"compose-net: error: {tmp_path / '.compose-net.yaml'}"
+    assert err.startswith(where) and message in err, err
 
 
 @pytest.mark.parametrize(

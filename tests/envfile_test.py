@@ -120,7 +120,12 @@ ERRORS = (
     ("A='it''s'\n", 'unexpected character "\'"', 1),
     ('A=""""\n', "unexpected character '\"'", 1),
     ('A="unterminated\n', "unterminated quoted value", 1),
-    pytest.param("A=1\nB='x\nC=2\n", "unterminated quoted value 'x", 2, id="line-of-the-quote"),
+    pytest.param("A=1\nB='x\nC=2\n", "unterminated quoted value of B: ' never closes", 2,
+                 id="line-of-the-quote"),
+    pytest.param('TOKEN="s3cr3tvalue\n', "unterminated quoted value of TOKEN", 1,
+                 id="unterminated-value-not-shown"),
+    pytest.param("T\x00K=s3cr3tvalue\n", "unexpected character '\\x00' in variable name 'T\\x00'",
+                 1, id="bad-name-shown-without-its-value"),
     ('A="x"\n\n\nB="a\nb\nc"\nW=@@@\nV$=1\n', "unexpected character '$'", 8),
     ("A=${\n", "invalid interpolation format", 1),
     ("A=1\nB=${U:?must}\n", "required variable U is missing a value: must", 2),
@@ -135,6 +140,7 @@ def test_load_rejects(tmp_path: Path, text: str, message: str, line: int) -> Non
         envfile.load(str(tmp_path), (), {})
     err = excinfo.value
     assert (message in err.message, err.path, err.line) == (True, str(tmp_path / ".env"), line)
+    assert "s3cr3t" not in err.message
 
 
 @pytest.mark.parametrize(

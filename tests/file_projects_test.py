@@ -437,7 +437,7 @@ def test_files_outside_the_folder_are_refused_alike(
     assert (code, _texts(tmp_path)) == (2, files)
     assert message in err
     # one line, at the include: or extends: that names the file
-    assert re.match(r"app/compose.yaml:[0-9]+:[0-9]+: ", err), err
+    assert re.match(r"compose-net: error: app/compose.yaml:[0-9]+:[0-9]+: ", err), err
     assert len(err.strip().splitlines()) == (2 if command == "check" else 1), err
 
 
@@ -466,8 +466,9 @@ def test_files_outside_the_folder_are_refused_alike(
             },
             2,
             None,
-            "compose.yaml: lib/a.yaml would change too: -o/--output, --stdout and standard input "
-            "take the changes of one file; harden in place or with --diff\n",
+            "compose-net: error: compose.yaml: lib/a.yaml would change too: -o/--output, "
+            "--stdout and standard input take the changes of one file; harden in place or "
+            "with --diff\n",
             id="an-included-file-would-change",
         ),
     ),

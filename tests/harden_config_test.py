@@ -58,6 +58,12 @@ def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
                      f"{YAML}: give at most one IPv4", id="two-ipv4-refused"),
         pytest.param({YAML: "resolve: everywhere\n"}, [], 2, '      - "6379:6379"\n',
                      "invalid configuration: resolve", id="bad-resolve"),
+        pytest.param({YAML: "# bind: [10.0.0.7] once the network exists\n"}, [], 2,
+                     '      - "6379:6379"\n', "nothing to bind to: give --bind IP",
+                     id="comments-only-configuration-sets-nothing"),
+        pytest.param({YAML: "inventory: nodes.yaml\n", "nodes.yaml": "# none yet\n"}, [], 2,
+                     '      - "6379:6379"\n', "nodes.yaml: empty inventory file: it names no node",
+                     id="empty-inventory"),
     ),
 )
 def test_harden_uses_the_configuration(

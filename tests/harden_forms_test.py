@@ -150,3 +150,33 @@ def test_line_endings(tmp_path: Path, shape: str, newline: str) -> None:
     for other in others:
         assert other.replace("\r\n", "\0") not in breaks.replace(newline, ""), repr(written)
     assert written.endswith(newline) is text.endswith("\n")
+
+
+TAGGED = [
+    ("!!int 80", f'!!int "{BIND}::80"', f'"{BIND}::80"'),
+    ("&p !!int 80", "", f'&p "{BIND}::80"'),
+    ("!!int &p 80", "", f'&p "{BIND}::80"'),
+    ("!<tag:yaml.org,2002:int> 80", "", f'"{BIND}::80"'),
+    ("!!str 80:80", "", f'!!str "{BIND}:80:80"'),
+    ("!local 80", "", f'!local "{BIND}::80"'),
+    ("!!int 8080", "", f'"{BIND}::8080"'),
+]
+
+
+@pytest.mark.parametrize(
+    ("entry", "broken", "expected"), [pytest.param(*t, id=t[0]) for t in TAGGED]
+)
+def test_tagged_scalar(tmp_path: Path, entry: str, broken: str, expected: str) -> None:
+    """A tag that types the entry as a number is dropped with the rewrite (``!!int`` on
+    the new address is a value Compose cannot read); ``!!str``, local tags and anchors
+    stay. ``broken``: what keeping the tag would write, which Compose refuses."""
+    text = f"services:\n  web:\n    image: nginx\n    ports:\n      - {entry}\n"
+    if broken:
+        path = tmp_path / "broken.yaml"
+        path.write_text(text.replace(entry, broken))
+        proc = subprocess.run(
+            [compose_binary(), "-f", str(path), "config", "-q"], capture_output=True, check=False
+        )
+        assert proc.returncode != 0
+    result = check_rewrite(tmp_path, text)
+    assert result == text.replace(entry, expected)

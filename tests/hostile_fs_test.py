@@ -226,40 +226,46 @@ class Case:
 CASES = (
     pytest.param(
         Case(fifo, ("check", "compose.yaml"), 2,
-             f"compose.yaml: a FIFO, not a regular file; compose-net reads files\n{SUMMARY}\n"),
+             "compose-net: error: compose.yaml: a FIFO, not a regular file; compose-net reads "
+             f"files\n{SUMMARY}\n"),
         id="fifo-check",
     ),
     pytest.param(
         Case(fifo, ("validate", "compose.yaml"), 2,
-             "compose.yaml: a FIFO, not a regular file; compose-net reads files\n"),
+             "compose-net: error: compose.yaml: a FIFO, not a regular file; compose-net reads "
+             "files\n"),
         id="fifo-validate",
     ),
     pytest.param(
         Case(fifo, (*HARDEN, "compose.yaml"), 2,
-             "compose.yaml: a FIFO, not a regular file; compose-net reads files\n"),
+             "compose-net: error: compose.yaml: a FIFO, not a regular file; compose-net reads "
+             "files\n"),
         id="fifo-harden",
     ),
     pytest.param(
         Case(plain, ("validate", "/dev/stdin"), 2,
-             "/dev/stdin: not a regular file: name the file itself, or - for standard input\n",
+             "compose-net: error: /dev/stdin: not a regular file: name the file itself, or - for "
+             "standard input\n",
              stdin=EXPOSED),
         id="dev-stdin-pipe",
     ),
     pytest.param(
         Case(plain, (*HARDEN, "/dev/stdin"), 2,
-             "/dev/stdin: not a regular file: name the file itself, or - for standard input\n",
+             "compose-net: error: /dev/stdin: not a regular file: name the file itself, or - for "
+             "standard input\n",
              files={"compose.yaml": EXPOSED}, stdin="compose.yaml"),
         id="dev-stdin-redirected-file-untouched",
     ),
     pytest.param(
         Case(plain, ("check", "/tmp"), 2,
-             "compose-net: error: Invalid value for '[FILES]...': File '/tmp' is a directory. "
-             "(see compose-net check --help)\n"),
+             "compose-net: error: /tmp: a directory, not a regular file; compose-net reads files\n"
+             f"{SUMMARY}\n"),
         id="directory",
     ),
     pytest.param(
         Case(plain, ("ports", "/dev/zero"), 2,
-             "/dev/zero: not a regular file: name the file itself, or - for standard input\n"),
+             "compose-net: error: /dev/zero: not a regular file: name the file itself, or - for "
+             "standard input\n"),
         id="dev-zero",
     ),
     pytest.param(
@@ -269,28 +275,59 @@ CASES = (
     ),
     pytest.param(
         Case(read_only, (*HARDEN, "compose.yaml"), 2,
-             "compose.yaml: read-only file (mode 0444); nothing was written\n",
+             "compose-net: error: compose.yaml: read-only file (mode 0444); nothing was written\n",
              files={"compose.yaml": EXPOSED}),
         id="read-only-0444-as-root",
     ),
     pytest.param(
         Case(nobody_read_only, (*HARDEN, "compose.yaml"), 2,
-             "compose.yaml: read-only file (mode 0444); nothing was written\n",
+             "compose-net: error: compose.yaml: read-only file (mode 0444); nothing was written\n",
              files={"compose.yaml": EXPOSED}, nobody=True),
         id="read-only-0444-as-nobody",
     ),
     pytest.param(
+        Case(read_only, (*HARDEN, "--check", "compose.yaml"), 2,
+             "compose-net: error: compose.yaml: read-only file (mode 0444); nothing was written\n",
+             files={"compose.yaml": EXPOSED}),
+        id="check-predicts-read-only-0444-as-root",
+    ),
+    pytest.param(
+        Case(read_only, (*HARDEN, "--diff", "compose.yaml"), 1,
+             "would harden compose.yaml (1 port)\n", files={"compose.yaml": EXPOSED}),
+        id="diff-shows-a-read-only-file",
+    ),
+    pytest.param(
+        Case(nobody_read_only, (*HARDEN, "--check", "compose.yaml"), 2,
+             "compose-net: error: compose.yaml: read-only file (mode 0444); nothing was written\n",
+             files={"compose.yaml": EXPOSED}, nobody=True),
+        id="check-predicts-read-only-0444-as-nobody",
+    ),
+    pytest.param(
         Case(roots_file, (*HARDEN, "compose.yaml"), 2,
-             "compose.yaml: owned by another user (uid 0), who would lose it to a rewrite; "
+             "compose-net: error: compose.yaml: owned by another user (uid 0), who would lose it "
+             "to a rewrite; "
              "nothing was written\n",
              files={"compose.yaml": EXPOSED}, nobody=True, owners={"compose.yaml": (False, 0o666)}),
         id="another-users-file-as-nobody",
     ),
     pytest.param(
         Case(roots_folder, (*HARDEN, "compose.yaml"), 2,
-             "compose.yaml: cannot create a file in {d}: Permission denied\n",
+             "compose-net: error: compose.yaml: cannot create a file in {d}: Permission denied\n",
              files={"compose.yaml": EXPOSED}, nobody=True),
         id="folder-not-writable-as-nobody",
+    ),
+    pytest.param(
+        Case(roots_folder, (*HARDEN, "--check", "compose.yaml"), 2,
+             "compose-net: error: compose.yaml: cannot create a file in {d}: Permission denied\n",
+             files={"compose.yaml": EXPOSED}, nobody=True),
+        id="check-predicts-folder-not-writable-as-nobody",
+    ),
+    pytest.param(
+        Case(plain, (*HARDEN, "--check", "compose.yaml"), 2,
+             "compose-net: error: compose.yaml: owned by another user (uid 0), who would lose "
+             "it to a rewrite; nothing was written\n",
+             files={"compose.yaml": EXPOSED}, nobody=True),
+        id="check-predicts-another-users-file-as-nobody",
     ),
     pytest.param(
         Case(setuid_nobody, (*HARDEN, "compose.yaml"), 0, "hardened compose.yaml (1 port)\n",
@@ -299,15 +336,25 @@ CASES = (
     ),
     pytest.param(
         Case(hard_link, (*HARDEN, "compose.yaml"), 2,
-             "compose.yaml: the file has 2 hard links, and replacing it would leave the others "
+             "compose-net: error: compose.yaml: the file has 2 hard links, and replacing it would "
+             "leave the others "
              "with the old ports: make it a file of its own (cp, then mv) or use --diff; "
              "nothing was written\n",
              files={"compose.yaml": EXPOSED, "other.yaml": EXPOSED}),
         id="hard-link-refused",
     ),
     pytest.param(
+        Case(hard_link, (*HARDEN, "--check", "compose.yaml"), 2,
+             "compose-net: error: compose.yaml: the file has 2 hard links, and replacing it "
+             "would leave the others with the old ports: make it a file of its own (cp, then "
+             "mv) or use --diff; nothing was written\n",
+             files={"compose.yaml": EXPOSED, "other.yaml": EXPOSED}),
+        id="check-predicts-hard-link-refused",
+    ),
+    pytest.param(
         Case(link_outside, (*HARDEN, "project/compose.yaml"), 2,
-             "project/compose.yaml: a symlink to {d}/outside/target.yaml, outside the project "
+             "compose-net: error: project/compose.yaml: a symlink to {d}/outside/target.yaml, "
+             "outside the project "
              "{d}/project: name the file itself\n",
              files={"outside/target.yaml": EXPOSED}),
         id="symlink-outside-refused",
@@ -320,26 +367,30 @@ CASES = (
     ),
     pytest.param(
         Case(folder_link_outside, (*HARDEN, "repo/deploy/compose.yaml"), 2,
-             "repo/deploy/compose.yaml: a symlink to {d}/elsewhere/compose.yaml, outside the "
+             "compose-net: error: repo/deploy/compose.yaml: a symlink to "
+             "{d}/elsewhere/compose.yaml, outside the "
              "project {d}/repo: name the file itself\n",
              files={"elsewhere/compose.yaml": EXPOSED}),
         id="symlinked-folder-outside-the-repository",
     ),
     pytest.param(
         Case(folder_link_outside, ("check", "repo/deploy/compose.yaml"), 2,
-             "repo/deploy/compose.yaml: a symlink to {d}/elsewhere/compose.yaml, outside the "
+             "compose-net: error: repo/deploy/compose.yaml: a symlink to "
+             "{d}/elsewhere/compose.yaml, outside the "
              "project {d}/repo: name the file itself\n" f"{SUMMARY}\n"),
         id="symlink-outside-the-repository-not-read",
     ),
     pytest.param(
         Case(env_link_outside, ("ports", "p/compose.yaml"), 2,
-             "p/.env: a symlink to {d}/secrets.env, outside the project {d}/p: not read; name "
+             "compose-net: error: p/.env: a symlink to {d}/secrets.env, outside the project "
+             "{d}/p: not read; name "
              "it with --env-file\n"),
         id="dot-env-symlink-outside-not-read",
     ),
     pytest.param(
         Case(config_link_outside, ("check", "p/compose.yaml"), 2,
-             "{d}/p/.compose-net.yaml: a symlink to {d}/allow.yaml, outside the project {d}/p: "
+             "compose-net: error: {d}/p/.compose-net.yaml: a symlink to {d}/allow.yaml, outside "
+             "the project {d}/p: "
              "name the file itself\n" f"{SUMMARY}\n"),
         id="configuration-symlink-outside-not-read",
     ),
@@ -351,37 +402,45 @@ CASES = (
     ),
     pytest.param(
         Case(immutable, (*HARDEN, "compose.yaml"), 2,
-             "compose.yaml: cannot write: operation not permitted (an immutable or append-only "
+             "compose-net: error: compose.yaml: cannot write: operation not permitted (an "
+             "immutable or append-only "
              "file?)\n",
              files={"compose.yaml": EXPOSED}),
         id="immutable-file",
     ),
     pytest.param(
         Case(plain, (*HARDEN, "compose.yaml"), 2,
-             "compose.yaml: cannot write: file too large for this system or its limits\n",
+             "compose-net: error: compose.yaml: cannot write: file too large for this system or "
+             "its limits\n",
              files={"compose.yaml": EXPOSED}, limits=bounded.Limits(file_size=32)),
         id="file-size-limit",
     ),
     pytest.param(
         Case(project_with_ro_folder, (*HARDEN, "-f", "a.yaml", "-f", "ro/b.yaml"), 2,
-             "ro/b.yaml: cannot create a file in {d}/ro: Permission denied\n",
+             "compose-net: error: ro/b.yaml: cannot create a file in {d}/ro: Permission denied\n",
              files={"a.yaml": EXPOSED, "ro/b.yaml": OTHER}, nobody=True),
         id="project-second-folder-read-only-writes-none",
     ),
     pytest.param(
+        Case(project_with_ro_folder, (*HARDEN, "--check", "-f", "a.yaml", "-f", "ro/b.yaml"), 2,
+             "compose-net: error: ro/b.yaml: cannot create a file in {d}/ro: Permission denied\n",
+             files={"a.yaml": EXPOSED, "ro/b.yaml": OTHER}, nobody=True),
+        id="check-predicts-project-second-folder-read-only",
+    ),
+    pytest.param(
         Case(unreadable, ("validate", "compose.yaml"), 2,
-             "compose-net: error: Invalid value for '[FILES]...': File 'compose.yaml' is not "
-             "readable. (see compose-net validate --help)\n", nobody=True),
+             "compose-net: error: compose.yaml: Permission denied\n", nobody=True),
         id="unreadable-file-as-nobody",
     ),
     pytest.param(
         Case(unreadable_env, ("ports", "compose.yaml"), 2,
-             ".env: cannot read env file: Permission denied\n", nobody=True),
+             "compose-net: error: .env: cannot read env file: Permission denied\n", nobody=True),
         id="unreadable-env-as-nobody",
     ),
     pytest.param(
         Case(unreadable_config, ("check", "compose.yaml"), 2,
-             "{d}/.compose-net.yaml: Permission denied\n" f"{SUMMARY}\n", nobody=True),
+             "compose-net: error: {d}/.compose-net.yaml: Permission denied\n"
+             f"{SUMMARY}\n", nobody=True),
         id="unreadable-configuration-as-nobody",
     ),
     pytest.param(
@@ -442,12 +501,12 @@ def test_hostile_files(case: Case, open_folder: Path, request: pytest.FixtureReq
     (
         pytest.param(
             True, False,
-            "compose.yaml: cannot write: read-only file system\n",
+            "compose-net: error: compose.yaml: cannot write: read-only file system\n",
             id="read-only-mount",
         ),
         pytest.param(
             False, True,
-            "compose.yaml: cannot write: no space left on device\n",
+            "compose-net: error: compose.yaml: cannot write: no space left on device\n",
             id="disk-full",
         ),
     ),
@@ -468,3 +527,85 @@ def test_full_or_read_only_mount(tmp_path: Path, remount: bool, fill: bool, stde
         assert proc.returncode == 2
         assert (d / "compose.yaml").read_bytes() == EXPOSED
         assert [p.name for p in d.iterdir() if p.name.startswith(".compose-net-")] == []
+
+
+# --------------------------------------------------------------------------- file errors
+
+
+def directory(d: Path) -> None:
+    (d / "compose.yaml").mkdir()
+
+
+def symlink_loop(d: Path) -> None:
+    (d / "compose.yaml").symlink_to("compose.yaml")
+
+
+def empty(d: Path) -> None:
+    (d / "compose.yaml").write_bytes(b"")
+
+
+def not_utf8(d: Path) -> None:
+    (d / "compose.yaml").write_bytes(b"services:\n  web:\n    image: \"\xff\"\n")
+
+
+def binary(d: Path) -> None:
+    (d / "compose.yaml").write_bytes(b"\x7fELF\x02\x01\x01\x00\x00\x00")
+
+
+def escape_in_yaml(d: Path) -> None:
+    (d / "compose.yaml").write_bytes(b"services:\n  web:\n    image: \"a\x1b[2Jb\"\n")
+
+
+def unreadable_by_nobody(d: Path) -> None:
+    plain(d)
+    (d / "compose.yaml").chmod(0o600)
+
+
+FILE_ERRORS = (
+    pytest.param(lambda d: None, "compose.yaml: No such file or directory", False, id="missing"),
+    pytest.param(directory, "compose.yaml: a directory, not a regular file; compose-net reads "
+                 "files", False, id="directory"),
+    pytest.param(fifo, "compose.yaml: a FIFO, not a regular file; compose-net reads files", False,
+                 id="fifo"),
+    pytest.param(symlink_loop, "compose.yaml: Too many levels of symbolic links", False,
+                 id="symlink-loop"),
+    pytest.param(empty, "compose.yaml: empty compose file", False, id="empty"),
+    pytest.param(not_utf8, "compose.yaml:3: not valid UTF-8 (byte 0xff at offset 29)", False,
+                 id="invalid-utf-8"),
+    pytest.param(binary, "compose.yaml:1: file contains NUL characters; is it binary?", False,
+                 id="binary"),
+    pytest.param(escape_in_yaml, "compose.yaml:3:14: invalid YAML: unacceptable character "
+                 "'\\x1b': special characters are not allowed", False, id="control-character"),
+    pytest.param(unreadable_by_nobody, "compose.yaml: Permission denied", True,
+                 id="unreadable-as-nobody"),
+)  # fmt: skip
+COMMANDS = (
+    pytest.param(("check", "--no-config"), f"{SUMMARY}\n", id="check"),
+    pytest.param(HARDEN, "", id="harden"),
+    pytest.param((*HARDEN, "--check"), "", id="harden-check"),
+    pytest.param(("ports",), "", id="ports"),
+    pytest.param(("validate",), "", id="validate"),
+    pytest.param(("audit", "--file"), "", id="audit-file"),
+)
+
+
+@pytest.mark.parametrize(("argv", "after"), COMMANDS)
+@pytest.mark.parametrize(("setup", "message", "nobody"), FILE_ERRORS)
+def test_a_file_that_cannot_be_read_is_one_error_line(
+    open_folder: Path,
+    request: pytest.FixtureRequest,
+    setup: Callable[[Path], None],
+    message: str,
+    nobody: bool,
+    argv: tuple[str, ...],
+    after: str,
+) -> None:
+    """Whatever stands where a Compose file should be, every command says so in the same
+    line, ``compose-net: error: FILE[:LINE[:COLUMN]]: message``, exit 2, no traceback."""
+    d = open_folder / "work"
+    d.mkdir()
+    user = request.getfixturevalue("as_nobody") if nobody else None
+    setup(d)
+    proc = bounded.run((*argv, "compose.yaml"), cwd=d, user=user)
+    assert (proc.returncode, proc.stderr.decode()) == (2, f"compose-net: error: {message}\n{after}")
+    assert proc.stdout == b""

@@ -53,35 +53,40 @@ CASES = (
     ),
     pytest.param(
         Case({"compose.yaml": COMPOSE}, ("ports", "--env-file", "/dev/zero", "compose.yaml"), 2,
-             "/dev/zero: cannot read env file: not a regular file: name the file itself, or - "
+             "compose-net: error: /dev/zero: cannot read env file: not a regular file: name the "
+             "file itself, or - "
              "for standard input\n"),
         id="env-file-dev-zero",
     ),
     pytest.param(
         Case({"compose.yaml": COMPOSE, "big.env": _many(160_000)},
              ("check", "--env-file", "big.env", "compose.yaml"), 2,
-             "big.env: env file is too large (bound: bytes in one env file; raise it with "
+             "compose-net: error: big.env: env file is too large (bound: bytes in one env file; "
+             "raise it with "
              "COMPOSE_NET_MAX_ENV_BYTES=N if the file is trusted, now 1048576)\n"
              "compose-net: 0 findings in 0 files; 1 file not checked\n"),
         id="env-file-over-the-bound",
     ),
     pytest.param(
         Case({"compose.yaml": COMPOSE, ".env": _many(200)}, ("ports", "compose.yaml"), 2,
-             ".env: env file is too large (bound: bytes in one env file; raise it with "
+             "compose-net: error: .env: env file is too large (bound: bytes in one env file; "
+             "raise it with "
              "COMPOSE_NET_MAX_ENV_BYTES=N if the file is trusted, now 100)\n",
              env={"COMPOSE_NET_MAX_ENV_BYTES": "100"}),
         id="dot-env-over-a-lowered-bound",
     ),
     pytest.param(
         Case({"compose.yaml": COMPOSE, ".env": _many(200_000)}, ("ports", "compose.yaml"), 2,
-             ".env: env file is too large (bound: bytes in one env file; raise it with "
+             "compose-net: error: .env: env file is too large (bound: bytes in one env file; "
+             "raise it with "
              "COMPOSE_NET_MAX_ENV_BYTES=N if the file is trusted, now 1048576)\n",
              env={"COMPOSE_NET_MAX_ENV_BYTES": "1e9"}),
         id="bound-not-a-number-is-the-default",
     ),
     pytest.param(
         Case({"compose.yaml": COMPOSE, ".env": _chained(40_000)}, ("ports", "compose.yaml"), 2,
-             ".env:5793: the values expand too far, each ${VARIABLE} repeating the ones before "
+             "compose-net: error: .env:5793: the values expand too far, each ${VARIABLE} "
+             "repeating the ones before "
              "(bound: characters an env file's values expand to; raise it with "
              "COMPOSE_NET_MAX_ENV_EXPANSION=N if the file is trusted, now 16777216)\n"),
         id="env-values-repeating-the-ones-before",
@@ -96,7 +101,8 @@ CASES = (
     pytest.param(
         Case({"compose.yaml": COMPOSE, ".env": b"A=" + b"${X:-" * 20_000 + b"v" + b"}" * 20_000},
              ("ports", "compose.yaml"), 2,
-             ".env:1: variables nested too deep (bound: levels of nesting; raise it with "
+             "compose-net: error: .env:1: variables nested too deep (bound: levels of nesting; "
+             "raise it with "
              "COMPOSE_NET_MAX_DEPTH=N if the file is trusted, now 200)\n"),
         id="env-value-nested-20000-deep",
     ),
@@ -104,14 +110,15 @@ CASES = (
         Case({"compose.yaml": b'services:\n  web:\n    image: nginx\n    ports: ["'
               + b"${X:-" * 20_000 + b"80" + b"}" * 20_000 + b':80"]\n'},
              ("ports", "compose.yaml"), 2,
-             "compose.yaml:4:13: services.web.ports[0]: variables nested too deep (bound: levels "
+             "compose-net: error: compose.yaml:4:13: services.web.ports[0]: variables nested too "
+             "deep (bound: levels "
              "of nesting; raise it with COMPOSE_NET_MAX_DEPTH=N if the file is trusted, now "
              "200)\n"),
         id="port-nested-20000-deep",
     ),
     pytest.param(
         Case({"compose.yaml": COMPOSE, ".env": b"IP=\xff\n"}, ("ports", "compose.yaml"), 2,
-             ".env:1: env file is not valid UTF-8 (byte 0xff)\n"),
+             "compose-net: error: .env:1: env file is not valid UTF-8 (byte 0xff)\n"),
         id="env-not-utf8",
     ),
 )
@@ -134,7 +141,8 @@ def test_hostile_input(case: Case, tmp_path: Path) -> None:
         pytest.param(("ports", "compose.yaml"), 0, "", id="dot-env-fifo-is-not-a-dot-env"),
         pytest.param(
             ("ports", "--env-file", ".env", "compose.yaml"), 2,
-            ".env: cannot read env file: a FIFO, not a regular file; compose-net reads files\n",
+            "compose-net: error: .env: cannot read env file: a FIFO, not a regular file; "
+            "compose-net reads files\n",
             id="env-file-fifo-refused",
         ),
     ),
@@ -232,6 +240,19 @@ PUBLIC_VIA_VARIABLE = b'services:\n  web:\n    image: nginx\n    ports: ["${BIND
         pytest.param({"f.yaml": LEAKING, ".env": f'SECRET_TOKEN="{SECRET}\\"q"\n'.encode()},
                      ("check", "--format", "json", "f.yaml"), {}, 1,
                      "invalid hostPort: ${SECRET_TOKEN}", id="dot-env-value-json-escaped"),
+        pytest.param({"f.yaml": LEAKING, ".env": f'SECRET_TOKEN="{SECRET}\\r\\nx"\n'.encode()},
+                     ("check", "--format", "github", "f.yaml"), {}, 1,
+                     "invalid hostPort: ${SECRET_TOKEN}",
+                     id="dot-env-value-with-a-line-break-github"),
+        pytest.param({"f.yaml": LEAKING}, ("check", "--format", "github", "f.yaml"),
+                     {"SECRET_TOKEN": SECRET + "\t%x"}, 1, "invalid hostPort: ${SECRET_TOKEN}",
+                     id="value-with-a-tab-and-percent-github"),
+        pytest.param({"f.yaml": LEAKING, ".env": f'SECRET_TOKEN="{SECRET}\\nx"\n'.encode()},
+                     ("ports", "f.yaml"), {}, 2, "invalid hostPort: ${SECRET_TOKEN}",
+                     id="dot-env-value-with-a-line-break-ports"),
+        pytest.param({"f.yaml": LEAKING, ".env": f'SECRET_TOKEN="{SECRET}\\nx"\n'.encode()},
+                     ("validate", "f.yaml"), {}, 2, "invalid port '${SECRET_TOKEN}:80'",
+                     id="dot-env-value-with-a-line-break-validate"),
         pytest.param({"f.yaml": LEAKING}, ("validate", "f.yaml"), {"SECRET_TOKEN": SECRET}, 2,
                      "invalid port '${SECRET_TOKEN}:80'", id="validate"),
         pytest.param({"f.yaml": LEAKING}, ("ports", "f.yaml"), {"SECRET_TOKEN": SECRET}, 2,
@@ -273,16 +294,19 @@ OUTSIDE = b"password: hunter2-outside-file\n"
     ("compose", "argv", "code", "stderr"),
     (
         pytest.param(b"include:\n  - ../outside.yaml\n", ("check", "--format", "json"), 2,
-                     "p/compose.yaml:2:5: include: p/../outside.yaml is outside the project "
+                     "compose-net: error: p/compose.yaml:2:5: include: p/../outside.yaml is "
+                     "outside the project "
                      "directory and is not read: name it with -f, or pass --read-outside "
                      "(harden: --edit-outside)\n", id="include"),
         pytest.param(b"include:\n  - {path: ../outside.yaml}\n", ("validate",), 2,
-                     "p/compose.yaml:2:5: include: p/../outside.yaml is outside the project "
+                     "compose-net: error: p/compose.yaml:2:5: include: p/../outside.yaml is "
+                     "outside the project "
                      "directory and is not read: name it with -f, or pass --read-outside "
                      "(harden: --edit-outside)\n", id="include-path"),
         pytest.param(b"services:\n  web:\n    extends: {file: ../outside.yaml, service: x}\n",
                      ("ports",), 2,
-                     "p/compose.yaml:3:21: p/../outside.yaml is outside the project directory "
+                     "compose-net: error: p/compose.yaml:3:21: p/../outside.yaml is outside the "
+                     "project directory "
                      "and is not read: name it with -f, or pass --read-outside (harden: "
                      "--edit-outside)\n", id="extends"),
         pytest.param(b"include:\n  - ../outside.yaml\n", ("ports", "--read-outside"), 0, "",
@@ -306,12 +330,14 @@ def test_files_outside_the_project_are_not_read(
     ("argv", "code", "stderr"),
     (
         pytest.param(("ports", "p/compose.yaml"), 2,
-                     "p/compose.yaml:3:21: p/../outside.yaml is outside the project directory and "
+                     "compose-net: error: p/compose.yaml:3:21: p/../outside.yaml is outside the "
+                     "project directory and "
                      "is not read: name it with -f, or pass --read-outside (harden: "
                      "--edit-outside)\n",
                      id="refused"),
         pytest.param(("ports", "--read-outside", "p/compose.yaml"), 2,
-                     "p/compose.yaml:3:47: cannot extend service 'x': it is not defined\n",
+                     "compose-net: error: p/compose.yaml:3:47: cannot extend service 'x': it is "
+                     "not defined\n",
                      id="read-when-asked"),
     ),
 )  # fmt: skip

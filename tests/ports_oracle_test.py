@@ -389,7 +389,7 @@ def test_compose_net_rejects(
 ) -> None:
     path = _project(tmp_path, _document({"s": case.entry}), case.env)
     code, _, err = _ports(capsys, path)
-    prefix = f"{path}:5:9: "
+    prefix = f"compose-net: error: {path}:5:9: "
     assert (code, err.count("\n"), err[: len(prefix)]) == (2, 1, prefix)
     assert case.message in err
 

@@ -487,7 +487,7 @@ def test_outside_the_project_directory_is_refused(
     monkeypatch.chdir(root)
     before = _texts(root)
     code, _, err = _run(capsys, *args, "-f", "app/compose.yaml")
-    assert (code, err, _texts(root)) == (2, message, before)
+    assert (code, err, _texts(root)) == (2, "compose-net: error: " + message, before)
 
 
 @pytest.mark.parametrize(
@@ -925,7 +925,7 @@ def test_refused(
     for name, text in files.items():
         (tmp_path / name).write_text(text)
     monkeypatch.chdir(tmp_path)
-    assert _run(capsys, "ports") == (2, "", message + "\n")
+    assert _run(capsys, "ports") == (2, "", "compose-net: error: " + message + "\n")
 
 
 @pytest.mark.parametrize(("files", "message"), REFUSED)
@@ -1094,3 +1094,94 @@ def test_harden_warns_once_about_several_default_files(
         exposed.replace('"8000', f'"{BIND}:8000'),
         exposed,
     ]
+
+
+# --------------------------------------------------------------------------- ports: null
+
+_WEB = "services:\n  web:\n    image: nginx\n"
+_NULL_PORTS = (
+    pytest.param(
+        {"a.yml": _WEB + "    ports: ['80:80']\n", "b.yml": "services:\n  web:\n    ports:\n"},
+        ("-f", "a.yml", "-f", "b.yml"), [], id="override-empty-over-ports",
+    ),
+    pytest.param(
+        {"a.yml": _WEB + "    ports: ['80:80']\n", "b.yml": "services:\n  web:\n    ports: null\n"},
+        ("-f", "a.yml", "-f", "b.yml"), [], id="override-null-over-ports",
+    ),
+    pytest.param(
+        {"a.yml": _WEB + "    ports: []\n", "b.yml": "services:\n  web:\n    ports: ~\n"},
+        ("-f", "a.yml", "-f", "b.yml"), [], id="override-null-over-empty-list",
+    ),
+    pytest.param(
+        {"a.yml": _WEB + "    ports: ['80:80']\n", "b.yml": "services:\n  web:\n    ports:\n",
+         "c.yml": _WEB},
+        ("-f", "a.yml", "-f", "b.yml", "-f", "c.yml"), [], id="override-then-another-file",
+    ),
+    pytest.param(
+        {"a.yml": _WEB + "    ports: ['80:80']\n---\nservices:\n  web:\n    ports:\n"},
+        ("-f", "a.yml"), [], id="later-document-of-the-file",
+    ),
+    pytest.param(
+        {"a.yml": "services:\n  base:\n    image: nginx\n    ports: ['80:80']\n"
+                  "  web:\n    extends: base\n    ports:\n"},
+        ("-f", "a.yml"), [], id="over-the-extends-base",
+    ),
+    pytest.param(
+        {"a.yml": _WEB + "    ports:\n"}, ("-f", "a.yml"), ["a.yml:4:5"], id="single-file",
+    ),
+    pytest.param(
+        {"a.yml": _WEB, "b.yml": "services:\n  web:\n    ports:\n"},
+        ("-f", "a.yml", "-f", "b.yml"), ["b.yml:3:5"], id="override-over-no-ports",
+    ),
+    pytest.param(
+        {"a.yml": "services:\n  web:\n    ports: null\n", "b.yml": _WEB + "    ports: ['80:80']\n"},
+        ("-f", "a.yml", "-f", "b.yml"), ["a.yml:3:12"], id="null-before-the-ports",
+    ),
+    pytest.param(
+        {"a.yml": _WEB, "b.yml": "services:\n  web:\n    ports:\n",
+         "c.yml": _WEB + "    ports: ['80:80']\n"},
+        ("-f", "a.yml", "-f", "b.yml", "-f", "c.yml"), ["b.yml:3:5"],
+        id="null-then-ports-later",
+    ),
+    pytest.param(
+        {"a.yml": "services:\n  base:\n    image: nginx\n  web:\n    extends: base\n    ports:\n"},
+        ("-f", "a.yml"), ["a.yml:6:5"], id="over-an-extends-base-without-ports",
+    ),
+    pytest.param(
+        {"a.yml": _WEB + "    ports: ['80:80']\n",
+         "b.yml": "services:\n  web: !reset null\n  other:\n    image: x\n",
+         "c.yml": "services:\n  web:\n    image: nginx\n    ports:\n"},
+        ("-f", "a.yml", "-f", "b.yml", "-f", "c.yml"), ["c.yml:4:5"],
+        id="over-a-reset-service",
+    ),
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(("files", "args", "invalid"), _NULL_PORTS)
+def test_null_ports_as_compose_merges_them(
+    compose_bin: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    files: dict[str, str],
+    args: tuple[str, ...],
+    invalid: list[str],
+) -> None:
+    """A ``ports:`` null is valid where Compose's merge drops it (ports come from an
+    earlier file or document, or the extends base) and a schema error where it stays:
+    check, validate and harden say what ``docker-compose config`` says."""
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    monkeypatch.chdir(tmp_path)
+    assert (_compose(compose_bin, tmp_path, args).returncode == 0) == (not invalid)
+    code, out, _ = _run(capsys, "check", "--no-config", "--format", "json", "--select", "CN010",
+                        *args)  # fmt: skip
+    found = [f"{f['path']}:{f['line']}:{f['column']}" for f in json.loads(out)["findings"]]
+    assert (code, found) == (1 if invalid else 0, invalid)
+    code, _, err = _run(capsys, "validate", *args)
+    assert (code, [line.rsplit(": ", 1)[0] for line in err.splitlines()]) == (
+        2 if invalid else 0,
+        [f"{where}: services.web.ports" for where in invalid],
+    )
+    code, _, err = _run(capsys, "harden", "--no-config", "--bind", "10.0.0.5", "--diff", *args)
+    assert ("CN010" in err, "nothing was written" in err) == (bool(invalid), False)

@@ -1727,14 +1727,16 @@ def test_validate_command(
     lines = err.splitlines()
     if stderr is None:  # a parse error: one line with the file and the position
         assert len(lines) == 1, lines
-        assert lines[0].startswith(f"{tmp_path}/yaml.yml:3:1: invalid YAML"), lines
+        assert lines[0].startswith(f"compose-net: error: {tmp_path}/yaml.yml:3:1: invalid YAML")
     else:
         assert lines == [line.format(d=tmp_path) for line in stderr]
 
 
 def test_validate_command_reports_a_missing_file(capsys: pytest.CaptureFixture[str]) -> None:
     assert validate_command.run(["/nonexistent/compose.yaml"], target="compose", env={}) == 2
-    assert capsys.readouterr().err == "/nonexistent/compose.yaml: No such file or directory\n"
+    assert capsys.readouterr().err == (
+        "compose-net: error: /nonexistent/compose.yaml: No such file or directory\n"
+    )
 
 
 # --------------------------------------------------------------------------- speed

@@ -218,10 +218,17 @@ def check_schema(
     input (exit 2, "not a valid ... file"), not a bad edit (a failed safety check)."""
     from compose_net import schema
 
-    errors = schema.check_document(new_doc, target=target, env=env or {})
+    new_doc.kept_ports |= original.kept_ports  # an override's ports: null stays dropped
+    errors = [
+        e for e in schema.check_document(new_doc, target=target, env=env or {})
+        if not new_doc.null_ports_kept(e.line, e.column)
+    ]
     if not errors:
         return
-    before = schema.check_document(original, target=target, env=env or {})
+    before = [
+        e for e in schema.check_document(original, target=target, env=env or {})
+        if not original.null_ports_kept(e.line, e.column)
+    ]
     if before:
         first = before[0]
         raise ComposeNetError(
@@ -332,6 +339,10 @@ def emit(
         source.write_atomic(opts.output, src.encode(text), outside_ok=opts.edit_outside)
     elif wb is WriteBack.YES and changed and not written:
         source.write_atomic(path, src.encode(text), outside_ok=opts.edit_outside)
+    elif wb is WriteBack.CHECK and opts.output is not None:  # refused as the real run would be
+        source.check_all([opts.output], outside_ok=opts.edit_outside)
+    elif wb is WriteBack.CHECK and changed and not written and path != "-":
+        source.check_all([path], outside_ok=opts.edit_outside)
     if not changed:
         rep.unchanged += 1
         return
@@ -402,6 +413,10 @@ def harden_file(path: str, run: _Run, rep: Report) -> None:
         source.write_all(
             [(f.path, f.source.encode(f.text)) for f in files if f.text != f.source.text],
             outside_ok=opts.edit_outside,
+        )
+    elif not one and opts.write_back is WriteBack.CHECK:  # refused as the real run would be
+        source.check_all(
+            [f.path for f in files if f.text != f.source.text], outside_ok=opts.edit_outside
         )
     for f in files:
         what = f"({_count(f.applied, 'port')})"
@@ -641,6 +656,11 @@ def run_project(spec: Spec, opts: Options) -> int:
                     for f in files
                     if f.text != f.source.text and f.path != "-"
                 ],
+                outside_ok=opts.edit_outside,
+            )
+        elif opts.write_back is WriteBack.CHECK:  # refused as the real run would be
+            source.check_all(
+                [f.path for f in files if f.text != f.source.text and f.path != "-"],
                 outside_ok=opts.edit_outside,
             )
     except ComposeNetError as e:

@@ -6,7 +6,7 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 
-from compose_net import document, envfile, schema, source
+from compose_net import document, envfile, report, schema, source
 from compose_net.commands import inputs
 from compose_net.document import Document
 from compose_net.errors import ComposeNetError
@@ -29,8 +29,7 @@ def run(
     Values are interpolated with ``env`` first, as Compose does.
     """
     if target not in TARGETS:
-        print(f"compose-net: error: unknown target {target!r} (expected compose or stack)",
-              file=sys.stderr)
+        report.error(f"unknown target {target!r} (expected compose or stack)")
         return 2
     status = 0
     for path in paths:
@@ -43,9 +42,12 @@ def run(
                 error
                 for doc in every
                 for error in schema.check_document(doc, target=target, env=env)
+                if not doc.null_ports_kept(error.line, error.column)  # merged away
             ]
-        except ComposeNetError as e:
-            errors = [e.with_path(path)]
+        except ComposeNetError as e:  # the file cannot be read: an error, not the report
+            report.error(e.with_path(path))
+            status = 2
+            continue
         for error in errors:
             print(str(error), file=sys.stderr)
         if errors:
@@ -63,7 +65,7 @@ def run_project(spec: Spec, *, target: str) -> int:
             raise  # no project to validate: a usage error
         paths, _, variables = spec.resolve()
         if run(paths, target=target, env=variables) == 0:  # else the schema said it better
-            print(str(e), file=sys.stderr)
+            report.error(e)
         return 2
     status = 0
     for part in project.documents:

@@ -383,7 +383,10 @@ def _label_text(value: object) -> str:
 def load(path: str) -> Inventory:
     """Read and check an inventory file."""
     src = source.read(path)
-    root = yamltree.compose(src.text, path)
+    try:
+        root = yamltree.compose(src.text, path)
+    except yamltree.EmptyFile:
+        raise ComposeNetError("empty inventory file: it names no node", path=path) from None
     return from_data(yamltree.to_plain(root, path=path), path, root)
 
 

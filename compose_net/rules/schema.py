@@ -65,6 +65,8 @@ def check(ctx: Context) -> Iterator[Finding]:
         return
     env = ctx.env if ctx.env is not None else {}
     for error in validator.check_document(ctx.doc, target=ctx.target, env=env):
+        if ctx.doc.null_ports_kept(error.line, error.column):
+            continue  # an override's ports: null, which Compose's merge drops
         line = max((error.line or 1) - 1, 0)
         column = max((error.column or 1) - 1, 0)
         yield ctx.finding(

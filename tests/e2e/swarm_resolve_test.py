@@ -269,7 +269,8 @@ def test_unpinned_service_is_an_error_naming_it(cluster: Cluster, tmp_path: Path
     )
     assert proc.returncode == 2
     assert proc.stderr.startswith(
-        f"{path}:2:3: services.api: cannot tell which node it runs on (3 nodes: n1, n2, n3); "
+        f"compose-net: error: {path}:2:3: services.api: cannot tell which node it runs on "
+        "(3 nodes: n1, n2, n3); "
         'pin it with deploy.placement.constraints ("node.hostname == NAME")'
     )
     assert path.read_text() == text
@@ -559,8 +560,8 @@ def test_public_only_node_is_refused_until_labelled(
     refused = cli("harden", "--no-config", "--resolve", "docker", str(path), env=env)
     assert refused.returncode == 2
     assert refused.stderr == (
-        f"{path}:2:3: services.api runs on node n2 (node.hostname == n2), which has no internal "
-        f"address to bind to: {hint('n2', '203.0.113.22')}\n"
+        f"compose-net: error: {path}:2:3: services.api runs on node n2 (node.hostname == n2), "
+        f"which has no internal address to bind to: {hint('n2', '203.0.113.22')}\n"
     )
     assert path.read_text() == text
 

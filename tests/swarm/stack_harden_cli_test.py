@@ -109,8 +109,9 @@ def run(
             STACK.replace("'80:80'", "'80-81:80-81'").encode(),
             "",
             [
-                "stack.yml:4:13: '80-81:80-81' is a port range, which swarm's long syntax cannot "
-                "publish; write one entry per port, or use --stack-strategy unpublish"
+                "compose-net: error: stack.yml:4:13: '80-81:80-81' is a port range, which "
+                "swarm's long syntax cannot publish; write one entry per port, or use "
+                "--stack-strategy unpublish"
             ],
             id="refusal-is-one-line-file-untouched",
         ),
@@ -121,8 +122,8 @@ def run(
             (STACK + "    bogus: 1\n").encode(),
             "",
             [
-                "stack.yml:5:5: not a valid stack file (services.web.bogus: unknown key 'bogus'); "
-                "nothing was written"
+                "compose-net: error: stack.yml:5:5: not a valid stack file "
+                "(services.web.bogus: unknown key 'bogus'); nothing was written"
             ],
             id="invalid-stack-file",
         ),
