@@ -70,55 +70,56 @@ def _write(root: Path, files: dict[str, str]) -> None:
             {"c.yaml": "services:\n  a:\n    image: x\n    ports:\n      - '80:80:80:80'\n"},
             ["c.yaml"],
             2,
-            "c.yaml:5:9: services.a.ports[0]: invalid IP address: 80:80\n",
+            "compose-net: error: c.yaml:5:9: services.a.ports[0]: invalid IP address: 80:80\n",
             id="invalid-spec",
         ),
         pytest.param(
             {"c.yaml": "services:\n  a:\n    image: x\n    ports: [{target: 80, host_ip: ''}]\n"},
             ["c.yaml"],
             2,
-            "c.yaml:4:13: services.a.ports[0]: invalid IP address: \n",
+            "compose-net: error: c.yaml:4:13: services.a.ports[0]: invalid IP address: \n",
             id="invalid-long-syntax",
         ),
         pytest.param(
             {"c.yaml": "services:\n  a:\n    image: x\n    ports: ['${PORT:?set PORT}:80']\n"},
             ["c.yaml"],
             2,
-            "c.yaml:4:13: services.a.ports[0]: required variable PORT is missing a value: set",
+            "compose-net: error: c.yaml:4:13: services.a.ports[0]: required variable PORT is missing a value: set",
             id="required-variable",
         ),
         pytest.param(
             {"c.yaml": "services:\n  a:\n    image: x\n    ports: ['${PORT']\n"},
             ["c.yaml"],
             2,
-            "c.yaml:4:13: services.a.ports[0]: invalid interpolation format for '${PORT'\n",
+            "compose-net: error: c.yaml:4:13: services.a.ports[0]: invalid interpolation format for '${PORT'\n",
             id="invalid-interpolation",
         ),
         pytest.param(
             {"c.yaml": "services:\n  a: [\n"},
             ["c.yaml"],
             2,
-            "c.yaml:3:1: invalid YAML",
+            "compose-net: error: c.yaml:3:1: invalid YAML",
             id="yaml-syntax",
         ),
         pytest.param(
-            {"c.yaml": ""}, ["c.yaml"], 2, "c.yaml: empty compose file\n", id="empty-file"
+            {"c.yaml": ""}, ["c.yaml"], 2, "compose-net: error: c.yaml: empty compose file\n", id="empty-file"
         ),
         pytest.param(
-            {}, ["nope.yaml"], 2, "nope.yaml: No such file or directory\n", id="missing-file"
+            {}, ["nope.yaml"], 2, "compose-net: error: nope.yaml: No such file or directory\n",
+            id="missing-file",
         ),
         pytest.param(
             {"c.yaml": WEB, ".env": "A B=1\n"},
             ["c.yaml"],
             2,
-            ".env:1: key cannot contain a space\n",
+            "compose-net: error: .env:1: key cannot contain a space\n",
             id="bad-dotenv",
         ),
         pytest.param(
             {"c.yaml": WEB},
             ["--env-file", "nope.env", "c.yaml"],
             2,
-            "nope.env: cannot read env file",
+            "compose-net: error: nope.env: cannot read env file",
             id="missing-env-file",
         ),
         pytest.param(
@@ -173,7 +174,7 @@ def test_one_bad_file_does_not_hide_the_others(tmp_path: Path) -> None:
     proc = _run(["ports", "--format", "json", "bad.yaml", "good.yaml"], tmp_path)
     data = json.loads(proc.stdout)
     assert (proc.returncode, [f["path"] for f in data["files"]]) == (2, ["good.yaml"])
-    assert proc.stderr == "bad.yaml:3:13: services.a.ports[0]: invalid containerPort: abc\n"
+    assert proc.stderr == "compose-net: error: bad.yaml:3:13: services.a.ports[0]: invalid containerPort: abc\n"
 
 
 # --------------------------------------------------------------------------- outputs
