@@ -84,14 +84,16 @@ def _write(root: Path, files: dict[str, str]) -> None:
             {"c.yaml": "services:\n  a:\n    image: x\n    ports: ['${PORT:?set PORT}:80']\n"},
             ["c.yaml"],
             2,
-            "compose-net: error: c.yaml:4:13: services.a.ports[0]: required variable PORT is missing a value: set",
+            "compose-net: error: "
+            "c.yaml:4:13: services.a.ports[0]: required variable PORT is missing a value: set",
             id="required-variable",
         ),
         pytest.param(
             {"c.yaml": "services:\n  a:\n    image: x\n    ports: ['${PORT']\n"},
             ["c.yaml"],
             2,
-            "compose-net: error: c.yaml:4:13: services.a.ports[0]: invalid interpolation format for '${PORT'\n",
+            "compose-net: error: "
+            "c.yaml:4:13: services.a.ports[0]: invalid interpolation format for '${PORT'\n",
             id="invalid-interpolation",
         ),
         pytest.param(
