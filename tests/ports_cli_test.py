@@ -104,7 +104,8 @@ def _write(root: Path, files: dict[str, str]) -> None:
             id="yaml-syntax",
         ),
         pytest.param(
-            {"c.yaml": ""}, ["c.yaml"], 2, "compose-net: error: c.yaml: empty compose file\n", id="empty-file"
+            {"c.yaml": ""}, ["c.yaml"], 2, "compose-net: error: c.yaml: empty compose file\n",
+            id="empty-file",
         ),
         pytest.param(
             {}, ["nope.yaml"], 2, "compose-net: error: nope.yaml: No such file or directory\n",
@@ -176,7 +177,9 @@ def test_one_bad_file_does_not_hide_the_others(tmp_path: Path) -> None:
     proc = _run(["ports", "--format", "json", "bad.yaml", "good.yaml"], tmp_path)
     data = json.loads(proc.stdout)
     assert (proc.returncode, [f["path"] for f in data["files"]]) == (2, ["good.yaml"])
-    assert proc.stderr == "compose-net: error: bad.yaml:3:13: services.a.ports[0]: invalid containerPort: abc\n"
+    assert proc.stderr == (
+        "compose-net: error: bad.yaml:3:13: services.a.ports[0]: invalid containerPort: abc\n"
+    )
 
 
 # --------------------------------------------------------------------------- outputs
