@@ -819,8 +819,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(
             "compose-net: error: the input nests deeper than this run can follow "
-            f"(bound: {bounds.DEPTH.what}; lower {bounds.DEPTH.variable}, now "
-            f"{bounds.DEPTH.value()})",
+            f"(bound: {bounds.DEPTH.what}, {bounds.DEPTH.variable}={bounds.DEPTH.value()}; "
+            "a lower bound stops sooner and names the place)",
             file=sys.stderr,
         )
         return EXIT_ERROR

@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from compose_net import discovery, document, envfile, model, source, yamltree
+from compose_net import bounds, discovery, document, envfile, model, source, yamltree
 from compose_net.document import Document
 from compose_net.errors import ComposeNetError
 from compose_net.interpolate import InterpolationError, interpolate
@@ -409,6 +409,13 @@ class _Loader:
             return out
         if not yamltree.is_sequence(node):
             raise _error(doc, node, "include must be a list")
+        if len(chain) > bounds.DEPTH.value():
+            where = yamltree.position(node)
+            raise bounds.DEPTH.error(
+                f"include: nests more than {bounds.DEPTH.value():,} files ({chain[0]} includes "
+                "a file that includes a file ...)",
+                path=doc.path, line=where.line, column=where.column,
+            )
         for item in node.value:
 
             def conflict(name: str, item: yamltree.Node = item) -> ComposeNetError:

@@ -253,3 +253,33 @@ def test_every_bound_is_in_the_readme() -> None:
     for bound in bounds.ALL:
         row = next((line for line in section.splitlines() if f"`{bound.variable}=N`" in line), "")
         assert f"{bound.default:,}" in row, bound.variable
+
+
+@pytest.mark.parametrize(
+    ("length", "code", "message"),
+    (
+        pytest.param(150, 1, "150 findings", id="within-the-bound"),
+        pytest.param(600, 2, "include: nests more than 200 files", id="past-the-bound"),
+    ),
+)
+def test_a_chain_of_includes_is_bounded(
+    tmp_path: Path, length: int, code: int, message: str
+) -> None:
+    """f0 includes f1, which includes f2, ...: Compose follows any length; compose-net follows
+    COMPOSE_NET_MAX_DEPTH files and past it says so in one line, writing nothing."""
+    for i in range(length):
+        include = f"include:\n  - f{i + 1}.yml\n" if i + 1 < length else ""
+        (tmp_path / f"f{i}.yml").write_text(
+            include + f"services:\n  s{i}:\n    image: nginx\n    ports: ['{1000 + i}:80']\n"
+        )
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    for command in ("check", "harden"):
+        proc = run(*COMMANDS[command], "f0.yml", cwd=tmp_path)
+        out = proc.stdout + proc.stderr
+        assert "Traceback" not in out and "internal error" not in out, out[-2000:]
+        expected = code if command == "check" or code == 2 else 0
+        assert proc.returncode == expected, (command, out[-2000:])
+        if command == "check":
+            assert message in out, out[-2000:]
+        if code == 2:
+            assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
