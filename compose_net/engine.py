@@ -154,13 +154,16 @@ def _strings(config: Config, key: str) -> list[str]:
 
 
 def _allowance(finding: Finding, known: Registered, allows: Sequence[Allow]) -> Allowance | None:
+    pragmas = known.pragmas
+    if not allows and not pragmas:
+        return None  # most findings: nothing to ask
     if finding.rule in rules.EXPOSURE_RULES:
         entry = known.entry
         ports = entry.port_numbers if entry is not None else None
-        found = allowed(allows, known.pragmas, finding.service, ports)
+        found = allowed(allows, pragmas, finding.service, ports)
         if found is not None:
             return found
-    return ignored(known.pragmas, finding.rule, finding.name)
+    return ignored(pragmas, finding.rule, finding.name)
 
 
 def _diagnostic(ctx: Context, finding: Finding, allows: Sequence[Allow]) -> Diagnostic:

@@ -77,9 +77,14 @@ def text(result: CheckResult, *, color: bool = False, verbose: bool = False) -> 
     """
     out: list[str] = []
     esc = printable.shown
+    paths: dict[str, str] = {}  # a file's findings share its escaped name
     for f in result.findings:
         rule = _paint(f.rule, _COLORS[f.severity], color)
-        out.append(f"{_paint(esc(f.location), '1', color)}: {rule} {esc(f.message)}")
+        path = paths.get(f.path)
+        if path is None:
+            path = paths[f.path] = esc(f.path)
+        where = _paint(f"{path}:{f.line}:{f.column}", "1", color)
+        out.append(f"{where}: {rule} {esc(f.message)}")
         if verbose:
             out.append(f"    {f.severity} [{f.name}] hint: {esc(f.hint)}")
     for s in result.allowed:
