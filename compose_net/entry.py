@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 
 from compose_net.errors import missing_module
@@ -14,7 +15,11 @@ def main() -> int:
     except ModuleNotFoundError as e:  # click or PyYAML removed after install
         print(f"compose-net: error: {missing_module(e)}", file=sys.stderr)
         return EXIT_ERROR
-    return cli_main()
+    code = cli_main()
+    # The process ends here: the objects of the run need no search for cycles, which the
+    # interpreter's shutdown would make over every one of them (seconds for a big file).
+    gc.freeze()
+    return code
 
 
 if __name__ == "__main__":
