@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 from compose_net import document, engine, fixes, interpolate, proof, rewrite
 from compose_net.document import Document, PortEntry
@@ -28,7 +29,7 @@ from compose_net.engine import Diagnostic, Linted, Part, Session
 from compose_net.errors import ComposeNetError, SafetyError
 from compose_net.findings import FAILING
 from compose_net.fixes import Fix, Rendered
-from compose_net.policy.collisions import Ledger, Use, canonical
+from compose_net.policy.collisions import Ledger, Pending, Use, canonical
 from compose_net.rewrite import UnsupportedSyntax
 from compose_net.rules.context import EntryPorts
 
@@ -61,10 +62,21 @@ class Outcome:
     unfixed: dict[int, str] = field(default_factory=dict)
     #: the entries moved to another host port, each with what it collided with
     moves: list[tuple[PortEntry, str]] = field(default_factory=list)
+    #: entry node id -> the indexes of the findings on it that count (built when first asked)
+    _counted: dict[int, list[int]] | None = field(default=None, repr=False)
 
     @property
     def doc(self) -> Document:
         return self.linted.doc
+
+    def counted_on(self, node: object) -> list[int]:
+        """The indexes of the findings that count on the entry ``node``, in order."""
+        if self._counted is None:
+            self._counted = {}
+            for i, d in enumerate(self.linted.diagnostics):
+                if d.entry is not None and counts(d):
+                    self._counted.setdefault(id(d.entry.node), []).append(i)
+        return self._counted.get(id(node), [])
 
 
 def counts(d: Diagnostic) -> bool:
@@ -187,7 +199,9 @@ def settle(outcomes: Sequence[Outcome], ledgers: Ledgers, permissions: Permissio
         for item in o.linted.context.entries
         if item.error is None and item.base is None and not item.overridden
     ]
+    later = _Later(items)
     for i, (o, item) in enumerate(items):
+        later.settled(i)
         node_id = id(item.entry.node)
         key = o.linted.context.project.key
         before = ledgers.before.setdefault(key, Ledger())
@@ -199,9 +213,10 @@ def settle(outcomes: Sequence[Outcome], ledgers: Ledgers, permissions: Permissio
         holder = next((h for h in (after.holder(u) for u in wanted) if h is not None), None)
         if holder is not None:
             was = any(h is not None for h in clashed)
-            remap = _remap(o, item, fix, wanted, after, items[i + 1 :], permissions)
+            remap = _remap(o, item, fix, wanted, after, partial(later.pending, i), permissions)
             if remap is not None:
                 o.chosen[node_id] = remap
+                later.changed(node_id, i)
                 use = wanted[0]
                 entry = item.entry
                 moved = (
@@ -213,6 +228,7 @@ def settle(outcomes: Sequence[Outcome], ledgers: Ledgers, permissions: Permissio
                 wanted = _uses(o.linted, item, remap)
             elif fix is not None and not was:
                 del o.chosen[node_id]
+                later.changed(node_id, i)
                 _explain(
                     o,
                     item,
@@ -225,13 +241,51 @@ def settle(outcomes: Sequence[Outcome], ledgers: Ledgers, permissions: Permissio
             after.add(use)
 
 
+class _Later:
+    """The host ports the items after the one being settled ask for, as their fixes stand:
+    where a moved port must not go. Made at the first move, then kept up to date."""
+
+    def __init__(self, items: Sequence[tuple[Outcome, EntryPorts]]) -> None:
+        self.items = items
+        self._pending: Pending | None = None
+        #: entry node id -> the indexes of the items on it
+        self._on: dict[int, list[int]] = {}
+
+    def pending(self, i: int) -> Pending:
+        """What the items after ``i`` ask for (``i`` is the item being settled)."""
+        if self._pending is None:
+            self._pending = Pending()
+            for j in range(i + 1, len(self.items)):
+                self._on.setdefault(id(self.items[j][1].entry.node), []).append(j)
+                self._put(j)
+        return self._pending
+
+    def _put(self, j: int) -> None:
+        assert self._pending is not None
+        o, item = self.items[j]
+        self._pending.put(j, _uses(o.linted, item, o.chosen.get(id(item.entry.node))))
+
+    def settled(self, i: int) -> None:
+        if self._pending is not None:
+            self._pending.drop(i)
+
+    def changed(self, node_id: int, i: int) -> None:
+        """The fix of the entry ``node_id`` changed while item ``i`` was settled."""
+        if self._pending is None:
+            return
+        for j in self._on.get(node_id, ()):
+            if j > i:
+                self._pending.drop(j)
+                self._put(j)
+
+
 def _remap(
     o: Outcome,
     item: EntryPorts,
     fix: Fix | None,
     wanted: list[Use],
     taken: Ledger,
-    rest: Sequence[tuple[Outcome, EntryPorts]],
+    pending: Callable[[], Pending],
     permissions: Permissions,
 ) -> Fix | None:
     """The fix that also moves the entry to the nearest free host port, when allowed."""
@@ -244,12 +298,7 @@ def _remap(
     if why:
         _explain(o, item, f"not moved: {why}")
         return None
-    later = (
-        u
-        for other, it in rest
-        for u in _uses(other.linted, it, other.chosen.get(id(it.entry.node)))
-    )
-    port = taken.free_port(wanted, later)
+    port = taken.free_port(wanted, pending())
     if port is None:
         _explain(o, item, "not moved: no host port is free")
         return None
@@ -266,9 +315,8 @@ def _remap(
 
 
 def _explain(o: Outcome, item: EntryPorts, why: str) -> None:
-    for i, d in enumerate(o.linted.diagnostics):
-        if d.entry is not None and d.entry.node is item.entry.node and counts(d):
-            o.unfixed.setdefault(i, why)
+    for i in o.counted_on(item.entry.node):
+        o.unfixed.setdefault(i, why)
 
 
 # --------------------------------------------------------------------------- rendering and proof
@@ -301,9 +349,8 @@ def render(outcome: Outcome) -> tuple[list[Fix], Rendered]:
             fixes.render(doc.source.text, doc.path, fix, rendered)
         except UnsupportedSyntax as e:
             del outcome.chosen[node_id]
-            for i, d in enumerate(outcome.linted.diagnostics):
-                if d.entry is not None and id(d.entry.node) == node_id and counts(d):
-                    outcome.unfixed.setdefault(i, e.message)
+            for i in outcome.counted_on(fix.entry.node):
+                outcome.unfixed.setdefault(i, e.message)
             continue
         applied.append(fix)
     return applied, rendered

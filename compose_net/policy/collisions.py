@@ -19,8 +19,9 @@ the nearest free one (6379 becomes 6378, as a second redis would); both ask this
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Optional
 
 from compose_net.policy.addresses import parse_ip, unmapped
 
@@ -108,11 +109,94 @@ def candidate_ports(port: int) -> Iterator[int]:
     yield from range(port + 1, MAX_PORT + 1)
 
 
+def _clash_apart_from_merge(a: Use, b: Use) -> bool:
+    """:func:`clashes`, except that one service's port written twice clashes too."""
+    return (
+        a.project == b.project
+        and a.port == b.port
+        and a.protocol == b.protocol
+        and same_node(a.node, b.node)
+        and overlaps(a.address, b.address)
+        and together(a.profiles, b.profiles)
+    )
+
+
+Key = tuple[str, int, str]
+
+
+class Pending:
+    """Host ports asked for later in a run, by the index of what asks: what a move must
+    not take either. What has been settled is dropped (:meth:`drop`)."""
+
+    def __init__(self) -> None:
+        self._by_port: dict[Key, dict[int, list[Use]]] = {}
+        self._keys: dict[int, list[Key]] = {}
+
+    def put(self, index: int, uses: Iterable[Use]) -> None:
+        keys = self._keys.setdefault(index, [])
+        for use in uses:
+            key = (use.project, use.port, use.protocol)
+            self._by_port.setdefault(key, {}).setdefault(index, []).append(use)
+            keys.append(key)
+
+    def drop(self, index: int) -> None:
+        for key in self._keys.pop(index, ()):
+            at = self._by_port.get(key)
+            if at is not None:
+                at.pop(index, None)
+                if not at:
+                    del self._by_port[key]
+
+    def clashes(self, use: Use) -> bool:
+        at = self._by_port.get((use.project, use.port, use.protocol))
+        return at is not None and any(clashes(use, u) for uses in at.values() for u in uses)
+
+
+#: what decides whether a use clashes, apart from its port and its service's own ports
+Shape = tuple[str, str, Optional[frozenset[str]], Optional[str], frozenset[str]]
+
+
+def _shape(use: Use) -> Shape:
+    return (use.project, use.protocol, use.node, use.address, use.profiles)
+
+
+@dataclass
+class _Taken:
+    """For one shape of an entry's uses: the host ports found taken by other services'
+    uses, which stay taken (a ledger only grows), so later searches skip them."""
+
+    #: port -> the next port to try below / above it, for a taken port (path-compressed)
+    down: dict[int, int] = field(default_factory=dict)
+    up: dict[int, int] = field(default_factory=dict)
+    #: service -> taken ports that only its own uses take (it may share them: not skipped)
+    sole: dict[str, set[int]] = field(default_factory=dict)
+
+    def mark(self, port: int, services: set[str]) -> None:
+        self.down[port] = port - 1
+        self.up[port] = port + 1
+        if len(services) == 1:
+            self.sole.setdefault(next(iter(services)), set()).add(port)
+
+    @staticmethod
+    def next(links: dict[int, int], port: int) -> int:
+        """The first port from ``port`` on (in the links' direction) not known taken."""
+        root = port
+        while root in links:
+            root = links[root]
+        while port != root:
+            after = links[port]
+            links[port] = root
+            port = after
+        return root
+
+
 @dataclass
 class Ledger:
     """The host ports taken so far, in declaration order; the first comer keeps its port."""
 
-    _by_port: dict[tuple[str, int, str], list[Use]] = field(default_factory=dict)
+    _by_port: dict[Key, list[Use]] = field(default_factory=dict)
+    #: what :meth:`free_port` found taken, by the shape of the uses that looked
+    _taken: dict[tuple[Shape, ...], _Taken] = field(default_factory=dict, repr=False)
 
     def holder(self, use: Use) -> Use | None:
         """The earlier use ``use`` clashes with, if any."""
@@ -130,18 +214,46 @@ class Ledger:
         self.add(use)
         return found
 
-    def free_port(self, uses: Iterable[Use], also: Iterable[Use] = ()) -> int | None:
-        """The nearest host port to which every one of ``uses`` (one entry's) can move
-        without clashing with what is taken or with ``also`` (ports asked for later)."""
+    def free_port(self, uses: Iterable[Use], pending: Pending | None = None) -> int | None:
+        """The nearest host port (:func:`candidate_ports`) to which every one of ``uses``
+        (one entry's) can move without clashing with what is taken or with ``pending``
+        (ports asked for later)."""
         group = list(uses)
         if not group:
             return None
-        later = list(also)
-        for port in candidate_ports(group[0].port):
-            moved = [replace(u, port=port) for u in group]
-            if any(self.holder(m) is not None for m in moved):
-                continue
-            if any(clashes(m, other) for m in moved for other in later):
-                continue
-            return port
+        service = group[0].service
+        taken = self._taken.setdefault(tuple(_shape(u) for u in group), _Taken())
+        if service in taken.sole or any(u.service != service for u in group):
+            # ports its own uses hold may be free for it: try every port
+            for port in candidate_ports(group[0].port):
+                if self._fits(group, port, pending, None):
+                    return port
+            return None
+        start = group[0].port
+        for links, step, end in ((taken.down, -1, 0), (taken.up, 1, MAX_PORT + 1)):
+            port = taken.next(links, start + step)
+            while port != end:
+                if self._fits(group, port, pending, taken):
+                    return port
+                port = taken.next(links, port + step)
         return None
+
+    def _fits(
+        self, group: Sequence[Use], port: int, pending: Pending | None, taken: _Taken | None
+    ) -> bool:
+        """Whether ``group`` can move to ``port``; a port other services' uses take is
+        marked in ``taken``."""
+        moved = [replace(u, port=port) for u in group]
+        services: set[str] = set()
+        fits = True
+        for m in moved:
+            for earlier in self._by_port.get((m.project, port, m.protocol), ()):
+                if _clash_apart_from_merge(m, earlier):
+                    services.add(earlier.service)
+                    if not merged(m, earlier):
+                        fits = False
+        if taken is not None and services:
+            taken.mark(port, services)
+        if not fits:
+            return False
+        return pending is None or not any(pending.clashes(m) for m in moved)
