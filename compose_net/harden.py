@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
+from typing import Optional
 
 from compose_net import document, engine, fixes, interpolate, proof, rewrite
 from compose_net.document import Document, PortEntry
@@ -29,9 +30,10 @@ from compose_net.engine import Diagnostic, Linted, Part, Session
 from compose_net.errors import ComposeNetError, SafetyError
 from compose_net.findings import FAILING
 from compose_net.fixes import Fix, Rendered
-from compose_net.policy.collisions import Ledger, Pending, Use, canonical
+from compose_net.policy.collisions import Ledger, Pending, Use, canonical, shared
 from compose_net.rewrite import UnsupportedSyntax
 from compose_net.rules.context import EntryPorts
+from compose_net.source import Source
 
 
 @dataclass(frozen=True)
@@ -172,7 +174,8 @@ def _uses(linted: Linted, item: EntryPorts, fix: Fix | None) -> list[Use]:
                 same.pop("host_ip", None)
             else:
                 same["host_ip"] = address
-            out.append(replace(use, address=address, port=port, same=tuple(sorted(same.items()))))
+            same_items = shared(tuple(sorted(same.items())))
+            out.append(replace(use, address=address, port=port, same=same_items))
     return out
 
 
@@ -322,21 +325,68 @@ def _explain(o: Outcome, item: EntryPorts, why: str) -> None:
 # --------------------------------------------------------------------------- rendering and proof
 
 
+#: a finding as the second run matches it with the first: rule, service, message
+Said = tuple[str, Optional[str], str]
+
+
 @dataclass
 class Hardened:
-    """One file's result: its new text (proven), what was fixed and what remains."""
+    """One file's result: its new text (proven), what was fixed and what remains.
 
-    outcome: Outcome
+    The first run (``outcome``) holds the original's nodes and findings; once the result
+    is proven and what is to be said about it is kept (:meth:`release`), it is let go, so
+    that a big file's two versions are never both in memory for the second run.
+    """
+
+    outcome: Outcome | None
     text: str
     document: Document
     #: the rules' findings on the new text that still count, with why they were not fixed
     remaining: list[tuple[Diagnostic, str]] = field(default_factory=list)
-    #: the fixes applied, in file order
+    #: the fixes applied, in file order (emptied by :meth:`release`: see ``fixed``)
     applied: list[Fix] = field(default_factory=list)
+    #: what the first run has to say about the file, as (where, message) notes
+    notes: list[tuple[str, str]] = field(default_factory=list)
+    #: the original text, and the index of the YAML document in it
+    source: Source = field(init=False)
+    index: int = field(init=False)
+    #: how many fixes were applied
+    fixed: int = field(init=False)
+    #: why the first run left each counted finding unfixed
+    reasons: dict[Said, str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        assert self.outcome is not None
+        self.source = self.outcome.doc.source
+        self.index = self.outcome.doc.index
+        self.fixed = len(self.applied)
+        self.reasons = {}
+
+    @property
+    def path(self) -> str:
+        return self.source.path
 
     @property
     def changed(self) -> bool:
-        return self.text != self.outcome.doc.source.text
+        return self.text != self.source.text
+
+    def release(self) -> None:
+        """Keep what the second run and the report need of the first run; drop the rest."""
+        if self.outcome is None:
+            return
+        self.reasons = unfixed_reasons(self.outcome)
+        self.fixed = len(self.applied)
+        self.applied = []
+        self.outcome = None
+
+
+def unfixed_reasons(outcome: Outcome) -> dict[Said, str]:
+    diagnostics = outcome.linted.diagnostics
+    out: dict[Said, str] = {}
+    for i, why in outcome.unfixed.items():
+        f = diagnostics[i].finding
+        out[(f.rule, f.service, f.message)] = why
+    return out
 
 
 def render(outcome: Outcome) -> tuple[list[Fix], Rendered]:
@@ -431,15 +481,8 @@ def recheck(
                 line=where.line,
                 column=where.column,
             )
-        diagnostics = result.outcome.linted.diagnostics
-        before = {
-            (
-                diagnostics[i].finding.rule,
-                diagnostics[i].finding.service,
-                diagnostics[i].finding.message,
-            ): why
-            for i, why in result.outcome.unfixed.items()
-        }
+        outcome = result.outcome
+        before = unfixed_reasons(outcome) if outcome is not None else result.reasons
         for i, d in enumerate(again.linted.diagnostics):
             if not counts(d):
                 continue

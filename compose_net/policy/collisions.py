@@ -19,6 +19,7 @@ the nearest free one (6379 becomes 6378, as a second redis would); both ask this
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Optional
@@ -46,14 +47,37 @@ class Use:
     merge_key: object
     #: where it is written, for messages: ``services.web.ports[0] (file:line:column)``
     label: str = ""
-    #: the caller's handle on the entry
-    ref: object = field(default=None, compare=False, hash=False)
     #: the port as Compose prints it, as sorted items: a container publishing an equal port
     #: twice publishes it once
     same: tuple[tuple[str, object], ...] = ()
 
     def where(self) -> str:
         return "on every interface" if self.address is None else f"on {self.address}"
+
+
+#: the profiles of a service that has none (one object for all of them)
+NO_PROFILES: frozenset[str] = frozenset()
+
+Same = tuple[tuple[str, object], ...]
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _one(same: Same) -> Same:
+    return same
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _pair(item: tuple[str, object]) -> tuple[str, object]:
+    return item
+
+
+def shared(same: Same) -> Same:
+    """One object for equal :attr:`Use.same` values: a big file repeats them many times,
+    and every port it publishes is kept in several ledgers."""
+    try:
+        return _one(tuple(_pair(item) for item in same))
+    except TypeError:  # a value that cannot be hashed: kept as it is
+        return same
 
 
 def canonical(address: str | None) -> str | None:

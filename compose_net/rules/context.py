@@ -23,7 +23,7 @@ from compose_net.interpolate import has_variables
 from compose_net.policy import binds
 from compose_net.policy import exposure as policy
 from compose_net.policy.binds import Binds, BindsFor, NodeAddresses
-from compose_net.policy.collisions import Ledger, Use, canonical
+from compose_net.policy.collisions import NO_PROFILES, Ledger, Use, canonical, shared
 from compose_net.ports import Exposure, PortObject
 from compose_net.yamltree import Span
 
@@ -252,7 +252,7 @@ class Context:
         found = self.services.get(service)
         value = found.plain("profiles") if found is not None else None
         if not isinstance(value, list):
-            return frozenset()
+            return NO_PROFILES
         return frozenset(str(p) for p in value)
 
     def binds(self, service: str) -> Binds | None:
@@ -283,10 +283,10 @@ class Context:
             host_ip = str(obj.get("host_ip") or "")
             address = None if self.target == "stack" else canonical(host_ip)
             protocol = str(obj.get("protocol", "tcp"))
-            same = tuple(sorted(obj.items()))
+            same = shared(tuple(sorted(obj.items())))
             out.append(
                 Use(self.project.key, node, address, int(published), protocol, entry.service,
-                    profiles, key, label, entry, same=same)
+                    profiles, key, label, same=same)
             )
         return out
 
