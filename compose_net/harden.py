@@ -19,12 +19,13 @@ nothing remains, which is exactly when ``check`` passes on what it leaves behind
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Optional
 
-from compose_net import document, engine, fixes, interpolate, proof, rewrite
+from compose_net import document, engine, fixes, interpolate, proof, rewrite, yamltree
 from compose_net.document import Document, PortEntry
 from compose_net.engine import Diagnostic, Linted, Part, Session
 from compose_net.errors import ComposeNetError, SafetyError
@@ -34,6 +35,7 @@ from compose_net.policy.collisions import Ledger, Pending, Use, canonical, share
 from compose_net.rewrite import UnsupportedSyntax
 from compose_net.rules.context import EntryPorts
 from compose_net.source import Source
+from compose_net.yamltree import Position
 
 
 @dataclass(frozen=True)
@@ -340,7 +342,8 @@ class Hardened:
 
     outcome: Outcome | None
     text: str
-    document: Document
+    #: the new text's document (None while the new text is being made and proven)
+    document: Document | None
     #: the rules' findings on the new text that still count, with why they were not fixed
     remaining: list[tuple[Diagnostic, str]] = field(default_factory=list)
     #: the fixes applied, in file order (emptied by :meth:`release`: see ``fixed``)
@@ -354,6 +357,8 @@ class Hardened:
     fixed: int = field(init=False)
     #: why the first run left each counted finding unfixed
     reasons: dict[Said, str] = field(init=False)
+    #: where the first fix applied is
+    first_fix: Position | None = field(init=False)
 
     def __post_init__(self) -> None:
         assert self.outcome is not None
@@ -361,6 +366,7 @@ class Hardened:
         self.index = self.outcome.doc.index
         self.fixed = len(self.applied)
         self.reasons = {}
+        self.first_fix = None
 
     @property
     def path(self) -> str:
@@ -376,6 +382,7 @@ class Hardened:
             return
         self.reasons = unfixed_reasons(self.outcome)
         self.fixed = len(self.applied)
+        self.first_fix = self.applied[0].entry.position if self.applied else None
         self.applied = []
         self.outcome = None
 
@@ -406,58 +413,96 @@ def render(outcome: Outcome) -> tuple[list[Fix], Rendered]:
     return applied, rendered
 
 
-def apply(outcome: Outcome, validate: Callable[[Document, Document], None]) -> Hardened:
-    """Splice one file's fixes and prove the result (it parses, means exactly what the fixes
-    intend, and passes the schema); raises SafetyError, never returns an unproven text."""
-    doc = outcome.doc
-    applied, rendered = render(outcome)
-    if not rendered.edits:
-        return Hardened(outcome, doc.source.text, doc, applied=applied)
-    new_text, new_doc = proof.parse_edited(doc.source, rendered.edits)
-    proof.prove_substitutions(doc, new_doc, rendered.substitutions)
-    validate(doc, new_doc)
-    return Hardened(outcome, new_text, new_doc, applied=applied)
+#: a text this long has its original's nodes collected before the edited text is parsed
+COLLECT_FROM = 1 << 20
+
+#: the schema check of an edited document: (the original, read again when needed, the new)
+Validate = Callable[[Callable[[], Document], Document], None]
 
 
 def apply_file(
-    outcomes: Sequence[Outcome],
-    validate: Callable[[Document, Document], None],
+    outcomes: list[Outcome],
+    validate: Validate,
     documents: int = 1,
+    keep: Callable[[Hardened], None] | None = None,
 ) -> list[Hardened]:
-    """:func:`apply` for the YAML documents of one file (``documents`` of them): their
-    fixes are spliced into the file's text at once and each is proven against its edited
-    self."""
-    if len(outcomes) == 1 and documents == 1:
-        return [apply(outcomes[0], validate)]
+    """Splice the fixes of the YAML documents of one file (``documents`` of them) into its
+    text at once and prove each document against its edited self: it parses, means exactly
+    what the fixes intend, and passes the schema. Raises SafetyError, never returns an
+    unproven text.
+
+    Takes ``outcomes`` (the list is emptied): once the fixes are rendered and what the
+    edited documents must read as is known, ``keep`` saves what the caller needs of the
+    first run, which is let go (:meth:`Hardened.release`) with the original's nodes before
+    the edited text is parsed.
+    """
     source = outcomes[0].doc.source
-    rendered = [render(o) for o in outcomes]
-    edits = [edit for _, r in rendered for edit in r.edits]
+    single = len(outcomes) == 1 and documents == 1
+    results, rendered = _render_all(outcomes)
+    edits = [edit for r in rendered for edit in r.edits]
     if not edits:
-        return [
-            Hardened(o, source.text, o.doc, applied=applied)
-            for o, (applied, _) in zip(outcomes, rendered)
-        ]
+        for result in results:
+            if keep is not None:
+                keep(result)
+            result.release()
+        return results
+    expected: list[proof.Expected] = []
+    for result, r in zip(results, rendered):
+        assert result.document is not None
+        expected.append(proof.expected_data(result.document, r.substitutions))
+        if keep is not None:
+            keep(result)
+        result.release()
+        result.document = None
+    rendered.clear()
+    yamltree.forget(source.text)
+    if len(source.text) >= COLLECT_FROM:
+        # commands run with the cyclic collector off (cli.main); what let the original's
+        # nodes go may have left them in a cycle (a recursive closure over a root node)
+        gc.collect()
     new_text = rewrite.apply(source.text, edits)
+    edits.clear()
     try:
-        new_docs = document.load_all(source._replace(text=new_text))
+        new_docs = (
+            [document.load(source._replace(text=new_text))]
+            if single
+            else document.load_all(source._replace(text=new_text))
+        )
     except ComposeNetError as e:
         raise SafetyError(
             f"the edited file does not parse ({e.message}); nothing was written",
             path=source.path,
         ) from None
-    by_index = {doc.index: doc for doc in new_docs}
     if len(new_docs) != documents:
         raise SafetyError(
             "the edited file has another number of YAML documents; nothing was written",
             path=source.path,
         )
-    out: list[Hardened] = []
-    for o, (applied, r) in zip(outcomes, rendered):
-        new_doc = by_index[o.doc.index]
-        proof.prove_substitutions(o.doc, new_doc, r.substitutions)
-        validate(o.doc, new_doc)
-        out.append(Hardened(o, new_text, new_doc, applied=applied))
-    return out
+    by_index = {doc.index: doc for doc in new_docs}
+    for result, want in zip(results, expected):
+        new_doc = by_index[result.index]
+        proof.prove_data(source.path, want, new_doc)
+        validate(partial(_original, source, result.index), new_doc)
+        result.text = new_text
+        result.document = new_doc
+    return results
+
+
+def _render_all(outcomes: list[Outcome]) -> tuple[list[Hardened], list[Rendered]]:
+    """Each outcome's fixes rendered, as a result that holds it (``outcomes`` is emptied)."""
+    results: list[Hardened] = []
+    rendered: list[Rendered] = []
+    for o in outcomes:
+        applied, r = render(o)
+        results.append(Hardened(o, o.doc.source.text, o.doc, applied=applied))
+        rendered.append(r)
+    outcomes.clear()
+    return results, rendered
+
+
+def _original(source: Source, index: int) -> Document:
+    """The original document, read again (its nodes were let go)."""
+    return document.load_all(source)[index]
 
 
 def recheck(
@@ -477,7 +522,7 @@ def recheck(
             where = fix.entry.position
             raise SafetyError(
                 "a second run would change the file again; nothing was written",
-                path=result.document.path,
+                path=result.path,
                 line=where.line,
                 column=where.column,
             )

@@ -212,15 +212,21 @@ def main(
 
 
 def check_schema(
-    original: Document, new_doc: Document, target: str, env: Mapping[str, str] | None
+    original: Document | Callable[[], Document],
+    new_doc: Document,
+    target: str,
+    env: Mapping[str, str] | None,
 ) -> None:
     """The edited file must pass the target's schema; an input that already fails is bad
-    input (exit 2, "not a valid ... file"), not a bad edit (a failed safety check)."""
+    input (exit 2, "not a valid ... file"), not a bad edit (a failed safety check).
+    ``original``: the original document, or how to read it again."""
     from compose_net import schema
 
     errors = schema.check_document(new_doc, target=target, env=env or {})
     if not errors:
         return
+    if callable(original):
+        original = original()
     before = schema.check_document(original, target=target, env=env or {})
     if before:
         first = before[0]
@@ -382,8 +388,8 @@ class _Run:
     done: set[DocKey] = field(default_factory=set)
 
 
-def _validator(target: str, env: Mapping[str, str] | None) -> Callable[[Document, Document], None]:
-    def validate(original: Document, new_doc: Document) -> None:
+def _validator(target: str, env: Mapping[str, str] | None) -> harden.Validate:
+    def validate(original: Callable[[], Document], new_doc: Document) -> None:
         check_schema(original, new_doc, target, env)
 
     return validate
@@ -590,34 +596,36 @@ def _parts(
 
 
 def _apply(
-    project: Project, outcomes: Sequence[harden.Outcome], parts: Sequence[tuple[Document, Part]]
+    outcomes: list[harden.Outcome],
+    counts: Mapping[str, int],
+    envs: Mapping[str, Mapping[str, str] | None],
+    keep: Callable[[Hardened], None],
 ) -> list[Hardened]:
-    """Each file's fixes spliced and proven, all its YAML documents at once; the results
-    in the order of ``outcomes``."""
-    counts: dict[str, int] = {}
-    for p in project.documents:
-        key = file_key(p.document.path)
-        counts[key] = counts.get(key, 0) + 1
+    """Each file's fixes spliced and proven, all its YAML documents at once (``counts``:
+    how many each file has, ``envs``: the variables it is read with, by file key); the
+    results in the order of ``outcomes``, which this takes (:func:`harden.apply_file`)."""
     by_file: dict[str, list[int]] = {}
-    for i, o in enumerate(outcomes):
-        by_file.setdefault(file_key(o.doc.path), []).append(i)
+    for i, key in enumerate([file_key(o.doc.path) for o in outcomes]):
+        by_file.setdefault(key, []).append(i)
+    groups = [(key, indexes, [outcomes[i] for i in indexes]) for key, indexes in by_file.items()]
+    outcomes.clear()
     results: dict[int, Hardened] = {}
-    for key, indexes in by_file.items():
-        env = parts[indexes[0]][1].env
-        done = harden.apply_file(
-            [outcomes[i] for i in indexes], _validator("compose", env), counts.get(key, 1)
-        )
+    for key, indexes, group in groups:
+        validate = _validator("compose", envs[key])
+        done = harden.apply_file(group, validate, counts.get(key, 1), keep)
         results.update(zip(indexes, done))
-    return [results[i] for i in range(len(outcomes))]
+    return [results[i] for i in range(len(results))]
 
 
-def _refuse_outside(project: Project, results: Sequence[Hardened], opts: Options) -> None:
+def _refuse_outside(
+    directory: str, files: Sequence[str], results: Sequence[Hardened], opts: Options
+) -> None:
     """Files outside the project directory that include: and extends: name are edited only
     with --edit-outside (a named file's symlink is the writer's to judge)."""
     if opts.edit_outside:
         return
-    root = os.path.realpath(project.directory)
-    named = {file_key(path) for path in project.files}
+    root = os.path.realpath(directory)
+    named = {file_key(path) for path in files}
     for result in results:
         path = result.path
         if not result.changed or path == "-" or file_key(path) in named:
@@ -625,10 +633,9 @@ def _refuse_outside(project: Project, results: Sequence[Hardened], opts: Options
         real = os.path.realpath(path)
         if os.path.commonpath([real, root]) == root:
             continue
-        first = next(iter(result.applied), None)
-        where = first.entry.position if first is not None else None
+        where = result.first_fix
         raise ComposeNetError(
-            f"this file is outside the project directory {project.directory}: pass "
+            f"this file is outside the project directory {directory}: pass "
             "--edit-outside to harden it too; nothing was written",
             path=path,
             line=where.line if where else None,
@@ -695,21 +702,24 @@ def _harden_project(
     else:
         before_ports, after_ports = state.before.project(named), state.after.project(named)
     parts = _parts(project, opts, before_ports or SharedPorts(key=project.directory), skip)
-    project.services.clear()  # what each port replaced: the parts hold what is needed of it
-    for doc, _ in parts:
-        model.document_ports(doc, None)
-    linted = harden.lint_all(parts, state.before)
-    outcomes = [harden.choose(item, opts.permissions) for item in linted]
-    harden.settle(outcomes, state.first, opts.permissions)
-    results = _apply(project, outcomes, parts)
-    _refuse_outside(project, results, opts)
     keys = [doc_key(doc) for doc, _ in parts]
     texts = {file_key(p.document.path): p.document.source for p in project.documents}
+    counts: dict[str, int] = {}
+    for key in [file_key(p.document.path) for p in project.documents]:
+        counts[key] = counts.get(key, 0) + 1
+    envs: dict[str, Mapping[str, str] | None] = {}
+    for key, env in [(file_key(doc.path), part.env) for doc, part in parts]:
+        envs.setdefault(key, env)
     files, directory, env = project.files, project.directory, project.env
-    for r in results:
-        r.notes = notes(r, opts, r.path)
-        r.release()
-    del project, parts, linted, outcomes
+    del project  # its documents are the parts'
+    outcomes = _first_run(parts, state)
+    parts.clear()  # the outcomes hold what is needed of the originals until they are proven
+
+    def keep(result: Hardened) -> None:
+        result.notes = notes(result, opts, result.path)
+
+    results = _apply(outcomes, counts, envs, keep)
+    _refuse_outside(directory, files, results, opts)
     again = _reload(files, directory, env, texts, results)
     again_parts = _parts(again, opts, after_ports or SharedPorts(key=directory), skip)
     by_path = {doc_key(doc): (doc, part) for doc, part in again_parts}
@@ -730,6 +740,17 @@ def _harden_project(
     harden.recheck(results, after, opts.permissions, state.second)
     state.done.update(keys)
     return texts, results
+
+
+def _first_run(parts: Sequence[tuple[Document, Part]], state: _Run) -> list[harden.Outcome]:
+    """The rules' findings on the originals and the fixes chosen and settled for them."""
+    opts = state.opts
+    for doc, _ in parts:
+        model.document_ports(doc, None)
+    linted = harden.lint_all(parts, state.before)
+    outcomes = [harden.choose(item, opts.permissions) for item in linted]
+    harden.settle(outcomes, state.first, opts.permissions)
+    return outcomes
 
 
 def _key(result: Hardened) -> DocKey:
