@@ -386,6 +386,8 @@ class _Run:
     second: harden.Ledgers = field(default_factory=harden.Ledgers)
     #: the YAML documents hardened so far (a file that several FILE arguments read)
     done: set[DocKey] = field(default_factory=set)
+    #: folder -> how many FILE arguments in it are still to come (their host ports meet)
+    later: dict[str, int] = field(default_factory=dict)
 
 
 def _validator(target: str, env: Mapping[str, str] | None) -> harden.Validate:
@@ -503,6 +505,10 @@ def run(paths: Sequence[str], opts: Options) -> int:
         return report.EXIT_ERROR
     state = _sessions(opts)
     for path in paths:
+        folder = state.before.folder(path)
+        state.later[folder] = state.later.get(folder, 0) + 1
+    for path in paths:
+        state.later[state.before.folder(path)] -= 1
         try:
             harden_file(path, state, rep)
         except ComposeNetError as e:
@@ -701,7 +707,8 @@ def _harden_project(
         before_ports, after_ports = None, None
     else:
         before_ports, after_ports = state.before.project(named), state.after.project(named)
-    parts = _parts(project, opts, before_ports or SharedPorts(key=project.directory), skip)
+    shared = before_ports or SharedPorts(key=project.directory)
+    parts = _parts(project, opts, shared, skip)
     keys = [doc_key(doc) for doc, _ in parts]
     texts = {file_key(p.document.path): p.document.source for p in project.documents}
     counts: dict[str, int] = {}
@@ -714,6 +721,13 @@ def _harden_project(
     del project  # its documents are the parts'
     outcomes = _first_run(parts, state)
     parts.clear()  # the outcomes hold what is needed of the originals until they are proven
+    if named is None or not state.later.get(state.before.folder(named)):
+        # no later file meets these host ports: the first run's ledgers of them can go
+        state.first.before.pop(shared.key, None)
+        state.first.after.pop(shared.key, None)
+        if named is not None:
+            state.before.projects.pop(state.before.folder(named), None)
+    del shared, before_ports
 
     def keep(result: Hardened) -> None:
         result.notes = notes(result, opts, result.path)
