@@ -66,6 +66,8 @@ class Outcome:
     unfixed: dict[int, str] = field(default_factory=dict)
     #: the entries moved to another host port, each with what it collided with
     moves: list[tuple[PortEntry, str]] = field(default_factory=list)
+    #: entry node ids whose counted findings all have their reason in ``unfixed``
+    explained: set[int] = field(default_factory=set, repr=False)
     #: entry node id -> the indexes of the findings on it that count (built when first asked)
     _counted: dict[int, list[int]] | None = field(default=None, repr=False)
 
@@ -320,6 +322,12 @@ def _remap(
 
 
 def _explain(o: Outcome, item: EntryPorts, why: str) -> None:
+    """Why the findings on ``item``'s entry are not fixed (the first reason given stays:
+    an entry many services share is explained once)."""
+    node_id = id(item.entry.node)
+    if node_id in o.explained:
+        return
+    o.explained.add(node_id)
     for i in o.counted_on(item.entry.node):
         o.unfixed.setdefault(i, why)
 
