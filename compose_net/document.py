@@ -172,14 +172,18 @@ def _document(source: Source, root: Node, index: int) -> Document:
         return Document(source, root, services, index)
     if not yamltree.is_mapping(services_node):
         raise _error("'services' must be a mapping", path, services_node)
+    items = list(yamltree.mapping_items(services_node))
+    uses: dict[int, int] = {}  # service node id -> how many services it is (an alias: several)
+    for _, _, node in items:
+        uses[id(node)] = uses.get(id(node), 0) + 1
     read: dict[int, PortEntry] = {}  # shared entry nodes read once (an anchored list)
-    for name, key_node, node in yamltree.mapping_items(services_node):
+    for name, key_node, node in items:
         if yamltree.is_scalar(node) and (node.tag.endswith(":null") or node.tag == "!reset"):
             services.append(Service(name, key_node, node, None))
             continue
         if not yamltree.is_mapping(node):
             raise _error(f"service {name!r} must be a mapping", path, node)
-        services.append(_service(name, key_node, node, path, read))
+        services.append(_service(name, key_node, node, path, uses[id(node)] > 1, read))
     _bound_ports(services, path)
     return Document(source, root, services, index)
 
@@ -210,8 +214,15 @@ def _owns(mapping: MappingNode, key: str) -> bool:
 
 
 def _service(
-    name: str, key_node: Node, node: MappingNode, path: str, read: dict[int, PortEntry]
+    name: str,
+    key_node: Node,
+    node: MappingNode,
+    path: str,
+    aliased: bool,
+    read: dict[int, PortEntry],
 ) -> Service:
+    """One service (``aliased``: its mapping is also another service's, through an alias);
+    ``read`` keeps the shared entries already read."""
     ports_node = yamltree.get(node, "ports")
     service = Service(name, key_node, node, ports_node)
     if ports_node is None:
@@ -222,7 +233,7 @@ def _service(
         return service
     if not yamltree.is_sequence(ports_node):
         raise _error(f"services.{name}.ports must be a list", path, ports_node)
-    shared = not _owns(node, "ports") or ports_node.anchor is not None
+    shared = aliased or not _owns(node, "ports") or ports_node.anchor is not None
     for index, item in enumerate(ports_node.value):
         known = read.get(id(item))
         if known is None:

@@ -19,19 +19,23 @@ nothing remains, which is exactly when ``check`` passes on what it leaves behind
 
 from __future__ import annotations
 
-import functools
+import gc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
+from typing import Optional
 
-from compose_net import document, engine, fixes, interpolate, proof, rewrite
+from compose_net import document, engine, fixes, interpolate, proof, rewrite, yamltree
 from compose_net.document import Document, PortEntry
 from compose_net.engine import Diagnostic, Linted, Part, Session
 from compose_net.errors import ComposeNetError, SafetyError
 from compose_net.findings import FAILING
 from compose_net.fixes import Fix, Rendered
-from compose_net.policy.collisions import Ledger, Use, canonical, clashes
+from compose_net.policy.collisions import Ledger, Pending, Use, canonical, shared
 from compose_net.rewrite import UnsupportedSyntax
 from compose_net.rules.context import EntryPorts
+from compose_net.source import Source
+from compose_net.yamltree import Position
 
 
 @dataclass(frozen=True)
@@ -62,30 +66,23 @@ class Outcome:
     unfixed: dict[int, str] = field(default_factory=dict)
     #: the entries moved to another host port, each with what it collided with
     moves: list[tuple[PortEntry, str]] = field(default_factory=list)
-    _unfixed_nodes: set[int] = field(default_factory=set, repr=False)
+    #: entry node ids whose counted findings all have their reason in ``unfixed``
+    explained: set[int] = field(default_factory=set, repr=False)
+    #: entry node id -> the indexes of the findings on it that count (built when first asked)
+    _counted: dict[int, list[int]] | None = field(default=None, repr=False)
 
     @property
     def doc(self) -> Document:
         return self.linted.doc
 
-    @functools.cached_property
-    def counted_at(self) -> dict[int, list[int]]:
-        """Entry node id -> the indexes of the counted findings on it (one per service of a
-        shared entry): what becomes unfixed when the node's fix is not applied."""
-        out: dict[int, list[int]] = {}
-        for i, d in enumerate(self.linted.diagnostics):
-            if d.entry is not None and counts(d):
-                out.setdefault(id(d.entry.node), []).append(i)
-        return out
-
-    def unfix(self, node_id: int, why: str) -> None:
-        """Every counted finding on the entry node ``node_id`` stays, for the first ``why``
-        given for the node (a shared entry is given one for each of its services)."""
-        if node_id in self._unfixed_nodes:
-            return
-        self._unfixed_nodes.add(node_id)
-        for i in self.counted_at.get(node_id, ()):
-            self.unfixed.setdefault(i, why)
+    def counted_on(self, node: object) -> list[int]:
+        """The indexes of the findings that count on the entry ``node``, in order."""
+        if self._counted is None:
+            self._counted = {}
+            for i, d in enumerate(self.linted.diagnostics):
+                if d.entry is not None and counts(d):
+                    self._counted.setdefault(id(d.entry.node), []).append(i)
+        return self._counted.get(id(node), [])
 
 
 def counts(d: Diagnostic) -> bool:
@@ -181,7 +178,8 @@ def _uses(linted: Linted, item: EntryPorts, fix: Fix | None) -> list[Use]:
                 same.pop("host_ip", None)
             else:
                 same["host_ip"] = address
-            out.append(replace(use, address=address, port=port, same=tuple(sorted(same.items()))))
+            same_items = shared(tuple(sorted(same.items())))
+            out.append(replace(use, address=address, port=port, same=same_items))
     return out
 
 
@@ -208,8 +206,9 @@ def settle(outcomes: Sequence[Outcome], ledgers: Ledgers, permissions: Permissio
         for item in o.linted.context.entries
         if item.error is None and item.base is None and not item.overridden
     ]
-    later: _Later | None = None
+    later = _Later(items)
     for i, (o, item) in enumerate(items):
+        later.settled(i)
         node_id = id(item.entry.node)
         key = o.linted.context.project.key
         before = ledgers.before.setdefault(key, Ledger())
@@ -221,13 +220,10 @@ def settle(outcomes: Sequence[Outcome], ledgers: Ledgers, permissions: Permissio
         holder = next((h for h in (after.holder(u) for u in wanted) if h is not None), None)
         if holder is not None:
             was = any(h is not None for h in clashed)
-            if later is None:
-                later = _Later(items)
-            later.position = i
-            remap = _remap(o, item, fix, wanted, after, later, permissions)
+            remap = _remap(o, item, fix, wanted, after, partial(later.pending, i), permissions)
             if remap is not None:
                 o.chosen[node_id] = remap
-                later.chosen_again(node_id)
+                later.changed(node_id, i)
                 use = wanted[0]
                 entry = item.entry
                 moved = (
@@ -239,7 +235,7 @@ def settle(outcomes: Sequence[Outcome], ledgers: Ledgers, permissions: Permissio
                 wanted = _uses(o.linted, item, remap)
             elif fix is not None and not was:
                 del o.chosen[node_id]
-                later.chosen_again(node_id)
+                later.changed(node_id, i)
                 _explain(
                     o,
                     item,
@@ -253,38 +249,41 @@ def settle(outcomes: Sequence[Outcome], ledgers: Ledgers, permissions: Permissio
 
 
 class _Later:
-    """The host ports the entries not settled yet ask for, with their fixes as chosen (an
-    entry's choice changes only when it is settled): a port moved to must not take one."""
+    """The host ports the items after the one being settled ask for, as their fixes stand:
+    where a moved port must not go. Made at the first move, then kept up to date."""
 
     def __init__(self, items: Sequence[tuple[Outcome, EntryPorts]]) -> None:
         self.items = items
-        self.position = -1
-        self.asks: dict[tuple[str, int, str], list[tuple[int, Use]]] = {}
-        #: entry node -> the positions of its items (a shared entry has one per service)
-        self.by_node: dict[int, list[int]] = {}
-        for i, (_, item) in enumerate(items):
-            self.by_node.setdefault(id(item.entry.node), []).append(i)
-            self._ask(i)
+        self._pending: Pending | None = None
+        #: entry node id -> the indexes of the items on it
+        self._on: dict[int, list[int]] = {}
 
-    def _ask(self, i: int) -> None:
-        o, item = self.items[i]
-        for use in _uses(o.linted, item, o.chosen.get(id(item.entry.node))):
-            self.asks.setdefault((use.project, use.port, use.protocol), []).append((i, use))
+    def pending(self, i: int) -> Pending:
+        """What the items after ``i`` ask for (``i`` is the item being settled)."""
+        if self._pending is None:
+            self._pending = Pending()
+            for j in range(i + 1, len(self.items)):
+                self._on.setdefault(id(self.items[j][1].entry.node), []).append(j)
+                self._put(j)
+        return self._pending
 
-    def chosen_again(self, node_id: int) -> None:
-        """The fix chosen for an entry node changed: its later items ask anew."""
-        again = {i for i in self.by_node.get(node_id, ()) if i > self.position}
-        if not again:
+    def _put(self, j: int) -> None:
+        assert self._pending is not None
+        o, item = self.items[j]
+        self._pending.put(j, _uses(o.linted, item, o.chosen.get(id(item.entry.node))))
+
+    def settled(self, i: int) -> None:
+        if self._pending is not None:
+            self._pending.drop(i)
+
+    def changed(self, node_id: int, i: int) -> None:
+        """The fix of the entry ``node_id`` changed while item ``i`` was settled."""
+        if self._pending is None:
             return
-        for key, found in self.asks.items():
-            self.asks[key] = [(i, use) for i, use in found if i not in again]
-        for i in sorted(again):
-            self._ask(i)
-
-    def asked(self, use: Use) -> bool:
-        """Does an entry after the one being settled ask for a port ``use`` clashes with?"""
-        found = self.asks.get((use.project, use.port, use.protocol), ())
-        return any(i > self.position and clashes(use, other) for i, other in found)
+        for j in self._on.get(node_id, ()):
+            if j > i:
+                self._pending.drop(j)
+                self._put(j)
 
 
 def _remap(
@@ -293,7 +292,7 @@ def _remap(
     fix: Fix | None,
     wanted: list[Use],
     taken: Ledger,
-    rest: _Later,
+    pending: Callable[[], Pending],
     permissions: Permissions,
 ) -> Fix | None:
     """The fix that also moves the entry to the nearest free host port, when allowed."""
@@ -306,7 +305,7 @@ def _remap(
     if why:
         _explain(o, item, f"not moved: {why}")
         return None
-    port = taken.free_port(wanted, rest.asked)
+    port = taken.free_port(wanted, pending())
     if port is None:
         _explain(o, item, "not moved: no host port is free")
         return None
@@ -323,27 +322,86 @@ def _remap(
 
 
 def _explain(o: Outcome, item: EntryPorts, why: str) -> None:
-    o.unfix(id(item.entry.node), why)
+    """Why the findings on ``item``'s entry are not fixed (the first reason given stays:
+    an entry many services share is explained once)."""
+    node_id = id(item.entry.node)
+    if node_id in o.explained:
+        return
+    o.explained.add(node_id)
+    for i in o.counted_on(item.entry.node):
+        o.unfixed.setdefault(i, why)
 
 
 # --------------------------------------------------------------------------- rendering and proof
 
 
+#: a finding as the second run matches it with the first: rule, service, message
+Said = tuple[str, Optional[str], str]
+
+
 @dataclass
 class Hardened:
-    """One file's result: its new text (proven), what was fixed and what remains."""
+    """One file's result: its new text (proven), what was fixed and what remains.
 
-    outcome: Outcome
+    The first run (``outcome``) holds the original's nodes and findings; once the result
+    is proven and what is to be said about it is kept (:meth:`release`), it is let go, so
+    that a big file's two versions are never both in memory for the second run.
+    """
+
+    outcome: Outcome | None
     text: str
-    document: Document
+    #: the new text's document (None while the new text is being made and proven)
+    document: Document | None
     #: the rules' findings on the new text that still count, with why they were not fixed
     remaining: list[tuple[Diagnostic, str]] = field(default_factory=list)
-    #: the fixes applied, in file order
+    #: the fixes applied, in file order (emptied by :meth:`release`: see ``fixed``)
     applied: list[Fix] = field(default_factory=list)
+    #: what the first run has to say about the file, as (where, message) notes
+    notes: list[tuple[str, str]] = field(default_factory=list)
+    #: the original text, and the index of the YAML document in it
+    source: Source = field(init=False)
+    index: int = field(init=False)
+    #: how many fixes were applied
+    fixed: int = field(init=False)
+    #: why the first run left each counted finding unfixed
+    reasons: dict[Said, str] = field(init=False)
+    #: where the first fix applied is
+    first_fix: Position | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        assert self.outcome is not None
+        self.source = self.outcome.doc.source
+        self.index = self.outcome.doc.index
+        self.fixed = len(self.applied)
+        self.reasons = {}
+        self.first_fix = None
+
+    @property
+    def path(self) -> str:
+        return self.source.path
 
     @property
     def changed(self) -> bool:
-        return self.text != self.outcome.doc.source.text
+        return self.text != self.source.text
+
+    def release(self) -> None:
+        """Keep what the second run and the report need of the first run; drop the rest."""
+        if self.outcome is None:
+            return
+        self.reasons = unfixed_reasons(self.outcome)
+        self.fixed = len(self.applied)
+        self.first_fix = self.applied[0].entry.position if self.applied else None
+        self.applied = []
+        self.outcome = None
+
+
+def unfixed_reasons(outcome: Outcome) -> dict[Said, str]:
+    diagnostics = outcome.linted.diagnostics
+    out: dict[Said, str] = {}
+    for i, why in outcome.unfixed.items():
+        f = diagnostics[i].finding
+        out[(f.rule, f.service, f.message)] = why
+    return out
 
 
 def render(outcome: Outcome) -> tuple[list[Fix], Rendered]:
@@ -356,64 +414,106 @@ def render(outcome: Outcome) -> tuple[list[Fix], Rendered]:
             fixes.render(doc.source.text, doc.path, fix, rendered)
         except UnsupportedSyntax as e:
             del outcome.chosen[node_id]
-            outcome.unfix(node_id, e.message)
+            for i in outcome.counted_on(fix.entry.node):
+                outcome.unfixed.setdefault(i, e.message)
             continue
         applied.append(fix)
     return applied, rendered
 
 
-def apply(outcome: Outcome, validate: Callable[[Document, Document], None]) -> Hardened:
-    """Splice one file's fixes and prove the result (it parses, means exactly what the fixes
-    intend, and passes the schema); raises SafetyError, never returns an unproven text."""
-    doc = outcome.doc
-    applied, rendered = render(outcome)
-    if not rendered.edits:
-        return Hardened(outcome, doc.source.text, doc, applied=applied)
-    new_text, new_doc = proof.parse_edited(doc.source, rendered.edits)
-    proof.prove_substitutions(doc, new_doc, rendered.substitutions)
-    validate(doc, new_doc)
-    return Hardened(outcome, new_text, new_doc, applied=applied)
+#: a text this long has its original's nodes collected before the edited text is parsed
+COLLECT_FROM = 1 << 20
+
+#: the schema check of an edited document: (the original, read again when needed, the new)
+Validate = Callable[[Callable[[], Document], Document], None]
 
 
 def apply_file(
-    outcomes: Sequence[Outcome],
-    validate: Callable[[Document, Document], None],
+    outcomes: list[Outcome],
+    validate: Validate,
     documents: int = 1,
+    keep: Callable[[Hardened], None] | None = None,
 ) -> list[Hardened]:
-    """:func:`apply` for the YAML documents of one file (``documents`` of them): their
-    fixes are spliced into the file's text at once and each is proven against its edited
-    self."""
-    if len(outcomes) == 1 and documents == 1:
-        return [apply(outcomes[0], validate)]
+    """Splice the fixes of the YAML documents of one file (``documents`` of them) into its
+    text at once and prove each document against its edited self: it parses, means exactly
+    what the fixes intend, and passes the schema. Raises SafetyError, never returns an
+    unproven text.
+
+    Takes ``outcomes`` (the list is emptied): once the fixes are rendered and what the
+    edited documents must read as is known, ``keep`` saves what the caller needs of the
+    first run, which is let go (:meth:`Hardened.release`) with the original's nodes before
+    the edited text is parsed.
+    """
     source = outcomes[0].doc.source
-    rendered = [render(o) for o in outcomes]
-    edits = [edit for _, r in rendered for edit in r.edits]
+    single = len(outcomes) == 1 and documents == 1
+    results, rendered = _render_all(outcomes)
+    edits = [edit for r in rendered for edit in r.edits]
     if not edits:
-        return [
-            Hardened(o, source.text, o.doc, applied=applied)
-            for o, (applied, _) in zip(outcomes, rendered)
-        ]
+        for result in results:
+            if keep is not None:
+                keep(result)
+            result.release()
+        return results
+    expected: list[proof.Expected] = []
+    kept: list[set[str]] = []  # the ports: null each document's project merge drops
+    for result, r in zip(results, rendered):
+        assert result.document is not None
+        expected.append(proof.expected_data(result.document, r.substitutions))
+        kept.append(result.document.kept_ports)
+        if keep is not None:
+            keep(result)
+        result.release()
+        result.document = None
+    rendered.clear()
+    yamltree.forget(source.text)
+    if len(source.text) >= COLLECT_FROM:
+        # commands run with the cyclic collector off (cli.main); what let the original's
+        # nodes go may have left them in a cycle (a recursive closure over a root node)
+        gc.collect()
     new_text = rewrite.apply(source.text, edits)
+    edits.clear()
     try:
-        new_docs = document.load_all(source._replace(text=new_text))
+        new_docs = (
+            [document.load(source._replace(text=new_text))]
+            if single
+            else document.load_all(source._replace(text=new_text))
+        )
     except ComposeNetError as e:
         raise SafetyError(
             f"the edited file does not parse ({e.message}); nothing was written",
             path=source.path,
         ) from None
-    by_index = {doc.index: doc for doc in new_docs}
     if len(new_docs) != documents:
         raise SafetyError(
             "the edited file has another number of YAML documents; nothing was written",
             path=source.path,
         )
-    out: list[Hardened] = []
-    for o, (applied, r) in zip(outcomes, rendered):
-        new_doc = by_index[o.doc.index]
-        proof.prove_substitutions(o.doc, new_doc, r.substitutions)
-        validate(o.doc, new_doc)
-        out.append(Hardened(o, new_text, new_doc, applied=applied))
-    return out
+    by_index = {doc.index: doc for doc in new_docs}
+    for result, want, dropped in zip(results, expected, kept):
+        new_doc = by_index[result.index]
+        new_doc.kept_ports |= dropped
+        proof.prove_data(source.path, want, new_doc)
+        validate(partial(_original, source, result.index), new_doc)
+        result.text = new_text
+        result.document = new_doc
+    return results
+
+
+def _render_all(outcomes: list[Outcome]) -> tuple[list[Hardened], list[Rendered]]:
+    """Each outcome's fixes rendered, as a result that holds it (``outcomes`` is emptied)."""
+    results: list[Hardened] = []
+    rendered: list[Rendered] = []
+    for o in outcomes:
+        applied, r = render(o)
+        results.append(Hardened(o, o.doc.source.text, o.doc, applied=applied))
+        rendered.append(r)
+    outcomes.clear()
+    return results, rendered
+
+
+def _original(source: Source, index: int) -> Document:
+    """The original document, read again (its nodes were let go)."""
+    return document.load_all(source)[index]
 
 
 def recheck(
@@ -433,19 +533,12 @@ def recheck(
             where = fix.entry.position
             raise SafetyError(
                 "a second run would change the file again; nothing was written",
-                path=result.document.path,
+                path=result.path,
                 line=where.line,
                 column=where.column,
             )
-        diagnostics = result.outcome.linted.diagnostics
-        before = {
-            (
-                diagnostics[i].finding.rule,
-                diagnostics[i].finding.service,
-                diagnostics[i].finding.message,
-            ): why
-            for i, why in result.outcome.unfixed.items()
-        }
+        outcome = result.outcome
+        before = unfixed_reasons(outcome) if outcome is not None else result.reasons
         for i, d in enumerate(again.linted.diagnostics):
             if not counts(d):
                 continue

@@ -140,17 +140,24 @@ def expected_model(original: Any, changes: Sequence[tuple[PlainPath, Any]]) -> A
     return data
 
 
-def prove_substitutions(
-    doc: Document, new_doc: Document, substitutions: Mapping[int, Substitution]
-) -> None:
-    """The edited document equals the original with ``substitutions``, and nothing outside
-    ports lists and ``x-`` fields changed."""
-    path = doc.path
+#: what an edited document must read as, and what its original read as (plain data)
+Expected = tuple[Any, Any]
+
+
+def expected_data(doc: Document, substitutions: Mapping[int, Substitution]) -> Expected:
+    """The plain data the edited ``doc`` must give (the original with ``substitutions``),
+    and the original's: all the proof needs of the original, whose nodes may then go."""
     expected = expected_plain(doc.root, substitutions, [yamltree.MAX_EXPANDED_NODES])
+    return expected, yamltree.to_plain(doc.root, path=doc.path)
+
+
+def prove_data(path: str, expected: Expected, new_doc: Document) -> None:
+    """The edited document gives the expected data, and nothing outside ports lists and
+    ``x-`` fields changed (``expected``: :func:`expected_data` of the original)."""
+    want, original = expected
     actual = yamltree.to_plain(new_doc.root, path=path)
-    diff: PlainPath | str = first_difference(expected, actual)
+    diff: PlainPath | str = first_difference(want, actual)
     if not diff:
-        original = yamltree.to_plain(doc.root, path=path)
         diff = next((p for p in _changed_paths(original, actual) if not _is_port_path(p)), "")
     if diff:
         raise SafetyError(
@@ -158,6 +165,14 @@ def prove_substitutions(
             "nothing was written",
             path=path,
         )
+
+
+def prove_substitutions(
+    doc: Document, new_doc: Document, substitutions: Mapping[int, Substitution]
+) -> None:
+    """The edited document equals the original with ``substitutions``, and nothing outside
+    ports lists and ``x-`` fields changed."""
+    prove_data(doc.path, expected_data(doc, substitutions), new_doc)
 
 
 def prove_changes(

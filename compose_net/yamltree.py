@@ -216,6 +216,14 @@ def compose_all(text: str, path: str, *, parser: Parser | None = None) -> list[N
 _LAST: tuple[str, Parser, tuple[Node, ...]] | None = None
 
 
+def forget(text: str) -> None:
+    """Stop keeping the nodes of ``text`` (harden lets a big original go before it parses
+    the edited text)."""
+    global _LAST
+    if _LAST is not None and _LAST[0] == text:
+        _LAST = None
+
+
 def _compose_all(text: str, path: str, chosen: Parser) -> list[Node]:
     documents: Sequence[Node | None] | None = None
     checked = False

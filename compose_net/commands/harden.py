@@ -212,19 +212,27 @@ def main(
 
 
 def check_schema(
-    original: Document, new_doc: Document, target: str, env: Mapping[str, str] | None
+    original: Document | Callable[[], Document],
+    new_doc: Document,
+    target: str,
+    env: Mapping[str, str] | None,
 ) -> None:
     """The edited file must pass the target's schema; an input that already fails is bad
-    input (exit 2, "not a valid ... file"), not a bad edit (a failed safety check)."""
+    input (exit 2, "not a valid ... file"), not a bad edit (a failed safety check).
+    ``original``: the original document, or how to read it again."""
     from compose_net import schema
 
-    new_doc.kept_ports |= original.kept_ports  # an override's ports: null stays dropped
+    if not callable(original):  # an override's ports: null stays dropped
+        new_doc.kept_ports |= original.kept_ports
     errors = [
         e for e in schema.check_document(new_doc, target=target, env=env or {})
         if not new_doc.null_ports_kept(e.line, e.column)
     ]
     if not errors:
         return
+    if callable(original):
+        original = original()
+        original.kept_ports |= new_doc.kept_ports
     before = [
         e for e in schema.check_document(original, target=target, env=env or {})
         if not original.null_ports_kept(e.line, e.column)
@@ -253,9 +261,14 @@ def _where(path: str, line: int, column: int) -> str:
     return f"{path}:{line}:{column}"
 
 
-def announce(result: Hardened, opts: Options, shown: str) -> None:
-    """What was kept on purpose, what was fixed (-v) and what remains, with why."""
-    linted = result.outcome.linted
+def notes(result: Hardened, opts: Options, shown: str) -> list[tuple[str, str]]:
+    """What the first run has to say about a file, as (where, message) notes: what was kept
+    on purpose, what was moved and, with -v, what was fixed and what is fine as it is."""
+    outcome = result.outcome
+    if outcome is None:
+        return result.notes
+    out: list[tuple[str, str]] = []
+    linted = outcome.linted
     for d in linted.diagnostics:
         f = d.finding
         if (
@@ -263,21 +276,32 @@ def announce(result: Hardened, opts: Options, shown: str) -> None:
             and d.allowance.kind == "allow"
             and (opts.verbose or not opts.quiet)
         ):
-            report.note(
-                _where(shown, f.line, f.column),
-                f"{_subject(f.message)} stays public: {d.allowance.reason}",
+            out.append(
+                (
+                    _where(shown, f.line, f.column),
+                    f"{_subject(f.message)} stays public: {d.allowance.reason}",
+                )
             )
-    for entry, message in result.outcome.moves:
+    for entry, message in outcome.moves:
         if not opts.quiet:
-            report.note(_where(shown, entry.position.line, entry.position.column), message)
+            out.append((_where(shown, entry.position.line, entry.position.column), message))
     if opts.verbose:
         for fix in result.applied:
             pos = fix.entry.position
-            report.note(
-                _where(shown, pos.line, pos.column),
-                f"services.{fix.entry.service}.ports[{fix.entry.index}] fixed: {fix.title}",
+            out.append(
+                (
+                    _where(shown, pos.line, pos.column),
+                    f"services.{fix.entry.service}.ports[{fix.entry.index}] fixed: {fix.title}",
+                )
             )
-        _kept(linted, shown)
+        out.extend(_kept(linted, shown))
+    return out
+
+
+def announce(result: Hardened, opts: Options, shown: str) -> None:
+    """What was kept on purpose, what was fixed (-v) and what remains, with why."""
+    for where, message in notes(result, opts, shown):
+        report.note(where, message)
     for d, why in result.remaining:
         f = d.finding
         report.finding(
@@ -293,19 +317,23 @@ KEPT = {
 }
 
 
-def _kept(linted: engine.Linted, shown: str) -> None:
+def _kept(linted: engine.Linted, shown: str) -> list[tuple[str, str]]:
     """-v: every entry left alone because nothing is wrong with it, and why."""
     reported = {id(d.entry.node) for d in linted.diagnostics if d.entry is not None}
+    out: list[tuple[str, str]] = []
     for item in linted.context.entries:
         entry = item.entry
         why = KEPT.get(item.exposure or "")
         if item.base is not None or id(entry.node) in reported or why is None:
             continue
         pos = entry.position
-        report.note(
-            _where(shown, pos.line, pos.column),
-            f"{item.label} {item.display} is kept: " + why.format(ip=entry.written_host_ip),
+        out.append(
+            (
+                _where(shown, pos.line, pos.column),
+                f"{item.label} {item.display} is kept: " + why.format(ip=entry.written_host_ip),
+            )
         )
+    return out
 
 
 def _subject(message: str) -> str:
@@ -371,10 +399,12 @@ class _Run:
     second: harden.Ledgers = field(default_factory=harden.Ledgers)
     #: the YAML documents hardened so far (a file that several FILE arguments read)
     done: set[DocKey] = field(default_factory=set)
+    #: folder -> how many FILE arguments in it are still to come (their host ports meet)
+    later: dict[str, int] = field(default_factory=dict)
 
 
-def _validator(target: str, env: Mapping[str, str] | None) -> Callable[[Document, Document], None]:
-    def validate(original: Document, new_doc: Document) -> None:
+def _validator(target: str, env: Mapping[str, str] | None) -> harden.Validate:
+    def validate(original: Callable[[], Document], new_doc: Document) -> None:
         check_schema(original, new_doc, target, env)
 
     return validate
@@ -388,14 +418,14 @@ def harden_file(path: str, run: _Run, rep: Report) -> None:
         _harden_stack(path, source.read(path, outside_ok=opts.edit_outside), run, rep)
         return
     spec = Spec((path,), None, tuple(opts.env_files), opts.read_outside or opts.edit_outside)
-    project, results = _harden_project(spec, run, path)
+    texts, results = _harden_project(spec, run, path)
     for r in results:
-        announce(r, opts, r.outcome.doc.path)
+        announce(r, opts, r.path)
         rep.exposed += len(r.remaining)
     files = _files_of(results)
     named = file_key(path)
     if not any(file_key(f.path) == named for f in files):
-        src = next(p.document.source for p in project.documents if doc_key(p.document)[0] == named)
+        src = texts[named]
         files.insert(0, _File(path, src, src.text, 0))
     one = opts.output is not None or opts.write_back is WriteBack.STDOUT or path == "-"
     if one:
@@ -492,6 +522,10 @@ def run(paths: Sequence[str], opts: Options) -> int:
         return report.EXIT_ERROR
     state = _sessions(opts)
     for path in paths:
+        folder = state.before.folder(path)
+        state.later[folder] = state.later.get(folder, 0) + 1
+    for path in paths:
+        state.later[state.before.folder(path)] -= 1
         try:
             harden_file(path, state, rep)
         except ComposeNetError as e:
@@ -530,7 +564,10 @@ def _first_definitions(project: Project) -> dict[str, Service]:
 
 
 def _project_binds(
-    first: Mapping[str, Service], binds_for: BindsFor, feeds: Mapping[str, set[str]], path: str
+    first: Mapping[str, Service],
+    binds_for: BindsFor,
+    feeds: Mapping[str, frozenset[str]],
+    path: str,
 ) -> BindsFor:
     """A declaring service's binds: those of the project's services its ports feed.
 
@@ -575,52 +612,53 @@ def _parts(
             continue
         if part.how == "extends" and not feeds and not followed:
             continue  # read for one service that publishes nothing, as check skips it
-        binds = _project_binds(first, opts.binds_for, feeds, path)
         frozen = {name: frozenset(s) for name, s in feeds.items()}
+        binds = _project_binds(first, opts.binds_for, frozen, path)
         out.append((doc, Part(doc, part.env, shared, frozen, binds, followed)))
     return out
 
 
 def _apply(
-    project: Project, outcomes: Sequence[harden.Outcome], parts: Sequence[tuple[Document, Part]]
+    outcomes: list[harden.Outcome],
+    counts: Mapping[str, int],
+    envs: Mapping[str, Mapping[str, str] | None],
+    keep: Callable[[Hardened], None],
 ) -> list[Hardened]:
-    """Each file's fixes spliced and proven, all its YAML documents at once; the results
-    in the order of ``outcomes``."""
-    counts: dict[str, int] = {}
-    for p in project.documents:
-        key = file_key(p.document.path)
-        counts[key] = counts.get(key, 0) + 1
+    """Each file's fixes spliced and proven, all its YAML documents at once (``counts``:
+    how many each file has, ``envs``: the variables it is read with, by file key); the
+    results in the order of ``outcomes``, which this takes (:func:`harden.apply_file`)."""
     by_file: dict[str, list[int]] = {}
-    for i, o in enumerate(outcomes):
-        by_file.setdefault(file_key(o.doc.path), []).append(i)
+    for i, key in enumerate([file_key(o.doc.path) for o in outcomes]):
+        by_file.setdefault(key, []).append(i)
+    groups = [(key, indexes, [outcomes[i] for i in indexes]) for key, indexes in by_file.items()]
+    outcomes.clear()
     results: dict[int, Hardened] = {}
-    for key, indexes in by_file.items():
-        env = parts[indexes[0]][1].env
-        done = harden.apply_file(
-            [outcomes[i] for i in indexes], _validator("compose", env), counts.get(key, 1)
-        )
+    for key, indexes, group in groups:
+        validate = _validator("compose", envs[key])
+        done = harden.apply_file(group, validate, counts.get(key, 1), keep)
         results.update(zip(indexes, done))
-    return [results[i] for i in range(len(outcomes))]
+    return [results[i] for i in range(len(results))]
 
 
-def _refuse_outside(project: Project, results: Sequence[Hardened], opts: Options) -> None:
+def _refuse_outside(
+    directory: str, files: Sequence[str], results: Sequence[Hardened], opts: Options
+) -> None:
     """Files outside the project directory that include: and extends: name are edited only
     with --edit-outside (a named file's symlink is the writer's to judge)."""
     if opts.edit_outside:
         return
-    root = os.path.realpath(project.directory)
-    named = {file_key(path) for path in project.files}
+    root = os.path.realpath(directory)
+    named = {file_key(path) for path in files}
     for result in results:
-        path = result.outcome.doc.path
+        path = result.path
         if not result.changed or path == "-" or file_key(path) in named:
             continue  # a file named on the command line is the user's to edit
         real = os.path.realpath(path)
         if os.path.commonpath([real, root]) == root:
             continue
-        first = next(iter(result.applied), None)
-        where = first.entry.position if first is not None else None
+        where = result.first_fix
         raise ComposeNetError(
-            f"this file is outside the project directory {project.directory}: pass "
+            f"this file is outside the project directory {directory}: pass "
             "--edit-outside to harden it too; nothing was written",
             path=path,
             line=where.line if where else None,
@@ -644,7 +682,7 @@ def run_project(spec: Spec, opts: Options) -> int:
         rep.failure(e)
         return rep.return_code
     for r in results:
-        announce(r, opts, r.outcome.doc.path)
+        announce(r, opts, r.path)
         rep.exposed += len(r.remaining)
     files = _files_of(results)
     writes = opts.write_back is WriteBack.YES
@@ -677,42 +715,82 @@ def run_project(spec: Spec, opts: Options) -> int:
 
 def _harden_project(
     spec: Spec, state: _Run, named: str | None
-) -> tuple[Project, list[Hardened]]:
+) -> tuple[dict[str, source.Source], list[Hardened]]:
     """Lint, fix, prove and lint again one project (``named``: the FILE argument it was
-    made of, whose folder's files share host ports); nothing is written here."""
+    made of, whose folder's files share host ports); nothing is written here. Returns the
+    texts the project read (by :func:`file_key`) and the results.
+
+    The first run's nodes and findings are let go once its results are proven and what is
+    to be said about them is kept: the second run reads the edited texts alone."""
     opts = state.opts
     project = spec.load(lenient=True)
     skip = set(state.done)
     if named is None:
-        before_ports = after_ports = None
+        before_ports, after_ports = None, None
     else:
         before_ports, after_ports = state.before.project(named), state.after.project(named)
-    parts = _parts(project, opts, before_ports or SharedPorts(key=project.directory), skip)
+    shared = before_ports or SharedPorts(key=project.directory)
+    parts = _parts(project, opts, shared, skip)
+    keys = [doc_key(doc) for doc, _ in parts]
+    texts = {file_key(p.document.path): p.document.source for p in project.documents}
+    counts: dict[str, int] = {}
+    for key in [file_key(p.document.path) for p in project.documents]:
+        counts[key] = counts.get(key, 0) + 1
+    envs: dict[str, Mapping[str, str] | None] = {}
+    for key, env in [(file_key(doc.path), part.env) for doc, part in parts]:
+        envs.setdefault(key, env)
+    files, directory, env = project.files, project.directory, project.env
+    del project  # its documents are the parts'
+    outcomes = _first_run(parts, state)
+    parts.clear()  # the outcomes hold what is needed of the originals until they are proven
+    if named is None or not state.later.get(state.before.folder(named)):
+        # no later file meets these host ports: the first run's ledgers of them can go
+        state.first.before.pop(shared.key, None)
+        state.first.after.pop(shared.key, None)
+        if named is not None:
+            state.before.projects.pop(state.before.folder(named), None)
+    del shared, before_ports
+
+    def keep(result: Hardened) -> None:
+        result.notes = notes(result, opts, result.path)
+
+    results = _apply(outcomes, counts, envs, keep)
+    _refuse_outside(directory, files, results, opts)
+    again = _reload(files, directory, env, texts, results)
+    again_parts = _parts(again, opts, after_ports or SharedPorts(key=directory), skip)
+    by_path = {doc_key(doc): (doc, part) for doc, part in again_parts}
+    del again, again_parts
+    missing = [r for r in results if _key(r) not in by_path]
+    if missing:
+        raise SafetyError(
+            "the hardened project no longer publishes the same ports; nothing was written",
+            path=missing[0].path,
+        )
+    after = []
+    for r in results:
+        doc, part = by_path.pop(_key(r))
+        after.append(engine.lint(doc, state.after, part))
+    by_path.clear()
+    for r, a in zip(results, after):
+        r.document = a.doc
+    harden.recheck(results, after, opts.permissions, state.second)
+    state.done.update(keys)
+    return texts, results
+
+
+def _first_run(parts: Sequence[tuple[Document, Part]], state: _Run) -> list[harden.Outcome]:
+    """The rules' findings on the originals and the fixes chosen and settled for them."""
+    opts = state.opts
     for doc, _ in parts:
         model.document_ports(doc, None)
     linted = harden.lint_all(parts, state.before)
     outcomes = [harden.choose(item, opts.permissions) for item in linted]
     harden.settle(outcomes, state.first, opts.permissions)
-    results = _apply(project, outcomes, parts)
-    _refuse_outside(project, results, opts)
-    again = _reload(project, results)
-    again_parts = _parts(again, opts, after_ports or SharedPorts(key=project.directory), skip)
-    by_path = {doc_key(doc): (doc, part) for doc, part in again_parts}
-    missing = [r for r in results if doc_key(r.outcome.doc) not in by_path]
-    if missing:
-        raise SafetyError(
-            "the hardened project no longer publishes the same ports; nothing was written",
-            path=missing[0].outcome.doc.path,
-        )
-    after = []
-    for r in results:
-        doc, part = by_path[doc_key(r.outcome.doc)]
-        after.append(engine.lint(doc, state.after, part))
-    for r, a in zip(results, after):
-        r.document = a.doc
-    harden.recheck(results, after, opts.permissions, state.second)
-    state.done.update(doc_key(doc) for doc, _ in parts)
-    return project, results
+    return outcomes
+
+
+def _key(result: Hardened) -> DocKey:
+    return (file_key(result.path), result.index)
 
 
 class _File(NamedTuple):
@@ -727,26 +805,31 @@ class _File(NamedTuple):
 def _files_of(results: Sequence[Hardened]) -> list[_File]:
     out: dict[str, _File] = {}
     for r in results:
-        doc = r.outcome.doc
-        key = file_key(doc.path)
+        key = file_key(r.path)
         before = out.get(key)
-        applied = len(r.applied) + (before.applied if before is not None else 0)
-        out[key] = _File(doc.path, doc.source, r.text, applied)
+        applied = r.fixed + (before.applied if before is not None else 0)
+        out[key] = _File(r.path, r.source, r.text, applied)
     return list(out.values())
 
 
-def _reload(project: Project, results: Sequence[Hardened]) -> Project:
-    """The project read again with the hardened texts."""
-    texts = {file_key(p.document.path): p.document.source for p in project.documents}
+def _reload(
+    files: Sequence[str],
+    directory: str,
+    env: Mapping[str, str] | None,
+    texts: Mapping[str, source.Source],
+    results: Sequence[Hardened],
+) -> Project:
+    """The project (its ``files``, ``directory`` and variables) read again with the
+    hardened texts; ``texts``: the texts it read before, by :func:`file_key`."""
+    known = dict(texts)
     for r in results:
-        old = r.outcome.doc.source
-        texts[file_key(old.path)] = old._replace(text=r.text)
+        known[file_key(r.path)] = r.source._replace(text=r.text)
 
     def read(path: str) -> source.Source:
-        known = texts.get(file_key(path))
-        return source.read(path) if known is None else known._replace(path=path)
+        found = known.get(file_key(path))
+        return source.read(path) if found is None else found._replace(path=path)
 
-    return load_files(project.files, project.directory, project.env, read=read, lenient=True)
+    return load_files(files, directory, env, read=read, lenient=True)
 
 
 # --- end of projects ------------------------------------------------------------------------------

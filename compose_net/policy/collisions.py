@@ -19,10 +19,11 @@ the nearest free one (6379 becomes 6378, as a second redis would); both ask this
 
 from __future__ import annotations
 
+import functools
 import heapq
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from typing import Union
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Optional, Union
 
 from compose_net.policy.addresses import parse_ip, unmapped
 
@@ -47,8 +48,6 @@ class Use:
     merge_key: object
     #: where it is written, for messages: ``services.web.ports[0] (file:line:column)``
     label: str = ""
-    #: the caller's handle on the entry
-    ref: object = field(default=None, compare=False, hash=False)
     #: the port as Compose prints it, as sorted items: a container publishing an equal port
     #: twice publishes it once
     same: tuple[tuple[str, object], ...] = ()
@@ -56,11 +55,30 @@ class Use:
     def where(self) -> str:
         return "on every interface" if self.address is None else f"on {self.address}"
 
-    def on_port(self, port: int) -> Use:
-        """The same use on another host port (``dataclasses.replace`` at a fraction of its
-        cost: a free port is looked for among thousands)."""
-        return Use(self.project, self.node, self.address, port, self.protocol, self.service,
-                   self.profiles, self.merge_key, self.label, self.ref, self.same)
+
+#: the profiles of a service that has none (one object for all of them)
+NO_PROFILES: frozenset[str] = frozenset()
+
+Same = tuple[tuple[str, object], ...]
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _one(same: Same) -> Same:
+    return same
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _pair(item: tuple[str, object]) -> tuple[str, object]:
+    return item
+
+
+def shared(same: Same) -> Same:
+    """One object for equal :attr:`Use.same` values: a big file repeats them many times,
+    and every port it publishes is kept in several ledgers."""
+    try:
+        return _one(tuple(_pair(item) for item in same))
+    except TypeError:  # a value that cannot be hashed: kept as it is
+        return same
 
 
 def canonical(address: str | None) -> str | None:
@@ -116,13 +134,85 @@ def candidate_ports(port: int) -> Iterator[int]:
     yield from range(port + 1, MAX_PORT + 1)
 
 
-def _candidate(port: int, i: int) -> int:
-    """The ``i``-th of :func:`candidate_ports` ``(port)``."""
-    return port - 1 - i if i < port - 1 else port + 1 + i - (port - 1)
+def _clash_apart_from_merge(a: Use, b: Use) -> bool:
+    """:func:`clashes`, except that one service's port written twice clashes too."""
+    return (
+        a.project == b.project
+        and a.port == b.port
+        and a.protocol == b.protocol
+        and same_node(a.node, b.node)
+        and overlaps(a.address, b.address)
+        and together(a.profiles, b.profiles)
+    )
 
 
-def _nothing(use: Use) -> bool:
-    return False
+Key = tuple[str, int, str]
+
+
+class Pending:
+    """Host ports asked for later in a run, by the index of what asks: what a move must
+    not take either. What has been settled is dropped (:meth:`drop`)."""
+
+    def __init__(self) -> None:
+        self._by_port: dict[Key, dict[int, list[Use]]] = {}
+        self._keys: dict[int, list[Key]] = {}
+
+    def put(self, index: int, uses: Iterable[Use]) -> None:
+        keys = self._keys.setdefault(index, [])
+        for use in uses:
+            key = (use.project, use.port, use.protocol)
+            self._by_port.setdefault(key, {}).setdefault(index, []).append(use)
+            keys.append(key)
+
+    def drop(self, index: int) -> None:
+        for key in self._keys.pop(index, ()):
+            at = self._by_port.get(key)
+            if at is not None:
+                at.pop(index, None)
+                if not at:
+                    del self._by_port[key]
+
+    def clashes(self, use: Use) -> bool:
+        at = self._by_port.get((use.project, use.port, use.protocol))
+        return at is not None and any(clashes(use, u) for uses in at.values() for u in uses)
+
+
+#: what decides whether a use clashes, apart from its port and its service's own ports
+Shape = tuple[str, str, Optional[frozenset[str]], Optional[str], frozenset[str]]
+
+
+def _shape(use: Use) -> Shape:
+    return (use.project, use.protocol, use.node, use.address, use.profiles)
+
+
+@dataclass
+class _Taken:
+    """For one shape of an entry's uses: the host ports found taken by other services'
+    uses, which stay taken (a ledger only grows), so later searches skip them."""
+
+    #: port -> the next port to try below / above it, for a taken port (path-compressed)
+    down: dict[int, int] = field(default_factory=dict)
+    up: dict[int, int] = field(default_factory=dict)
+    #: service -> taken ports that only its own uses take (it may share them: not skipped)
+    sole: dict[str, set[int]] = field(default_factory=dict)
+
+    def mark(self, port: int, services: set[str]) -> None:
+        self.down[port] = port - 1
+        self.up[port] = port + 1
+        if len(services) == 1:
+            self.sole.setdefault(next(iter(services)), set()).add(port)
+
+    @staticmethod
+    def next(links: dict[int, int], port: int) -> int:
+        """The first port from ``port`` on (in the links' direction) not known taken."""
+        root = port
+        while root in links:
+            root = links[root]
+        while port != root:
+            after = links[port]
+            links[port] = root
+            port = after
+        return root
 
 
 #: what an address is, for the ledger's index: None (every interface), ("any", 4 | 6) for
@@ -141,7 +231,7 @@ def _address_key(address: str | None) -> _Key:
 
 
 @dataclass
-class _Taken:
+class _Bucket:
     """The uses of one project, port and protocol, in declaration order, indexed by what
     keeps two of them apart: address, profiles and node. ``clashes`` decides; the indexes
     only leave out uses that cannot clash, so that a ledger of one address (or profile, or
@@ -212,26 +302,26 @@ class _Taken:
 class Ledger:
     """The host ports taken so far, in declaration order; the first comer keeps its port."""
 
-    _by_port: dict[tuple[str, int, str], _Taken] = field(default_factory=dict)
-    #: free_port's searches: where each one stopped
-    _searched: dict[tuple[object, ...], int] = field(default_factory=dict)
+    _by_port: dict[Key, _Bucket] = field(default_factory=dict)
+    #: what :meth:`free_port` found taken, by the shape of the uses that looked
+    _taken: dict[tuple[Shape, ...], _Taken] = field(default_factory=dict, repr=False)
 
     def holder(self, use: Use) -> Use | None:
         """The earlier use ``use`` clashes with, if any."""
-        taken = self._by_port.get((use.project, use.port, use.protocol))
-        if taken is None:
+        bucket = self._by_port.get((use.project, use.port, use.protocol))
+        if bucket is None:
             return None
-        for earlier in taken.candidates(use):
+        for earlier in bucket.candidates(use):
             if clashes(use, earlier):
                 return earlier
         return None
 
     def add(self, use: Use) -> None:
         key = (use.project, use.port, use.protocol)
-        taken = self._by_port.get(key)
-        if taken is None:
-            taken = self._by_port[key] = _Taken()
-        taken.add(use)
+        bucket = self._by_port.get(key)
+        if bucket is None:
+            bucket = self._by_port[key] = _Bucket()
+        bucket.add(use)
 
     def take(self, use: Use) -> Use | None:
         """Record ``use``; the earlier use it clashes with, if any."""
@@ -239,26 +329,47 @@ class Ledger:
         self.add(use)
         return found
 
-    def free_port(
-        self, uses: Iterable[Use], asked: Callable[[Use], bool] = _nothing
-    ) -> int | None:
-        """The nearest host port to which every one of ``uses`` (one entry's) can move
-        without clashing with what is taken or with a port ``asked`` for later."""
+    def free_port(self, uses: Iterable[Use], pending: Pending | None = None) -> int | None:
+        """The nearest host port (:func:`candidate_ports`) to which every one of ``uses``
+        (one entry's) can move without clashing with what is taken or with ``pending``
+        (ports asked for later)."""
         group = list(uses)
         if not group:
             return None
-        first = group[0].port
-        # The ledger only grows: the candidates found taken for the same uses before are
-        # taken still, so the search goes on where it stopped (the thousandth service asking
-        # for one port is no walk past the 999 ports found before it).
-        key = (first, tuple((u.project, u.protocol, u.address, u.node, u.profiles) for u in group))
-        start = self._searched.get(key, 0)
-        for i in range(start, MAX_PORT - 1):
-            port = _candidate(first, i)
-            moved = [u.on_port(port) for u in group]
-            if any(self.holder(m) is not None or asked(m) for m in moved):
-                continue
-            self._searched[key] = i
-            return port
-        self._searched[key] = MAX_PORT - 1
+        service = group[0].service
+        taken = self._taken.setdefault(tuple(_shape(u) for u in group), _Taken())
+        if service in taken.sole or any(u.service != service for u in group):
+            # ports its own uses hold may be free for it: try every port
+            for port in candidate_ports(group[0].port):
+                if self._fits(group, port, pending, None):
+                    return port
+            return None
+        start = group[0].port
+        for links, step, end in ((taken.down, -1, 0), (taken.up, 1, MAX_PORT + 1)):
+            port = taken.next(links, start + step)
+            while port != end:
+                if self._fits(group, port, pending, taken):
+                    return port
+                port = taken.next(links, port + step)
         return None
+
+    def _fits(
+        self, group: Sequence[Use], port: int, pending: Pending | None, taken: _Taken | None
+    ) -> bool:
+        """Whether ``group`` can move to ``port``; a port other services' uses take is
+        marked in ``taken``."""
+        moved = [replace(u, port=port) for u in group]
+        services: set[str] = set()
+        fits = True
+        for m in moved:
+            bucket = self._by_port.get((m.project, port, m.protocol))
+            for earlier in bucket.uses if bucket is not None else ():
+                if _clash_apart_from_merge(m, earlier):
+                    services.add(earlier.service)
+                    if not merged(m, earlier):
+                        fits = False
+        if taken is not None and services:
+            taken.mark(port, services)
+        if not fits:
+            return False
+        return pending is None or not any(pending.clashes(m) for m in moved)

@@ -23,7 +23,7 @@ from compose_net.interpolate import has_variables
 from compose_net.policy import binds
 from compose_net.policy import exposure as policy
 from compose_net.policy.binds import Binds, BindsFor, NodeAddresses
-from compose_net.policy.collisions import Ledger, Use, canonical
+from compose_net.policy.collisions import NO_PROFILES, Ledger, Use, canonical, shared
 from compose_net.ports import Exposure, PortObject
 from compose_net.yamltree import Span
 
@@ -280,7 +280,7 @@ class Context:
             return known
         found = self.services.get(service)
         value = found.plain("profiles") if found is not None else None
-        known = frozenset(str(p) for p in value) if isinstance(value, list) else frozenset()
+        known = frozenset(str(p) for p in value) if isinstance(value, list) else NO_PROFILES
         self._profiles[service] = known
         return known
 
@@ -310,7 +310,7 @@ class Context:
         key = self.project.key
         return [
             Use(key, node, address, port, protocol, entry.service, profiles, unicity, label,
-                entry, same=same)
+                same=same)
             for address, port, protocol, unicity, same in published
         ]
 
@@ -328,7 +328,7 @@ class Context:
             host_ip = str(obj.get("host_ip") or "")
             address = None if self.target == "stack" else canonical(host_ip)
             protocol = str(obj.get("protocol", "tcp"))
-            same = tuple(sorted(obj.items()))
+            same = shared(tuple(sorted(obj.items())))
             out.append(_Published(address, int(published), protocol, key, same))
         # kept with its objects, so that its id names no other tuple while cached
         self._host_ports[id(item.objects)] = (item.objects, out)
