@@ -116,7 +116,9 @@ def merged(a: Use, b: Use) -> bool:
     )
 
 
-def clashes(a: Use, b: Use) -> bool:
+def meet(a: Use, b: Use) -> bool:
+    """Do two uses take the same host port at the same time (one service's port written
+    twice included)?"""
     return (
         a.project == b.project
         and a.port == b.port
@@ -124,26 +126,17 @@ def clashes(a: Use, b: Use) -> bool:
         and same_node(a.node, b.node)
         and overlaps(a.address, b.address)
         and together(a.profiles, b.profiles)
-        and not merged(a, b)
     )
+
+
+def clashes(a: Use, b: Use) -> bool:
+    return meet(a, b) and not merged(a, b)
 
 
 def candidate_ports(port: int) -> Iterator[int]:
     """Where a colliding port may go, nearest first: below it (6379 -> 6378), then above."""
     yield from range(port - 1, 0, -1)
     yield from range(port + 1, MAX_PORT + 1)
-
-
-def _clash_apart_from_merge(a: Use, b: Use) -> bool:
-    """:func:`clashes`, except that one service's port written twice clashes too."""
-    return (
-        a.project == b.project
-        and a.port == b.port
-        and a.protocol == b.protocol
-        and same_node(a.node, b.node)
-        and overlaps(a.address, b.address)
-        and together(a.profiles, b.profiles)
-    )
 
 
 Key = tuple[str, int, str]
@@ -364,7 +357,7 @@ class Ledger:
         for m in moved:
             bucket = self._by_port.get((m.project, port, m.protocol))
             for earlier in bucket.uses if bucket is not None else ():
-                if _clash_apart_from_merge(m, earlier):
+                if meet(m, earlier):
                     services.add(earlier.service)
                     if not merged(m, earlier):
                         fits = False
