@@ -814,6 +814,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = e.filename if isinstance(e.filename, str) else "compose-net"
         print(f"compose-net: error: {source.os_error(e, where)}", file=sys.stderr)
         return EXIT_ERROR
+    except MemoryError:  # a limit set from outside (ulimit -v, a container) was reached
+        print(
+            "compose-net: error: out of memory: the input needs more than this process may "
+            "use (the bounds in README's \"Bounds\" table keep inputs within reach; a lower "
+            "bound stops sooner)",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
     except RecursionError:  # only past a raised bound: the defaults keep well inside
         from compose_net import bounds
 

@@ -223,23 +223,54 @@ def _address_key(address: str | None) -> _Key:
     return ("any", parsed.version) if parsed.is_unspecified else str(parsed)
 
 
-@dataclass
-class _Bucket:
-    """The uses of one project, port and protocol, in declaration order, indexed by what
-    keeps two of them apart: address, profiles and node. ``clashes`` decides; the indexes
-    only leave out uses that cannot clash, so that a ledger of one address (or profile, or
-    node) per tenant is no scan of every tenant for each new one."""
+#: a bucket of more uses than this is indexed; a smaller one is scanned (most hold one)
+_INDEX_FROM = 16
 
-    uses: list[Use] = field(default_factory=list)
-    by_address: dict[_Key, list[int]] = field(default_factory=dict)
-    #: profile -> uses with it; "" -> uses without profiles (they run with every profile)
-    by_profile: dict[str, list[int]] = field(default_factory=dict)
-    #: node address -> uses on a node with it; "" -> uses on an unknown node
-    by_node: dict[str, list[int]] = field(default_factory=dict)
-    #: (service, address, node, profiles) with the unicity key, and with the port as
-    #: printed, recorded: Compose merges a later equal port into the first, so only the
-    #: first is kept
-    merged: set[tuple[object, ...]] = field(default_factory=set)
+
+class _Index:
+    """What keeps the uses of a bucket apart: address, profiles and node; and which ports
+    one service wrote twice. ``clashes`` decides; the index only leaves out uses that cannot
+    clash, so that one address (or profile, or node) per tenant is no scan of every tenant
+    for each new one."""
+
+    __slots__ = ("by_address", "by_node", "by_profile", "merged", "uses")
+
+    def __init__(self, uses: list[Use]) -> None:
+        self.uses = uses
+        self.by_address: dict[_Key, list[int]] = {}
+        #: profile -> uses with it; "" -> uses without profiles (they run with every profile)
+        self.by_profile: dict[str, list[int]] = {}
+        #: node address -> uses on a node with it; "" -> uses on an unknown node
+        self.by_node: dict[str, list[int]] = {}
+        #: (service, address, node, profiles) with the unicity key, and with the port as
+        #: printed: Compose merges a later equal port into the first, so only the first counts
+        self.merged: set[tuple[object, ...]] = set()
+        for index, use in enumerate(uses):
+            self.merged.update(self._names(use))
+            self._put(index, use)
+
+    @staticmethod
+    def _names(use: Use) -> set[tuple[object, ...]]:
+        where = (use.service, _address_key(use.address), use.node, use.profiles)
+        names: set[tuple[object, ...]] = {(*where, use.merge_key)}
+        if use.same:
+            names.add((*where, use.same))
+        return names
+
+    def _put(self, index: int, use: Use) -> None:
+        self.by_address.setdefault(_address_key(use.address), []).append(index)
+        for profile in use.profiles or ("",):
+            self.by_profile.setdefault(profile, []).append(index)
+        for node in use.node if use.node is not None else ("",):
+            self.by_node.setdefault(node, []).append(index)
+
+    def add(self, use: Use) -> None:
+        names = self._names(use)
+        if not names.isdisjoint(self.merged):
+            return  # one port written twice: the first stands for both
+        self.merged.update(names)
+        self._put(len(self.uses), use)
+        self.uses.append(use)
 
     def candidates(self, use: Use) -> Iterable[Use]:
         """The earlier uses that may clash with ``use``, in declaration order."""
@@ -273,22 +304,27 @@ class _Bucket:
                 last = i
                 yield self.uses[i]
 
+
+class _Bucket:
+    """The uses of one project, port and protocol, in declaration order; past
+    ``_INDEX_FROM`` of them, indexed (:class:`_Index`)."""
+
+    __slots__ = ("index", "uses")
+
+    def __init__(self) -> None:
+        self.uses: list[Use] = []
+        self.index: _Index | None = None
+
+    def candidates(self, use: Use) -> Iterable[Use]:
+        return self.uses if self.index is None else self.index.candidates(use)
+
     def add(self, use: Use) -> None:
-        address = _address_key(use.address)
-        where = (use.service, address, use.node, use.profiles)
-        names: set[tuple[object, ...]] = {(*where, use.merge_key)}
-        if use.same:
-            names.add((*where, use.same))
-        if not names.isdisjoint(self.merged):
-            return  # one port written twice: the first stands for both
-        self.merged.update(names)
-        index = len(self.uses)
+        if self.index is not None:
+            self.index.add(use)
+            return
         self.uses.append(use)
-        self.by_address.setdefault(_address_key(use.address), []).append(index)
-        for profile in use.profiles or ("",):
-            self.by_profile.setdefault(profile, []).append(index)
-        for node in use.node if use.node is not None else ("",):
-            self.by_node.setdefault(node, []).append(index)
+        if len(self.uses) > _INDEX_FROM:
+            self.index = _Index(self.uses)
 
 
 @dataclass
