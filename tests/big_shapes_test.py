@@ -61,6 +61,15 @@ def anchored(n: int) -> str:
     return head + "".join(f"  s{i}:\n    image: nginx\n    ports: *ports\n" for i in range(n))
 
 
+def both_protocols(n: int) -> str:
+    """Block style without a collision: the first 60,000 host ports over TCP, then UDP."""
+    return "services:\n" + "".join(
+        f"  s{i}:\n    image: nginx\n    ports:\n"
+        f"      - \"{i % 60000 + 1024}:80{'/udp' if i >= 60000 else ''}\"\n"
+        for i in range(n)
+    )
+
+
 def five_megabytes(n: int = 2000) -> str:
     """2,000 services of about 2.6 KB each: environment, labels and three port forms."""
     out = ["services:\n"]
@@ -123,3 +132,74 @@ def test_harden_writes_five_megabytes_of_two_thousand_services(tmp_path: Path) -
     assert len(written) - len(text) == grown
     again = run("harden", "--no-config", "--bind", BIND, "--check", str(path), cwd=tmp_path)
     assert again.returncode == 0, again.stderr[-1000:]
+
+
+#: (shape, harden's options, exit code, findings that remain): block and flow style repeat
+#: 40,000 host ports (i % 60000), which stay reported; an aliased or anchored entry is
+#: shared, so --remap-conflicts never moves it (moving thousands of ports is timed in
+#: tests/resolvers/conflicts_test.py)
+HARDEN = [
+    pytest.param(both_protocols, (), 0, 0, id="100k-services-no-collision"),
+    pytest.param(block, (), 1, 40_000, id="100k-services-block"),
+    pytest.param(flow, (), 1, 40_000, id="100k-services-flow"),
+    pytest.param(aliased, ("--remap-conflicts",), 1, SERVICES - 1, id="aliased-100k-times"),
+]
+
+
+def remaining(stderr: str) -> int:
+    """The findings harden or check says remain, from the last line it writes to stderr."""
+    lines = stderr.strip().splitlines()
+    last = lines[-1] if lines else ""
+    if "findings remain" in last:
+        return int(last.split()[1])
+    if " findings (" in last:
+        return int(last.split()[1])
+    return 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("make", "options", "code", "left"), HARDEN)
+def test_harden_a_big_shape(
+    tmp_path: Path, make: Any, options: tuple[str, ...], code: int, left: int
+) -> None:
+    """Under the memory limit: the exit code and the findings left are exact, every port is
+    bound to the address, check reports what harden said remains, and a second run would
+    change nothing."""
+    path = tmp_path / "compose.yaml"
+    path.write_text(make(SERVICES))
+    proc = run("harden", "--no-config", "--bind", BIND, "-q", *options, str(path), cwd=tmp_path)
+    assert proc.returncode == code, proc.stderr[-1000:]
+    assert remaining(proc.stderr) == left, proc.stderr[-1000:]
+    assert proc.stderr.count(": error: CN006 ") == left
+    written = path.read_text()
+    listed = run("ports", "--format", "json", str(path), cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr[-1000:]
+    services = json.loads(listed.stdout)["files"][0]["services"]
+    ports = [p for s in services.values() for p in s["ports"]]
+    assert len(ports) == SERVICES * (2 if make is anchored else 1)
+    assert {p.get("host_ip") for p in ports} == {BIND}
+    checked = run("check", "--no-config", str(path), cwd=tmp_path)
+    assert checked.returncode == (1 if left else 0), checked.stderr[-1000:]
+    assert remaining(checked.stderr) == left
+    assert checked.stdout.count(": CN006 ") == left
+    again = run(
+        "harden", "--no-config", "--bind", BIND, "--check", *options, str(path), cwd=tmp_path
+    )
+    assert again.returncode == code, again.stderr[-1000:]
+    assert "would harden" not in again.stderr
+    assert remaining(again.stderr) == left
+    assert path.read_text() == written
+
+
+@pytest.mark.slow
+def test_check_a_port_list_anchored_by_every_service(tmp_path: Path) -> None:
+    """check on 100,000 services reusing one anchored list, under the memory limit: every
+    service but the first collides on both ports, and every port is on all interfaces."""
+    path = tmp_path / "compose.yaml"
+    path.write_text(anchored(SERVICES))
+    proc = run("check", "--no-config", str(path), cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr[-1000:]
+    rules = [line.split(": ", 2)[1].split()[0] for line in proc.stdout.splitlines()]
+    assert rules.count("CN006") == 2 * (SERVICES - 1)
+    assert rules.count("CN001") == 2 * SERVICES
+    assert remaining(proc.stderr) == len(rules) == 4 * SERVICES - 2
