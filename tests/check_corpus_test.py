@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import in_ci
+from harness import require
 
 from compose_net import document, model, source
 from compose_net.commands import check
@@ -34,12 +34,7 @@ Key = tuple[str, str]  # (service, the object as canonical JSON)
 
 
 def _corpus() -> Path:
-    if not (CORPUS / "oracle" / "SUMMARY.tsv").is_file():
-        if in_ci():
-            pytest.fail(
-                f"the corpus is missing at {CORPUS} (CI is set: missing prerequisites are failures)"
-            )
-        pytest.skip(f"the corpus is not at {CORPUS}")
+    require((CORPUS / "oracle" / "SUMMARY.tsv").is_file(), f"the corpus is not at {CORPUS}")
     return CORPUS
 
 
