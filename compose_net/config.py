@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from compose_net.errors import ComposeNetError
+from compose_net.policy import addresses
+from compose_net.policy.addresses import Network
 from compose_net.policy.allowances import Allow
 from compose_net.roots import project_root
 
@@ -41,6 +43,15 @@ class Config:
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.data.get(key, default)
+
+    def internal_networks(self) -> tuple[Network, ...]:
+        """The networks that count as internal here: the private ranges and this
+        configuration's ``internal-networks`` (an error names the configuration file)."""
+        extra = self.get("internal-networks") or []
+        try:
+            return addresses.internal_networks([str(text) for text in extra])
+        except ComposeNetError as e:
+            raise e.with_path(self.path) if self.path else e from None
 
 
 def _load_yaml(path: str) -> dict[str, Any]:

@@ -24,7 +24,6 @@ from compose_net.document import Document, PortEntry
 from compose_net.errors import ComposeNetError
 from compose_net.findings import CheckResult, Finding, Suppressed, position_key
 from compose_net.fixes import Fix
-from compose_net.policy import addresses
 from compose_net.policy.allowances import Allow, Allowance, allowed, ignored
 from compose_net.policy.binds import BindsFor, NodeAddresses
 from compose_net.policy.exposure import Environment
@@ -111,12 +110,7 @@ class Session:
 
     def environment(self, path: str, env: Mapping[str, str] | None) -> Environment:
         """The policy's view of a file's variables and internal networks."""
-        config = self.config(path)
-        extra = config.get("internal-networks") or []
-        try:
-            internal = addresses.internal_networks([str(text) for text in extra])
-        except ComposeNetError as e:
-            raise e.with_path(config.path) if config.path else e from None
+        internal = self.config(path).internal_networks()
         environ = os.environ if self.settings.environ is None else self.settings.environ
         origins = {}
         if env is not None:

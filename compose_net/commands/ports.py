@@ -49,12 +49,7 @@ def _internal(path: str) -> tuple[Network, ...]:
     ``internal-networks`` of its configuration, as check and harden read them."""
     from compose_net import config
 
-    found = config.find("." if path == "-" else path)
-    extra = found.get("internal-networks") or []
-    try:
-        return addresses.internal_networks([str(text) for text in extra])
-    except ComposeNetError as e:
-        raise e.with_path(found.path) if found.path else e from None
+    return config.find("." if path == "-" else path).internal_networks()
 
 
 def project_ports(
