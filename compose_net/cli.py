@@ -606,8 +606,8 @@ def fleet_options(command: _Command) -> _Command:
             "--node-timeout",
             type=click.FloatRange(min=0.05, max=600),
             metavar="S",
-            help="With --nodes: seconds before a node that has not answered is unreachable "
-            "(default: 10).",
+            help="With --nodes (or audit --watch): seconds before a node that has not "
+            "answered is unreachable (default: 10).",
         ),
     )
     for option in reversed(options):
@@ -620,10 +620,34 @@ def fleet_options(command: _Command) -> _Command:
         "compose-net audit",
         "compose-net audit --project shop --file compose.yaml",
         "compose-net audit --nodes --inventory nodes.yaml",
+        "compose-net audit --nodes --format openmetrics -o /var/lib/node_exporter/cn.prom",
+        "compose-net audit --nodes --watch --metrics-listen 127.0.0.1:9779",
     )
 )
 @click.option(
-    "--format", "fmt", type=FORMATS, default="text", show_default=True, help=FORMAT_HELP
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "openmetrics"]),
+    default="text",
+    show_default=True,
+    help="text for a person, json for a program (JSON Lines with --watch), openmetrics for "
+    "Prometheus (the text format node_exporter's textfile collector reads).",
+)
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False),
+    help="Write the report to this file (replaced atomically).",
+)
+@click.option(
+    "--watch",
+    is_flag=True,
+    help="Audit once, then follow each engine's events and print a line, with a timestamp, "
+    "for each change of verdict; until SIGINT or SIGTERM (SIGHUP re-reads the inventory and "
+    "the configuration).",
+)
+@click.option(
+    "--metrics-listen",
+    metavar="HOST:PORT",
+    help="With --watch: serve the metrics on http://HOST:PORT/metrics.",
 )
 @click.option(
     "--project",
@@ -642,6 +666,9 @@ def fleet_options(command: _Command) -> _Command:
 @node_source_options
 def audit(
     fmt: str,
+    output: str | None,
+    watch: bool,
+    metrics_listen: str | None,
     project: str | None,
     file: str | None,
     env_files: tuple[str, ...],
@@ -660,11 +687,16 @@ def audit(
     DOCKER_CONTEXT or the current context). On a swarm manager, services are listed too.
     With --nodes: every node of the inventory, each through its own engine, in parallel
     (exit 1 when anything is exposed or a node is unreachable, 2 when no node answered).
+    A port the configuration allows (allow:) is a note, not exposed. --watch keeps going
+    whatever a node does and exits 0 when stopped.
     """
     from compose_net.commands import audit as command
 
     return command.main(
         fmt=fmt,
+        output=output,
+        watch=watch,
+        metrics_listen=metrics_listen,
         project=project,
         file=file,
         env_files=env_files,

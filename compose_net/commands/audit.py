@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -14,8 +15,17 @@ from compose_net.live.bindings import NodeAddresses
 from compose_net.report import EXIT_FINDINGS, EXIT_OK
 
 if TYPE_CHECKING:
+    from compose_net.live.exposures import NodeReport
     from compose_net.live.fleet import Fleet
+    from compose_net.live.watch import NodeSpec, Setup
+    from compose_net.policy.allowances import Allow
+    from compose_net.resolvers.docker import Target
     from compose_net.resolvers.inventory import Node
+
+#: seconds an engine may be down before --watch reports it unreachable
+DEFAULT_NODE_TIMEOUT = 10.0
+#: the node name of a single engine (without --nodes) in lines and metrics
+LOCAL_NODE = "local"
 
 
 @dataclass(frozen=True)
@@ -33,6 +43,12 @@ class Options:
     nodes: bool = False
     jobs: int | None = None
     node_timeout: float | None = None
+    #: write the report here (atomically) instead of standard output
+    output: str | None = None
+    #: follow the engines' events and print each change of verdict
+    watch: bool = False
+    #: with watch: serve /metrics on HOST:PORT
+    metrics_listen: str | None = None
 
 
 def node_addresses(opts: Options) -> NodeAddresses:
@@ -184,6 +200,43 @@ def fleet_text(fleet: Fleet) -> str:
     return "".join(out)
 
 
+def allows() -> list[Allow]:
+    """The ports the configuration allows to be public (``allow:``)."""
+    from compose_net import config
+
+    return config.find(".").allows()
+
+
+def fleet_reports(fleet: Fleet, allowed: Sequence[Allow]) -> list[NodeReport]:
+    """Each node of ``fleet`` as the metrics show it."""
+    import time
+
+    from compose_net.live.exposures import NodeReport, node_rows
+
+    now = time.time()
+    out: list[NodeReport] = []
+    for n in fleet.nodes:
+        if n.audit is None:
+            out.append(NodeReport(n.name, False, (), {"unreachable": 1}, None, None))
+            continue
+        swarm = n.read.state is not None and n.read.state.swarm != "inactive"
+        rows, counts = node_rows(n.name, n.audit.containers, fleet.services if swarm else (),
+                                 allowed)
+        out.append(NodeReport(n.name, True, tuple(rows), dict(counts), now,
+                              round(n.read.seconds, 6)))
+    return out
+
+
+def emit(opts: Options, text: str | bytes) -> None:
+    """The report to standard output, or atomically to ``-o``."""
+    if opts.output is not None:
+        from compose_net import source
+
+        source.write_atomic(opts.output, text.encode("utf-8") if isinstance(text, str) else text)
+        return
+    sys.stdout.write(text if isinstance(text, str) else text.decode("utf-8"))
+
+
 def run_nodes(opts: Options) -> int:
     from compose_net.live import fleet as fleets
 
@@ -193,17 +246,21 @@ def run_nodes(opts: Options) -> int:
         opts.inventory, opts.resolve, interface=opts.interface, cidr=opts.cidr,
         docker_image=opts.docker_image,
     )
+    allowed = allows()
     states = fleets.gather(
         table, jobs=opts.jobs or fleets.default_jobs(),
         timeout=opts.node_timeout or fleets.DEFAULT_TIMEOUT,
         project=opts.project,
     )
-    fleet = fleets.assess(states, opts.project)
+    fleet = fleets.assess(states, opts.project, allowed)
     if opts.fmt == "json":
-        json.dump(fleet_json(fleet, table.origin, opts.project), sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        emit(opts, json.dumps(fleet_json(fleet, table.origin, opts.project), indent=2) + "\n")
+    elif opts.fmt == "openmetrics":
+        from compose_net.live import metrics
+
+        emit(opts, metrics.text(fleet_reports(fleet, allowed)))
     else:
-        sys.stdout.write(fleet_text(fleet))
+        emit(opts, fleet_text(fleet))
     if fleet.reachable == 0:
         raise ComposeNetError(
             f"no node could be audited ({_count(len(fleet.nodes), 'node')} unreachable)"
@@ -212,6 +269,10 @@ def run_nodes(opts: Options) -> int:
 
 
 def run(opts: Options) -> int:
+    if opts.metrics_listen is not None and not opts.watch:
+        raise ComposeNetError("--metrics-listen serves the metrics while --watch runs: add --watch")
+    if opts.watch:
+        return run_watch(opts)
     if opts.nodes:
         return run_nodes(opts)
     if opts.jobs is not None or opts.node_timeout is not None:
@@ -224,14 +285,104 @@ def run(opts: Options) -> int:
             opts.file, declared_ports(opts.file, file_env(opts.file, opts.env_files))
         )
     node = node_addresses(opts)
+    allowed = allows()
     state = live.collect(opts.project)
-    result = live.assess(state, node, declared, opts.project)
+    result = live.assess(state, node, declared, opts.project, allowed)
     if opts.fmt == "json":
-        json.dump(as_json(result, declared is not None), sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        emit(opts, json.dumps(as_json(result, declared is not None), indent=2) + "\n")
+    elif opts.fmt == "openmetrics":
+        import time
+
+        from compose_net.live import metrics
+        from compose_net.live.exposures import NodeReport, node_rows
+
+        rows, counts = node_rows(LOCAL_NODE, result.containers, result.services, allowed)
+        emit(opts, metrics.text([NodeReport(LOCAL_NODE, True, tuple(rows), dict(counts),
+                                            time.time())]))
     else:
-        sys.stdout.write(as_text(result, declared is not None))
+        emit(opts, as_text(result, declared is not None))
     return EXIT_FINDINGS if result.failing else EXIT_OK
+
+
+# --------------------------------------------------------------------------- --watch
+
+
+def _spec(
+    name: str, engine: str, target_of: Callable[[], Target], addresses: NodeAddresses
+) -> NodeSpec:
+    from compose_net.live import engineapi
+    from compose_net.live.watch import NodeSpec
+
+    target = target_of()  # a bad file of the inventory is an error, as in audit --nodes
+    try:
+        endpoint = engineapi.endpoint(target.host, tls=target.tls, verify=target.verify,
+                                      ca=target.ca, cert=target.cert, key=target.key)
+    except ComposeNetError as e:
+        return NodeSpec(name, engine, None, addresses, e.message)
+    return NodeSpec(name, engine, endpoint, addresses)
+
+
+def watch_setup(opts: Options) -> Setup:
+    """The nodes to watch and the allowed ports, read now (and again on SIGHUP)."""
+    from compose_net.live.watch import NodeSpec, Setup
+    from compose_net.resolvers import docker
+
+    allowed = allows()
+    if not opts.nodes:
+        engine = docker.current_engine()
+        return Setup([_spec(LOCAL_NODE, docker.describe_target(),
+                            lambda: docker.engine_target(engine, LOCAL_NODE),
+                            node_addresses(opts))], allowed)
+    from compose_net.live import fleet as fleets
+
+    table = fleets.node_table(
+        opts.inventory, opts.resolve, interface=opts.interface, cidr=opts.cidr,
+        docker_image=opts.docker_image,
+    )
+    specs: list[NodeSpec] = []
+    for node in table.nodes:
+        if node.engine is None:
+            specs.append(NodeSpec(node.name, "none", None, fleets.addresses_of(node),
+                                  fleets.NO_ENGINE))
+            continue
+        specs.append(_spec(node.name, node.engine.describe(),
+                           functools.partial(docker.engine_target, node.engine, node.name),
+                           fleets.addresses_of(node)))
+    return Setup(specs, allowed)
+
+
+def run_watch(opts: Options) -> int:
+    from compose_net import report
+    from compose_net.live import watch
+
+    if opts.file is not None:
+        raise ComposeNetError("--file compares with a file once: it does not go with --watch")
+    if opts.output is not None or opts.fmt == "openmetrics":
+        raise ComposeNetError(
+            "--watch prints a line per change (text or json); serve the metrics with "
+            "--metrics-listen HOST:PORT"
+        )
+    if opts.jobs is not None:
+        raise ComposeNetError("--jobs does not go with --watch: every node is watched at once")
+    if opts.metrics_listen is not None:
+        from compose_net.live import metrics
+
+        metrics.parse_listen(opts.metrics_listen)
+    setup = watch_setup(opts)
+
+    def say(text: str) -> None:
+        report.info(f"compose-net: {text}")
+
+    watch.watch(
+        setup,
+        emit=watch.printer(sys.stdout, opts.fmt),
+        timeout=opts.node_timeout or DEFAULT_NODE_TIMEOUT,
+        project=opts.project,
+        reload=lambda: watch_setup(opts),
+        say=say,
+        metrics_listen=opts.metrics_listen,
+    )
+    return EXIT_OK
 
 
 def main(
@@ -248,6 +399,9 @@ def main(
     nodes: bool,
     jobs: int | None,
     node_timeout: float | None,
+    output: str | None = None,
+    watch: bool = False,
+    metrics_listen: str | None = None,
 ) -> int:
     """The command line's ``audit``, with the options as click parses them."""
     return run(
@@ -264,5 +418,8 @@ def main(
             nodes=nodes,
             jobs=jobs,
             node_timeout=node_timeout,
+            output=output,
+            watch=watch,
+            metrics_listen=metrics_listen,
         )
     )

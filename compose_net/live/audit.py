@@ -28,6 +28,7 @@ from compose_net.live.bindings import (
     exposure_findings,
     service_from_api,
 )
+from compose_net.policy.allowances import Allow
 
 
 @dataclass(frozen=True)
@@ -140,14 +141,17 @@ def assess(
     node: NodeAddresses = UNKNOWN_NODE,
     declared: DeclaredFile | None = None,
     project: str | None = None,
+    allows: Sequence[Allow] = (),
 ) -> Audit:
-    """Verdicts for every binding, the exposure findings and, with ``declared``, the drift."""
+    """Verdicts for every binding, the exposure findings and, with ``declared``, the drift.
+
+    A binding ``allows`` names is a note, not an exposure."""
     containers = sorted(
         (container_from_summary(c, node) for c in state.containers),
         key=lambda c: (c.project or "", c.service or "", c.name),
     )
     services = sorted((service_from_api(s) for s in state.services), key=lambda s: s.name)
-    result = Audit(state, containers, services, exposure_findings(containers, services),
+    result = Audit(state, containers, services, exposure_findings(containers, services, allows),
                    project=project)
     if declared is not None:
         if project is not None:

@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from compose_net.errors import ComposeNetError
 from compose_net.policy.addresses import Address, classify, parse_ip, unmapped
+from compose_net.policy.allowances import Allow
 
 Verdict = Literal["all-interfaces", "public", "internal", "loopback", "host-network", "per-node"]
 VERDICTS: tuple[Verdict, ...] = (
@@ -38,10 +39,10 @@ LABEL_SWARM_SERVICE = "com.docker.swarm.service.name"
 
 FindingKind = Literal[
     "exposed", "host-network", "undeclared", "missing", "not-running", "per-node", "unreachable",
-    "open",
+    "open", "allowed",
 ]
 #: Finding kinds that are only notes: shown, but ``audit`` still exits 0 for them.
-NOTE_KINDS: frozenset[FindingKind] = frozenset({"per-node"})
+NOTE_KINDS: frozenset[FindingKind] = frozenset({"per-node", "allowed"})
 
 
 # --------------------------------------------------------------------------- verdicts
@@ -364,10 +365,44 @@ class Finding:
         return data
 
 
+def _names(container: Container) -> list[str]:
+    """What an ``allow`` entry's service may name: the Compose or swarm service (also without
+    its stack's prefix), else the container."""
+    names = [n for n in (container.service, container.name) if n]
+    if container.service and container.project:
+        prefix = f"{container.project}_"
+        if container.service.startswith(prefix):
+            names.insert(1, container.service[len(prefix):])
+    return names
+
+
+def allowed_by(allows: Sequence[Allow], container: Container, binding: Binding) -> Allow | None:
+    """The ``allow`` entry that makes ``binding`` meant to be public, if any.
+
+    An entry names a service (the container's Compose service, its swarm service with or
+    without the stack's prefix, or the container's name; ``*`` for any) and optionally a port,
+    the host or the container port.
+    """
+    ports = (str(binding.host_port), str(binding.container_port))
+    for allow in allows:
+        if any(allow.matches(name, *ports) for name in _names(container)):
+            return allow
+    return None
+
+
+def allowed_text(allow: Allow) -> str:
+    return allow.reason or f"allowed by {allow} in the configuration"
+
+
 def exposure_findings(
-    containers: Sequence[Container], services: Sequence[SwarmService] = ()
+    containers: Sequence[Container],
+    services: Sequence[SwarmService] = (),
+    allows: Sequence[Allow] = (),
 ) -> list[Finding]:
-    """A finding for each exposed binding, host-network container and swarm service port."""
+    """A finding for each exposed binding, host-network container and swarm service port.
+
+    A binding an ``allow`` entry names is a note (``allowed``), not a finding that counts.
+    """
     out: list[Finding] = []
     for c in containers:
         subject = f"container {c.name}"
@@ -378,7 +413,10 @@ def exposure_findings(
                 "node's interfaces, and the engine cannot list them",
             ))
         for b in c.bindings:
-            if b.verdict == "all-interfaces":
+            allow = allowed_by(allows, c, b) if b.exposed and allows else None
+            if allow is not None:
+                out.append(Finding("allowed", subject, f"{b.display()}: {allowed_text(allow)}"))
+            elif b.verdict == "all-interfaces":
                 out.append(Finding("exposed", subject,
                                    f"{b.display()} listens on every interface, "
                                    "the public address included"))

@@ -30,6 +30,7 @@ from compose_net.live.bindings import (
     exposure_findings,
     service_from_api,
 )
+from compose_net.policy.allowances import Allow
 from compose_net.resolvers.inventory import Inventory, Node
 
 if TYPE_CHECKING:
@@ -249,11 +250,11 @@ def _ingress_findings(services: Sequence[SwarmService], node: str) -> list[Findi
 _UNREADABLE = (ComposeNetError, AttributeError, KeyError, TypeError, ValueError)
 
 
-def _judge(read: NodeState, project: str | None) -> Audit:
+def _judge(read: NodeState, project: str | None, allows: Sequence[Allow] = ()) -> Audit:
     """The node's own audit: its containers by its addresses, the services it reports."""
     assert read.state is not None
     own = assess_engine(dataclasses.replace(read.state, services=()), addresses_of(read.node),
-                        project=project)
+                        project=project, allows=allows)
     own.services = sorted((service_from_api(s) for s in read.state.services),
                           key=lambda s: s.name)
     return own
@@ -266,7 +267,9 @@ def _unreachable(read: NodeState, why: str) -> NodeAudit:
     ], why)
 
 
-def assess(states: Sequence[NodeState], project: str | None = None) -> Fleet:
+def assess(
+    states: Sequence[NodeState], project: str | None = None, allows: Sequence[Allow] = ()
+) -> Fleet:
     """Verdicts for every node, each by its own addresses; ingress ports on every swarm node.
 
     Ports published in host mode are judged by each node's real bindings (its task
@@ -279,7 +282,7 @@ def assess(states: Sequence[NodeState], project: str | None = None) -> Fleet:
             judged.append(read.error or "no answer")
             continue
         try:
-            judged.append(_judge(read, project))
+            judged.append(_judge(read, project, allows))
         except _UNREADABLE as e:
             text = e.message if isinstance(e, ComposeNetError) else f"{type(e).__name__}: {e}"
             judged.append(f"its answer cannot be read: {text}")
@@ -295,7 +298,7 @@ def assess(states: Sequence[NodeState], project: str | None = None) -> Fleet:
             continue
         name = read.node.name
         findings = [dataclasses.replace(f, node=name)
-                    for f in exposure_findings(result.containers)]
+                    for f in exposure_findings(result.containers, (), allows)]
         if read.state is not None and read.state.swarm != "inactive":
             findings += _ingress_findings(swarm, name)
         result.findings = findings
