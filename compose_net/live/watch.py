@@ -37,6 +37,7 @@ from compose_net.live.bindings import (
 )
 from compose_net.live.exposures import Exposure, NodeReport, containers_of, node_rows
 from compose_net.policy.allowances import Allow
+from compose_net.printable import escape
 
 #: what the watcher asks the engine to send
 EVENT_FILTERS: dict[str, list[str]] = {
@@ -94,7 +95,9 @@ class Line:
         return f"{whole}.{int(self.time % 1 * 1000):03d}Z"
 
     def text(self) -> str:
-        return f"{self.stamp()} node {self.node}: {self.change}: {self.subject}: {self.message}"
+        """One line, whatever the names hold (control characters escaped)."""
+        return escape(f"{self.stamp()} node {self.node}: {self.change}: {self.subject}: "
+                      f"{self.message}")
 
     def as_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"time": self.stamp(), "node": self.node, "change": self.change,
@@ -117,6 +120,8 @@ class _Node:
     #: "unreachable" was printed and not yet taken back
     reported: bool = False
     down_since: float | None = None
+    #: when the liveness ping that is under way began (monotonic)
+    suspect: float | None = None
     why: str = ""
     last_audit: float | None = None
     duration: float | None = None
@@ -172,9 +177,10 @@ class Watcher:
             counts["allowed"] = node.allowed
         if node.reported:
             counts = {"unreachable": 1}
-        report = NodeReport(
-            node.spec.name, node.last_audit is not None and not node.reported,
-            tuple(node.exposures.values()), counts, node.last_audit, node.duration, node.events,
+        reachable = node.last_audit is not None and not node.reported
+        report = NodeReport(  # what was known before the node went away is not shown
+            node.spec.name, reachable, tuple(node.exposures.values()) if reachable else (),
+            counts, node.last_audit, node.duration, node.events,
         )
         with self.lock:
             self._reports[node.spec.name] = report
@@ -209,9 +215,9 @@ class Watcher:
         node.exposures = new
         self._publish(node)
 
-    def _rejudge_swarm(self) -> None:
+    def _rejudge_swarm(self, skip: _Node | None = None) -> None:
         for n in self.nodes.values():
-            if n.swarm != "inactive" and n.up:
+            if n.swarm != "inactive" and n.up and n is not skip:
                 self._judge(n)
 
     # ------------------------------------------------------------------ reading
@@ -287,9 +293,8 @@ class Watcher:
             return
         elif kind == "node":
             await self._audit(node)  # a role or membership may have changed
-            self._rejudge_swarm()
-            if node.swarm == "inactive":
-                self._judge(node)
+            self._judge(node)
+            self._rejudge_swarm(skip=node)
             return
         self._publish(node)
 
@@ -305,13 +310,14 @@ class Watcher:
             self.emit(Line(self.clock(), node.spec.name, "reachable again",
                            f"engine {node.spec.engine}", "answers again; audited in full"))
 
-    def _went_down(self, node: _Node, why: str) -> None:
+    def _went_down(self, node: _Node, why: str, since: float) -> None:
+        """The node stopped answering at ``since`` (monotonic): unreachable a timeout later."""
         node.up = False
         node.why = why
         if node.down_since is None:
-            node.down_since = time.monotonic()
-            loop = asyncio.get_running_loop()
-            node.alarm = loop.call_later(self.timeout, self._alarm, node)
+            node.down_since = since
+            delay = max(0.0, since + self.timeout - time.monotonic())
+            node.alarm = asyncio.get_running_loop().call_later(delay, self._alarm, node)
         self._publish(node)
 
     def _alarm(self, node: _Node) -> None:
@@ -335,6 +341,8 @@ class Watcher:
             await self._audit(node)
             self._went_up(node)
             self._judge(node)
+            if node.swarm == "manager":  # the swarm's services, as this manager sees them
+                self._rejudge_swarm(skip=node)
             node.tried = True
             self._check_ready()
             queue: asyncio.Queue[dict[str, Any] | BaseException | None] = asyncio.Queue()
@@ -355,7 +363,9 @@ class Watcher:
                     try:
                         item = await asyncio.wait_for(queue.get(), max(self.timeout, 1.0))
                     except asyncio.TimeoutError:
+                        node.suspect = time.monotonic()
                         await self._get(node, "/_ping")  # a silent stream: is it alive?
+                        node.suspect = None
                         continue
                     if item is None:
                         raise engineapi.EngineError("the engine ended its event stream")
@@ -380,6 +390,8 @@ class Watcher:
             return
         while True:
             audited = node.last_audit
+            began = time.monotonic()
+            node.suspect = None
             try:
                 await self._session(node)
                 why = "the engine ended its event stream"
@@ -391,7 +403,9 @@ class Watcher:
                 why = f"its answer cannot be read: {type(e).__name__}: {_one_line(e)}"
             if node.last_audit != audited:
                 attempt = 0
-            self._went_down(node, why)
+            # down since this attempt began, or since the engine it answered went silent
+            since = (node.suspect or time.monotonic()) if node.up else began
+            self._went_down(node, why, since)
             if not node.tried:
                 node.tried = True
                 self._check_ready()
@@ -425,7 +439,12 @@ class Watcher:
         with self.lock:
             self._reports.pop(name, None)
 
-    def _reload(self) -> None:
+    def stop(self) -> None:
+        if self.stopping is not None:
+            self.stopping.set()
+
+    def reload(self) -> None:
+        """Read the setup again; start, stop or restart the nodes that changed."""
         if self.reload_setup is None:
             return
         try:
@@ -448,15 +467,16 @@ class Watcher:
                     self._judge(n)
         self.say(f"reloaded: {_count(len(self.nodes), 'node')}")
 
-    async def run(self) -> None:
-        """Watch until SIGINT or SIGTERM."""
+    async def run(self, signals: bool = True) -> None:
+        """Watch until SIGINT or SIGTERM (with ``signals``), or until ``stop``."""
         loop = asyncio.get_running_loop()
         self.stopping = asyncio.Event()
         self.ready = asyncio.Event()
         stopping = self.stopping
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stopping.set)
-        loop.add_signal_handler(signal.SIGHUP, self._reload)
+        if signals:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stopping.set)
+            loop.add_signal_handler(signal.SIGHUP, self.reload)
         try:
             names = [s.name for s in self.setup.nodes]
             if len(set(names)) != len(names):
@@ -467,8 +487,9 @@ class Watcher:
                 self._check_ready()
             await stopping.wait()
         finally:
-            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-                loop.remove_signal_handler(sig)
+            if signals:
+                for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+                    loop.remove_signal_handler(sig)
             for name in list(self.nodes):
                 self._stop(name)
             await asyncio.sleep(0)
