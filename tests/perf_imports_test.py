@@ -2,7 +2,8 @@
 
 Start-up is most of what a pre-commit hook costs, and the heavy libraries are
 the Docker SDK (about 10 times ``python -c pass`` to import), jsonschema (7x),
-ruamel.yaml (3x) and psutil. Each row runs the real CLI in a fresh interpreter
+ruamel.yaml (3x), psutil and prometheus-client (audit --watch and its metrics only). Each row
+runs the real CLI in a fresh interpreter
 and lists the top-level packages it imported.
 """
 
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 
 HEAVY = {"docker", "requests", "urllib3", "jsonschema", "referencing", "rpds", "attrs",
-         "ruamel", "psutil"}
+         "ruamel", "psutil", "prometheus_client"}
 
 CLEAN = """\
 services:
