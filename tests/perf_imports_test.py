@@ -2,9 +2,9 @@
 
 Start-up is most of what a pre-commit hook costs, and the heavy libraries are
 the Docker SDK (about 10 times ``python -c pass`` to import), jsonschema (7x),
-ruamel.yaml (3x), psutil and prometheus-client (audit --watch and its metrics only). Each row
-runs the real CLI in a fresh interpreter
-and lists the top-level packages it imported.
+ruamel.yaml (3x), psutil and prometheus-client (audit's metrics only). Each
+row runs the real CLI in a fresh interpreter and lists the top-level packages
+it imported.
 """
 
 from __future__ import annotations
