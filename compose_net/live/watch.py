@@ -194,7 +194,7 @@ class Watcher:
                 found.setdefault(s.id or s.name, s)
         return list(found.values())
 
-    def _judge(self, node: _Node, quiet: bool = False) -> None:
+    def _judge(self, node: _Node) -> None:
         """Compare the node's exposed bindings with what it had; a line for each change."""
         ingress = self._swarm_services() if node.swarm != "inactive" else []
         rows, counts = node_rows(
@@ -204,16 +204,16 @@ class Watcher:
         node.allowed = counts["allowed"]
         new = {e.key: e for e in rows}
         now = self.clock()
-        if not quiet:
-            for key, e in node.exposures.items():
-                if key not in new:
-                    self.emit(Line(now, node.spec.name, "no longer exposed", e.subject,
-                                   _binding(e), e))
-            for key, e in new.items():
-                if key not in node.exposures:
-                    self.emit(Line(now, node.spec.name, "exposed", e.subject, e.message, e))
+        lines = [
+            *(Line(now, node.spec.name, "no longer exposed", e.subject, _binding(e), e)
+              for key, e in node.exposures.items() if key not in new),
+            *(Line(now, node.spec.name, "exposed", e.subject, e.message, e)
+              for key, e in new.items() if key not in node.exposures),
+        ]
         node.exposures = new
-        self._publish(node)
+        self._publish(node)  # the metrics first: a scrape after a line shows its change
+        for line in lines:
+            self.emit(line)
 
     def _rejudge_swarm(self, skip: _Node | None = None) -> None:
         for n in self.nodes.values():
