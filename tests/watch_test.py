@@ -440,13 +440,22 @@ def test_a_stream_that_ends_is_reopened_without_a_line(fakes: FakeFleet) -> None
         pytest.param("missing", (TIMEOUT * 0.9, TIMEOUT + 1.0), id="no-socket"),
         pytest.param("no-engine", (0.0, 0.5), id="no-engine-in-the-inventory"),
         pytest.param("ssh", (0.0, 0.5), id="ssh-engine"),
+        pytest.param("odd-binding", (TIMEOUT * 0.9, TIMEOUT + 1.0),
+                     id="a-binding-to-something-not-an-ip"),
+        pytest.param("odd-service", (TIMEOUT * 0.9, TIMEOUT + 1.0), id="a-service-not-an-object"),
     ],
 )
 def test_a_node_that_never_answers_is_unreachable(
     fakes: FakeFleet, kind: str, within: tuple[float, float]
 ) -> None:
     good = FakeEngine("good", [WEB])
-    if kind == "silent":
+    if kind == "odd-binding":
+        bad = spec("bad", fakes.add(FakeEngine("bad", [
+            {"Id": "x", "Ports": [{"IP": "not-an-ip", "PrivatePort": 80, "PublicPort": 80}]}
+        ])))
+    elif kind == "odd-service":
+        bad = spec("bad", fakes.add(FakeEngine("bad", [], [{"Spec": "x"}], swarm="manager")))
+    elif kind == "silent":
         bad = spec("bad", fakes.add_silent("bad"))
     elif kind == "missing":
         bad = spec("bad", f"unix://{fakes.folder}/none.sock")
@@ -466,6 +475,9 @@ def test_a_node_that_never_answers_is_unreachable(
         assert not report(watcher, "bad").reachable
         assert report(watcher, "good").reachable
         assert ("good", "exposed", "container web") in seen(lines)
+        (line,) = [line for line in lines if line.node == "bad"]
+        if kind.startswith("odd"):
+            assert "its answer cannot be read" in line.message, line.message
 
     watching([spec("good", fakes.add(good)), bad], body)
 

@@ -15,14 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from compose_net.live.bindings import (
-    Container,
-    NodeAddresses,
-    SwarmService,
-    Verdict,
-    allowed_by,
-    container_from_summary,
-)
+from compose_net.live.bindings import Container, SwarmService, Verdict, allowed_by
 from compose_net.policy.allowances import Allow
 
 #: ``address`` of an ingress port: every interface of every swarm node
@@ -156,9 +149,3 @@ def node_rows(
         rows += _ingress_rows(node, s, allows, counts)
     return rows, counts
 
-
-def containers_of(
-    summaries: Sequence[Mapping[str, Any]], addresses: NodeAddresses
-) -> list[Container]:
-    """Containers from the engine's container list, judged by the node's own addresses."""
-    return [container_from_summary(c, addresses) for c in summaries]

@@ -31,11 +31,13 @@ from compose_net.live import engineapi
 from compose_net.live.audit import in_project
 from compose_net.live.bindings import (
     UNKNOWN_NODE,
+    Container,
     NodeAddresses,
     SwarmService,
+    container_from_summary,
     service_from_api,
 )
-from compose_net.live.exposures import Exposure, NodeReport, containers_of, node_rows
+from compose_net.live.exposures import Exposure, NodeReport, node_rows
 from compose_net.policy.allowances import Allow
 from compose_net.printable import escape
 
@@ -112,7 +114,8 @@ class Line:
 class _Node:
     spec: NodeSpec
     swarm: str = "inactive"
-    containers: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+    #: running containers by ID, judged by the node's addresses when read
+    containers: dict[str, Container] = field(default_factory=dict)
     services: list[SwarmService] = field(default_factory=list)
     exposures: dict[tuple[str, str, str, int, str], Exposure] = field(default_factory=dict)
     #: the engine answered its last audit and its stream is open
@@ -197,10 +200,8 @@ class Watcher:
     def _judge(self, node: _Node) -> None:
         """Compare the node's exposed bindings with what it had; a line for each change."""
         ingress = self._swarm_services() if node.swarm != "inactive" else []
-        rows, counts = node_rows(
-            node.spec.name, containers_of(list(node.containers.values()), node.spec.addresses),
-            ingress, self.setup.allows,
-        )
+        rows, counts = node_rows(node.spec.name, list(node.containers.values()), ingress,
+                                 self.setup.allows)
         node.allowed = counts["allowed"]
         new = {e.key: e for e in rows}
         now = self.clock()
@@ -254,9 +255,10 @@ class Watcher:
         raw = await self._get(
             node, engineapi.query("/containers/json", {"filters": {"status": ["running"]}})
         )
-        node.containers = {
-            str(c.get("Id")): c for c in _items(raw, "/containers/json")
-            if self._mine(c.get("Labels"))
+        addresses = node.spec.addresses
+        node.containers = {  # an answer that cannot be read fails here, for this node only
+            str(c.get("Id")): container_from_summary(c, addresses)
+            for c in _items(raw, "/containers/json") if self._mine(c.get("Labels"))
         }
         await self._read_services(node)
         node.last_audit = self.clock()
@@ -267,10 +269,12 @@ class Watcher:
         raw = await self._get(node, engineapi.query(
             "/containers/json", {"filters": {"id": [cid], "status": ["running"]}}
         ))
+        found = [container_from_summary(c, node.spec.addresses)
+                 for c in _items(raw, "/containers/json")
+                 if str(c.get("Id")) == cid and self._mine(c.get("Labels"))]
         node.containers.pop(cid, None)
-        for c in _items(raw, "/containers/json"):
-            if str(c.get("Id")) == cid and self._mine(c.get("Labels")):
-                node.containers[cid] = c
+        for c in found:
+            node.containers[cid] = c
         node.last_audit = self.clock()
         node.duration = time.monotonic() - started
 
@@ -399,7 +403,9 @@ class Watcher:
                 why = f"no answer within {self.timeout:g} s"
             except (OSError, engineapi.EngineError) as e:
                 why = _one_line(e)
-            except (KeyError, TypeError, ValueError, AttributeError) as e:
+            except ComposeNetError as e:
+                why = f"its answer cannot be read: {e.message}"
+            except Exception as e:  # whatever an engine sends stays that node's problem
                 why = f"its answer cannot be read: {type(e).__name__}: {_one_line(e)}"
             if node.last_audit != audited:
                 attempt = 0
