@@ -351,12 +351,19 @@ def test_metrics_server_serves_the_watch(fakes: FakeFleet) -> None:
         pytest.param("127.0.0.1:", "expected HOST:PORT", id="no-port"),
         pytest.param("127.0.0.1:99999", "expected HOST:PORT", id="port-out-of-range"),
         pytest.param("127.0.0.1:x", "expected HOST:PORT", id="port-not-a-number"),
+        pytest.param("127.0.0.1:TAKEN", "cannot listen: Address already in use",
+                     id="port-in-use"),
     ],
 )
 def test_a_bad_listen_address_is_one_line(
     listen: str, message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["audit", "--watch", "--metrics-listen", listen]) == 2
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        listen = listen.replace("TAKEN", str(taken.getsockname()[1]))
+        code = main(["audit", "--watch", "--metrics-listen", listen])
+    assert code == 2
     err = capsys.readouterr().err
     assert err.startswith("compose-net: error: ") and message in err and err.count("\n") == 1
 

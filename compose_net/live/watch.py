@@ -526,14 +526,13 @@ def _count(n: int, word: str) -> str:
 
 
 def printer(stream: TextIO, fmt: str) -> Callable[[Line], None]:
-    """Each line as text or JSON Lines, flushed at once."""
+    """Each line as text or JSON Lines, flushed at once (a closed output is not the nodes'
+    problem: the watch, and its metrics, go on)."""
 
     def emit(line: Line) -> None:
-        if fmt == "json":
-            stream.write(json.dumps(line.as_json(), sort_keys=False) + "\n")
-        else:
-            stream.write(line.text() + "\n")
-        with contextlib.suppress(OSError, ValueError):
+        text = json.dumps(line.as_json()) if fmt == "json" else line.text()
+        with contextlib.suppress(OSError, ValueError):  # a reader gone: the metrics go on
+            stream.write(text + "\n")
             stream.flush()
 
     return emit
