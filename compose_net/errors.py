@@ -11,6 +11,7 @@ PACKAGES = {
     "click": "click",
     "docker": "docker",
     "jsonschema": "jsonschema",
+    "prometheus_client": "prometheus-client",
     "psutil": "psutil",
     "requests": "docker",
     "ruamel": "ruamel.yaml",

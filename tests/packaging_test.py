@@ -142,6 +142,9 @@ def broken_venv(dist: dict[str, Path], tmp_path_factory: pytest.TempPathFactory)
         pytest.param("docker", "docker", ["nodes", "--resolve", "docker"], id="docker-sdk"),
         pytest.param("psutil", "psutil", ["addr"], id="psutil"),
         pytest.param("jsonschema", "jsonschema", ["validate", "bad.yml"], id="jsonschema"),
+        pytest.param("prometheus-client", "prometheus_client",
+                     ["audit", "--watch", "--metrics-listen", "127.0.0.1:9"],
+                     id="prometheus-client"),
         pytest.param("click", "click", ["--version"], id="click"),
     ],
 )
