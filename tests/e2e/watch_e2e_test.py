@@ -4,7 +4,9 @@ One lab for the module: three dockerds in their own network namespaces (tests/ha
 watcher started once on the lab's inventory with JSON Lines and a metrics port, and the rows
 below run against it in order: a container published on every interface of n2 appears and
 goes, a port the configuration allows is not counted, ``--format openmetrics -o`` on the same
-lab holds the bindings ``--format json`` lists, and n3's engine stops and comes back.
+lab holds the bindings ``--format json`` lists, an engine behind TLS is followed (and one
+whose client certificate its CA never signed is unreachable), and n3's engine stops and
+comes back.
 """
 
 from __future__ import annotations
@@ -24,7 +26,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import BUSYBOX_IMAGE, Lab, Swarm, build_swarm, netns_unavailable_reason, require
+from harness import (
+    BUSYBOX_IMAGE,
+    Lab,
+    Swarm,
+    build_swarm,
+    busybox_image,
+    make_certificates,
+    netns_unavailable_reason,
+    require,
+)
 from prometheus_client.parser import text_string_to_metric_families
 
 pytestmark = [pytest.mark.docker, pytest.mark.netns, pytest.mark.slow]
@@ -214,6 +225,71 @@ def test_openmetrics_file_holds_the_json_bindings_and_is_replaced_atomically(
     assert from_metrics == from_json - {allowed}
     assert ("n3", "web", "0.0.0.0", "6382") in from_metrics
     assert data["summary"]["exposed"] == len(from_metrics)
+
+
+TLS_NODE = ("t1", "203.0.113.21", "10.176.0.21")
+
+
+def test_an_engine_behind_tls_is_followed(lab: tuple[Swarm, Watch]) -> None:
+    swarm, watch = lab
+    name, public, internal = TLS_NODE
+    t1 = swarm.lab.add_node(name, public, internal)
+    certs = make_certificates(watch.folder / "certs", internal)
+    t1.start_dockerd(extra_args=[
+        "-H", f"tcp://{internal}:2376", "--tlsverify", "--tlscacert", str(certs / "ca.pem"),
+        "--tlscert", str(certs / "server-cert.pem"), "--tlskey", str(certs / "server-key.pem"),
+    ])
+    busybox_image(t1.docker_host)
+    t1.docker("run", "-d", "--name", "first", "-p", "6390:80", BUSYBOX_IMAGE, "sleep", "3600")
+    inventory = watch.folder / "tls.yaml"
+    inventory.write_text("nodes:\n" + "".join(
+        f"  {node}:\n    engine: tcp://{internal}:2376\n"
+        f"    tls: {{ca: {certs}/ca.pem, cert: {certs}/{who}-cert.pem, "
+        f"key: {certs}/{who}-key.pem}}\n"
+        f"    public: {{ipv4: {public}}}\n    service: {{ipv4: {internal}}}\n"
+        for node, who in (("good", "client"), ("rogue", "rogue"))
+    ))
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        swarm.lab.servicenet.nsenter(
+            sys.executable, "-m", "compose_net", "audit", "--nodes", "--inventory",
+            str(inventory), "--watch", "--format", "json", "--node-timeout", "2",
+        ),
+        cwd=watch.folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    got: list[dict[str, Any]] = []
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            got.append(json.loads(line))
+
+    def wait(want: set[tuple[str, str, str | None, int | None]]) -> None:
+        deadline = time.monotonic() + 15
+        while not want <= {(d["node"], d["change"], d.get("container"), d.get("port"))
+                           for d in got}:
+            assert time.monotonic() < deadline, got
+            time.sleep(0.05)
+
+    threading.Thread(target=read, daemon=True).start()
+    try:
+        wait({("good", "exposed", "first", 6390), ("rogue", "unreachable", None, None)})
+        t1.docker("run", "-d", "--name", "second", "-p", "6391:80", BUSYBOX_IMAGE, "sleep",
+                  "3600")
+        wait({("good", "exposed", "second", 6391)})
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.stderr is not None
+    err = proc.stderr.read()
+    assert proc.returncode == 0 and "Traceback" not in err, err
+    assert {d["address"] for d in got if d["node"] == "good"} <= {"0.0.0.0", "::"}
+    rogue = [d for d in got if d["node"] == "rogue"]
+    assert len(rogue) == 1 and "certificate" in rogue[0]["message"].lower(), rogue
+    t1.stop_dockerd()
 
 
 def test_n3_stops_is_unreachable_and_is_audited_again_when_back(

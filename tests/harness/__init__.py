@@ -20,6 +20,7 @@ from .netns import (
 from .probe import ProbeResult, echo_exchange, echo_roundtrip, tcp_probe, wait_for_echo
 from .process import CommandError, run, wait_until
 from .swarm import SWARM_NODES, Swarm, SwarmNode, build_swarm, create_gwbridge
+from .tls import make_certificates
 
 __all__ = [
     "BUSYBOX_IMAGE",
@@ -47,6 +48,7 @@ __all__ = [
     "echo_roundtrip",
     "in_ci",
     "leftovers",
+    "make_certificates",
     "netns_unavailable_reason",
     "require",
     "root_engine",
