@@ -254,6 +254,30 @@ def test_an_event_reads_only_the_container_it_names(fakes: FakeFleet) -> None:
     watching(specs, body)
 
 
+def test_a_service_event_reads_only_the_service_it_names(fakes: FakeFleet) -> None:
+    other = service("st_db", (5432, 5432, "host"), stack="st")
+    manager = FakeEngine("m", [], [other], swarm="manager")
+    specs = [spec("m", fakes.add(manager))]
+
+    async def body(watcher: Watcher, lines: list[Line]) -> None:
+        first = len(manager.requests)
+        _new_service({"m": manager})
+        manager.services = [other, SWARM_API]
+        await until("the line", lambda: len(lines) == 1)
+        later = manager.requests[first:]
+        assert [p.split("?")[0] for p in later] == ["/services"]
+        sent = json.loads(urllib.parse.unquote(later[0].split("filters=")[1]))
+        assert sent == {"id": [SWARM_API["ID"]]}
+        manager.services = [other]
+        manager.emit("service", "remove", str(SWARM_API["ID"]), name="st_api")
+        await until("gone", lambda: len(lines) == 2)
+        assert len(manager.requests) == first + 1  # a removal reads nothing
+        assert seen(lines) == [("m", "exposed", "service st_api"),
+                               ("m", "no longer exposed", "service st_api")]
+
+    watching(specs, body)
+
+
 # --------------------------------------------------------------------------- metrics, labels
 
 HOSTILE = [

@@ -3,8 +3,9 @@
 One asyncio event loop for every engine (``compose_net.live.engineapi``): each node has one
 task that opens the engine's event stream, audits the node (its running containers, and the
 swarm's services on a manager), then handles each event by reading only what it touched (the
-one container, or the service list) and comparing the node's exposed bindings
-(``compose_net.live.exposures``) before and after. A change of verdict is one line.
+one container or service; the manager itself for a node update) and comparing the node's
+exposed bindings (``compose_net.live.exposures``) before and after. A change of verdict is one
+line.
 
 An engine whose stream ends, whose request fails or that stops answering the liveness ping is
 retried with an exponential backoff; it is reported unreachable once it has been down for the
@@ -241,6 +242,13 @@ class Watcher:
             if self._mine((s.get("Spec") or {}).get("Labels"))
         ]
 
+    async def _service(self, node: _Node, sid: str) -> None:
+        """Read the one service an event names (gone: dropped)."""
+        raw = await self._get(node, engineapi.query("/services", {"filters": {"id": [sid]}}))
+        found = [service_from_api(s) for s in _items(raw, "/services")
+                 if str(s.get("ID")) == sid and self._mine((s.get("Spec") or {}).get("Labels"))]
+        node.services = [s for s in node.services if s.id != sid] + found
+
     async def _audit(self, node: _Node) -> None:
         """Read the whole node: its swarm role, running containers and (manager) services."""
         started = time.monotonic()
@@ -290,8 +298,14 @@ class Watcher:
                 self._judge(node)
                 return
         elif kind == "service" and node.swarm == "manager":
+            sid = str(actor.get("ID") or "")
             started = time.monotonic()
-            await self._read_services(node)
+            if sid and action == "remove":
+                node.services = [s for s in node.services if s.id != sid]
+            elif sid:
+                await self._service(node, sid)
+            else:
+                await self._read_services(node)
             node.last_audit, node.duration = self.clock(), time.monotonic() - started
             self._rejudge_swarm()
             return

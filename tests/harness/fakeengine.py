@@ -106,7 +106,7 @@ class FakeEngine:
         if route == "/services":
             if self.swarm != "manager":
                 return None
-            return list(self.services)
+            return self._filtered(list(self.services), urlsplit(path).query)
         return None
 
     @staticmethod
@@ -118,7 +118,7 @@ class FakeEngine:
         ids = filters.get("id")
         if ids:
             items = [c for c in items if isinstance(c, dict)
-                     and any(str(c.get("Id", "")).startswith(i) for i in ids)]
+                     and any(str(c.get("Id") or c.get("ID", "")).startswith(i) for i in ids)]
         return items
 
 
