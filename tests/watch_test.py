@@ -513,6 +513,23 @@ def test_a_node_that_never_answers_is_unreachable(
     watching([spec("good", fakes.add(good)), bad], body)
 
 
+def test_reload_with_new_addresses_prints_only_what_changed(fakes: FakeFleet) -> None:
+    a = FakeEngine("a", [WEB, container("db", ("10.0.0.7", 5432, 5432))])
+    address = fakes.add(a)
+    before = spec("a", address, public=["203.0.113.5"], internal=["10.0.0.7"])
+    after = spec("a", address, public=["203.0.113.5", "10.0.0.7"])
+
+    async def body(watcher: Watcher, lines: list[Line]) -> None:
+        assert seen(lines) == [EXPOSED_WEB]
+        watcher.reload()
+        await until("db", lambda: len(lines) == 2)
+        await asyncio.sleep(0.2)
+        assert seen(lines) == [EXPOSED_WEB, ("a", "exposed", "container db")]
+        assert "bound to the public address 10.0.0.7" in lines[1].message
+
+    watching([before], body, reload=lambda: Setup([after]))
+
+
 def test_reload_adds_removes_and_re_judges_with_new_allows(fakes: FakeFleet) -> None:
     a = FakeEngine("a", [WEB])
     b = FakeEngine("b", [container("db", ("0.0.0.0", 5432, 5432))])

@@ -444,8 +444,10 @@ class Watcher:
             self.say(f"watching {_count(len(self.nodes), 'node')}: {up} reachable, "
                      f"{exposed} exposed")
 
-    def _start(self, spec: NodeSpec) -> None:
+    def _start(self, spec: NodeSpec, previous: _Node | None = None) -> None:
         node = _Node(spec)
+        if previous is not None:  # what was printed stands: only changes are printed again
+            node.exposures, node.reported = previous.exposures, previous.reported
         self.nodes[spec.name] = node
         self._publish(node)
         node.task = asyncio.ensure_future(self._follow(node))
@@ -476,11 +478,13 @@ class Watcher:
         new = {s.name: s for s in setup.nodes}
         allows_changed = list(setup.allows) != list(self.setup.allows)
         self.setup = setup
+        previous: dict[str, _Node] = {}
         for name in [n for n in self.nodes if n not in new or new[n] != old.get(n)]:
+            previous[name] = self.nodes[name]
             self._stop(name)
         for name, spec in new.items():
             if name not in self.nodes:
-                self._start(spec)
+                self._start(spec, previous.get(name))
         if allows_changed:
             for n in self.nodes.values():
                 if n.up:
