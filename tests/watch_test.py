@@ -28,6 +28,7 @@ from harness.fakeengine import FakeEngine, FakeFleet, container, service
 from prometheus_client.parser import text_string_to_metric_families
 
 from compose_net.cli import main
+from compose_net.errors import ComposeNetError
 from compose_net.live import engineapi, metrics
 from compose_net.live.bindings import NodeAddresses
 from compose_net.live.exposures import Exposure, NodeReport
@@ -392,6 +393,32 @@ def test_a_bad_listen_address_is_one_line(
     assert err.startswith("compose-net: error: ") and message in err and err.count("\n") == 1
 
 
+@pytest.mark.parametrize(
+    ("address", "tls", "expected"),
+    [
+        pytest.param("unix:///run/docker.sock", False, ("/run/docker.sock", "", 0), id="unix"),
+        pytest.param("tcp://10.0.0.1", False, (None, "10.0.0.1", 2375), id="tcp-default-port"),
+        pytest.param("tcp://10.0.0.1", True, (None, "10.0.0.1", 2376), id="tls-default-port"),
+        pytest.param("tcp://[fd00::1]:2380", False, (None, "fd00::1", 2380), id="ipv6"),
+        pytest.param("https://engine.example:443", False, (None, "engine.example", 443),
+                     id="https"),
+        pytest.param("ssh://me@host", False, "only unix://, tcp:// and http(s)://", id="ssh"),
+        pytest.param("npipe:////./pipe/docker_engine", False, "only unix://", id="npipe"),
+        pytest.param("tcp://10.0.0.1:port", False, "the port is not a number", id="bad-port"),
+        pytest.param("unix://", False, "no socket path", id="no-path"),
+    ],
+)
+def test_engine_addresses(address: str, tls: bool, expected: tuple[Any, ...] | str) -> None:
+    if isinstance(expected, str):
+        with pytest.raises(ComposeNetError) as info:
+            engineapi.endpoint(address, tls=tls)
+        assert expected in info.value.message
+        return
+    ep = engineapi.endpoint(address, tls=tls)
+    assert (ep.path, ep.host, ep.port) == expected
+    assert (ep.tls is not None) == (tls or address.startswith("https"))
+
+
 # --------------------------------------------------------------------------- reconnect, backoff
 
 
@@ -493,9 +520,9 @@ def test_a_node_that_never_answers_is_unreachable(
     elif kind == "no-engine":
         bad = NodeSpec("bad", "none", None, NodeAddresses(), "no engine given")
     else:
-        with pytest.raises(Exception) as info:
+        with pytest.raises(ComposeNetError) as info:
             engineapi.endpoint("ssh://me@host")
-        bad = NodeSpec("bad", "ssh://me@host", None, NodeAddresses(), str(info.value))
+        bad = NodeSpec("bad", "ssh://me@host", None, NodeAddresses(), info.value.message)
     started = time.monotonic()
 
     async def body(watcher: Watcher, lines: list[Line]) -> None:

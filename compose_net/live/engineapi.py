@@ -94,7 +94,7 @@ def query(path: str, params: Mapping[str, Any]) -> str:
 
 
 def _request(ep: Endpoint, path: str) -> bytes:
-    host = "docker" if ep.path is not None else ep.host
+    host = "docker" if ep.path is not None else f"[{ep.host}]" if ":" in ep.host else ep.host
     return (f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: compose-net\r\n"
             "Accept: application/json\r\nConnection: close\r\n\r\n").encode("ascii")
 
