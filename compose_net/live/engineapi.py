@@ -12,7 +12,7 @@ import asyncio
 import json
 import ssl
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -35,7 +35,9 @@ class Endpoint:
     path: str | None = None
     host: str = ""
     port: int = 0
-    tls: ssl.SSLContext | None = None
+    tls: ssl.SSLContext | None = field(default=None, compare=False)
+    #: what the TLS context was made from (two endpoints with the same files are equal)
+    tls_files: tuple[bool, str | None, str | None, str | None] | None = None
 
 
 def endpoint(host: str, *, tls: bool = False, verify: bool = False, ca: str | None = None,
@@ -72,7 +74,8 @@ def endpoint(host: str, *, tls: bool = False, verify: bool = False, ca: str | No
                 context.load_cert_chain(cert, key)
         except (OSError, ssl.SSLError) as e:
             raise ComposeNetError(f"{host}: cannot use the TLS files: {e}") from None
-    return Endpoint(host, host=parts.hostname, port=port, tls=context)
+    files = (verify, ca, cert, key) if tls else None
+    return Endpoint(host, host=parts.hostname, port=port, tls=context, tls_files=files)
 
 
 async def _open(ep: Endpoint) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:

@@ -471,8 +471,9 @@ class Watcher:
             return
         try:
             setup = self.reload_setup()
-        except ComposeNetError as e:
-            self.say(f"error: {e.message}; still watching as before")
+        except Exception as e:  # a signal handler: whatever went wrong, the watch goes on
+            text = e.message if isinstance(e, ComposeNetError) else _one_line(e)
+            self.say(f"error: {text}; still watching as before")
             return
         old = {s.name: s for s in self.setup.nodes}
         new = {s.name: s for s in setup.nodes}
