@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -769,3 +770,35 @@ def test_an_allowed_port_is_not_exposed(
     assert data["summary"]["exposed"] == len(exposed)
     notes = [f for f in data["findings"] if f["kind"] == "allowed"]
     assert len(notes) == 2 - len(exposed) and not any(f["failing"] for f in notes)
+
+
+def test_a_reader_never_sees_half_an_openmetrics_file(
+    fakes: FakeFleet, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The file is rewritten again and again while another thread reads it: every read is the
+    old text or a whole report (the textfile collector's view)."""
+    a = FakeEngine("a", [container(f"c{i}", ("0.0.0.0", 7000 + i, 80)) for i in range(300)])
+    path = inventory(tmp_path, {"a": fakes.add(a)})
+    prom = tmp_path / "fleet.prom"
+    prom.write_text("old\n")
+    reads: list[str] = []
+    done = threading.Event()
+
+    def reader() -> None:
+        while not done.is_set():
+            reads.append(prom.read_text())
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    try:
+        for _ in range(5):
+            assert main(["audit", "--nodes", "--inventory", str(path), "--format",
+                         "openmetrics", "-o", str(prom)]) == 1
+    finally:
+        done.set()
+        thread.join()
+    capsys.readouterr()
+    whole = prom.read_text()
+    assert len(families(whole)["compose_net_exposed_binding"].samples) == 300
+    torn = [r for r in reads if r != "old\n" and r.count("\n") != whole.count("\n")]
+    assert reads and not torn
