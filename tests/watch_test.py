@@ -802,3 +802,32 @@ def test_a_reader_never_sees_half_an_openmetrics_file(
     assert len(families(whole)["compose_net_exposed_binding"].samples) == 300
     torn = [r for r in reads if r != "old\n" and r.count("\n") != whole.count("\n")]
     assert reads and not torn
+
+
+@pytest.mark.docker
+def test_one_real_engine_is_watched(docker_engine: Any, busybox: str, tmp_path: Path) -> None:
+    """Without --nodes: the engine the docker CLI uses (here the host's real dockerd)."""
+    port = free_port()
+    name = f"cnw-{os.getpid()}-{port}"
+    env = {**docker_engine.env(), "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "compose_net", "audit", "--watch", "--node-timeout", "3"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        read_until(proc.stderr, "watching 1 node")
+        docker_engine.docker("run", "-d", "--name", name, "-p", f"0.0.0.0:{port}:80", busybox,
+                             "sleep", "300")
+        got = read_until(proc.stdout, f"container {name}: 0.0.0.0:")
+        assert f" node local: exposed: container {name}: 0.0.0.0:{port}->80/tcp listens" in got
+        docker_engine.docker("rm", "-f", name)
+        got = read_until(proc.stdout, f"no longer exposed: container {name}: 0.0.0.0:")
+        assert f" node local: no longer exposed: container {name}: 0.0.0.0:{port}->80" in got
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        docker_engine.docker("rm", "-f", name, check=False)
+    assert proc.returncode == 0 and "Traceback" not in err, err
