@@ -22,7 +22,7 @@ import re
 from collections import ChainMap
 from collections.abc import Mapping, Sequence
 
-from compose_net import bounds, interpolate, source
+from compose_net import bounds, interpolate, paths, source
 from compose_net.errors import ComposeNetError
 
 #: Blanks that are not line breaks (Compose's ``isSpace``).
@@ -230,13 +230,8 @@ def load(
         default = os.path.join(project_dir, ".env")
         if os.path.isfile(default):
             files = [default]
-            outside = source.outside_root(default)
-            if outside is not None:  # the project's own .env; --env-file names one anywhere
-                raise ComposeNetError(
-                    f"a symlink to {outside[0]}, outside the project {outside[1]}: not read; "
-                    "name it with --env-file",
-                    path=default,
-                )
+            # the project's own .env; --env-file names one anywhere
+            paths.check_read(default, hint="not read; name it with --env-file")
     merged: dict[str, str] = {}
     limit = bounds.ENV_BYTES.value()
     for path in files:

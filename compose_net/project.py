@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from compose_net import bounds, discovery, document, envfile, model, source, yamltree
+from compose_net import bounds, discovery, document, envfile, model, paths, source, yamltree
 from compose_net.document import Document
 from compose_net.errors import ComposeNetError
 from compose_net.interpolate import InterpolationError, interpolate
@@ -269,20 +269,13 @@ class _Loader:
         self.docs: dict[str, list[Document]] = {}
         self.files: list[ProjectFile] = []
         #: files include: and extends: name are read inside this folder only, unless ``outside``
-        self.fence = None if outside else os.path.realpath(directory)
-        self.named = {file_key(p) for p in named}
-
-    def refuse_outside(self, path: str) -> str | None:
-        """Why ``path`` (named by include: or extends:) is not read, or None when it may be."""
-        real = file_key(path)
-        if self.fence is None or path == "-" or real in self.named:
-            return None
-        if os.path.commonpath([real, self.fence]) == self.fence:
-            return None
-        return (
-            f"{path} is outside the project directory and is not read: name it with -f, or "
-            "pass --read-outside (harden: --edit-outside)"
+        self.fence = paths.Fence(
+            None if outside else directory, named, "--read-outside (harden: --edit-outside)"
         )
+
+    def refuse_outside(self, path: str, what: str = "") -> str | None:
+        """Why ``path`` (named by include: or extends:) is not read, or None when it may be."""
+        return self.fence.refusal(path, what)
 
     def documents(
         self, path: str, env: Mapping[str, str] | None, directory: str, how: How
@@ -433,6 +426,7 @@ class _Loader:
         chain: tuple[str, ...],
     ) -> _Services:
         project_directory: str | None = None
+        dir_node: yamltree.Node | None = None
         env_files: list[str] = []
         if yamltree.is_mapping(item):
             path_node = yamltree.get(item, "path")
@@ -448,6 +442,9 @@ class _Loader:
                     if name == "/dev/null":
                         continue
                     path = _join(directory, name)
+                    refused = self.refuse_outside(path, "env file ")
+                    if refused is not None:
+                        raise _error(doc, env_node, f"include: {refused}")
                     if not os.path.isfile(path):
                         raise _error(doc, env_node, f"include: env file {path} not found")
                     env_files.append(path)
@@ -469,6 +466,9 @@ class _Loader:
                 raise _error(doc, item, f"include: file {path} not found")
         if project_directory is not None:
             sub = _join(directory, project_directory)
+            refused = self.refuse_outside(sub, "project_directory ")
+            if refused is not None:
+                raise _error(doc, dir_node or item, f"include: {refused}")
         else:
             sub = os.path.dirname(files[0]) or "."
         sub_env = None if env is None else envfile.load(sub, env_files, env)

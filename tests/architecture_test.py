@@ -19,7 +19,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # 0: bytes, text and the primitives every layer may use
     ("compose_net", "compose_net.errors", "compose_net.source", "compose_net.report",
      "compose_net.interpolate", "compose_net.fastschema", "compose_net.printable",
-     "compose_net.redaction", "compose_net.bounds", "compose_net.roots"),
+     "compose_net.redaction", "compose_net.bounds", "compose_net.paths"),
     # 1: YAML nodes (two composers, one typed interface); what an address is; variables
     ("compose_net.yamltree", "compose_net.fastyaml", "compose_net.policy.addresses",
      "compose_net.envfile", "compose_net.policy"),
