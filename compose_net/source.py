@@ -123,6 +123,12 @@ def read_regular(path: str, limit: int) -> bytes:
         raise os_error(e, path) from None
 
 
+def read_packaged(path: str) -> str:
+    """A file shipped with compose-net (its schemas), as text: not a user's file, so no
+    bound but a sanity one, and no project to stay in."""
+    return read_regular(path, 64 * 1024 * 1024).decode("utf-8")
+
+
 # --------------------------------------------------------------------------- writing
 
 
