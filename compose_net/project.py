@@ -181,20 +181,22 @@ def resolve(
     project_directory: str | None = None,
     env_files: Sequence[str] = (),
     environ: Mapping[str, str] | None = None,
+    outside: bool = False,
 ) -> tuple[list[str], str, dict[str, str]]:
-    """(files, project directory, variables) as ``docker compose`` settles them."""
+    """(files, project directory, variables) as ``docker compose`` settles them; ``outside``:
+    env files may be symlinks to files outside their project root (``--read-outside``)."""
     base = dict(os.environ if environ is None else environ)
     disabled = _env_disabled(base) and not env_files
     named = list(files or ())
     # the .env Compose reads before it knows the files (it may name them)
     early = project_directory or _folder_of(named) or "."
-    env = base if disabled else envfile.load(_env_folder(early), env_files, base)
+    env = base if disabled else envfile.load(_env_folder(early), env_files, base, outside=outside)
     paths = named or discovery.from_environment(env) or discovery.find(project_directory or ".")
     directory = project_directory or _folder_of(paths) or "."
     second = not (disabled or env_files or named or project_directory)
     if second and os.path.realpath(directory) != os.path.realpath(early):
         # the project's own .env, below the first
-        env = envfile.load(_env_folder(directory), (), env)
+        env = envfile.load(_env_folder(directory), (), env, outside=outside)
     return paths, directory, env
 
 
@@ -471,7 +473,8 @@ class _Loader:
                 raise _error(doc, dir_node or item, f"include: {refused}")
         else:
             sub = os.path.dirname(files[0]) or "."
-        sub_env = None if env is None else envfile.load(sub, env_files, env)
+        outside = self.fence.folder is None
+        sub_env = None if env is None else envfile.load(sub, env_files, env, outside=outside)
         return self.project(files, sub, sub_env, "include", chain)
 
 
@@ -525,7 +528,11 @@ def load_project(
     fails on it, as Compose does).
     """
     paths, directory, env = resolve(
-        files, project_directory=project_directory, env_files=env_files, environ=environ
+        files,
+        project_directory=project_directory,
+        env_files=env_files,
+        environ=environ,
+        outside=outside,
     )
     return load_files(
         paths,
@@ -598,6 +605,7 @@ class Spec:
             project_directory=self.directory,
             env_files=self.env_files,
             environ=environ,
+            outside=self.outside,
         )
 
     def load(
