@@ -93,13 +93,9 @@ def _planted(path: str, owners: Iterable[int]) -> str | None:
     return None
 
 
-def project_root(folder: str) -> str:
-    """The nearest folder at or above ``folder`` holding ``.git`` or ``.hg`` that no other
-    user could have planted (:func:`_planted`), else ``folder``.
-
-    The walk is by name: a symlinked folder on the way is not followed back up to its target.
-    """
-    start = os.path.abspath(folder)
+def _marked_root(start: str) -> str | None:
+    """The nearest folder at or above the absolute ``start`` holding a root marker no other
+    user could have planted, or None."""
     owners = _owners(start)
     current = start
     while True:
@@ -109,8 +105,40 @@ def project_root(folder: str) -> str:
                 return current
         parent = os.path.dirname(current)
         if parent == current:
-            return start
+            return None
         current = parent
+
+
+def project_root(folder: str) -> str:
+    """The nearest folder at or above ``folder`` holding ``.git`` or ``.hg`` that no other
+    user could have planted (:func:`_planted`), else ``folder``.
+
+    The walk is by name: a symlinked folder on the way is not followed back up to its target.
+    """
+    start = os.path.abspath(folder)
+    found = _marked_root(start)
+    return start if found is None else found
+
+
+def _fence_of(folder: str) -> str:
+    """The real folder a path in ``folder`` (absolute) must stay in: its project root; outside
+    a repository, the folder itself, but never a symlinked folder named below the working
+    folder (``out/report.txt`` with ``out`` a link to ``../victim`` stays in ``.``)."""
+    found = _marked_root(folder)
+    if found is not None:
+        return os.path.realpath(found)
+    cwd = os.getcwd()
+    if os.path.commonpath([folder, cwd]) != cwd:
+        return os.path.realpath(folder)
+    current = cwd
+    for part in os.path.relpath(folder, cwd).split(os.sep):
+        if part in ("", "."):
+            continue
+        step = os.path.join(current, part)
+        if os.path.islink(step):
+            break
+        current = step
+    return os.path.realpath(current)
 
 
 def planted_configuration(path: str, start: str) -> str | None:
@@ -154,7 +182,7 @@ def outside_root(path: str) -> tuple[str, str] | None:
     lexical = os.path.abspath(path)
     if target == lexical:
         return None
-    root = os.path.realpath(project_root(os.path.dirname(lexical)))
+    root = _fence_of(os.path.dirname(lexical))
     return None if os.path.commonpath([target, root]) == root else (target, root)
 
 
