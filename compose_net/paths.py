@@ -234,9 +234,9 @@ def named_by(path: str, base: str, origin: str, key: str, option: str) -> str:
     full = os.path.join(base, os.path.expanduser(path))
     root = project_root(os.path.dirname(os.path.abspath(origin)) or ".")
     if not inside(full, root):
+        shown, real_root = os.path.normpath(full), os.path.realpath(root)
         raise ComposeNetError(
-            f"{key}: {full} is outside the project {os.path.realpath(root)} and is not read: "
-            f"{option}",
+            f"{key}: {shown} is outside the project {real_root} and is not read: {option}",
             path=origin,
         )
     return full

@@ -38,6 +38,8 @@ NODES = (
 )
 NOBODY = bounded.nobody()
 DEFAULT_LIMITS = bounded.Limits()
+#: the docker CLI's configuration folder of the user running the tests (root)
+DOCKER_DIR = os.environ.get("DOCKER_CONFIG") or os.path.join(os.path.expanduser("~"), ".docker")
 SUMMARY = "compose-net: 0 findings in 0 files; 1 file not checked"
 FOUND = "compose-net: 1 finding (1 error) in 1 file"
 HARDEN = ("harden", "--no-config", "--bind", "10.0.0.5")
@@ -289,7 +291,7 @@ READS = [
               "project/.compose-net.yaml": b"inventory: ../outside/nodes.yaml\n"},
              ("nodes",), 2,
              "compose-net: error: {d}/project/.compose-net.yaml: inventory: "
-             "{d}/project/../outside/nodes.yaml is outside the project {d}/project and is not "
+             "{d}/outside/nodes.yaml is outside the project {d}/project and is not "
              "read: name it with --inventory\n"),
         id="configured-inventory-outside",
     ),
@@ -317,6 +319,26 @@ READS = [
               "project/.compose-net.yaml": b"inventory: nodes.yaml\n"},
              ("nodes", "--format", "json"), 0, ""),
         id="configured-inventory-inside",
+    ),
+    pytest.param(
+        Case({"outside/shadow": SHADOW,
+              "project/nodes.yaml": NODES.replace(b"engine: tcp://10.0.0.11:2376",
+                                                  b"env-file: ../outside/shadow")},
+             ("audit", "--nodes", "--inventory", "nodes.yaml"), 2,
+             "compose-net: error: nodes.yaml:5:15: nodes.n1.env-file: {d}/outside/shadow is "
+             "outside the inventory's project {d}/project and the docker configuration folder "
+             f"{DOCKER_DIR}: not read; move it into one of them\n",
+             users=("root",)),
+        id="inventory-engine-env-file-outside",
+    ),
+    pytest.param(
+        Case({"outside/shadow": SHADOW, "project/ca.pem": "->../outside/shadow",
+              "project/nodes.yaml": NODES + b"    tls: {ca: ca.pem}\n"},
+             ("probe", "--nodes", "--inventory", "nodes.yaml"), 2,
+             "compose-net: error: nodes.yaml:6:15: nodes.n1.tls.ca: {d}/project/ca.pem: a "
+             "symlink to {d}/outside/shadow, outside the project {d}/project: name the file "
+             "itself\n"),
+        id="inventory-certificate-symlink-outside",
     ),
 ]
 

@@ -230,10 +230,11 @@ def _env_file(engine: Engine, node: str, value: str) -> str:
         return path
     root = paths.project_root(os.path.dirname(os.path.abspath(engine.origin)))
     if not paths.inside(path, root):
+        shown, real_root = os.path.normpath(path), os.path.realpath(root)
         raise engine.error(
             node, "env-file",
-            f"{path} is outside the inventory's project {os.path.realpath(root)} and the "
-            f"docker configuration folder {_config_dir()}: not read; move it into one of them",
+            f"{shown} is outside the inventory's project {real_root} and the docker "
+            f"configuration folder {_config_dir()}: not read; move it into one of them",
         )  # fmt: skip
     return path
 
