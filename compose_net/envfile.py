@@ -241,9 +241,9 @@ def load(
     merged: dict[str, str] = {}
     limit = bounds.ENV_BYTES.value()
     for path in files:
-        if env_files:
-            paths.check_read(path, outside_ok=outside, hint="not read; pass --read-outside")
         try:
+            if env_files:
+                paths.check_read(path, outside_ok=outside, hint="not read; pass --read-outside")
             data = source.read_regular(path, limit + 1)
         except ComposeNetError as e:
             e.message = f"cannot read env file: {e.message}"

@@ -262,8 +262,8 @@ READS = [
         Case({"outside/shadow": SHADOW, "project/compose.yml": EXPOSED,
               "project/prod.env": "->../outside/shadow"},
              ("ports", "--env-file", "prod.env", "compose.yml"), 2,
-             "compose-net: error: prod.env: a symlink to {d}/outside/shadow, outside the project "
-             "{d}/project: not read; pass --read-outside\n"),
+             "compose-net: error: prod.env: cannot read env file: a symlink to {d}/outside/shadow, "
+             "outside the project {d}/project: not read; pass --read-outside\n"),
         id="env-file-option-symlink-outside",
     ),
     pytest.param(
