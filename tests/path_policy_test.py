@@ -696,3 +696,39 @@ def test_every_path_parameter_refuses_a_symlink_to_outside(key: tuple[str, str])
         assert CANARY.lower() not in (proc.stdout.decode() + err).lower()
         assert (d / "outside/victim").read_bytes() == VICTIM
         assert [p.name for p in d.rglob(".compose-net-*")] == []
+
+
+# --------------------------------------------------------------------------- the root rule
+
+
+@pytest.mark.parametrize(
+    ("folder_uid", "marker_uid", "folder_mode", "start_uid", "is_root"),
+    [
+        pytest.param(0, 0, 0o755, 0, True, id="roots-repository"),
+        pytest.param(12345, 12345, 0o755, 12345, True, id="the-files-owners-repository"),
+        pytest.param(0, 0, 0o1777, 0, False, id="folder-every-user-may-write"),
+        pytest.param(0, 0, 0o777, 0, False, id="folder-every-user-may-write-no-sticky-bit"),
+        pytest.param(0, 0, 0o775, 0, True, id="group-writable-folder"),
+        pytest.param(0, 12345, 0o755, 0, False, id="marker-of-another-user"),
+        pytest.param(12345, 0, 0o755, 0, False, id="folder-of-another-user"),
+        pytest.param(12345, 12345, 0o755, 0, False, id="repository-of-another-user"),
+    ],
+)  # fmt: skip
+def test_a_root_marker_counts_only_where_no_other_user_could_plant_it(
+    folder_uid: int, marker_uid: int, folder_mode: int, start_uid: int, is_root: bool
+) -> None:
+    """``paths.project_root``: the parent's ``.git`` makes it the root only when the folder
+    and the marker belong to root, the user or the files' owner, and not every user may
+    write the folder; else the files' own folder is the root."""
+    require(os.geteuid() == 0, "changing owners needs root")
+    from compose_net import paths
+
+    with _open_folder() as d:
+        parent, start = d / "parent", d / "parent" / "proj"
+        (parent / ".git").mkdir(parents=True)
+        start.mkdir()
+        os.chown(parent, folder_uid, 0)
+        parent.chmod(folder_mode)
+        os.chown(parent / ".git", marker_uid, 0)
+        os.chown(start, start_uid, 0)
+        assert paths.project_root(str(start)) == str(parent if is_root else start)
