@@ -35,7 +35,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from compose_net import bounds, discovery, document, envfile, model, paths, source, yamltree
+from compose_net import bounds, discovery, document, envfile, model, source, yamltree
+from compose_net import paths as path_policy
 from compose_net.document import Document
 from compose_net.errors import ComposeNetError
 from compose_net.interpolate import InterpolationError, interpolate
@@ -191,7 +192,16 @@ def resolve(
     # the .env Compose reads before it knows the files (it may name them)
     early = project_directory or _folder_of(named) or "."
     env = base if disabled else envfile.load(_env_folder(early), env_files, base, outside=outside)
-    paths = named or discovery.from_environment(env) or discovery.find(project_directory or ".")
+    listed = discovery.from_environment(env)
+    from_dot_env = env.get("COMPOSE_FILE") != base.get("COMPOSE_FILE")
+    if listed and not (named or outside) and from_dot_env:
+        # COMPOSE_FILE from a .env is the project's word, not the user's: it stays inside
+        fence = path_policy.Fence(early, (), path_policy.READ_OPTION + " (harden: --edit-outside)")
+        for path in listed:
+            refused = fence.refusal(path, "COMPOSE_FILE (set in .env) names ")
+            if refused is not None:
+                raise ComposeNetError(refused)
+    paths = named or listed or discovery.find(project_directory or ".")
     directory = project_directory or _folder_of(paths) or "."
     second = not (disabled or env_files or named or project_directory)
     if second and os.path.realpath(directory) != os.path.realpath(early):
@@ -271,7 +281,7 @@ class _Loader:
         self.docs: dict[str, list[Document]] = {}
         self.files: list[ProjectFile] = []
         #: files include: and extends: name are read inside this folder only, unless ``outside``
-        self.fence = paths.Fence(
+        self.fence = path_policy.Fence(
             None if outside else directory, named, "--read-outside (harden: --edit-outside)"
         )
 

@@ -245,6 +245,18 @@ READS = [
         id="extends-file-symlink-outside",
     ),
     pytest.param(
+        Case({"outside/c.yml": OUTSIDE_BASE, "project/.env": b"COMPOSE_FILE=../outside/c.yml\n"},
+             ("ports",), 2,
+             "compose-net: error: COMPOSE_FILE (set in .env) names ../outside/c.yml is outside "
+             f"the project directory and is not read: pass {INC}\n"),
+        id="compose-file-from-dot-env-outside",
+    ),
+    pytest.param(
+        Case({"outside/c.yml": EXPOSED, "project/.env": b"COMPOSE_FILE=../outside/c.yml\n"},
+             ("ports", "--read-outside"), 0, ""),
+        id="compose-file-from-dot-env-outside-with-read-outside",
+    ),
+    pytest.param(
         Case({"outside/shadow": SHADOW, "project/compose.yml": EXPOSED,
               "project/.env": "->../outside/shadow"},
              ("ports", "compose.yml"), 2,
