@@ -41,8 +41,9 @@ def project_options(command: _Command) -> _Command:
         "--read-outside",
         is_flag=True,
         help="Read files outside the project: those include: and extends: name outside the "
-        "project directory, and symlinks to files outside the project root (refused by "
-        "default: a repository must not make compose-net read the user's other files).",
+        "project directory (an include's env_file and project_directory too), and symlinks "
+        "to files outside the project root (refused by default: a repository must not make "
+        "compose-net read the user's other files; docs/paths.md).",
     )(command)
     command = click.option(
         "--project-directory",

@@ -2,8 +2,10 @@
 project root and never above it.
 
 The project root is the nearest folder at or above the files that holds ``.git`` or ``.hg``;
-outside a repository, it is the folder of the files themselves. A configuration planted in a
-shared parent folder (the temporary folder, a home folder) is never read.
+outside a repository, it is the folder of the files themselves (:mod:`compose_net.paths`).
+A configuration, or a root marker, that another user could have planted (in a folder every
+user may write, like the temporary folder, or owned by someone else) is never read: a
+``.git`` and a ``.compose-net.yaml`` in a shared parent folder configure nothing.
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from compose_net.errors import ComposeNetError
+from compose_net.paths import planted_configuration, project_root
 from compose_net.policy import addresses
 from compose_net.policy.addresses import Network
 from compose_net.policy.allowances import Allow
-from compose_net.roots import project_root
 
 CONFIG_NAMES = (".compose-net.yaml", ".compose-net.yml")
 #: the search results of this run, announced once each under -v (:func:`announce`)
@@ -121,6 +123,18 @@ def _announced(folder: str, root: str, found: Config) -> Config:
     return found
 
 
+def _trusted(candidate: str, start: str) -> bool:
+    """Whether ``candidate`` may configure the run: a file another user could have planted
+    is not read, and a warning says why (:func:`compose_net.paths.planted_configuration`)."""
+    why = planted_configuration(candidate, start)
+    if why is None:
+        return True
+    from compose_net import report
+
+    report.warn(candidate, f"configuration not read: {why}")
+    return False
+
+
 def find(start: str) -> Config:
     """The nearest configuration at or above ``start`` (a file or folder), up to the project
     root (:func:`project_root`) and never above it."""
@@ -130,12 +144,12 @@ def find(start: str) -> Config:
     while True:
         for name in CONFIG_NAMES:
             candidate = os.path.join(current, name)
-            if os.path.lexists(candidate):
+            if os.path.lexists(candidate) and _trusted(candidate, folder):
                 data = _load_yaml(candidate)
                 _validate(data, candidate)
                 return _announced(folder, root, Config(candidate, data))
         candidate = os.path.join(current, "pyproject.toml")
-        if os.path.lexists(candidate):
+        if os.path.lexists(candidate) and _trusted(candidate, folder):
             section = _load_pyproject(candidate)
             if section is not None:
                 _validate(section, candidate)

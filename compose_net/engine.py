@@ -100,7 +100,9 @@ class Session:
         folder = self.folder(path)
         if folder not in self.envs:
             s = self.settings
-            self.envs[folder] = envfile.load(folder, s.env_files, s.environ)
+            self.envs[folder] = envfile.load(
+                folder, s.env_files, s.environ, outside=s.read_outside
+            )
         return self.envs[folder]
 
     def project(self, path: str) -> Project:

@@ -22,7 +22,7 @@ import re
 from collections import ChainMap
 from collections.abc import Mapping, Sequence
 
-from compose_net import bounds, interpolate, source
+from compose_net import bounds, interpolate, paths, source
 from compose_net.errors import ComposeNetError
 
 #: Blanks that are not line breaks (Compose's ``isSpace``).
@@ -222,25 +222,28 @@ def load(
     project_dir: str,
     env_files: Sequence[str] = (),
     environ: Mapping[str, str] | None = None,
+    *,
+    outside: bool = False,
 ) -> dict[str, str]:
-    """``environ`` (default: os.environ) over the env files (default: ``.env`` if present)."""
+    """``environ`` (default: os.environ) over the env files (default: ``.env`` if present).
+
+    Each file goes through the path policy (:func:`compose_net.paths.check_read`): a
+    symlink to a file outside its project root is not read unless ``outside``
+    (``--read-outside``); the project's own ``.env`` may be named with ``--env-file``.
+    """
     base = dict(os.environ if environ is None else environ)
     files = list(env_files)
     if not files:
         default = os.path.join(project_dir, ".env")
         if os.path.isfile(default):
             files = [default]
-            outside = source.outside_root(default)
-            if outside is not None:  # the project's own .env; --env-file names one anywhere
-                raise ComposeNetError(
-                    f"a symlink to {outside[0]}, outside the project {outside[1]}: not read; "
-                    "name it with --env-file",
-                    path=default,
-                )
+            paths.check_read(default, outside_ok=outside, hint="not read; name it with --env-file")
     merged: dict[str, str] = {}
     limit = bounds.ENV_BYTES.value()
     for path in files:
         try:
+            if env_files:
+                paths.check_read(path, outside_ok=outside, hint="not read; pass --read-outside")
             data = source.read_regular(path, limit + 1)
         except ComposeNetError as e:
             e.message = f"cannot read env file: {e.message}"

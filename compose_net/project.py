@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from compose_net import bounds, discovery, document, envfile, model, source, yamltree
+from compose_net import paths as path_policy
 from compose_net.document import Document
 from compose_net.errors import ComposeNetError
 from compose_net.interpolate import InterpolationError, interpolate
@@ -181,20 +182,31 @@ def resolve(
     project_directory: str | None = None,
     env_files: Sequence[str] = (),
     environ: Mapping[str, str] | None = None,
+    outside: bool = False,
 ) -> tuple[list[str], str, dict[str, str]]:
-    """(files, project directory, variables) as ``docker compose`` settles them."""
+    """(files, project directory, variables) as ``docker compose`` settles them; ``outside``:
+    env files may be symlinks to files outside their project root (``--read-outside``)."""
     base = dict(os.environ if environ is None else environ)
     disabled = _env_disabled(base) and not env_files
     named = list(files or ())
     # the .env Compose reads before it knows the files (it may name them)
     early = project_directory or _folder_of(named) or "."
-    env = base if disabled else envfile.load(_env_folder(early), env_files, base)
-    paths = named or discovery.from_environment(env) or discovery.find(project_directory or ".")
+    env = base if disabled else envfile.load(_env_folder(early), env_files, base, outside=outside)
+    listed = discovery.from_environment(env)
+    from_dot_env = env.get("COMPOSE_FILE") != base.get("COMPOSE_FILE")
+    if listed and not (named or outside) and from_dot_env:
+        # COMPOSE_FILE from a .env is the project's word, not the user's: it stays inside
+        fence = path_policy.Fence(early, (), path_policy.READ_OPTION + " (harden: --edit-outside)")
+        for path in listed:
+            refused = fence.refusal(path, "COMPOSE_FILE (set in .env) names ")
+            if refused is not None:
+                raise ComposeNetError(refused)
+    paths = named or listed or discovery.find(project_directory or ".")
     directory = project_directory or _folder_of(paths) or "."
     second = not (disabled or env_files or named or project_directory)
     if second and os.path.realpath(directory) != os.path.realpath(early):
         # the project's own .env, below the first
-        env = envfile.load(_env_folder(directory), (), env)
+        env = envfile.load(_env_folder(directory), (), env, outside=outside)
     return paths, directory, env
 
 
@@ -269,20 +281,13 @@ class _Loader:
         self.docs: dict[str, list[Document]] = {}
         self.files: list[ProjectFile] = []
         #: files include: and extends: name are read inside this folder only, unless ``outside``
-        self.fence = None if outside else os.path.realpath(directory)
-        self.named = {file_key(p) for p in named}
-
-    def refuse_outside(self, path: str) -> str | None:
-        """Why ``path`` (named by include: or extends:) is not read, or None when it may be."""
-        real = file_key(path)
-        if self.fence is None or path == "-" or real in self.named:
-            return None
-        if os.path.commonpath([real, self.fence]) == self.fence:
-            return None
-        return (
-            f"{path} is outside the project directory and is not read: name it with -f, or "
-            "pass --read-outside (harden: --edit-outside)"
+        self.fence = path_policy.Fence(
+            None if outside else directory, named, "--read-outside (harden: --edit-outside)"
         )
+
+    def refuse_outside(self, path: str, what: str = "") -> str | None:
+        """Why ``path`` (named by include: or extends:) is not read, or None when it may be."""
+        return self.fence.refusal(path, what)
 
     def documents(
         self, path: str, env: Mapping[str, str] | None, directory: str, how: How
@@ -433,6 +438,7 @@ class _Loader:
         chain: tuple[str, ...],
     ) -> _Services:
         project_directory: str | None = None
+        dir_node: yamltree.Node | None = None
         env_files: list[str] = []
         if yamltree.is_mapping(item):
             path_node = yamltree.get(item, "path")
@@ -448,6 +454,9 @@ class _Loader:
                     if name == "/dev/null":
                         continue
                     path = _join(directory, name)
+                    refused = self.refuse_outside(path, "env file ")
+                    if refused is not None:
+                        raise _error(doc, env_node, f"include: {refused}")
                     if not os.path.isfile(path):
                         raise _error(doc, env_node, f"include: env file {path} not found")
                     env_files.append(path)
@@ -469,9 +478,13 @@ class _Loader:
                 raise _error(doc, item, f"include: file {path} not found")
         if project_directory is not None:
             sub = _join(directory, project_directory)
+            refused = self.refuse_outside(sub, "project_directory ")
+            if refused is not None:
+                raise _error(doc, dir_node or item, f"include: {refused}")
         else:
             sub = os.path.dirname(files[0]) or "."
-        sub_env = None if env is None else envfile.load(sub, env_files, env)
+        outside = self.fence.folder is None
+        sub_env = None if env is None else envfile.load(sub, env_files, env, outside=outside)
         return self.project(files, sub, sub_env, "include", chain)
 
 
@@ -525,7 +538,11 @@ def load_project(
     fails on it, as Compose does).
     """
     paths, directory, env = resolve(
-        files, project_directory=project_directory, env_files=env_files, environ=environ
+        files,
+        project_directory=project_directory,
+        env_files=env_files,
+        environ=environ,
+        outside=outside,
     )
     return load_files(
         paths,
@@ -598,6 +615,7 @@ class Spec:
             project_directory=self.directory,
             env_files=self.env_files,
             environ=environ,
+            outside=self.outside,
         )
 
     def load(

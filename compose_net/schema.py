@@ -41,7 +41,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Union
 
-from compose_net import interpolate, ports, yamltree
+from compose_net import interpolate, ports, source, yamltree
 from compose_net.errors import ComposeNetError
 from compose_net.fastschema import KINDS as _KINDS
 from compose_net.policy import addresses
@@ -305,9 +305,9 @@ def _schema_text(target: str) -> str:
     here = Path(__file__).resolve().parent
     for folder in (here / "schemas", here.parent / "schemas"):
         if (folder / name).is_file():
-            return (folder / name).read_text(encoding="utf-8")
+            return source.read_packaged(str(folder / name))
     folder = Path(importlib.import_module("compose_net.schemas").__file__ or "").parent
-    return (folder / name).read_text(encoding="utf-8")
+    return source.read_packaged(str(folder / name))
 
 
 def load_schema(target: str) -> dict[str, Any]:

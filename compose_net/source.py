@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from compose_net import bounds, roots
+from compose_net import bounds, paths
 from compose_net.errors import ComposeNetError
 
 BOM = "\ufeff"
@@ -59,17 +59,6 @@ def decode(path: str, data: bytes, *, max_bytes: int | None = None) -> Source:
 
 # --------------------------------------------------------------------------- reading
 
-#: folders whose entries are not files a user wrote (``/dev/stdin``, ``/proc/self/fd/0``)
-_SPECIAL = ("/dev/", "/proc/")
-_KINDS = (
-    (stat.S_ISDIR, "a directory"),
-    (stat.S_ISFIFO, "a FIFO"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISSOCK, "a socket"),
-)
-
-
 def os_error(e: OSError, path: str, doing: str = "") -> ComposeNetError:
     """An operating-system error as one line: the file, what was done, and the cause."""
     cause = e.strerror or type(e).__name__
@@ -84,31 +73,8 @@ def os_error(e: OSError, path: str, doing: str = "") -> ComposeNetError:
     return ComposeNetError(f"{doing}: {cause}" if doing else cause, path=path)
 
 
-def _kind(mode: int) -> str:
-    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
-
-
-def _special_hop(path: str) -> str | None:
-    """The first of ``path`` and the links it goes through that lies in /dev or /proc."""
-    current = os.path.abspath(path)
-    for _ in range(40):
-        if current.startswith(_SPECIAL):
-            return current
-        if not os.path.islink(current):
-            return None
-        current = os.path.join(os.path.dirname(current), os.readlink(current))
-        current = os.path.abspath(current)
-    return None
-
-
-def _refuse_special(path: str) -> None:
-    hop = _special_hop(path)
-    if hop is not None:
-        what = "" if hop == os.path.abspath(path) else f"a link to {hop}, "
-        raise ComposeNetError(
-            f"{what}not a regular file: name the file itself, or - for standard input",
-            path=path,
-        )
+_kind = paths.kind
+_refuse_special = paths.refuse_special
 
 
 def read(path: str, *, max_bytes: int | None = None, outside_ok: bool = False) -> Source:
@@ -119,15 +85,7 @@ def read(path: str, *, max_bytes: int | None = None, outside_ok: bool = False) -
     to a file outside its project root is refused unless ``outside_ok``: a repository must
     not make compose-net read, and quote in its messages, the user's other files.
     """
-    if path != "-" and not outside_ok:
-        _refuse_special(path)
-        outside = outside_root(path)
-        if outside is not None:
-            target, root = outside
-            raise ComposeNetError(
-                f"a symlink to {target}, outside the project {root}: name the file itself",
-                path=path,
-            )
+    paths.check_read(path, outside_ok=outside_ok)
     if max_bytes is None:
         max_bytes = bounds.FILE_BYTES.value()
     if path == "-":
@@ -165,11 +123,13 @@ def read_regular(path: str, limit: int) -> bytes:
         raise os_error(e, path) from None
 
 
+def read_packaged(path: str) -> str:
+    """A file shipped with compose-net (its schemas), as text: not a user's file, so no
+    bound but a sanity one, and no project to stay in."""
+    return read_regular(path, 64 * 1024 * 1024).decode("utf-8")
+
+
 # --------------------------------------------------------------------------- writing
-
-
-def _inside(path: str, root: str) -> bool:
-    return os.path.commonpath([path, root]) == root
 
 
 @dataclass
@@ -186,31 +146,9 @@ class _Pending:
     replaced: bool = False
 
 
-def outside_root(path: str) -> tuple[str, str] | None:
-    """(target, project root) when ``path`` is a symlink, or goes through a symlinked folder,
-    to a file outside its project root (:func:`compose_net.roots.project_root`); else None."""
-    target = os.path.realpath(path)
-    lexical = os.path.abspath(path)
-    if target == lexical:
-        return None
-    root = os.path.realpath(roots.project_root(os.path.dirname(lexical)))
-    return None if _inside(target, root) else (target, root)
-
-
 def _target(path: str, outside_ok: bool) -> str:
-    """The file a write to ``path`` replaces (a symlink's target), which must be inside the
-    project root unless ``outside_ok``: a symlink, or a symlinked folder, in a repository must
-    not make compose-net rewrite a file elsewhere."""
-    _refuse_special(path)
-    outside = None if outside_ok else outside_root(path)
-    if outside is not None:
-        target, root = outside
-        raise ComposeNetError(
-            f"a symlink to {target}, outside the project {root}: pass --edit-outside to "
-            "rewrite it; nothing was written",
-            path=path,
-        )
-    return os.path.realpath(path)
+    """The file a write to ``path`` replaces (:func:`compose_net.paths.check_write`)."""
+    return paths.check_write(path, outside_ok=outside_ok)
 
 
 def _refuse_unwritable(path: str, target: str, st: os.stat_result) -> None:

@@ -187,6 +187,8 @@ HARDENED_EXAMPLE = (EXAMPLE.replace('"80:80"', '"10.0.0.5:80:80"')
                      None, id="unreadable-is-2"),
         pytest.param({"README.md": "nothing here\n"}, {"sarif": "true"}, 0,
                      "no Compose or stack file to check", None, id="no-files"),
+        pytest.param({"--output=x-stack.yml": EXAMPLE}, {"format": "text"}, 1,
+                     "--output=x-stack.yml:7:9: CN001", None, id="a-file-named-like-an-option"),
     ),
 )
 def test_action_steps(
@@ -219,3 +221,30 @@ def test_action_installs_this_checkout() -> None:
     assert "action.yml" in tracked_files()
     assert '"${PACKAGE:-$GITHUB_ACTION_PATH}"' in ACTION["runs"]["steps"][0]["run"]
     assert shutil.which("bash") is not None
+
+
+@pytest.mark.parametrize(
+    ("link", "codes"),
+    (
+        pytest.param("compose-net.sarif", [0, 2], id="report-is-a-symlink-refused"),
+        pytest.param("compose-net.sarif.upload.sarif", [0, 0, 0, 1],
+                     id="upload-file-symlink-replaced-not-followed"),
+    ),
+)  # fmt: skip
+def test_action_never_writes_through_a_symlink(
+    installed: tuple[Path, Path, list[str]], tmp_path: Path, link: str, codes: list[int]
+) -> None:
+    """A pull request that plants a symlink where the Action writes its SARIF files does not
+    make it write elsewhere: compose-net refuses the report, and the upload file is a new
+    file renamed over the link."""
+    action_path, temp, path = installed
+    workspace = _workspace(tmp_path, {"compose.yaml": EXAMPLE})
+    victim = tmp_path / "victim"
+    victim.write_text("profile\n", encoding="utf-8")
+    (workspace / link).symlink_to(victim)
+    runner = Runner(action_path, temp, workspace, {"sarif": "true", "format": "text"})
+    runner.path = list(path)
+    got = [runner.run_step(step) for step in ACTION["runs"]["steps"][1:]]
+    assert [c for c in got if c is not None] == codes, runner.log
+    assert victim.read_text(encoding="utf-8") == "profile\n"
+    assert (workspace / link).is_symlink() == (link == "compose-net.sarif")

@@ -19,7 +19,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # 0: bytes, text and the primitives every layer may use
     ("compose_net", "compose_net.errors", "compose_net.source", "compose_net.report",
      "compose_net.interpolate", "compose_net.fastschema", "compose_net.printable",
-     "compose_net.redaction", "compose_net.bounds", "compose_net.roots"),
+     "compose_net.redaction", "compose_net.bounds", "compose_net.paths"),
     # 1: YAML nodes (two composers, one typed interface); what an address is; variables
     ("compose_net.yamltree", "compose_net.fastyaml", "compose_net.policy.addresses",
      "compose_net.envfile", "compose_net.policy"),
@@ -155,3 +155,73 @@ def test_layer_table(module: str, expected: int) -> None:
 def test_node_type_is_not_any() -> None:
     text = (PACKAGE / "yamltree.py").read_text(encoding="utf-8")
     assert "Node = Any" not in text
+
+
+# --------------------------------------------------------------------------- file access
+
+#: the modules that may open, create, rename or remove a path: the path policy and the
+#: reader and writer it guards (compose_net.paths, docs/paths.md)
+FILE_ACCESS = ("compose_net.paths", "compose_net.source")
+#: calls that touch a file, by the module they are called on ("" for any object: Path)
+_FILE_CALLS = {
+    "": {"open", "read_text", "read_bytes", "write_text", "write_bytes", "touch"},
+    "os": {"open", "fdopen", "replace", "rename", "renames", "link", "symlink", "unlink",
+           "remove", "truncate", "mkfifo", "mknod", "makedirs", "mkdir", "rmdir"},
+    "io": {"open", "FileIO"},
+    "shutil": {"copy", "copy2", "copyfile", "copyfileobj", "move", "rmtree", "copytree"},
+    "tempfile": {"mkstemp", "mkdtemp", "NamedTemporaryFile", "TemporaryFile",
+                 "SpooledTemporaryFile", "TemporaryDirectory"},
+    "codecs": {"open"},
+}
+
+
+def file_access(source: str) -> list[str]:
+    """Every call in ``source`` that opens, writes, renames or removes a path, as
+    ``line: call``; an import of such a function by name counts too."""
+    found: list[str] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module in _FILE_CALLS:
+            found += [f"{node.lineno}: from {node.module} import {a.name}"
+                      for a in node.names if a.name in _FILE_CALLS[node.module]]
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Name) and func.id == "open":
+            found.append(f"{node.lineno}: open()")
+        elif isinstance(func, ast.Attribute):
+            owner = func.value.id if isinstance(func.value, ast.Name) else ""
+            if func.attr in _FILE_CALLS[""] and owner not in ("os", "io", "codecs"):
+                found.append(f"{node.lineno}: .{func.attr}()")
+            elif func.attr in _FILE_CALLS.get(owner, set()):
+                found.append(f"{node.lineno}: {owner}.{func.attr}()")
+    return found
+
+
+@pytest.mark.parametrize("module", sorted(set(GRAPH) - set(FILE_ACCESS)))
+def test_only_the_path_policy_touches_files(module: str) -> None:
+    """No module but the path policy and source opens a path: every file read or written
+    goes through the one place that decides whether it may be."""
+    text = modules()[module].read_text(encoding="utf-8")
+    assert file_access(text) == [], f"{module} touches files itself: use compose_net.source"
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        pytest.param("open('x')", ["1: open()"], id="open"),
+        pytest.param("with open(p, 'w') as f: pass", ["1: open()"], id="open-for-writing"),
+        pytest.param("Path(p).read_text()", ["1: .read_text()"], id="path-read-text"),
+        pytest.param("p.write_bytes(b'')", ["1: .write_bytes()"], id="path-write-bytes"),
+        pytest.param("p.open('rb')", ["1: .open()"], id="path-open"),
+        pytest.param("os.replace(a, b)", ["1: os.replace()"], id="os-replace"),
+        pytest.param("os.open(p, 0)", ["1: os.open()"], id="os-open"),
+        pytest.param("os.unlink(p)", ["1: os.unlink()"], id="os-unlink"),
+        pytest.param("shutil.copy2(a, b)", ["1: shutil.copy2()"], id="shutil-copy"),
+        pytest.param("tempfile.mkstemp()", ["1: tempfile.mkstemp()"], id="mkstemp"),
+        pytest.param("from os import replace", ["1: from os import replace"], id="import-by-name"),
+        pytest.param("text.replace('a', 'b')", [], id="str-replace-is-no-file"),
+        pytest.param("os.path.join(a, b)", [], id="a-path-is-no-access"),
+    ],
+)
+def test_file_access_is_found(code: str, expected: list[str]) -> None:
+    assert file_access(code) == expected

@@ -147,6 +147,34 @@ def test_check_fails_harden_fixes_check_passes(
     assert compose.read_text(encoding="utf-8") == HARDENED
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("hook", "code", "after"),
+    [
+        pytest.param("compose-net-check", 1, EXPOSED, id="check"),
+        pytest.param("compose-net-harden", 1, HARDENED, id="harden"),
+    ],
+)
+def test_a_file_named_like_an_option_is_a_file(
+    tmp_path: Path, hook_repo: tuple[Path, str, dict[str, str]], hook: str, code: int, after: str
+) -> None:
+    """The hooks end their args with ``--``: a tracked ``--output=x-stack.yml`` is checked
+    and hardened as a file, never taken as ``-o``/``--output``."""
+    env = hook_repo[2]
+    project = tmp_path / "project"
+    project.mkdir()
+    _git(project, env, "init", "-q")
+    odd = project / "--output=x-stack.yml"
+    odd.write_text(EXPOSED, encoding="utf-8")
+    _git(project, env, "add", "-A")
+    got, out = _try_repo(project, hook_repo, hook)
+    assert got == code, out
+    assert odd.read_text(encoding="utf-8") == after
+    assert not (project / "x-stack.yml").exists(), out
+    if hook == "compose-net-check":
+        assert "--output=x-stack.yml:5:9: CN001" in out, out
+
+
 HOOK_FILES = [
     hook["files"] for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
 ]

@@ -185,10 +185,30 @@ def main(
     paths = list(files)
     if output is None:
         return run(paths, opts, fmt=fmt, color=color, verbose=verbose, project=project)
-    with open(output, "w", encoding="utf-8") as f:
-        return run(
-            paths, opts, fmt=fmt, color=bool(color), verbose=verbose, stream=f, project=project
-        )
+    return _report_to(output, paths, opts, fmt, bool(color), verbose, project)
+
+
+def _report_to(
+    output: str,
+    files: list[str],
+    opts: Options,
+    fmt: str,
+    color: bool,
+    verbose: bool,
+    project: Spec | None,
+) -> int:
+    """``-o``: the report written as rewrites are, whole or not at all (a temporary file
+    beside it, fsync'd, renamed), never through a symlink (:func:`paths.check_report`)."""
+    import io
+
+    from compose_net import paths, source
+
+    paths.check_report(output)
+    source.check_all([output])  # what the write would refuse, said before the checking
+    buffer = io.StringIO()
+    code = run(files, opts, fmt=fmt, color=color, verbose=verbose, stream=buffer, project=project)
+    source.write_atomic(output, buffer.getvalue().encode("utf-8"))
+    return code
 
 
 def _target(target: str | None) -> Target | None:

@@ -9,7 +9,6 @@ nothing written. What harden could fix is still written when something else rema
 from __future__ import annotations
 
 import enum
-import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -645,16 +644,13 @@ def _refuse_outside(
 ) -> None:
     """Files outside the project directory that include: and extends: name are edited only
     with --edit-outside (a named file's symlink is the writer's to judge)."""
-    if opts.edit_outside:
-        return
-    root = os.path.realpath(directory)
-    named = {file_key(path) for path in files}
+    from compose_net import paths
+
+    # a file named on the command line is the user's to edit
+    fence = paths.Fence(None if opts.edit_outside else directory, files, paths.EDIT_OPTION)
     for result in results:
         path = result.path
-        if not result.changed or path == "-" or file_key(path) in named:
-            continue  # a file named on the command line is the user's to edit
-        real = os.path.realpath(path)
-        if os.path.commonpath([real, root]) == root:
+        if not result.changed or fence.refusal(path) is None:
             continue
         where = result.first_fix
         raise ComposeNetError(

@@ -38,6 +38,10 @@ def project_spec(
         )
     if files:
         return None
+    if project_directory is not None:  # a folder named, but not a symlink out of its project
+        from compose_net import paths
+
+        paths.check_read(project_directory, outside_ok=outside, hint="pass --read-outside")
     return Spec(tuple(project_files), project_directory, tuple(env_files), outside)
 
 

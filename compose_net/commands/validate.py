@@ -93,5 +93,5 @@ def main(
         return run_project(project, target=target)
     paths = list(files)
     folder = os.path.dirname(paths[0]) if paths and paths[0] != "-" else "."
-    env = envfile.load(folder or ".", env_files)
+    env = envfile.load(folder or ".", env_files, outside=read_outside)
     return run(paths, target=target, env=env, outside=read_outside)

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from compose_net import paths
 from compose_net.document import Document, Service
 from compose_net.errors import ComposeNetError
 from compose_net.policy.binds import Binds, BindsFor, NodeAddresses
@@ -208,7 +209,12 @@ def configured_source(config: Config) -> tuple[tuple[str, ...], str | None, str 
     resolve = config.get("resolve")
     inventory = config.get("inventory")
     if inventory is not None and config.path is not None:
-        inventory = os.path.join(os.path.dirname(config.path), str(inventory))
+        # inside the configuration's project, so that a repository cannot make compose-net
+        # read (and quote) another file; --inventory names one anywhere
+        inventory = paths.named_by(
+            str(inventory), os.path.dirname(config.path), config.path, "inventory",
+            "name it with --inventory",
+        )  # fmt: skip
     return binds, bind_var, resolve, inventory
 
 

@@ -27,6 +27,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from compose_net import paths
 from compose_net.errors import ComposeNetError
 from compose_net.policy.addresses import Network
 from compose_net.resolvers import local
@@ -41,15 +42,26 @@ def _config_dir() -> str:
     return os.environ.get("DOCKER_CONFIG") or os.path.join(os.path.expanduser("~"), ".docker")
 
 
+#: the docker CLI's configuration and context files are small; a larger one is not read
+_JSON_BYTES = 1024 * 1024
+
+
+def _json(path: str) -> Any:
+    """A JSON file of the docker CLI's own configuration (the user's, not a project's):
+    read through the path policy, regular files only, bounded."""
+    from compose_net import source
+
+    return json.loads(source.read_regular(path, _JSON_BYTES).decode("utf-8"))
+
+
 def current_context() -> str:
     """``DOCKER_CONTEXT``, else the ``currentContext`` of the docker configuration, else default."""
     name = os.environ.get("DOCKER_CONTEXT")
     if name:
         return name
     try:
-        with open(os.path.join(_config_dir(), "config.json"), encoding="utf-8") as f:
-            data = json.load(f)
-    except (OSError, ValueError):
+        data = _json(os.path.join(_config_dir(), "config.json"))
+    except (ComposeNetError, ValueError):
         return "default"
     value = data.get("currentContext") if isinstance(data, dict) else None
     return value if isinstance(value, str) and value else "default"
@@ -70,13 +82,15 @@ def context_endpoint(name: str) -> Endpoint:
     """Read context ``name`` from the CLI's context store (``contexts/meta/<sha256 of name>``)."""
     digest = hashlib.sha256(name.encode("utf-8")).hexdigest()
     store = os.path.join(_config_dir(), "contexts")
+    meta_path = os.path.join(store, "meta", digest, "meta.json")
+    if not os.path.lexists(meta_path):
+        raise ComposeNetError(f"docker context {name!r} does not exist")
     try:
-        with open(os.path.join(store, "meta", digest, "meta.json"), encoding="utf-8") as f:
-            meta = json.load(f)
-    except FileNotFoundError:
-        raise ComposeNetError(f"docker context {name!r} does not exist") from None
-    except (OSError, ValueError) as e:
+        meta = _json(meta_path)
+    except (ComposeNetError, ValueError) as e:
         raise ComposeNetError(f"docker context {name!r} cannot be read: {e}") from None
+    if not isinstance(meta, dict):
+        raise ComposeNetError(f"docker context {name!r} cannot be read: not a JSON object")
     endpoint = (meta.get("Endpoints") or {}).get("docker") or {}
     host = endpoint.get("Host")
     if not isinstance(host, str) or not host:
@@ -170,8 +184,18 @@ class Target:
     key: str | None = None
 
 
+def _checked(engine: Engine, node: str, key: str, path: str) -> str:
+    """``path`` (named by the inventory's ``key``) as the path policy allows it: no special
+    file, no symlink to outside its project root."""
+    try:
+        paths.check_read(path)
+    except ComposeNetError as e:
+        raise engine.error(node, key, str(e)) from None
+    return path
+
+
 def _file(engine: Engine, node: str, key: str, value: str) -> str:
-    path = engine.path(value)
+    path = _checked(engine, node, key, engine.path(value))
     if not os.path.isfile(path):
         what = "not a regular file" if os.path.exists(path) else "no such file"
         raise engine.error(node, key, f"{path}: {what}")
@@ -184,7 +208,10 @@ def _cert_folder(
     """(ca, cert, key) of a DOCKER_CERT_PATH-style folder; ca.pem is needed to verify."""
     if not os.path.isdir(folder):
         raise engine.error(node, key, f"{folder}: no such folder")
-    found = {n: os.path.join(folder, f"{n}.pem") for n in ("ca", "cert", "key")}
+    found = {
+        n: _checked(engine, node, key, os.path.join(folder, f"{n}.pem"))
+        for n in ("ca", "cert", "key")
+    }
     have = {n: (p if os.path.isfile(p) else None) for n, p in found.items()}
     if verify and have["ca"] is None:
         raise engine.error(node, key, f"{found['ca']}: no such file (needed to verify the engine)")
@@ -194,10 +221,28 @@ def _cert_folder(
     return have["ca"], have["cert"], have["key"]
 
 
+def _env_file(engine: Engine, node: str, value: str) -> str:
+    """The env file an inventory names: inside the inventory's project root or the docker
+    configuration folder, as the path policy allows it (its lines could be quoted in an
+    error; an inventory in a repository must not make compose-net read other files)."""
+    path = _checked(engine, node, "env-file", engine.path(value))
+    if engine.origin is None or paths.inside(path, _config_dir()):
+        return path
+    root = paths.project_root(os.path.dirname(os.path.abspath(engine.origin)))
+    if not paths.inside(path, root):
+        shown, real_root = os.path.normpath(path), os.path.realpath(root)
+        raise engine.error(
+            node, "env-file",
+            f"{shown} is outside the inventory's project {real_root} and the docker "
+            f"configuration folder {_config_dir()}: not read; move it into one of them",
+        )  # fmt: skip
+    return path
+
+
 def _from_env_file(engine: Engine, node: str, value: str) -> Target:
     from compose_net import envfile
 
-    path = engine.path(value)
+    path = _env_file(engine, node, value)
     try:  # as Compose reads env files, bounded, regular files only; nothing from os.environ
         env = envfile.load(os.path.dirname(path), [path], environ={})
     except ComposeNetError as e:
