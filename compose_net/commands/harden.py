@@ -596,10 +596,8 @@ def _commit(run: _Run, rep: Report, count: int) -> bool:
     print what each file got; False, having said why, when nothing was written."""
     if rep.failed:
         if count > 1:
-            report.info(
-                f"compose-net: nothing was written: {rep.failed} of {_count(count, 'file')} "
-                "failed"
-            )
+            failed = f"{rep.failed} of {_count(count, 'file')} failed"
+            report.info(f"compose-net: nothing was written: {failed}")
         return False
     try:
         source.write_all(
