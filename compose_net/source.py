@@ -357,7 +357,10 @@ def _step(name: str) -> None:
     import time
 
     marker = os.path.join(folder, name)
-    os.close(os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o644))
+    try:
+        os.close(os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o644))
+    except OSError:
+        return
     deadline = time.monotonic() + 30
     while not os.path.exists(marker + ".go") and time.monotonic() < deadline:
         time.sleep(0.005)
@@ -549,23 +552,29 @@ class _Folders:
     def __init__(self) -> None:
         self.fds: dict[str, int] = {}
 
-    def lock(self, folders: Sequence[str]) -> None:
+    def lock(self, folders: Sequence[str], also: Sequence[str] = ()) -> None:
+        """Lock ``folders`` (swept first where no other run holds them); sweep ``also``
+        where no run holds it, without keeping a lock."""
         import fcntl
 
-        for folder in sorted(set(folders)):
+        mine = set(folders)
+        for folder in sorted(mine | set(also)):
             if folder in self.fds:
                 continue
             try:
                 fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
             except OSError:
                 continue  # a folder that cannot be listed cannot be swept, by any run
-            self.fds[folder] = fd
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
-                pass  # another run writes here (or the file system has no locks)
+                pass  # another run writes here (or the file system has no such locks)
             else:
                 _sweep(folder)
+            if folder not in mine:
+                os.close(fd)
+                continue
+            self.fds[folder] = fd
             self._share(folder, fd)
 
     @staticmethod
@@ -712,7 +721,7 @@ def prepare_all(
     signals.hold()
     try:
         extra = [os.path.dirname(os.path.realpath(p)) or "." for p in also if p != "-"]
-        folders.lock([os.path.dirname(item.target) or "." for item in items] + extra)
+        folders.lock([os.path.dirname(item.target) or "." for item in items], extra)
         _step("locked")
         with _file_size_errors():
             for item in items:
