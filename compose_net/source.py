@@ -172,9 +172,10 @@ def read_regular(path: str, limit: int) -> bytes:
 # file beside it, fsync'd) before any is renamed into place; just before the renames each
 # file must still hold the bytes its new text was made from; the renames run with SIGINT,
 # SIGTERM and SIGHUP held back, and should one fail the files already replaced are put back
-# from copies staged with them. No step leaves a second hard link to a file, and the
-# temporary files a killed run leaves behind are removed by the next run that writes in,
-# or reads from, their folder (flock tells a live run's folder from a dead one's).
+# from a second link to each original (a copy where no link is allowed) staged with them.
+# Every name a write makes is a temporary one (.compose-net-XXXXXXXX.tmp): what a killed run
+# leaves is removed by the next write that meets the folder, which takes the folder's lock
+# exclusively first (flock: a live run holds it shared; a dead run's lock is gone).
 
 
 class Write(NamedTuple):
