@@ -12,7 +12,7 @@ import os
 import signal
 import stat
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -553,9 +553,15 @@ class _Folders:
     def __init__(self) -> None:
         self.fds: dict[str, int] = {}
 
-    def lock(self, folders: Sequence[str], also: Sequence[str] = ()) -> None:
+    def lock(
+        self,
+        folders: Sequence[str],
+        also: Sequence[str] = (),
+        stop: Callable[[], object] = lambda: None,
+    ) -> None:
         """Lock ``folders`` (swept first where no other run holds them); sweep ``also``
-        where no run holds it, without keeping a lock."""
+        where no run holds it, without keeping a lock. A wait for a lock ends early when
+        ``stop()`` returns something (a signal held back)."""
         import fcntl
 
         mine = set(folders)
@@ -576,10 +582,10 @@ class _Folders:
                 os.close(fd)
                 continue
             self.fds[folder] = fd
-            self._share(folder, fd)
+            self._share(folder, fd, stop)
 
     @staticmethod
-    def _share(folder: str, fd: int) -> None:
+    def _share(folder: str, fd: int, stop: Callable[[], object]) -> None:
         import fcntl
         import time
 
@@ -589,6 +595,8 @@ class _Folders:
                 fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
                 return
             except BlockingIOError:
+                if stop() is not None:
+                    return  # the caller acts on the signal
                 if time.monotonic() > deadline:
                     raise ComposeNetError(
                         "another process holds a lock on this folder; nothing was written",
@@ -722,7 +730,9 @@ def prepare_all(
     signals.hold()
     try:
         extra = [os.path.dirname(os.path.realpath(p)) or "." for p in also if p != "-"]
-        folders.lock([os.path.dirname(item.target) or "." for item in items], extra)
+        folders.lock(
+            [os.path.dirname(item.target) or "." for item in items], extra, signals.pending
+        )
         _step("locked")
         with _file_size_errors():
             for item in items:

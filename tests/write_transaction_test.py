@@ -497,3 +497,38 @@ def test_a_copy_left_by_an_earlier_version_is_kept(folder: Folder) -> None:
     proc = bounded.run((*HARDEN, "a.yaml"), cwd=folder.d, user=folder.user)
     assert (proc.returncode, proc.stderr.decode()) == (0, "hardened a.yaml (1 port)\n")
     assert orig.read_bytes() == A
+
+
+@contextlib.contextmanager
+def _held_exclusively(d: Path) -> Iterator[None]:
+    """Another process holds ``d``'s lock exclusively (as a run sweeping it does, briefly)."""
+    fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+@pytest.mark.parametrize("sig", (None, signal.SIGTERM), ids=("waits-then-refuses", "SIGTERM"))
+def test_a_folder_locked_by_another_process(folder: Folder, sig: signal.Signals | None) -> None:
+    """A run waits (10 s at most) for a folder another process holds; a signal ends the wait."""
+    with _held_exclusively(folder.d):
+        began = time.monotonic()
+        proc = bounded.start((*HARDEN, "a.yaml"), cwd=folder.d, user=folder.user)
+        if sig is not None:
+            time.sleep(1)
+            proc.send_signal(sig)
+        _, err = proc.communicate(timeout=bounded.WALL_SECONDS)
+        took = time.monotonic() - began
+    if sig is None:
+        assert (proc.returncode, err.decode()) == (
+            2,
+            f"compose-net: error: {folder.d}: another process holds a lock on this folder; "
+            "nothing was written\n",
+        )
+        assert took >= 10
+    else:
+        assert (proc.returncode, err.decode()) == (-sig, "")
+        assert took < 8
+    folder.assert_state(OLD)
