@@ -30,6 +30,9 @@ A = b'services:\n  web:\n    image: nginx\n    ports:\n      - "80:80"\n'
 A_NEW = b'services:\n  web:\n    image: nginx\n    ports:\n      - "10.0.0.5:80:80"\n'
 B = b'services:\n  db:\n    image: redis\n    ports:\n      - "6379:6379"\n'
 B_NEW = b'services:\n  db:\n    image: redis\n    ports:\n      - "10.0.0.5:6379:6379"\n'
+#: the same, published only inside the swarm (--target stack, unpublish)
+STACKED_A = b"services:\n  web:\n    image: nginx\n"
+STACKED_B = b"services:\n  db:\n    image: redis\n"
 HARDEN = ("harden", "--no-config", "--bind", "10.0.0.5")
 FILES = (*HARDEN, "a.yaml", "sub/b.yaml")
 PROJECT = (*HARDEN, "-f", "a.yaml", "-f", "sub/b.yaml")
@@ -413,6 +416,17 @@ CASES = (
              "compose-net: error: out.yaml: read-only file (mode 0444); nothing was written\n",
              files={**OLD, "out.yaml": b"old\n"}),
         id="output-read-only",
+    ),
+    pytest.param(
+        Case(read_only_second, ("harden", "--no-config", "--target", "stack", "a.yaml",
+                                "sub/b.yaml"), 2, READ_ONLY),
+        id="stack-second-read-only",
+    ),
+    pytest.param(
+        Case(nothing, ("harden", "--no-config", "-q", "--target", "stack", "a.yaml",
+                       "sub/b.yaml"), 0, "",
+             files={"a.yaml": STACKED_A, "sub/b.yaml": STACKED_B}),
+        id="stack-written",
     ),
     pytest.param(Case(nothing, FILES, 0, DONE[FILES], files=NEW), id="files-written"),
     pytest.param(
