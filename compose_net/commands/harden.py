@@ -302,15 +302,27 @@ def notes(result: Hardened, opts: Options, shown: str) -> list[tuple[str, str]]:
     return out
 
 
-def announce(result: Hardened, opts: Options, shown: str) -> None:
-    """What was kept on purpose, what was fixed (-v) and what remains, with why."""
-    for where, message in notes(result, opts, shown):
-        report.note(where, message)
-    for d, why in result.remaining:
-        f = d.finding
-        report.finding(
-            _where(shown, f.line, f.column), f.severity, f"{f.rule} {f.message}; not fixed: {why}"
+def told(result: Hardened, opts: Options, shown: str) -> Callable[[], None]:
+    """What was kept on purpose, what was fixed (-v) and what remains, with why: printed
+    when called. The lines are made now, so that the result (its documents) need not be
+    kept until they are printed, once the run's files are written."""
+    said = notes(result, opts, shown)
+    remaining = [
+        (
+            _where(shown, d.finding.line, d.finding.column),
+            d.finding.severity,
+            f"{d.finding.rule} {d.finding.message}; not fixed: {why}",
         )
+        for d, why in result.remaining
+    ]
+
+    def tell() -> None:
+        for where, message in said:
+            report.note(where, message)
+        for where, severity, message in remaining:
+            report.finding(where, severity, message)
+
+    return tell
 
 
 #: why an entry no rule reports is left as it is, by its exposure as written
@@ -338,6 +350,19 @@ def _kept(linted: engine.Linted, shown: str) -> list[tuple[str, str]]:
             )
         )
     return out
+
+
+def _told_all(results: Sequence[Hardened], opts: Options, rep: Report) -> Callable[[], None]:
+    """:func:`told` for each of ``results``, and the count of what remains."""
+    tells = [told(r, opts, r.path) for r in results]
+    exposed = sum(len(r.remaining) for r in results)
+
+    def tell() -> None:
+        for each in tells:
+            each()
+        rep.exposed += exposed
+
+    return tell
 
 
 def _subject(message: str) -> str:
@@ -459,6 +484,8 @@ def harden_file(path: str, run: _Run, rep: Report) -> None:
     spec = Spec((path,), None, tuple(opts.env_files), opts.read_outside or opts.edit_outside)
     texts, results = _harden_project(spec, run, path)
     files = _files_of(results)
+    run.say(_told_all(results, opts, rep))
+    del results
     named = file_key(path)
     if not any(file_key(f.path) == named for f in files):
         src = texts[named]
@@ -490,9 +517,6 @@ def harden_file(path: str, run: _Run, rep: Report) -> None:
         run.write(opts.output, files[0].source.encode(files[0].text), None)
 
     def say() -> None:
-        for r in results:
-            announce(r, opts, r.path)
-            rep.exposed += len(r.remaining)
         for f in files:
             what = f"({_count(f.applied, 'port')})"
             here = shown if file_key(f.path) == named else f.path
@@ -543,14 +567,22 @@ def _harden_stack(path: str, src: source.Source, run: _Run, rep: Report) -> None
             run.write(path, src.encode(stacked.text), src.encode(src.text))
     n = len(the_plan.changed)
 
+    messages = [
+        (f"{path}:{m.line}:{m.column}", m.text)
+        for m in the_plan.messages
+        if m.kept or not opts.quiet
+    ]
+    tell, exposed = told(result, opts, path), len(result.remaining)
+    text = stacked.text
+    del result, stacked, the_plan, original, before, after, again
+
     def say() -> None:
-        for m in the_plan.messages:
-            if m.kept or not opts.quiet:
-                report.note(f"{path}:{m.line}:{m.column}", m.text)
-        announce(result, opts, path)
-        rep.exposed += len(result.remaining)
+        for where, message in messages:
+            report.note(where, message)
+        tell()
+        rep.exposed += exposed
         what = f"for docker stack deploy with {strategy} ({_count(n, 'port')})"
-        emit(path, src, stacked.text, opts, rep, what)
+        emit(path, src, text, opts, rep, what)
 
     run.say(say)
 
@@ -758,6 +790,8 @@ def run_project(spec: Spec, opts: Options) -> int:
         rep.failure(e)
         return rep.return_code
     files = _files_of(results)
+    state.say(_told_all(results, opts, rep))
+    del results
     try:
         if opts.write_back is WriteBack.CHECK:  # refused as the real run would be
             source.check_all(
@@ -774,9 +808,6 @@ def run_project(spec: Spec, opts: Options) -> int:
             state.write(f.path, f.source.encode(f.text), f.source.encode(f.source.text))
 
     def say() -> None:
-        for r in results:
-            announce(r, opts, r.path)
-            rep.exposed += len(r.remaining)
         for f in files:
             what = f"({_count(f.applied, 'port')})"
             emit(f.path, f.source, f.text, opts, rep, what, checked=True)
