@@ -9,9 +9,10 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import signal
 import stat
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -130,6 +131,52 @@ def read_packaged(path: str) -> str:
 
 
 # --------------------------------------------------------------------------- writing
+#
+# One call of write_all is one transaction: every file is checked and staged (a temporary
+# file beside it, fsync'd) before any is renamed into place; just before the renames each
+# file must still hold the bytes its new text was made from; the renames run with SIGINT,
+# SIGTERM and SIGHUP held back, and should one fail the files already replaced are put back
+# from a second link to each original (a copy where no link is allowed) staged with them.
+# Every name a write makes is a temporary one (.compose-net-XXXXXXXX.tmp): what a killed run
+# leaves is removed by the next write that meets the folder, which takes the folder's lock
+# exclusively first (flock: a live run holds it shared; a dead run's lock is gone).
+
+
+class Write(NamedTuple):
+    """One file of :func:`write_all`: ``data`` to be written at ``path``; ``was``: the bytes
+    ``data`` was made from, which the file must still hold when it is replaced (None for a
+    file that was not read, as ``harden -o``'s output)."""
+
+    path: str
+    data: bytes
+    was: bytes | None = None
+
+
+#: compose-net's temporary files (tempfile.mkstemp's eight random characters)
+_TEMP_NAME = r"\.compose-net-[a-z0-9_]{8}\.tmp"
+#: what earlier versions kept as a second hard link to a file they were replacing
+_OLD_BACKUP_NAME = _TEMP_NAME + r"\.orig"
+#: the signals held back while files are written; each is acted on once the files are
+_HELD = ("SIGINT", "SIGTERM", "SIGHUP")
+#: how long to wait for another compose-net run writing in the same folder
+_LOCK_SECONDS = 10.0
+
+
+def _is(pattern: str, name: str) -> bool:
+    import re
+
+    return re.fullmatch(pattern, name) is not None
+
+
+#: what identifies a file's state: a rename, a write, chmod, chown or a new link changes it
+_Identity = tuple[int, int, int, int, int, int, int, int, int]
+
+
+def _identity(st: os.stat_result) -> _Identity:
+    return (
+        st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns,
+        st.st_mode, st.st_uid, st.st_gid, st.st_nlink,
+    )  # fmt: skip
 
 
 @dataclass
@@ -139,16 +186,37 @@ class _Pending:
     path: str
     target: str
     data: bytes
+    was: bytes | None = None
     tmp: str | None = None
-    #: a second link to the original (or a copy of it), to put back should a later file fail
+    #: the original under a temporary name (a second link, else a copy with the same
+    #: owner, group and mode), to put back should a later rename fail; with several files
     backup: str | None = None
     existed: bool = False
     replaced: bool = False
+    #: the file as it was staged against (None: there was none)
+    seen: _Identity | None = None
 
 
 def _target(path: str, outside_ok: bool) -> str:
     """The file a write to ``path`` replaces (:func:`compose_net.paths.check_write`)."""
     return paths.check_write(path, outside_ok=outside_ok)
+
+
+def _leftover_links(target: str, st: os.stat_result) -> list[str]:
+    """The second names an interrupted run left for ``target`` (hard links named as
+    compose-net's temporary files, ``.compose-net-*.tmp``, or ``.compose-net-*.tmp.orig``
+    as earlier versions named them): the next write in the folder removes them."""
+    if st.st_nlink < 2:
+        return []
+    folder = os.path.dirname(target) or "."
+    found: list[str] = []
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:
+        for entry in entries:
+            if _is(_TEMP_NAME, entry.name) or _is(_OLD_BACKUP_NAME, entry.name):
+                other = entry.stat(follow_symlinks=False)
+                if (other.st_dev, other.st_ino) == (st.st_dev, st.st_ino):
+                    found.append(entry.path)
+    return found
 
 
 def _refuse_unwritable(path: str, target: str, st: os.stat_result) -> None:
@@ -159,9 +227,10 @@ def _refuse_unwritable(path: str, target: str, st: os.stat_result) -> None:
     if not st.st_mode & 0o222:
         mode = stat.S_IMODE(st.st_mode)
         raise ComposeNetError(f"read-only file (mode {mode:04o}); nothing was written", path=path)
-    if st.st_nlink > 1:
+    links = st.st_nlink - len(_leftover_links(target, st))
+    if links > 1:
         raise ComposeNetError(
-            f"the file has {st.st_nlink} hard links, and replacing it would leave the others "
+            f"the file has {links} hard links, and replacing it would leave the others "
             "with the old ports: make it a file of its own (cp, then mv) or use --diff; "
             "nothing was written",
             path=path,
@@ -178,41 +247,73 @@ def _refuse_unwritable(path: str, target: str, st: os.stat_result) -> None:
         raise os_error(e, path, "cannot write") from None
 
 
-def _backup(item: _Pending, folder: str) -> None:
-    """A second name for the original: a hard link, or a copy where links are not possible."""
-    assert item.tmp is not None
-    name = item.tmp + ".orig"
+def _changed(path: str) -> ComposeNetError:
+    return ComposeNetError(
+        "the file changed since compose-net read it (another program wrote it?); nothing "
+        "was written: run compose-net again",
+        path=path,
+    )
+
+
+def _now(item: _Pending) -> os.stat_result | None:
+    """The file ``item`` replaces as it is now; refused when it no longer holds the bytes
+    its new text was made from."""
     try:
-        os.link(item.target, name)
-    except OSError:
-        import shutil
-
-        shutil.copy2(item.target, name)
-    item.backup = name
-
-
-def _prepare(item: _Pending) -> None:
-    """Write ``item``'s temporary file beside its target with the target's owner, group and
-    permission bits (set-id bits dropped), and keep the original to restore."""
-    import tempfile  # writing only: off the start-up path of read-only commands
-
-    folder = os.path.dirname(item.target) or "."
-    try:
-        st: os.stat_result | None = os.stat(item.target)
+        st: os.stat_result | None = os.lstat(item.target)
     except FileNotFoundError:
         st = None
-    if st is not None:
-        _refuse_unwritable(item.path, item.target, st)
-        mode = stat.S_IMODE(st.st_mode) & 0o777
-        item.existed = True
-    else:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    try:
-        fd, item.tmp = tempfile.mkstemp(prefix=".compose-net-", suffix=".tmp", dir=folder)
     except OSError as e:
-        raise os_error(e, item.path, f"cannot create a file in {folder}") from None
+        raise os_error(e, item.path) from None
+    if item.was is None:
+        return st
+    if st is None or not stat.S_ISREG(st.st_mode):
+        raise _changed(item.path)
+    try:
+        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
+        fd = os.open(item.target, flags)
+        with os.fdopen(fd, "rb") as f:
+            mine = os.fstat(f.fileno())
+            data = f.read(len(item.was) + 1)
+    except OSError as e:
+        if e.errno == errno.ELOOP:  # a symlink now
+            raise _changed(item.path) from None
+        raise os_error(e, item.path) from None
+    if (mine.st_dev, mine.st_ino) != (st.st_dev, st.st_ino) or data != item.was:
+        raise _changed(item.path)
+    return st
+
+
+def _step(name: str) -> None:
+    """A test's hook into a write (``COMPOSE_NET_TEST_PAUSE=STEP`` with
+    ``COMPOSE_NET_TEST_PAUSE_DIR=DIR``): at STEP the file DIR/STEP is made, then the write
+    waits, at most 30 s, for DIR/STEP.go, so that a test can send a signal or change a file
+    at a known point. Steps: locked, staged, checked, renamed-N, committed."""
+    if os.environ.get("COMPOSE_NET_TEST_PAUSE") != name:
+        return
+    folder = os.environ.get("COMPOSE_NET_TEST_PAUSE_DIR")
+    if not folder:
+        return
+    import time
+
+    marker = os.path.join(folder, name)
+    try:
+        os.close(os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o644))
+    except OSError:
+        return
+    deadline = time.monotonic() + 30
+    while not os.path.exists(marker + ".go") and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
+def _stage(folder: str, path: str, data: bytes, st: os.stat_result | None, mode: int) -> str:
+    """A new temporary file in ``folder`` holding ``data``, with ``st``'s owner and group and
+    permission bits ``mode``, fsync'd; its name. ``path``: the file it is for, for errors."""
+    import tempfile  # writing only: off the start-up path of read-only commands
+
+    try:
+        fd, name = tempfile.mkstemp(prefix=".compose-net-", suffix=".tmp", dir=folder)
+    except OSError as e:
+        raise os_error(e, path, f"cannot create a file in {folder}") from None
     try:
         with os.fdopen(fd, "wb") as f:
             if st is not None:
@@ -220,15 +321,79 @@ def _prepare(item: _Pending) -> None:
                 if (mine.st_uid, mine.st_gid) != (st.st_uid, st.st_gid):
                     os.fchown(fd, st.st_uid, st.st_gid)
             os.fchmod(fd, mode)
-            f.write(item.data)
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        if st is not None:
-            _backup(item, folder)
-    except PermissionError as e:
-        raise os_error(e, item.path, "cannot keep the file's owner and group") from None
-    except OSError as e:
-        raise os_error(e, item.path, "cannot write") from None
+    except BaseException as e:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+        if isinstance(e, PermissionError):
+            raise os_error(e, path, "cannot keep the file's owner and group") from None
+        if isinstance(e, OSError):
+            raise os_error(e, path, "cannot write") from None
+        raise
+    return name
+
+
+def _link(target: str, folder: str) -> str | None:
+    """A second name for ``target`` in ``folder`` (a temporary file's name), or None where
+    the file system or the kernel (protected_hardlinks) does not allow one."""
+    import random
+
+    rng = random.SystemRandom()
+    for _ in range(100):
+        name = os.path.join(folder, f".compose-net-{''.join(rng.choices(_LETTERS, k=8))}.tmp")
+        try:
+            os.link(target, name, follow_symlinks=False)
+        except FileExistsError:
+            continue
+        except OSError:
+            return None
+        return name
+    return None  # pragma: no cover (a hundred names taken)
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz0123456789_"
+
+
+def _prepare(item: _Pending, keep: bool) -> None:
+    """Write ``item``'s temporary file beside its target with the target's owner, group and
+    permission bits (set-id bits dropped); with ``keep``, also keep the original under a
+    temporary name (a second link, else a copy) to put back should a later rename fail."""
+    folder = os.path.dirname(item.target) or "."
+    st = _now(item)
+    if st is not None:
+        _refuse_unwritable(item.path, item.target, st)
+        mode = stat.S_IMODE(st.st_mode) & 0o777
+        item.existed = True
+        item.seen = _identity(st)
+    else:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    item.tmp = _stage(folder, item.path, item.data, st, mode)
+    if not keep or st is None:
+        return
+    item.backup = _link(item.target, folder)
+    if item.backup is not None:  # the link changed the file's link count and ctime
+        try:
+            linked = os.lstat(item.target)
+        except OSError as e:
+            raise os_error(e, item.path) from None
+        if (linked.st_dev, linked.st_ino, linked.st_size, linked.st_mtime_ns) != (
+            st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns,
+        ):  # fmt: skip
+            raise _changed(item.path)
+        item.seen = _identity(linked)
+        return
+    original = item.was
+    if original is None:
+        try:
+            with open(item.target, "rb") as f:
+                original = f.read()
+        except OSError as e:
+            raise os_error(e, item.path) from None
+    item.backup = _stage(folder, item.path, original, st, stat.S_IMODE(st.st_mode))
 
 
 def _discard(items: Sequence[_Pending]) -> None:
@@ -237,11 +402,12 @@ def _discard(items: Sequence[_Pending]) -> None:
             if name is not None:
                 with contextlib.suppress(OSError):
                     os.unlink(name)
+        item.tmp = item.backup = None
 
 
 def _restore(items: Sequence[_Pending]) -> list[str]:
-    """Put back every original a failed :func:`write_all` had already replaced; the
-    backups that could not be put back are kept, and named."""
+    """Put back every original a failed commit had already replaced; the copies that could
+    not be put back are kept, and named."""
     kept: list[str] = []
     for item in items:
         if not item.replaced:
@@ -259,11 +425,156 @@ def _restore(items: Sequence[_Pending]) -> list[str]:
     return kept
 
 
+class _Signals:
+    """SIGINT, SIGTERM and SIGHUP held back (blocked, and recorded should another thread
+    take one) from :meth:`hold` to :meth:`release`, which acts on them as they would have
+    been acted on: a signal that arrives while files are written cannot leave some written
+    and others not. Signals the process ignores stay ignored; off the main thread (where
+    Python cannot set handlers) nothing is held."""
+
+    def __init__(self) -> None:
+        self.held: set[signal.Signals] = set()
+        self.handlers: dict[signal.Signals, signal._HANDLER] = {}
+        self.mask: set[int | signal.Signals] | None = None
+        self.caught: list[int] = []
+
+    def hold(self) -> None:
+        import threading
+
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for name in _HELD:
+            sig = getattr(signal, name, None)
+            if sig is None:
+                continue  # pragma: no cover (POSIX has them all)
+            before = signal.getsignal(sig)
+            if before is None or before is signal.SIG_IGN:
+                continue  # ignored, or a handler Python did not set: left as it is
+            self.handlers[sig] = signal.signal(sig, self._catch)
+            self.held.add(sig)
+        self.mask = signal.pthread_sigmask(signal.SIG_BLOCK, self.held)
+
+    def _catch(self, signum: int, frame: object) -> None:
+        self.caught.append(signum)
+
+    def pending(self) -> int | None:
+        """The first signal that arrived since :meth:`hold`, if any."""
+        if self.caught:
+            return self.caught[0]
+        if not self.held:
+            return None
+        waiting = [int(sig) for sig in signal.sigpending() if sig in self.held]
+        return min(waiting) if waiting else None
+
+    def release(self) -> None:
+        """Put the handlers and the mask back: a signal held back is acted on now (the
+        process may end here, or KeyboardInterrupt be raised)."""
+        handlers, caught, mask = self.handlers, self.caught, self.mask
+        self.handlers, self.caught, self.mask, self.held = {}, [], None, set()
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+        if mask is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        for number in caught:
+            signal.raise_signal(number)
+
+
+def _interrupted(sig: int) -> ComposeNetError:
+    return ComposeNetError(f"interrupted by {signal.Signals(sig).name}; nothing was written")
+
+
+class _Folders:
+    """The folders a write stages files in, each locked (flock) shared while the write
+    runs. A folder no run holds is swept first: compose-net's temporary files in it were
+    left by a run that ended before it could remove them (killed, or the machine stopped)."""
+
+    def __init__(self) -> None:
+        self.fds: dict[str, int] = {}
+
+    def lock(
+        self,
+        folders: Sequence[str],
+        also: Sequence[str] = (),
+        stop: Callable[[], object] = lambda: None,
+    ) -> None:
+        """Lock ``folders`` (swept first where no other run holds them); sweep ``also``
+        where no run holds it, without keeping a lock. A wait for a lock ends early when
+        ``stop()`` returns something (a signal held back)."""
+        import fcntl
+
+        mine = set(folders)
+        for folder in sorted(mine | set(also)):
+            if folder in self.fds:
+                continue
+            try:
+                fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            except OSError:
+                continue  # a folder that cannot be listed cannot be swept, by any run
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                pass  # another run writes here (or the file system has no such locks)
+            else:
+                _sweep(folder)
+            if folder not in mine:
+                os.close(fd)
+                continue
+            self.fds[folder] = fd
+            self._share(folder, fd, stop)
+
+    @staticmethod
+    def _share(folder: str, fd: int, stop: Callable[[], object]) -> None:
+        import fcntl
+        import time
+
+        deadline = time.monotonic() + _LOCK_SECONDS
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if stop() is not None:
+                    return  # the caller acts on the signal
+                if time.monotonic() > deadline:
+                    raise ComposeNetError(
+                        "another process holds a lock on this folder; nothing was written",
+                        path=folder,
+                    ) from None
+                time.sleep(0.01)
+            except OSError:
+                return  # no locks on this file system: nothing to wait for
+
+    def sync(self) -> None:
+        """Make the renames durable: fsync each folder."""
+        for fd in self.fds.values():
+            with contextlib.suppress(OSError):
+                os.fsync(fd)
+
+    def unlock(self) -> None:
+        fds, self.fds = self.fds, {}
+        for fd in fds.values():
+            with contextlib.suppress(OSError):
+                os.close(fd)  # releases the lock
+
+
+def _sweep(folder: str) -> None:
+    """Remove what interrupted runs left in ``folder``: compose-net's temporary files, and an
+    earlier version's second hard links to files (the file itself keeps the data)."""
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:
+        for entry in entries:
+            with contextlib.suppress(OSError):
+                if _is(_TEMP_NAME, entry.name) and entry.is_file(follow_symlinks=False):
+                    os.unlink(entry.path)
+                elif _is(_OLD_BACKUP_NAME, entry.name):
+                    st = entry.stat(follow_symlinks=False)
+                    if stat.S_ISREG(st.st_mode) and st.st_nlink > 1:
+                        os.unlink(entry.path)
+
+
 @contextlib.contextmanager
 def _file_size_errors() -> Iterator[None]:
     """A file-size limit (``ulimit -f``) fails the write with EFBIG instead of killing the
     process with SIGXFSZ."""
-    import signal
     import threading
 
     if not hasattr(signal, "SIGXFSZ") or threading.current_thread() is not threading.main_thread():
@@ -277,56 +588,100 @@ def _file_size_errors() -> Iterator[None]:
 
 
 class Prepared:
-    """Every file of a :func:`write_all` in its temporary file, none in place yet."""
+    """Every file of a :func:`write_all` in its temporary file, none in place yet; the
+    folders locked and the signals held until :meth:`commit` or :meth:`discard`."""
 
-    def __init__(self, items: Sequence[_Pending]) -> None:
+    def __init__(self, items: Sequence[_Pending], folders: _Folders, signals: _Signals) -> None:
         self.items = list(items)
+        self._folders = folders
+        self._signals = signals
+
+    def _end(self) -> None:
+        _discard(self.items)
+        self._folders.unlock()
+        self._signals.release()  # a held signal is acted on here
+
+    def _abort_on_signal(self) -> None:
+        sig = self._signals.pending()
+        if sig is not None:
+            self._end()
+            raise _interrupted(sig)
 
     def commit(self) -> None:
-        """Rename each temporary file over its target; on a failure put every original back."""
-        for item in self.items:
-            assert item.tmp is not None
-            try:
-                os.replace(item.tmp, item.target)
-            except OSError as e:
-                kept = _restore(self.items)
-                _discard(self.items)
-                err = os_error(e, item.path, "cannot replace the file")
-                if kept:
-                    err.message += f"; originals left as {', '.join(kept)}"
-                else:
-                    err.message += "; no file was changed"
-                raise err from None
-            item.tmp = None
-            item.replaced = True
-        _discard(self.items)
+        """Check that every file still holds what was read, then rename each temporary file
+        over its target; should a rename fail, put every original back."""
+        try:
+            for item in self.items:  # the last look before the point of no return
+                now = _now(item)
+                if (None if now is None else _identity(now)) != item.seen:
+                    raise _changed(item.path)
+            self._abort_on_signal()
+            _step("checked")
+            for n, item in enumerate(self.items, 1):
+                assert item.tmp is not None
+                try:
+                    os.replace(item.tmp, item.target)
+                except OSError as e:
+                    kept = _restore(self.items)
+                    err = os_error(e, item.path, "cannot replace the file")
+                    if kept:
+                        err.message += f"; originals left as {', '.join(kept)}"
+                    else:
+                        err.message += "; no file was changed"
+                    raise err from None
+                item.tmp = None
+                item.replaced = True
+                _step(f"renamed-{n}")
+            self._folders.sync()
+            _step("committed")
+        finally:
+            self._end()
 
     def discard(self) -> None:
         """Remove the temporary files: nothing is written."""
-        _discard(self.items)
+        self._end()
 
 
-def prepare_all(files: Sequence[tuple[str, bytes]], *, outside_ok: bool = False) -> Prepared:
+def prepare_all(
+    files: Sequence[Write | tuple[str, bytes]],
+    *,
+    outside_ok: bool = False,
+    also: Sequence[str] = (),
+) -> Prepared:
     """The first step of :func:`write_all`: check every file and write every temporary file.
 
-    On a failure the temporary files made so far are removed and nothing is replaced.
+    On a failure (or a held signal) the temporary files made so far are removed and nothing
+    is replaced. ``also``: files read but not written, whose folders are swept too.
     """
     items: list[_Pending] = []
     seen: set[str] = set()
+    for entry in files:
+        path, data, was = Write(*entry)
+        target = _target(path, outside_ok)
+        if target in seen:
+            raise ComposeNetError("the same file twice; nothing was written", path=path)
+        seen.add(target)
+        items.append(_Pending(path, target, data, was))
+    signals = _Signals()
+    folders = _Folders()
+    prepared = Prepared(items, folders, signals)
+    signals.hold()
     try:
+        extra = [os.path.dirname(os.path.realpath(p)) or "." for p in also if p != "-"]
+        folders.lock(
+            [os.path.dirname(item.target) or "." for item in items], extra, signals.pending
+        )
+        _step("locked")
         with _file_size_errors():
-            for path, data in files:
-                target = _target(path, outside_ok)
-                if target in seen:
-                    raise ComposeNetError("the same file twice; nothing was written", path=path)
-                seen.add(target)
-                item = _Pending(path, target, data)
-                items.append(item)
-                _prepare(item)
+            for item in items:
+                prepared._abort_on_signal()
+                _prepare(item, keep=len(items) > 1)
+        prepared._abort_on_signal()
+        _step("staged")
     except BaseException:
-        _discard(items)
+        prepared._end()
         raise
-    return Prepared(items)
+    return prepared
 
 
 def check_all(paths: Sequence[str], *, outside_ok: bool = False) -> None:
@@ -355,17 +710,25 @@ def check_all(paths: Sequence[str], *, outside_ok: bool = False) -> None:
 _EFFECTIVE = os.access in os.supports_effective_ids
 
 
-def write_all(files: Sequence[tuple[str, bytes]], *, outside_ok: bool = False) -> None:
-    """Write every ``(path, data)`` or none.
+def write_all(
+    files: Sequence[Write | tuple[str, bytes]],
+    *,
+    outside_ok: bool = False,
+    also: Sequence[str] = (),
+) -> None:
+    """Write every file or none: one transaction.
 
     Each file is checked and written to a temporary file beside it (same owner, group and
-    permission bits, set-id bits dropped, fsync'd) before any is renamed into place; should
-    a rename fail, the originals are put back. Refused, with nothing written: a path
-    through /dev or /proc; a file that is not regular, that nobody may write or the user
-    cannot, that has other hard links, or that belongs to another user (root keeps the
-    owner instead); a symlink to a file outside its folder, unless ``outside_ok``.
+    permission bits, set-id bits dropped, fsync'd) before any is renamed into place; a
+    :class:`Write` whose ``was`` the file no longer holds is refused; the renames run with
+    SIGINT, SIGTERM and SIGHUP held back, and should one fail, the originals are put back.
+    Refused, with nothing written: a path through /dev or /proc; a file that is not
+    regular, that nobody may write or the user cannot, that has other hard links, or that
+    belongs to another user (root keeps the owner instead); a symlink to a file outside its
+    folder, unless ``outside_ok``. ``also``: files read but not written, whose folders are
+    swept of what interrupted runs left, as the folders written in are.
     """
-    prepare_all(files, outside_ok=outside_ok).commit()
+    prepare_all(files, outside_ok=outside_ok, also=also).commit()
 
 
 def write_atomic(path: str, data: bytes, *, outside_ok: bool = False) -> None:

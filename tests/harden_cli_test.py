@@ -284,14 +284,17 @@ def test_stack_file_gets_a_swarm_warning(tmp_path: Path) -> None:
     assert b"10.0.0.5:80:80" in path.read_bytes()
 
 
-def test_several_files_report(tmp_path: Path) -> None:
+def test_several_files_are_one_transaction(tmp_path: Path) -> None:
+    """A file that fails leaves the others unwritten too: exit 2 means nothing was written."""
     a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
     a.write_bytes(EXPOSED)
     b.write_bytes(b"services: [\n")
     proc = run("harden", "--no-config", "--bind", "10.0.0.5", str(a), str(b))
     assert proc.returncode == 2
-    assert a.read_bytes() == HARDENED
-    assert b"1 changed, 0 unchanged, 1 failed" in proc.stderr
+    assert a.read_bytes() == EXPOSED
+    assert proc.stderr.decode().splitlines()[-1] == (
+        "compose-net: nothing was written: 1 of 2 files failed"
+    )
 
 
 def test_version_and_help() -> None:

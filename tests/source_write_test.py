@@ -74,3 +74,37 @@ def test_the_same_file_twice_is_refused(tmp_path: Path) -> None:
     assert str(info.value) == f"{tmp_path / 'link.yaml'}: the same file twice; nothing was written"
     assert (tmp_path / "a.yaml").read_bytes() == b"old\n"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".compose-net-")] == []
+
+
+@pytest.mark.parametrize(
+    ("now", "was", "refused"),
+    (
+        pytest.param(b"old\n", b"old\n", False, id="as-read"),
+        pytest.param(b"edited\n", b"old\n", True, id="edited-since"),
+        pytest.param(None, b"old\n", True, id="removed-since"),
+        pytest.param(b"edited\n", None, False, id="not-read"),
+    ),
+)
+def test_a_file_must_hold_what_was_read(
+    tmp_path: Path, now: bytes | None, was: bytes | None, refused: bool
+) -> None:
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    a.write_bytes(b"a\n")
+    if now is not None:
+        b.write_bytes(now)
+    writes = [source.Write(str(a), b"new a\n", b"a\n"), source.Write(str(b), b"new b\n", was)]
+    if refused:
+        with pytest.raises(ComposeNetError) as info:
+            source.write_all(writes)
+        assert str(info.value) == (
+            f"{b}: the file changed since compose-net read it (another program wrote it?); "
+            "nothing was written: run compose-net again"
+        )
+        assert a.read_bytes() == b"a\n"
+        assert (b.read_bytes() if b.exists() else None) == now
+    else:
+        source.write_all(writes)
+        assert (a.read_bytes(), b.read_bytes()) == (b"new a\n", b"new b\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        n for n in ("a.yaml", "b.yaml") if n == "a.yaml" or now is not None or not refused
+    )

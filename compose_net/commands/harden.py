@@ -4,6 +4,10 @@ Exit codes as ``ruff check --fix``: 0 when nothing remains that ``check`` would 
 what harden leaves behind; 1 when something remains (each printed with why it was not
 fixed) or, with ``--check``/``--diff``, when a file would change; 2 on errors, with
 nothing written. What harden could fix is still written when something else remains.
+
+One run is one transaction, whatever the number of FILE arguments: every file's result is
+computed and proven first, then every file is written or none (:func:`source.write_all`),
+and only then is each "hardened" line printed.
 """
 
 from __future__ import annotations
@@ -297,15 +301,27 @@ def notes(result: Hardened, opts: Options, shown: str) -> list[tuple[str, str]]:
     return out
 
 
-def announce(result: Hardened, opts: Options, shown: str) -> None:
-    """What was kept on purpose, what was fixed (-v) and what remains, with why."""
-    for where, message in notes(result, opts, shown):
-        report.note(where, message)
-    for d, why in result.remaining:
-        f = d.finding
-        report.finding(
-            _where(shown, f.line, f.column), f.severity, f"{f.rule} {f.message}; not fixed: {why}"
+def told(result: Hardened, opts: Options, shown: str) -> Callable[[], None]:
+    """What was kept on purpose, what was fixed (-v) and what remains, with why: printed
+    when called. The lines are made now, so that the result (its documents) need not be
+    kept until they are printed, once the run's files are written."""
+    said = notes(result, opts, shown)
+    remaining = [
+        (
+            _where(shown, d.finding.line, d.finding.column),
+            d.finding.severity,
+            f"{d.finding.rule} {d.finding.message}; not fixed: {why}",
         )
+        for d, why in result.remaining
+    ]
+
+    def tell() -> None:
+        for where, message in said:
+            report.note(where, message)
+        for where, severity, message in remaining:
+            report.finding(where, severity, message)
+
+    return tell
 
 
 #: why an entry no rule reports is left as it is, by its exposure as written
@@ -335,6 +351,19 @@ def _kept(linted: engine.Linted, shown: str) -> list[tuple[str, str]]:
     return out
 
 
+def _told_all(results: Sequence[Hardened], opts: Options, rep: Report) -> Callable[[], None]:
+    """:func:`told` for each of ``results``, and the count of what remains."""
+    tells = [told(r, opts, r.path) for r in results]
+    exposed = sum(len(r.remaining) for r in results)
+
+    def tell() -> None:
+        for each in tells:
+            each()
+        rep.exposed += exposed
+
+    return tell
+
+
 def _subject(message: str) -> str:
     """The entry a finding's message is about (its first word: services.x.ports[i])."""
     return message.split(" ", 1)[0]
@@ -349,26 +378,23 @@ def emit(
     what: str,
     shown: str | None = None,
     *,
-    written: bool = False,
+    checked: bool = False,
 ) -> None:
-    """Write (unless ``written`` already), print or diff one file's result as the options
-    say, and count it."""
+    """Print or diff one file's result as the options say, and count it; with ``--check``,
+    refuse what the real run would refuse (unless ``checked`` already). Nothing is written
+    here: the run's transaction has written the files (:func:`_commit`)."""
     changed = text != src.text
     wb = opts.write_back
     if wb is WriteBack.DIFF:
         if changed:
             diff = printable.diff(report.unified_diff(path, src.text, text))
             printable.raw(sys.stdout).write(diff)
-    elif wb is WriteBack.STDOUT or (path == "-" and wb is WriteBack.YES):
+    elif wb is WriteBack.STDOUT or (path == "-" and wb is WriteBack.YES and not opts.output):
         sys.stdout.buffer.write(src.encode(text))
         sys.stdout.flush()
-    elif wb is WriteBack.YES and opts.output is not None:
-        source.write_atomic(opts.output, src.encode(text), outside_ok=opts.edit_outside)
-    elif wb is WriteBack.YES and changed and not written:
-        source.write_atomic(path, src.encode(text), outside_ok=opts.edit_outside)
     elif wb is WriteBack.CHECK and opts.output is not None:  # refused as the real run would be
         source.check_all([opts.output], outside_ok=opts.edit_outside)
-    elif wb is WriteBack.CHECK and changed and not written and path != "-":
+    elif wb is WriteBack.CHECK and changed and not checked and path != "-":
         source.check_all([path], outside_ok=opts.edit_outside)
     if not changed:
         rep.unchanged += 1
@@ -400,6 +426,44 @@ class _Run:
     done: set[DocKey] = field(default_factory=set)
     #: folder -> how many FILE arguments in it are still to come (their host ports meet)
     later: dict[str, int] = field(default_factory=dict)
+    #: the run's transaction: what is to be written, by file key (the first ``was`` kept)
+    writes: dict[str, source.Write] = field(default_factory=dict)
+    #: the texts this run gives the files it changes, by file key: a later FILE argument
+    #: reads them as it would once they are written
+    overlay: dict[str, source.Source] = field(default_factory=dict)
+    #: every file the run considered for a rewrite, changed or not (their folders are swept
+    #: of what interrupted runs left)
+    considered: list[str] = field(default_factory=list)
+    #: what is printed once the transaction is committed (when it writes)
+    outputs: list[Callable[[], None]] = field(default_factory=list)
+
+    def say(self, output: Callable[[], None]) -> None:
+        """Print a file's lines now, or, when the run writes, once everything is written."""
+        if self.opts.write_back.writes:
+            self.outputs.append(output)
+        else:
+            output()
+
+    def write(self, path: str, data: bytes, was: bytes | None) -> None:
+        """Add a file to the transaction (written as a whole with the others, or not)."""
+        key = path if was is None else file_key(path)
+        before = self.writes.get(key)
+        if before is not None:
+            was = before.was
+        self.writes[key] = source.Write(path, data, was)
+
+    def changed(self, path: str, src: source.Source, text: str) -> None:
+        """A file this run changes: later FILE arguments read its new text."""
+        if path != "-":
+            self.overlay[file_key(path)] = src._replace(text=text)
+
+    def read(self, path: str, *, outside: bool) -> source.Source:
+        """A file as this run leaves it: its new text when an earlier FILE argument changed
+        it, else as on disk."""
+        found = self.overlay.get(file_key(path)) if path != "-" else None
+        if found is not None:
+            return found._replace(path=path)
+        return source.read(path, outside_ok=outside)
 
 
 def _validator(target: str, env: Mapping[str, str] | None) -> harden.Validate:
@@ -414,14 +478,13 @@ def harden_file(path: str, run: _Run, rep: Report) -> None:
     host ports shared with the other files of its folder."""
     opts = run.opts
     if opts.target == "stack":
-        _harden_stack(path, source.read(path, outside_ok=opts.edit_outside), run, rep)
+        _harden_stack(path, run.read(path, outside=opts.edit_outside), run, rep)
         return
     spec = Spec((path,), None, tuple(opts.env_files), opts.read_outside or opts.edit_outside)
     texts, results = _harden_project(spec, run, path)
-    for r in results:
-        announce(r, opts, r.path)
-        rep.exposed += len(r.remaining)
     files = _files_of(results)
+    run.say(_told_all(results, opts, rep))
+    del results
     named = file_key(path)
     if not any(file_key(f.path) == named for f in files):
         src = texts[named]
@@ -438,19 +501,27 @@ def harden_file(path: str, run: _Run, rep: Report) -> None:
             )
         files = [f for f in files if file_key(f.path) == named]
     shown = opts.output if opts.output is not None and opts.write_back is WriteBack.YES else path
-    if not one and opts.write_back is WriteBack.YES:
-        source.write_all(
-            [(f.path, f.source.encode(f.text)) for f in files if f.text != f.source.text],
-            outside_ok=opts.edit_outside,
-        )
-    elif not one and opts.write_back is WriteBack.CHECK:  # refused as the real run would be
+    if not one and opts.write_back is WriteBack.CHECK:  # refused as the real run would be
         source.check_all(
             [f.path for f in files if f.text != f.source.text], outside_ok=opts.edit_outside
         )
     for f in files:
-        what = f"({_count(f.applied, 'port')})"
-        here = shown if file_key(f.path) == named else f.path
-        emit(f.path, f.source, f.text, opts, rep, what, here, written=not one)
+        if f.path != "-":
+            run.considered.append(f.path)
+        if f.text != f.source.text and not one:
+            run.changed(f.path, f.source, f.text)
+            if opts.write_back.writes:
+                run.write(f.path, f.source.encode(f.text), f.source.encode(f.source.text))
+    if opts.write_back.writes and opts.output is not None:
+        run.write(opts.output, files[0].source.encode(files[0].text), None)
+
+    def say() -> None:
+        for f in files:
+            what = f"({_count(f.applied, 'port')})"
+            here = shown if file_key(f.path) == named else f.path
+            emit(f.path, f.source, f.text, opts, rep, what, here, checked=not one)
+
+    run.say(say)
 
 
 def _harden_stack(path: str, src: source.Source, run: _Run, rep: Report) -> None:
@@ -485,20 +556,34 @@ def _harden_stack(path: str, src: source.Source, run: _Run, rep: Report) -> None
     strategies.refuse_second_run(again, path)
     result = Hardened(harden.Outcome(before), stacked.text, stacked.document)
     harden.recheck([result], [after], opts.permissions, run.second)
-    for m in the_plan.messages:
-        if m.kept or not opts.quiet:
-            report.note(f"{path}:{m.line}:{m.column}", m.text)
-    announce(result, opts, path)
-    rep.exposed += len(result.remaining)
+    if path != "-":
+        run.considered.append(path)
+    if opts.write_back.writes and opts.output is not None:
+        run.write(opts.output, src.encode(stacked.text), None)
+    elif stacked.text != src.text and path != "-" and opts.write_back is not WriteBack.STDOUT:
+        run.changed(path, src, stacked.text)
+        if opts.write_back.writes:
+            run.write(path, src.encode(stacked.text), src.encode(src.text))
     n = len(the_plan.changed)
-    emit(
-        path,
-        src,
-        stacked.text,
-        opts,
-        rep,
-        f"for docker stack deploy with {strategy} ({_count(n, 'port')})",
-    )
+
+    messages = [
+        (f"{path}:{m.line}:{m.column}", m.text)
+        for m in the_plan.messages
+        if m.kept or not opts.quiet
+    ]
+    tell, exposed = told(result, opts, path), len(result.remaining)
+    text = stacked.text
+    del result, stacked, the_plan, original, before, after, again
+
+    def say() -> None:
+        for where, message in messages:
+            report.note(where, message)
+        tell()
+        rep.exposed += exposed
+        what = f"for docker stack deploy with {strategy} ({_count(n, 'port')})"
+        emit(path, src, text, opts, rep, what)
+
+    run.say(say)
 
 
 def _published(linted: engine.Linted) -> set[int]:
@@ -529,10 +614,33 @@ def run(paths: Sequence[str], opts: Options) -> int:
             harden_file(path, state, rep)
         except ComposeNetError as e:
             rep.failure(e.with_path(path))
+    if opts.write_back.writes and not _commit(state, rep, len(paths)):
+        return rep.return_code
     if not opts.quiet and len(paths) > 1:
         report.info(f"{rep.changed} changed, {rep.unchanged} unchanged, {rep.failed} failed")
     _summary(rep, opts)
     return rep.return_code
+
+
+def _commit(run: _Run, rep: Report, count: int) -> bool:
+    """Write every file of the run or none (one transaction, :func:`source.write_all`), then
+    print what each file got; False, having said why, when nothing was written."""
+    if rep.failed:
+        if count > 1:
+            failed = f"{rep.failed} of {_count(count, 'file')} failed"
+            report.info(f"compose-net: nothing was written: {failed}")
+        return False
+    try:
+        source.write_all(
+            list(run.writes.values()), outside_ok=run.opts.edit_outside, also=run.considered
+        )
+    except ComposeNetError as e:
+        rep.failure(e)
+        return False
+    outputs, run.outputs = run.outputs, []
+    for output in outputs:
+        output()
+    return True
 
 
 def _summary(rep: Report, opts: Options) -> None:
@@ -677,22 +785,11 @@ def run_project(spec: Spec, opts: Options) -> int:
             raise  # no project to harden: a usage error
         rep.failure(e)
         return rep.return_code
-    for r in results:
-        announce(r, opts, r.path)
-        rep.exposed += len(r.remaining)
     files = _files_of(results)
-    writes = opts.write_back is WriteBack.YES
-    try:  # every file or none (source.write_all)
-        if writes:
-            source.write_all(
-                [
-                    (f.path, f.source.encode(f.text))
-                    for f in files
-                    if f.text != f.source.text and f.path != "-"
-                ],
-                outside_ok=opts.edit_outside,
-            )
-        elif opts.write_back is WriteBack.CHECK:  # refused as the real run would be
+    state.say(_told_all(results, opts, rep))
+    del results
+    try:
+        if opts.write_back is WriteBack.CHECK:  # refused as the real run would be
             source.check_all(
                 [f.path for f in files if f.text != f.source.text and f.path != "-"],
                 outside_ok=opts.edit_outside,
@@ -701,8 +798,19 @@ def run_project(spec: Spec, opts: Options) -> int:
         rep.failure(e)
         return rep.return_code
     for f in files:
-        what = f"({_count(f.applied, 'port')})"
-        emit(f.path, f.source, f.text, opts, rep, what, written=writes)
+        if f.path != "-":
+            state.considered.append(f.path)
+        if f.text != f.source.text and f.path != "-" and opts.write_back.writes:
+            state.write(f.path, f.source.encode(f.text), f.source.encode(f.source.text))
+
+    def say() -> None:
+        for f in files:
+            what = f"({_count(f.applied, 'port')})"
+            emit(f.path, f.source, f.text, opts, rep, what, checked=True)
+
+    state.say(say)
+    if opts.write_back.writes and not _commit(state, rep, 1):
+        return rep.return_code
     if not opts.quiet and len(files) > 1:
         report.info(f"{rep.changed} changed, {rep.unchanged} unchanged, {rep.failed} failed")
     _summary(rep, opts)
@@ -719,7 +827,10 @@ def _harden_project(
     The first run's nodes and findings are let go once its results are proven and what is
     to be said about them is kept: the second run reads the edited texts alone."""
     opts = state.opts
-    project = spec.load(lenient=True)
+    if state.overlay:  # files an earlier FILE argument changed are read as it leaves them
+        project = spec.load(lenient=True, read=lambda p: state.read(p, outside=spec.outside))
+    else:
+        project = spec.load(lenient=True)
     skip = set(state.done)
     if named is None:
         before_ports, after_ports = None, None

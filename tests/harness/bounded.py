@@ -15,6 +15,7 @@ import os
 import pwd
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -113,17 +114,11 @@ def unprivileged_python(folder: Path) -> tuple[str, str] | None:
     return python, str(lib)
 
 
-def run(
-    argv: Sequence[str],
-    *,
-    cwd: Path,
-    stdin: bytes | Path | None = None,
-    limits: Limits = Limits(),
-    user: tuple[str, str] | None = None,
-    env: Mapping[str, str] | None = None,
-) -> subprocess.CompletedProcess[bytes]:
-    """``compose-net ARGV`` bounded by ``limits``; as ``nobody`` with ``user`` (interpreter,
-    PYTHONPATH from :func:`unprivileged_python`)."""
+def _command(
+    argv: Sequence[str], user: tuple[str, str] | None, env: Mapping[str, str] | None
+) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment of ``compose-net ARGV`` (as ``nobody`` with
+    ``user``)."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "COMPOSE_"))}
     environ.update(env or {})
     if user is None:
@@ -140,6 +135,52 @@ def run(
         environ["PYTHONPATH"] = path
         environ["HOME"] = "/"
     environ["PYTHONDONTWRITEBYTECODE"] = "1"
+    return command, environ
+
+
+def start(
+    argv: Sequence[str],
+    *,
+    cwd: Path,
+    limits: Limits = Limits(),
+    user: tuple[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
+    ignore: Sequence[signal.Signals] = (),
+) -> subprocess.Popen[bytes]:
+    """``compose-net ARGV`` started, not waited for (a test signals it while it runs), its
+    output piped; SIGINT, SIGTERM and SIGHUP at their defaults, but for ``ignore`` (as
+    ``nohup`` ignores SIGHUP), whatever the test runner's own dispositions."""
+    command, environ = _command(argv, user, env)
+    bound = _set(limits)
+
+    def prepare() -> None:
+        bound()
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN if sig in ignore else signal.SIG_DFL)
+
+    return subprocess.Popen(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=cwd,
+        env=environ,
+        preexec_fn=prepare,
+    )
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    cwd: Path,
+    stdin: bytes | Path | None = None,
+    limits: Limits = Limits(),
+    user: tuple[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> subprocess.CompletedProcess[bytes]:
+    """``compose-net ARGV`` bounded by ``limits``; as ``nobody`` with ``user`` (interpreter,
+    PYTHONPATH from :func:`unprivileged_python`)."""
+    command, environ = _command(argv, user, env)
     if isinstance(stdin, Path):
         with stdin.open("rb") as f:
             return subprocess.run(
