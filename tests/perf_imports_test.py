@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 HEAVY = {"docker", "requests", "urllib3", "jsonschema", "referencing", "rpds", "attrs",
-         "ruamel", "psutil"}
+         "ruamel", "psutil", "pygls", "lsprotocol", "cattrs"}  # the last three: server only
 
 CLEAN = """\
 services:

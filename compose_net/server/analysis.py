@@ -33,6 +33,8 @@ from compose_net.source import Source
 
 #: the files the pre-commit hooks match (``.pre-commit-hooks.yaml``): Compose and stack files
 HOOK_FILES = re.compile(r"(^|/)((docker-)?compose|([^/]*[-_.])?stack)([-_.][^/]*)?\.ya?ml$")
+#: and the names that end in compose: ``web-compose.yml``, ``app.compose.yaml``
+COMPOSE_SUFFIX = re.compile(r"(^|/)[^/]*[-_.]compose\.ya?ml$")
 #: files whose change changes the findings of the open documents
 CONFIG_NAMES = (*configuration.CONFIG_NAMES, "pyproject.toml")
 ENV_NAME = ".env"
@@ -52,7 +54,8 @@ Overlay = Mapping[str, str]
 def is_compose(path: str, language_id: str, text: str) -> bool:
     """A document the server checks: a hook file name, VS Code's ``dockercompose`` language,
     or a YAML document with a top-level ``services:`` mapping."""
-    if HOOK_FILES.search(path.replace(os.sep, "/")) or language_id == "dockercompose":
+    name = path.replace(os.sep, "/")
+    if HOOK_FILES.search(name) or COMPOSE_SUFFIX.search(name) or language_id == "dockercompose":
         return True
     yaml = language_id in ("yaml", "yml") or path.endswith((".yaml", ".yml"))
     return yaml and _SERVICES.search(text[: 1 << 20]) is not None
@@ -558,7 +561,7 @@ def _fixes_of(o: harden.Outcome, unsafe: bool) -> list[QuickFix]:
             continue
         title = chosen.title
         if unsafe:
-            title = f"{title} (unsafe: changes what harden changes only with {fix.requires})"
+            title = f"{title} (unsafe: {_changes(chosen, fix)}; harden does it with {fix.requires})"
         f = d.finding
         out.append(
             QuickFix(
@@ -567,3 +570,13 @@ def _fixes_of(o: harden.Outcome, unsafe: bool) -> list[QuickFix]:
             )
         )
     return out
+
+
+def _changes(chosen: fixes.Fix, fix: fixes.Fix) -> str:
+    """What an unsafe fix changes that the user wrote on purpose."""
+    entry = chosen.entry
+    if fix.requires == "--remap-conflicts" and chosen.published is not None:
+        return f"moves its host port to {chosen.published}"
+    if fix.requires == "--rewrite-public" and entry.written_host_ip:
+        return f"replaces the public address {entry.written_host_ip}"
+    return f"changes {fix.title}"

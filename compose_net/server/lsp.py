@@ -308,6 +308,8 @@ class ComposeNetServer(LanguageServer):
             return None
         if doc.version != version:
             return None
+        if text.startswith("\ufeff"):  # a client that keeps the BOM in the text
+            new = "\ufeff" + new
         return self.edit(doc, text, self.whole_edit(text, new))
 
 
@@ -350,9 +352,12 @@ def build() -> ComposeNetServer:
                         ]
                     )
                 )
+        except Exception as e:
+            server.log(f"no watching of configuration files: {_brief(e)}")
+        try:
             await _pull_configuration()
         except Exception as e:
-            server.log(f"initialization: {_brief(e)}")
+            server.log(f"configuration: {_brief(e)}")
 
 
     async def _pull_configuration() -> None:
