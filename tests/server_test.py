@@ -26,11 +26,12 @@ from pygls.protocol import default_converter
 from pytest_lsp import ClientServerConfig, LanguageClient
 from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 
-from compose_net import discovery, output
+from compose_net import config, discovery, output
 from compose_net.commands import check
 from compose_net.commands import harden as harden_command
 from compose_net.project import Spec, file_key
-from compose_net.server import analysis
+from compose_net.project import file_key as project_file_key
+from compose_net.server import documents, lsp
 from compose_net.server.lsp import FIX_ALL, FIX_ALL_COMMAND
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -326,14 +327,19 @@ EXPOSED = 'services:\n  web:\n    image: nginx\n    ports:\n      - "8080:80"\n'
     ],
 )
 async def test_document_selection(path: str, language: str, text: str, chosen: bool) -> None:
-    assert analysis.is_compose(path, language, text) is chosen
+    assert documents.is_compose(path, language, text) is chosen
 
 
 async def test_hook_pattern_is_the_hooks() -> None:
     hooks = (ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8")
     patterns = {line.split("files:", 1)[1].strip().strip("'") for line in hooks.splitlines()
                 if line.strip().startswith("files:")}
-    assert patterns == {analysis.HOOK_FILES.pattern}
+    assert patterns == {documents.HOOK_FILES.pattern}
+
+
+async def test_configuration_names() -> None:
+    """A change to any file the configuration is read from re-checks the open documents."""
+    assert set(documents.CONFIG_NAMES) == {*config.CONFIG_NAMES, "pyproject.toml"}
 
 
 # --------------------------------------------------------------------------- diagnostics
@@ -799,3 +805,11 @@ async def test_server_starts_alone(tmp_path: Path) -> None:
     assert b'"capabilities"' in proc.stdout
     assert b"codeActionProvider" in proc.stdout and b"hoverProvider" in proc.stdout
     assert b"Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    "path", [pytest.param("compose.yaml", id="relative"), pytest.param("/tmp/../etc/x.yml",
+                                                                         id="dotdot")]
+)
+async def test_file_key_is_the_engines(path: str) -> None:
+    assert lsp.file_key(path) == project_file_key(path)

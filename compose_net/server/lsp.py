@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar, cast
 from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
@@ -27,19 +27,17 @@ from pygls.lsp.server import LanguageServer
 
 from compose_net import __version__, redaction
 from compose_net.errors import ComposeNetError
-from compose_net.project import file_key
-from compose_net.server.analysis import (
+from compose_net.server.documents import (
     ALLOW,
     CONFIG_NAMES,
     ENV_NAME,
-    Analyzer,
-    Checked,
     Item,
-    QuickFix,
     Settings,
     is_compose,
-    rule_anchor,
 )
+
+if TYPE_CHECKING:
+    from compose_net.server.analysis import Analyzer, Checked, QuickFix
 
 #: the code action kind of "fix all" (ruff's ``source.fixAll.ruff``)
 FIX_ALL = "source.fixAll.compose-net"
@@ -64,6 +62,12 @@ def _path(uri: str) -> str | None:
     if parsed.scheme != "file":
         return None
     return os.path.normpath(unquote(parsed.path))
+
+
+def file_key(path: str) -> str:
+    """What identifies a file: its real path (:func:`compose_net.project.file_key`, which
+    comes with the engine)."""
+    return os.path.realpath(os.path.abspath(path))
 
 
 def _uri(path: str) -> str:
@@ -100,7 +104,7 @@ class Doc:
 class ComposeNetServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("compose-net", __version__)
-        self.analyzer = Analyzer()
+        self._analyzer: Analyzer | None = None
         self.settings = Settings()
         self.docs: dict[str, Doc] = {}
         #: one worker: the engine's caches are not shared between threads
@@ -108,6 +112,15 @@ class ComposeNetServer(LanguageServer):
         #: uri -> (the items last published, the diagnostics made of them)
         self.shown: dict[str, list[tuple[Item, types.Diagnostic]]] = {}
         self.debounce = DEBOUNCE
+
+    @property
+    def analyzer(self) -> Analyzer:
+        """The engine, imported with the first check (in the worker), not at start-up."""
+        if self._analyzer is None:
+            from compose_net.server.analysis import Analyzer
+
+            self._analyzer = Analyzer()
+        return self._analyzer
 
     # ----------------------------------------------------------------- helpers
 
@@ -160,7 +173,8 @@ class ComposeNetServer(LanguageServer):
         ]
 
     def recheck_all(self) -> None:
-        self.analyzer.invalidate()
+        if self._analyzer is not None:
+            self._analyzer.invalidate()
         for doc in self.docs.values():
             if doc.compose:
                 self.schedule(doc)
@@ -246,7 +260,11 @@ class ComposeNetServer(LanguageServer):
             )
             for r in item.related
         ]
-        href = rule_anchor(item.rule) if item.rule else None
+        href = None
+        if item.rule:
+            from compose_net.server.analysis import rule_anchor  # imported by the check
+
+            href = rule_anchor(item.rule)
         return types.Diagnostic(
             range=types.Range(start, end),
             message=item.message,
@@ -332,6 +350,7 @@ def build() -> ComposeNetServer:
 
     @server.feature(types.INITIALIZED)
     async def initialized(params: types.InitializedParams) -> None:
+        server.worker.submit(lambda: server.analyzer)  # the engine's import, off the first check
         try:
             caps = server.client_capabilities.workspace
             watch = caps.did_change_watched_files if caps is not None else None
