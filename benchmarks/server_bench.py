@@ -117,6 +117,13 @@ class Bench:
         return await asyncio.wait_for(found(), timeout)
 
 
+def cpu(pid: int) -> float:
+    """The CPU time (user and system) a process has used, in seconds: a figure the other
+    processes of a busy machine do not inflate as they do the wall-clock time."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -142,12 +149,14 @@ async def measure(runs: int, big_mb: int) -> dict[str, Any]:
     (folder / ".git").mkdir()
     out: dict[str, Any] = {}
 
-    starts = []
+    starts, start_cpu = [], []
     for _ in range(runs):
         bench = Bench()
         starts.append(await bench.start())
+        start_cpu.append(cpu(bench.pid))
         await bench.stop()
     out["startup_s"] = statistics.median(starts)
+    out["startup_cpu_s"] = statistics.median(start_cpu)
 
     bench = Bench()
     await bench.start()
@@ -156,12 +165,15 @@ async def measure(runs: int, big_mb: int) -> dict[str, Any]:
     uri = (folder / "compose.yaml").as_uri()
     bench.open(uri, text)
     await bench.wait(uri, 1)
-    latencies = []
+    latencies, used = [], []
     for version in range(2, 2 + runs * 4):
         edited = text.replace('"10000:80"', f'"{20000 + version}:80"')
+        before_cpu = cpu(bench.pid)
         sent = time.perf_counter()
         bench.change(uri, version, edited)
         latencies.append(await bench.wait(uri, version) - sent)
+        used.append(cpu(bench.pid) - before_cpu)
+    out["change_cpu_ms"] = statistics.median(used) * 1000
     out["lines"] = text.count("\n")
     out["change_to_diagnostics_ms"] = statistics.median(latencies) * 1000
     out["change_to_diagnostics_max_ms"] = max(latencies) * 1000
@@ -221,11 +233,15 @@ def main() -> int:
     if args.json:
         print(json.dumps(out, indent=2))
         return 0
-    print(f"start-up (initialize answered):        {out['startup_s'] * 1000:7.0f} ms  (goal < 500)")
+    print(
+        f"start-up (initialize answered): {out['startup_s'] * 1000:.0f} ms, "
+        f"{out['startup_cpu_s'] * 1000:.0f} ms of CPU (goal < 500)"
+    )
     print(
         f"{out['lines']}-line file, change -> diagnostics: "
         f"{out['change_to_diagnostics_ms']:5.0f} ms median, "
-        f"{out['change_to_diagnostics_max_ms']:.0f} ms max (goal < 100)"
+        f"{out['change_to_diagnostics_max_ms']:.0f} ms max, {out['change_cpu_ms']:.0f} ms of "
+        "the server's CPU (goal < 100)"
     )
     print(
         f"memory per open {out['doc_bytes'] / 2**20:.1f} MB document: "

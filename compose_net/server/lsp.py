@@ -204,9 +204,8 @@ class ComposeNetServer(LanguageServer):
                 item = Item(doc.path, 1, 1, 1, 1, None, "error", _brief(checked))
                 self.publish(doc, {file_key(doc.path): (doc.path, [item], None)})
                 return
-            lines = {key: self.text(d.uri).splitlines() for key, d in self._open_by_key().items()}
-            by_key = {
-                key: (checked.paths[key], items, lines.get(key) or checked.lines.get(key))
+            by_key = {  # columns counted on the lines the rules read
+                key: (checked.paths[key], items, checked.lines.get(key))
                 for key, items in checked.items.items()
             }
             doc.files = set(by_key) | {file_key(doc.path)}
