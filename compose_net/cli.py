@@ -507,7 +507,7 @@ def addr(words: tuple[str, ...], interface: str | None, cidr: str | None, fmt: s
 @cli.command(
     epilog=examples(
         "compose-net server",
-        "nvim: vim.lsp.start({name = 'compose-net', cmd = {'compose-net', 'server'}})",
+        "compose-net server --stdio",
     )
 )
 @click.option("--stdio", is_flag=True, help="Speak on standard input and output (the default).")
