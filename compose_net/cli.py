@@ -507,6 +507,25 @@ def addr(words: tuple[str, ...], interface: str | None, cidr: str | None, fmt: s
 
 @cli.command(
     epilog=examples(
+        "compose-net server",
+        "compose-net server --stdio",
+    )
+)
+@click.option("--stdio", is_flag=True, help="Speak on standard input and output (the default).")
+def server(stdio: bool) -> int:
+    """Run the language server: check's findings and harden's fixes in an editor (LSP).
+
+    Settings: the project's .compose-net.yaml first, then the editor's (bind, bind-var,
+    inventory, resolve, target). The server never writes a file; see docs/editors.md.
+    """
+    del stdio
+    from compose_net.server import lsp
+
+    return lsp.serve()
+
+
+@cli.command(
+    epilog=examples(
         "compose-net nodes --resolve local",
         "compose-net nodes --resolve docker --format yaml > nodes.yaml",
         "compose-net nodes --inventory nodes.yaml",

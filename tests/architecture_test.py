@@ -42,6 +42,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("compose_net.harden", "compose_net.output"),
     # 9: the commands, then the command line
     ("compose_net.commands",),
+    # 10: the language server, on the commands
+    ("compose_net.server",),
     ("compose_net.cli", "compose_net.__main__", "compose_net.entry"),
 )
 

@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 HEAVY = {"docker", "requests", "urllib3", "jsonschema", "referencing", "rpds", "attrs",
-         "ruamel", "psutil", "prometheus_client"}
+         "ruamel", "psutil", "prometheus_client",
+         "pygls", "lsprotocol", "cattrs"}  # the last three: server only
 
 CLEAN = """\
 services:
