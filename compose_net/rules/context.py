@@ -410,7 +410,7 @@ class Context:
         known = self._pragmas.get(id(at))
         if known is None or known[0] is not at:
             # kept with its node, so that its id names no other node while cached
-            known = (at, yamltree.position(at), tuple(pragmas.find(self.lines, at)))
+            known = (at, yamltree.position(at), tuple(pragmas.find(self.lines, at, self.doc.root)))
             self._pragmas[id(at)] = known
         where = known[1]
         finding = Finding(
