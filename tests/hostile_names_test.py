@@ -47,11 +47,11 @@ NAMES: dict[str, bytes] = {
 }
 
 # (id, argv before the file name, what the file holds, JSON on standard output)
+FORMATS = ("text", "json", "sarif", "github", "gitlab")
 COMMANDS: list[tuple[str, tuple[str, ...], str, bool]] = [
-    *[(f"check-{fmt}", ("check", "--no-config", "--format", fmt), EXPOSED, fmt not in ("text", "github"))
-      for fmt in ("text", "json", "sarif", "github", "gitlab")],
-    *[(f"check-{fmt}-broken", ("check", "--no-config", "--format", fmt), BROKEN, fmt not in ("text", "github"))
-      for fmt in ("text", "json", "sarif", "github", "gitlab")],
+    *[(f"check-{fmt}{tail}", ("check", "--no-config", "--format", fmt), text,
+       fmt not in ("text", "github"))
+      for fmt in FORMATS for tail, text in (("", EXPOSED), ("-broken", BROKEN))],
     ("check-verbose", ("check", "--no-config", "-v"), EXPOSED, False),
     ("harden", ("harden", "--no-config", *BIND), EXPOSED, False),
     ("harden-verbose", ("harden", "--no-config", "-v", *BIND), EXPOSED, False),
