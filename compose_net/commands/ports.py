@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from compose_net import printable
+from compose_net import model, printable
 from compose_net.commands import inputs
 from compose_net.errors import ComposeNetError
 from compose_net.policy import addresses
@@ -63,11 +63,14 @@ def project_ports(
     An address in ``internal`` is ``private``, as check judges it.
     """
     services: dict[str, Any] = {}
+    env = {id(part.document): part.env for part in project.documents}
     for name, ports in project.services.items():
         objects = []
         for published in ports:
             port = published.port
-            obj: dict[str, Any] = dict(port.obj)
+            # a value from the environment or an env file is shown as its variables
+            read_with = env.get(id(published.declared.document), project.env)
+            obj: dict[str, Any] = dict(model.value_free(port.entry, port.obj, read_with))
             obj["file"] = published.declared.path
             obj["line"] = port.entry.position.line
             obj["column"] = port.entry.position.column
