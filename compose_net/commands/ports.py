@@ -22,6 +22,7 @@ def file_ports(
     *,
     interpolate: bool = True,
     outside: bool = False,
+    show_values: bool = False,
 ) -> dict[str, Any]:
     """``{"path", "services": {name: {"ports": [...]}}}`` for one file, a project of its own.
 
@@ -35,7 +36,7 @@ def file_ports(
     else:  # variables as written: no env file is read
         folder = "." if path == "-" else (os.path.dirname(path) or ".")
         project = load_files([path], folder, None, outside=outside)
-    services = project_ports(project, _internal(path))["services"]
+    services = project_ports(project, _internal(path), show_values=show_values)["services"]
     named = file_key(path)
     for data in services.values():
         for port in data["ports"]:
@@ -53,9 +54,16 @@ def _internal(path: str) -> tuple[Network, ...]:
 
 
 def project_ports(
-    project: Project, internal: tuple[Network, ...] = addresses.INTERNAL_NETWORKS
+    project: Project,
+    internal: tuple[Network, ...] = addresses.INTERNAL_NETWORKS,
+    *,
+    show_values: bool = False,
 ) -> dict[str, Any]:
     """The merged ports of a project, in the shape of :func:`file_ports`.
+
+    A value variables filled is shown as their references (``"${HOST_IP}"``): no value of
+    the environment or an env file is printed. ``show_values`` keeps the values, for a
+    comparison with ``docker compose config`` (tests); the command line never sets it.
 
     ``path`` is the project's first file and ``project`` names its directory and files;
     every port has ``file``, ``line`` and ``column`` (where its entry is written), and
@@ -70,7 +78,9 @@ def project_ports(
             port = published.port
             # a value from the environment or an env file is shown as its variables
             read_with = env.get(id(published.declared.document), project.env)
-            obj: dict[str, Any] = dict(model.value_free(port.entry, port.obj, read_with))
+            obj: dict[str, Any] = dict(
+                port.obj if show_values else model.value_free(port.entry, port.obj, read_with)
+            )
             obj["file"] = published.declared.path
             obj["line"] = port.entry.position.line
             obj["column"] = port.entry.position.column
@@ -126,21 +136,29 @@ def run(
     env_files: Sequence[str] = (),
     project: Spec | None = None,
     outside: bool = False,
+    show_values: bool = False,
 ) -> int:
-    """Print the ports of each file of ``paths``, or of ``project`` merged."""
+    """Print the ports of each file of ``paths``, or of ``project`` merged (``show_values``:
+    see :func:`project_ports`)."""
     report = Report()
     files: list[dict[str, Any]] = []
     if project is not None:
         try:
             loaded = project.load(interpolate=interpolate)
-            files.append(project_ports(loaded, _internal(loaded.directory)))
+            internal = _internal(loaded.directory)
+            files.append(project_ports(loaded, internal, show_values=show_values))
         except ComposeNetError as e:
             if e.path is None:
                 raise  # no project to read: a usage error
             report.failure(e)
     for path in paths:
         try:
-            files.append(file_ports(path, env_files, interpolate=interpolate, outside=outside))
+            files.append(
+                file_ports(
+                    path, env_files, interpolate=interpolate, outside=outside,
+                    show_values=show_values,
+                )
+            )
         except ComposeNetError as e:
             report.failure(e.with_path(path))
     if fmt == "json":
