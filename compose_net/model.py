@@ -183,6 +183,13 @@ def value_free(entry: PortEntry, obj: PortObject, env: Mapping[str, str] | None)
     writes itself stays. A value of the environment or an env file is never printed."""
     if env is None:
         return obj
+    try:
+        return _value_free(entry, obj, env)
+    except InterpolationError:  # not rendered with ``env``: no value of it is in ``obj``
+        return obj
+
+
+def _value_free(entry: PortEntry, obj: PortObject, env: Mapping[str, str]) -> PortObject:
     spans: dict[str, tuple[tuple[Traced, ...], tuple[int, int] | None]] = {}
     if entry.syntax == "short":
         assert entry.text is not None

@@ -95,7 +95,21 @@ services:
     ports: ["${C_UNSET_HERE:?needs ${C_URL}}:80"]
 """
 
-FILES = {"invalid": INVALID, "valid": VALID, "schema": SCHEMA, "required": REQUIRED}
+DUPLICATES = """\
+services:
+  web:
+    image: nginx
+    ports: ["${C_NUMPORT}:85", "${C_NUMPORT}:86", "127.0.0.1:${C_NUMPORT2}:87"]
+  api:
+    image: nginx
+    ports: ["${C_NUMPORT}:89", "127.0.0.1:${C_NUMPORT2}:88", "${C_RANGE}:9001-9003"]
+    deploy: {mode: global}
+"""
+
+FILES = {
+    "invalid": INVALID, "valid": VALID, "schema": SCHEMA, "required": REQUIRED,
+    "duplicates": DUPLICATES,
+}  # fmt: skip
 
 FORMATS = ("text", "json", "sarif", "github", "gitlab")
 COMMANDS: dict[str, tuple[str, ...]] = {
@@ -110,6 +124,11 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "harden-bind-var": ("harden", "--no-config", "--diff", "--bind-var", "C_PUBIP"),
     "harden-no-bind": ("harden", "--no-config"),
     "harden-stack": ("harden", "--no-config", "--target", "stack", "--diff"),
+    "harden-host-mode": (
+        "harden", "--no-config", "--target", "stack", "--stack-strategy", "host-mode", "--diff",
+    ),
+    "harden-remap": ("harden", "--no-config", "-v", "--remap-conflicts", "--bind", "10.0.0.5"),
+    "harden-node": ("harden", "--no-config", "-v", "--node", "n1", "--bind", "10.0.0.5"),
     "ports": ("ports",),
     "ports-json": ("ports", "--format", "json"),
     "validate": ("validate",),
@@ -177,6 +196,25 @@ def test_no_value_is_printed(
     assert code in (0, 1, 2)
     assert "internal error" not in err
     assert_no_canary(out, err)
+
+
+@pytest.mark.parametrize("where", ["env", "dotenv"])
+def test_show_values_prints_them(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    where: str,
+) -> None:
+    """``ports --show-values`` is the one way to print them, asked for by name: the oracle
+    above sees them there."""
+    monkeypatch.chdir(tmp_path)
+    _project(tmp_path, "valid", where, monkeypatch)
+    assert main(["ports", "--show-values", "--format", "json", "compose.yaml"]) == 0
+    out = capsys.readouterr().out
+    for name in ("C_NUMPORT", "C_NUMPORT2", "C_PUBIP"):
+        assert CANARIES[name] in out
+    with pytest.raises(AssertionError):
+        assert_no_canary(out)
 
 
 @pytest.mark.parametrize("command", COMMANDS.values(), ids=COMMANDS.keys())

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from compose_net import model, printable
+from compose_net import model, printable, redaction
 from compose_net.commands import inputs
 from compose_net.errors import ComposeNetError
 from compose_net.policy import addresses
@@ -62,8 +62,8 @@ def project_ports(
     """The merged ports of a project, in the shape of :func:`file_ports`.
 
     A value variables filled is shown as their references (``"${HOST_IP}"``): no value of
-    the environment or an env file is printed. ``show_values`` keeps the values, for a
-    comparison with ``docker compose config`` (tests); the command line never sets it.
+    the environment or an env file is printed, unless ``show_values`` (``--show-values``)
+    asks for them.
 
     ``path`` is the project's first file and ``project`` names its directory and files;
     every port has ``file``, ``line`` and ``column`` (where its entry is written), and
@@ -140,6 +140,8 @@ def run(
 ) -> int:
     """Print the ports of each file of ``paths``, or of ``project`` merged (``show_values``:
     see :func:`project_ports`)."""
+    if show_values:  # asked for: printed as they are (compose_net.redaction notes none)
+        redaction.keep_values()
     report = Report()
     files: list[dict[str, Any]] = []
     if project is not None:
@@ -177,6 +179,7 @@ def main(
     fmt: str,
     interpolate: bool,
     env_files: Sequence[str],
+    show_values: bool = False,
 ) -> int:
     """The command line's ``ports``: FILE arguments, or the project -f names."""
     project = inputs.project_spec(files, project_files, project_directory, env_files, read_outside)
@@ -187,4 +190,5 @@ def main(
         env_files=env_files,
         project=project,
         outside=read_outside,
+        show_values=show_values,
     )
