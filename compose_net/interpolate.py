@@ -157,9 +157,8 @@ def render_traced(template: Template, env: Mapping[str, str]) -> tuple[str, tupl
 
 def names_in(traces: tuple[Traced, ...], start: int = 0, end: int | None = None) -> list[str]:
     """The variables whose values fill any character of ``start``..``end``, each once."""
-    out = [t.name for t in traces if t.start < (t.end if end is None else end) and t.end > start
-           and (end is None or t.start < end)]
-    return list(dict.fromkeys(out))
+    stop = max((t.end for t in traces), default=0) if end is None else end
+    return list(dict.fromkeys(t.name for t in traces if t.start < stop and t.end > start))
 
 
 def references(names: list[str]) -> str:
