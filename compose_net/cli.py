@@ -147,6 +147,12 @@ def node_source_options(command: _Command) -> _Command:
 )
 @click.option("--no-interpolate", is_flag=True, help="Keep ${VARIABLES} as written.")
 @click.option(
+    "--show-values",
+    is_flag=True,
+    help="Print the host IPs and ports variables take from the environment and env files "
+    "(by default ${VARIABLE} is printed in their place: CI logs are often public).",
+)
+@click.option(
     "--env-file",
     "env_files",
     multiple=True,
@@ -161,6 +167,7 @@ def ports(
     read_outside: bool,
     fmt: str,
     no_interpolate: bool,
+    show_values: bool,
     env_files: tuple[str, ...],
 ) -> int:
     """Print each service's published ports as Docker Compose reads them."""
@@ -174,6 +181,7 @@ def ports(
         fmt=fmt,
         interpolate=not no_interpolate,
         env_files=env_files,
+        show_values=show_values,
     )
 
 

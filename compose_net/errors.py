@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from compose_net import redaction
+from compose_net import printable, redaction
 
 #: top-level module -> the package on PyPI that installs it
 PACKAGES = {
@@ -50,7 +50,7 @@ class ComposeNetError(Exception):
     def __str__(self) -> str:
         where = ""
         if self.path is not None:
-            where = self.path
+            where = printable.name(self.path)  # one line whatever the file's name holds
             if self.line is not None:
                 where += f":{self.line}"
                 if self.column is not None:

@@ -227,7 +227,7 @@ def settle(outcomes: Sequence[Outcome], ledgers: Ledgers, permissions: Permissio
                 use = wanted[0]
                 entry = item.entry
                 moved = (
-                    f"services.{entry.service}.ports[{entry.index}] publishes {use.port}/"
+                    f"services.{entry.service}.ports[{entry.index}] publishes {use.shown_port()}/"
                     f"{use.protocol} {use.where()}, which {holder.label} already publishes; "
                     f"moved to host port {remap.published}"
                 )

@@ -23,6 +23,10 @@ from compose_net.errors import ComposeNetError
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _OPS = (":-", ":?", ":+", "-", "?", "+")
+#: the text is not quoted: it may be a value of an env file
+_INVALID = (
+    "invalid interpolation format: ${ needs a variable name and a closing } (a literal $ is $$)"
+)
 
 
 class InterpolationError(ComposeNetError):
@@ -103,7 +107,7 @@ def _parse(text: str, i: int, *, closing: bool, depth: int = 0) -> tuple[Templat
 def _parse_braced(text: str, start: int, depth: int) -> tuple[Var, int]:
     m = _NAME.match(text, start + 2)
     if m is None:
-        raise InterpolationError(f"invalid interpolation format for {text!r}")
+        raise InterpolationError(_INVALID)
     i = m.end()
     op = ""
     arg: Template = ()
@@ -113,41 +117,84 @@ def _parse_braced(text: str, start: int, depth: int) -> tuple[Var, int]:
             arg, i = _parse(text, i + len(candidate), closing=True, depth=depth + 1)
             break
     if i >= len(text) or text[i] != "}":
-        raise InterpolationError(f"invalid interpolation format for {text!r}")
+        raise InterpolationError(_INVALID)
     return Var(m.group(), op, arg, text[start : i + 1]), i + 1
+
+
+class Traced(NamedTuple):
+    """Characters ``start``..``end`` of a rendered text came from the variable ``name``."""
+
+    start: int
+    end: int
+    name: str
 
 
 def render(template: Template, env: Mapping[str, str]) -> str:
     """Substitute ``env`` into ``template`` as Compose does."""
+    return render_traced(template, env)[0]
+
+
+def render_traced(template: Template, env: Mapping[str, str]) -> tuple[str, tuple[Traced, ...]]:
+    """:func:`render`, and which characters of the result came from which variable's value
+    (a default or replacement written in the file is text of the file, not a value).
+
+    A message about the result names the variables of the characters it is about and
+    never quotes them (compose_net.ports, compose_net.model).
+    """
     out: list[str] = []
+    traces: list[Traced] = []
+    at = 0
     for part in template:
-        out.append(part if isinstance(part, str) else _render_var(part, env))
-    return "".join(out)
+        if isinstance(part, str):
+            text = part
+        else:
+            text, inner = _render_var(part, env)
+            traces.extend(Traced(at + t.start, at + t.end, t.name) for t in inner)
+        out.append(text)
+        at += len(text)
+    return "".join(out), tuple(traces)
 
 
-def _render_var(var: Var, env: Mapping[str, str]) -> str:
+def names_in(traces: tuple[Traced, ...], start: int = 0, end: int | None = None) -> list[str]:
+    """The variables whose values fill any character of ``start``..``end``, each once."""
+    stop = max((t.end for t in traces), default=0) if end is None else end
+    return list(dict.fromkeys(t.name for t in traces if t.start < stop and t.end > start))
+
+
+def references(names: list[str]) -> str:
+    """``${A}``, ``${A} and ${B}``: variables as a message names them."""
+    shown = ["${" + name + "}" for name in names]
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
+def _render_var(var: Var, env: Mapping[str, str]) -> tuple[str, tuple[Traced, ...]]:
     value = env.get(var.name)
-    if value:  # whatever is printed names the variable, not its value (compose_net.redaction)
+    if value:  # defence in depth: printed text names the variable (compose_net.redaction)
         redaction.note(var.name, value)
     is_set = value is not None
     non_empty = bool(value)
     op = var.op
     # Compose substitutes the operand first, whether or not it is used.
-    arg = render(var.arg, env) if var.arg else ""
+    arg, arg_traces = render_traced(var.arg, env) if var.arg else ("", ())
+    own = (Traced(0, len(value), var.name),) if value else ()
     if op in (":-", "-"):
         use_default = not non_empty if op == ":-" else not is_set
-        return arg if use_default else (value or "")
+        return (arg, arg_traces) if use_default else (value or "", own)
     if op in (":?", "?"):
         missing = not non_empty if op == ":?" else not is_set
         if missing:
+            # the message as written in the file, never as rendered: a variable in it is
+            # named, not substituted
+            written = var.text[len(var.name) + len(op) + 2 : -1]
             raise InterpolationError(
-                f"required variable {var.name} is missing a value" + (f": {arg}" if arg else ""),
+                f"required variable {var.name} is missing a value"
+                + (f": {written}" if written else ""),
             )
-        return value or ""
+        return value or "", own
     if op in (":+", "+"):
         use_repl = non_empty if op == ":+" else is_set
-        return arg if use_repl else ""
-    return value or ""
+        return (arg, arg_traces) if use_repl else ("", ())
+    return value or "", own
 
 
 def interpolate(text: str, env: Mapping[str, str]) -> str:

@@ -21,7 +21,16 @@ from compose_net import bounds, source, yamltree
 from compose_net.document import Document, PortEntry, Service
 from compose_net.document import load_all as load_all_documents
 from compose_net.errors import ComposeNetError
-from compose_net.interpolate import InterpolationError, has_variables, interpolate
+from compose_net.interpolate import (
+    InterpolationError,
+    Traced,
+    has_variables,
+    interpolate,
+    names_in,
+    parse,
+    references,
+    render_traced,
+)
 from compose_net.ports import (
     Exposure,
     PortError,
@@ -29,7 +38,9 @@ from compose_net.ports import (
     exposure_of,
     normalize_long,
     normalize_short,
+    port_spans,
     split_short,
+    without_values,
 )
 
 
@@ -54,12 +65,6 @@ def entry_exposure(entry: PortEntry) -> Exposure:
     if exposure is None:
         raise PortError(f"invalid IP address: {entry.written_host_ip}")
     return exposure
-
-
-def _interp(value: object, env: Mapping[str, str] | None) -> object:
-    if env is None or not isinstance(value, str):
-        return value
-    return interpolate(value, env)
 
 
 def _symbolic_short(text: str) -> list[PortObject]:
@@ -126,17 +131,35 @@ def _long_key(fields: Mapping[str, object], interpolated: bool) -> str:
 # --------------------------------------------------------------------------- per entry
 
 
+def _traced(value: object, env: Mapping[str, str]) -> tuple[object, tuple[Traced, ...]]:
+    """``value`` interpolated, and which of its characters variables filled."""
+    if not isinstance(value, str) or "$" not in value:
+        return value, ()
+    return render_traced(parse(value), env)
+
+
 def _normalize(entry: PortEntry, env: Mapping[str, str] | None) -> list[tuple[PortObject, str]]:
-    """Objects and unicity keys of ``entry``; errors are PortError/InterpolationError."""
+    """Objects and unicity keys of ``entry``; errors are PortError/InterpolationError.
+
+    An error about text that variables filled names the variables and quotes nothing
+    (compose_net.ports.without_values)."""
     if entry.syntax == "short":
         assert entry.text is not None
-        text = str(_interp(entry.text, env))
-        if env is None and has_variables(text):
-            objects = _symbolic_short(text)
+        if env is None:
+            text = entry.text
+            objects = _symbolic_short(text) if has_variables(text) else normalize_short(text)
         else:
-            objects = normalize_short(text)
+            rendered, traces = _traced(entry.text, env)
+            try:
+                objects = normalize_short(str(rendered))
+            except PortError as e:
+                raise without_values(e, traces) from None
         return [(obj, _short_key(obj)) for obj in objects]
-    fields = {key: _interp(yamltree.to_plain(node), env) for key, node in entry.fields.items()}
+    if env is None:
+        fields = {key: yamltree.to_plain(node) for key, node in entry.fields.items()}
+    else:
+        traced = {key: _traced(yamltree.to_plain(node), env) for key, node in entry.fields.items()}
+        fields = {key: value for key, (value, _) in traced.items()}
     key = _long_key(fields, env is not None)
     if env is None and any(isinstance(v, str) and has_variables(v) for v in fields.values()):
         obj: PortObject = {}
@@ -146,7 +169,53 @@ def _normalize(entry: PortEntry, env: Mapping[str, str] | None) -> list[tuple[Po
         obj.setdefault("mode", "ingress")
         obj.setdefault("protocol", "tcp")
         return [(obj, key)]
-    return [(normalize_long(fields), key)]
+    try:
+        return [(normalize_long(fields), key)]
+    except PortError as e:
+        if env is None or e.part not in traced:
+            raise
+        raise without_values(e, traced[e.part][1]) from None
+
+
+def value_free(entry: PortEntry, obj: PortObject, env: Mapping[str, str] | None) -> PortObject:
+    """``obj`` (an object of ``entry`` read with ``env``) as it may be printed: each value
+    variables filled is replaced by their references (``"${HOST_IP}"``); what the file
+    writes itself stays. A value of the environment or an env file is never printed."""
+    if env is None:
+        return obj
+    try:
+        return _value_free(entry, obj, env)
+    except InterpolationError:  # not rendered with ``env``: no value of it is in ``obj``
+        return obj
+
+
+def _value_free(entry: PortEntry, obj: PortObject, env: Mapping[str, str]) -> PortObject:
+    spans: dict[str, tuple[tuple[Traced, ...], tuple[int, int] | None]] = {}
+    if entry.syntax == "short":
+        assert entry.text is not None
+        rendered, traces = _traced(entry.text, env)
+        if not traces:
+            return obj
+        ip_at, host_at, container_at = port_spans(str(rendered))
+        container = str(rendered)[container_at[0] : container_at[1]]
+        port_end = container_at[0] + len(container.partition("/")[0])
+        spans = {
+            "host_ip": (traces, ip_at),
+            "published": (traces, host_at),
+            "target": (traces, (container_at[0], port_end)),
+            "protocol": (traces, (port_end, container_at[1])),
+        }
+    else:
+        for key, node in entry.fields.items():
+            _, traces = _traced(yamltree.to_plain(node), env)
+            if traces:
+                spans[key] = (traces, None)
+    out = dict(obj)
+    for key, (traces, span) in spans.items():
+        names = names_in(traces, *span) if span is not None else names_in(traces)
+        if key in out and names:
+            out[key] = references(names)
+    return out
 
 
 def _entry_error(entry: PortEntry, message: str, path: str | None = None) -> ComposeNetError:

@@ -82,7 +82,7 @@ def text(result: CheckResult, *, color: bool = False, verbose: bool = False) -> 
         rule = _paint(f.rule, _COLORS[f.severity], color)
         path = paths.get(f.path)
         if path is None:
-            path = paths[f.path] = esc(f.path)
+            path = paths[f.path] = printable.name(redaction.redact(f.path))
         where = _paint(f"{path}:{f.line}:{f.column}", "1", color)
         out.append(f"{where}: {rule} {esc(f.message)}")
         if verbose:
@@ -90,13 +90,13 @@ def text(result: CheckResult, *, color: bool = False, verbose: bool = False) -> 
     for s in result.allowed:
         f = s.finding
         note = _paint("note:", _COLORS["allowed"], color)
-        where = _paint(esc(f.location), "1", color)
+        where = _paint(printable.name(redaction.redact(f.location)), "1", color)
         out.append(f"{where}: {note} allowed ({f.rule}): {esc(f.message)}: {esc(s.reason)}")
     if verbose:
         for s in result.ignored:
             f = s.finding
             line = f"{f.location}: note: ignored ({f.rule}): {f.message}: {s.reason}"
-            out.append(esc(line))
+            out.append(printable.name(redaction.redact(line)))
     return "".join(line + "\n" for line in out)
 
 
@@ -364,8 +364,8 @@ def emit(
     elif fmt == "gitlab":
         printable.write_json(stream, gitlab(result))
         print(summary(result), file=sys.stderr)
-    elif fmt == "github":
-        stream.write(github(result))
+    elif fmt == "github":  # the one writer of lines that start with "::", escaped field by field
+        printable.raw(stream).write(github(result))
         print(summary(result), file=sys.stderr)
     else:  # escaped field by field, so that the colours stay colours
         printable.raw(stream).write(text(result, color=color, verbose=verbose))

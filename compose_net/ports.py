@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Literal, Union
 
 from compose_net.errors import ComposeNetError
-from compose_net.interpolate import has_variables
+from compose_net.interpolate import Traced, has_variables, names_in, references
 from compose_net.policy import addresses
 
 Exposure = Literal["all-interfaces", "public", "private", "loopback", "variable"]
@@ -30,7 +30,38 @@ _DIGITS = re.compile(r"[0-9]+")
 
 
 class PortError(ComposeNetError):
-    """A port entry that Docker Compose would reject."""
+    """A port entry that Docker Compose would reject.
+
+    ``message`` is Compose's, quoting the text it is about. ``part`` (``host IP``, ``host
+    port``...), ``span`` (where that text is in the entry) and ``problem`` (``is not an IP
+    address``) say the same without quoting anything: :func:`without_values` builds the
+    message from them when the text came from a variable.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        part: str = "entry",
+        span: tuple[int, int] | None = None,
+        problem: str = "is not valid",
+    ) -> None:
+        super().__init__(message)
+        self.part = part
+        self.span = span
+        self.problem = problem
+
+
+def without_values(error: PortError, traces: tuple[Traced, ...]) -> PortError:
+    """``error`` about text that variables filled (``traces``, compose_net.interpolate):
+    a message that names those variables and says what is wrong, quoting nothing
+    ("the host IP from ${DATABASE_URL} is not an IP address"). An error about text written
+    in the file keeps Compose's message."""
+    names = names_in(traces, *error.span) if error.span is not None else names_in(traces)
+    if not names:
+        return error
+    message = f"the {error.part} from {references(names)} {error.problem}"
+    return PortError(message, part=error.part, problem=error.problem)
 
 
 # --------------------------------------------------------------------------- written view
@@ -159,15 +190,33 @@ def _split_proto(raw: str) -> tuple[str, str]:
     return proto or "tcp", port
 
 
-def _strip_brackets(ip: str) -> str:
+_NOT_AN_IP = "is not an IP address"
+_NOT_A_PORT = "is not a port (1-65535) or a range of ports"
+
+
+def _strip_brackets(ip: str, span: tuple[int, int]) -> str:
     if not ip.startswith("["):
         return ip
     end = ip.find("]")
     if end < 0:
-        raise PortError(f"invalid IP address {ip}: missing ']' in address")
+        raise PortError(
+            f"invalid IP address {ip}: missing ']' in address", part="host IP", span=span,
+            problem="is missing a ']'",
+        )  # fmt: skip
     if end != len(ip) - 1 or "[" in ip[1:] or "]" in ip[1:end]:
-        raise PortError(f"invalid IP address {ip}")
+        raise PortError(f"invalid IP address {ip}", part="host IP", span=span, problem=_NOT_AN_IP)
     return ip[1:end]
+
+
+def port_spans(raw: str) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
+    """Where :func:`_compose_split`'s IP, host port and container part are in ``raw``."""
+    last = raw.rfind(":")
+    if last < 0:
+        return (0, 0), (0, 0), (0, len(raw))
+    second = raw.rfind(":", 0, last)
+    if second < 0:
+        return (0, 0), (0, last), (last + 1, len(raw))
+    return (0, second), (second + 1, last), (last + 1, len(raw))
 
 
 def port_count(raw: str) -> int:
@@ -199,33 +248,55 @@ def _kept_short(raw: str) -> tuple[PortObject, ...]:
 
 def _normalize_short(raw: str) -> list[PortObject]:
     ip, host_port, container_raw = _compose_split(raw)
+    ip_at, host_at, container_at = port_spans(raw)
     proto, container = _split_proto(container_raw)
+    port_at = (container_at[0], container_at[0] + len(container))
     proto = proto.lower()
     if proto not in PROTOCOLS:
-        raise PortError(f"invalid proto: {proto}")
+        raise PortError(
+            f"invalid proto: {proto}", part="protocol",
+            span=(port_at[1], container_at[1]) if container else container_at,
+            problem="is not tcp, udp or sctp",
+        )  # fmt: skip
     if ip:
-        ip = _strip_brackets(ip)
+        ip = _strip_brackets(ip, ip_at)
         if addresses.parse_ip(ip) is None:
-            raise PortError(f"invalid IP address: {ip}")
+            raise PortError(
+                f"invalid IP address: {ip}", part="host IP", span=ip_at, problem=_NOT_AN_IP
+            )
     if not container:
-        raise PortError(f"no port specified: {raw}<empty>")
+        raise PortError(
+            f"no port specified: {raw}<empty>", part="container port", span=(0, len(raw)),
+            problem="is empty",
+        )  # fmt: skip
     c_range = _parse_range(container)
     if c_range is None:
-        raise PortError(f"invalid containerPort: {container}")
+        raise PortError(
+            f"invalid containerPort: {container}", part="container port", span=port_at,
+            problem=_NOT_A_PORT,
+        )  # fmt: skip
     h_range = (0, 0)
     if host_port:
         parsed = _parse_range(host_port)
         if parsed is None:
-            raise PortError(f"invalid hostPort: {host_port}")
+            raise PortError(
+                f"invalid hostPort: {host_port}", part="host port", span=host_at,
+                problem=_NOT_A_PORT,
+            )  # fmt: skip
         h_range = parsed
     c_start, c_end = c_range
     h_start, h_end = h_range
     if host_port and c_end - c_start != h_end - h_start and c_end != c_start:
         raise PortError(
             f"invalid ranges specified for container and host Ports: {container} and {host_port}",
+            part="host and container port ranges", span=(host_at[0], port_at[1]),
+            problem="differ in length",
         )
     if c_start == 0:
-        raise PortError("the port is missing a target (container) port")
+        raise PortError(
+            "the port is missing a target (container) port", part="container port",
+            span=port_at, problem="is 0",
+        )  # fmt: skip
     count = c_end - c_start + 1
     keyed: list[tuple[str, PortObject]] = []
     for i in range(count):
@@ -278,7 +349,7 @@ def normalize_long(entry: Mapping[str, object]) -> PortObject:
     if "host_ip" in entry:
         ip = _as_str("host_ip", entry["host_ip"])
         if ip.startswith("[") or addresses.parse_ip(ip) is None:
-            raise PortError(f"invalid IP address: {ip}")
+            raise PortError(f"invalid IP address: {ip}", part="host_ip", problem=_NOT_AN_IP)
         obj["host_ip"] = ip
     target = _as_target(entry["target"])
     if target:
@@ -323,7 +394,11 @@ def _as_target(value: object) -> int:
         if not -(2**63) <= number < 2**63:
             number = None
     if number is None:
-        raise PortError(f"invalid target port: {_shown(value)}")
+        raise PortError(
+            f"invalid target port: {_shown(value)}", part="target", problem="is not a number"
+        )
     if number < 0:
-        raise PortError(f"invalid target port: {number} is negative")
+        raise PortError(
+            f"invalid target port: {number} is negative", part="target", problem="is negative"
+        )
     return number % _UINT32

@@ -1,15 +1,28 @@
-"""Inline comments that speak to compose-net: ``# compose-net: allow`` and ``ignore[RULE]``."""
+"""Inline comments that speak to compose-net: ``# compose-net: allow`` and ``ignore[RULE]``.
+
+A pragma is a YAML comment, never text inside a scalar: ``labels: {note: "see # compose-net:
+allow"}`` on the line of a port allows nothing. A ``#`` starts a comment when it is at the
+start of a line or follows a space or tab, and lies outside every scalar of the document (a
+quoted, plain or block scalar's text runs from its start mark to its end mark; ``a#b`` is one
+plain scalar, and `` #`` ends one). Tags, anchors and aliases hold no white space, so no other
+token can hide ``" #"``. The scalars are looked at only when a line holds a candidate, once
+per document.
+
+A comment in a block scalar's header (``key: | # ...``) is not read: it lies inside the
+scalar's marks; a pragma there is ignored, which reports more, never less.
+"""
 
 from __future__ import annotations
 
-import functools
 import re
 from typing import NamedTuple
 
 from compose_net import yamltree
-from compose_net.yamltree import Span
+from compose_net.yamltree import Node, Span
 
 _PRAGMA = re.compile(r"#\s*compose-net:\s*(allow|ignore)(?:\[([A-Za-z0-9_,\s-]*)\])?\s*(.*)$")
+#: a "#" that may start a comment: at the start of a line or after a space or tab
+_HASH = re.compile(r"(?:^|(?<=[ \t]))#")
 
 
 class Pragma(NamedTuple):
@@ -27,27 +40,93 @@ def node_lines(node: Span) -> range:
     return range(node.start_mark.line, last + 1)
 
 
-def find(lines: list[str], node: Span) -> list[Pragma]:
-    """Pragmas in comments on the lines of ``node``."""
+def find(lines: list[str], node: Span, root: Node) -> list[Pragma]:
+    """Pragmas in comments on the lines of ``node``, which belongs to the document ``root``
+    (whose scalars say where comments cannot be)."""
     out: list[Pragma] = []
+    comments: dict[int, Pragma] | None = None
     for i in node_lines(node):
         if i >= len(lines):
             break
-        pragma = _on_line(lines[i])
+        if "compose-net" not in lines[i]:
+            continue
+        if comments is None:
+            comments = _pragmas(lines, root)
+        pragma = comments.get(i)
         if pragma is not None:
             out.append(pragma)
     return out
 
 
-@functools.lru_cache(maxsize=1024)
-def _on_line(line: str) -> Pragma | None:
-    """The pragma of one line; kept, so a long line (a file in flow style is one line)
-    is searched once, not once per node on it."""
-    hash_at = line.find("#")
-    if hash_at < 0:
-        return None
-    m = _PRAGMA.search(line, hash_at)
-    if m is None:
-        return None
-    rules = tuple(r.strip() for r in (m.group(2) or "").split(",") if r.strip())
-    return Pragma(m.group(1), rules, m.group(3).strip())
+#: (id of lines, id of root) -> (lines, root, the pragma of each line): one document at a time
+_KNOWN: dict[tuple[int, int], tuple[list[str], Node, dict[int, Pragma]]] = {}
+_KEEP = 8
+
+
+def _pragmas(lines: list[str], root: Node) -> dict[int, Pragma]:
+    key = (id(lines), id(root))
+    known = _KNOWN.get(key)
+    if known is not None and known[0] is lines and known[1] is root:
+        return known[2]
+    found = _comment_pragmas(lines, root)
+    if len(_KNOWN) >= _KEEP:
+        _KNOWN.clear()
+    _KNOWN[key] = (lines, root, found)  # kept with its objects: their ids name nothing else
+    return found
+
+
+def _comment_pragmas(lines: list[str], root: Node) -> dict[int, Pragma]:
+    """Line -> the pragma of the comment on it, for every line whose comment is one."""
+    candidates: dict[int, list[int]] = {}
+    for i, line in enumerate(lines):
+        if "compose-net" in line and "#" in line:
+            columns = [m.start() for m in _HASH.finditer(line)]
+            if columns:
+                candidates[i] = columns
+    if not candidates:
+        return {}
+    _drop_inside_scalars(root, candidates)
+    out: dict[int, Pragma] = {}
+    for i, columns in candidates.items():
+        if not columns:
+            continue
+        m = _PRAGMA.search(lines[i], min(columns))  # a comment runs to the end of its line
+        if m is None:
+            continue
+        rules = tuple(r.strip() for r in (m.group(2) or "").split(",") if r.strip())
+        out[i] = Pragma(m.group(1), rules, m.group(3).strip())
+    return out
+
+
+def _drop_inside_scalars(root: Node, candidates: dict[int, list[int]]) -> None:
+    """Remove from ``candidates`` (line -> columns of a "#") every position inside a scalar."""
+    seen: set[int] = set()
+    stack: list[Node] = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if yamltree.is_scalar(node):
+            _drop_span(node, candidates)
+        elif yamltree.is_mapping(node):
+            for key, value in node.value:
+                stack.append(key)
+                stack.append(value)
+        elif yamltree.is_sequence(node):
+            stack.extend(node.value)
+
+
+def _drop_span(node: Span, candidates: dict[int, list[int]]) -> None:
+    start, end = node.start_mark, node.end_mark
+    if end.line - start.line > len(candidates):  # a long block scalar: look at candidates only
+        lines: list[int] | range = [i for i in candidates if start.line <= i <= end.line]
+    else:
+        lines = range(start.line, end.line + 1)
+    for i in lines:
+        columns = candidates.get(i)
+        if not columns:
+            continue
+        begin = start.column if i == start.line else 0
+        stop = end.column if i == end.line else None
+        columns[:] = [c for c in columns if c < begin or (stop is not None and c >= stop)]

@@ -9,8 +9,14 @@ surrogates, separators other than the space) is written as its ``repr`` escape (
 
 The command line wraps standard output and standard error in :class:`Stream` for the whole
 run, so no output can miss it. The few writers that mean their own control sequences
-(colours, a progress bar, the line endings of a diff) escape their text with this module's
-functions and write to :func:`raw`.
+(colours, a progress bar, the line endings of a diff, GitHub's workflow commands) escape their
+text with this module's functions and write to :func:`raw`.
+
+A name (a file, a path, a service, a variable, a network, a node) is one line whatever it
+holds: :func:`name` escapes its line breaks too, and a colon it starts with, so that it can
+neither end a line nor start one with ``::`` (a workflow command). :class:`Stream` escapes a
+colon at the start of any line it writes as well: only the annotations compose-net means
+(written to :func:`raw`) start with ``::``.
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from compose_net import redaction
 
 #: a line break a diff keeps: LF, or CR LF (a CRLF file's lines)
 _DIFF_BREAK = re.compile(r"\r?\n")
+#: a colon that starts a line after a line break
+_LINE_COLON = re.compile(r"(?<=\n):")
 
 
 def _escape_char(char: str) -> str:
@@ -41,6 +49,20 @@ def escape(text: str, keep: str = "") -> str:
     if bare.isprintable():
         return text
     return "".join(c if c.isprintable() or c in keep else _escape_char(c) for c in text)
+
+
+def name(text: str) -> str:
+    """A name as printed: every unprintable character escaped, line breaks too, and a leading
+    ``:`` written ``\\x3a`` (a line that starts with ``::`` is a GitHub workflow command)."""
+    out = escape(text)
+    if out.startswith(":"):
+        out = "\\x3a" + out[1:]
+    return out
+
+
+def one_line(text: str) -> str:
+    """A message as one printed line: every unprintable character escaped, line breaks too."""
+    return escape(text)
 
 
 def shown(text: str) -> str:
@@ -70,9 +92,19 @@ class Stream:
 
     def __init__(self, wrapped: TextIO) -> None:
         self.wrapped = wrapped
+        self.line_start = True
 
     def write(self, text: str) -> int:
-        self.wrapped.write(lines(redaction.redact(text)))
+        if not isinstance(text, str):  # click probes for a binary stream with b""
+            raise TypeError("write() argument must be str")
+        out = lines(redaction.redact(text))
+        if ":" in out:  # no line starts with a colon ("::" is a workflow command)
+            out = _LINE_COLON.sub("\\\\x3a", out)
+            if self.line_start and out.startswith(":"):
+                out = "\\x3a" + out[1:]
+        if out:
+            self.line_start = out.endswith("\n")
+        self.wrapped.write(out)
         return len(text)
 
     def writelines(self, texts: Any) -> None:

@@ -1,5 +1,10 @@
 """Variable values never shown: what interpolation substituted is printed as ``${NAME}``.
 
+Defence in depth only: messages are built from the variables' names and never quote a value
+(compose_net.interpolate.render_traced, compose_net.ports.without_values,
+compose_net.model.value_free, compose_net.schema.Interpolated); this catches a whole value
+that a path not built that way would still print.
+
 A port written ``"${SECRET_TOKEN}:80"`` is interpolated before it is checked, and the
 messages about it would quote the token. Every value :mod:`compose_net.interpolate` takes from
 the environment or an env file is noted here with its variable's name, and :func:`redact`
@@ -64,7 +69,7 @@ def note(name: str, value: str) -> None:
     repository may fill with thousands of values to slow every message down), the first
     :data:`MOST_FROM_FILES`.
     """
-    if value in _VALUES or len(value) > LONGEST or shown_as_is(value):
+    if not _NOTING[0] or value in _VALUES or len(value) > LONGEST or shown_as_is(value):
         return
     if os.environ.get(name) != value:
         if _FROM_FILES[0] >= MOST_FROM_FILES:
@@ -79,11 +84,22 @@ def note(name: str, value: str) -> None:
     _ORDER.clear()
 
 
-def forget() -> None:
+#: whether values are noted at all (``ports --show-values`` asks to see them)
+_NOTING = [True]
+
+
+def keep_values() -> None:
+    """Note no value from now on: the user asked to see them (``ports --show-values``)."""
+    _NOTING[0] = False
+    forget(noting=False)
+
+
+def forget(*, noting: bool = True) -> None:
     """Start afresh (each run of the command line)."""
     _VALUES.clear()
     _ORDER.clear()
     _FROM_FILES[0] = 0
+    _NOTING[0] = noting
 
 
 def redact(text: str) -> str:

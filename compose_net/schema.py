@@ -79,7 +79,38 @@ class BadTemplate(str):
         return self
 
 
+class Interpolated(str):
+    """A string some of whose characters variables filled (``traces``): a message about it
+    names the variables and never quotes it. Validated as any other string."""
+
+    __slots__ = ("traces",)
+    traces: tuple[interpolate.Traced, ...]
+
+    def __new__(cls, text: str, traces: tuple[interpolate.Traced, ...]) -> Interpolated:
+        self = super().__new__(cls, text)
+        self.traces = traces
+        return self
+
+    def names(self) -> str:
+        """``${A}`` or ``${A} and ${B}``: the variables that filled it."""
+        return interpolate.references(interpolate.names_in(self.traces))
+
+
 _MARKERS = (Unresolved, BadTemplate)
+
+
+def _holds_interpolated(value: object) -> bool:
+    """Whether ``value`` is or holds a string variables filled (a message must not quote it)."""
+    stack = [value]
+    seen: set[int] = set()
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Interpolated):
+            return True
+        if isinstance(item, (dict, list)) and id(item) not in seen:
+            seen.add(id(item))
+            stack.extend(item.values() if isinstance(item, dict) else item)
+    return False
 
 
 # --------------------------------------------------------------------------- paths
@@ -146,9 +177,10 @@ def _interpolate_text(text: str, env: Mapping[str, str]) -> str:
     except interpolate.InterpolationError:
         return BadTemplate(text, f"invalid interpolation format in {text!r} (a literal $ is $$)")
     try:
-        return interpolate.render(template, env)
+        rendered, traces = interpolate.render_traced(template, env)
     except interpolate.InterpolationError:
         return Unresolved(text)
+    return Interpolated(rendered, traces) if traces else rendered
 
 
 def _has_bad_template(data: object) -> bool:
@@ -227,22 +259,32 @@ def document_data(root: yamltree.Node, path: str = "<input>") -> Any:
 # --------------------------------------------------------------------------- checks
 
 
+def _quoted(text: str) -> str:
+    """``text`` quoted for a message; a string variables filled is named instead."""
+    if isinstance(text, Interpolated):
+        return f"from {text.names()}"
+    return repr(text)
+
+
 def _port_problem(text: str, *, swarm: bool) -> str | None:
     try:
         objects = ports.normalize_short(text)
     except ports.PortError as e:
+        if isinstance(text, Interpolated):
+            return f"invalid port: {ports.without_values(e, text.traces).message}"
         return f"invalid port {text!r}: {e.message}"
+    where = "invalid port" if isinstance(text, Interpolated) else f"invalid port {text!r}"
     for obj in objects:
         published = str(obj.get("published", ""))
         if published and published.split("-")[0].lstrip("0") == "":
             return (
-                f"invalid port {text!r}: host port 0 is not a port (1-65535); "
+                f"{where}: host port 0 is not a port (1-65535); "
                 "leave the host port out to let Docker choose one"
             )
     host_ip = ports.split_short(text).host_ip
     if swarm and host_ip and addresses.classify_text(host_ip) != "all-interfaces":
         return (
-            f"invalid port {text!r}: docker stack deploy ignores the host IP and publishes "
+            f"{where}: docker stack deploy ignores the host IP and publishes "
             "on every interface of every node"
         )
     return None
@@ -256,7 +298,7 @@ def _published_problem(text: str) -> str | None:
     high = int(end) if end.isdigit() and len(end.lstrip("0")) <= 6 else (low if not end else -1)
     if not 1 <= low <= high <= 65535:
         return (
-            f"invalid published port {text!r}: "
+            f"invalid published port {_quoted(text)}: "
             "expected a port or a range START-END between 1 and 65535"
         )
     return None
@@ -266,6 +308,8 @@ def _ip_problem(text: str, family: int | None = None) -> str | None:
     addr = addresses.parse_ip(text)
     if addr is None or text.startswith("[") or (family is not None and addr.version != family):
         kind = f"an IPv{family}" if family else "an IP"
+        if isinstance(text, Interpolated):
+            return f"the value from {text.names()} is not {kind} address"
         return f"{text!r} is not {kind} address"
     return None
 
@@ -276,6 +320,8 @@ def _cidr_problem(text: str) -> str | None:
     try:
         ipaddress.ip_network(text, strict=True)
     except ValueError as e:
+        if isinstance(text, Interpolated):
+            return f"the value from {text.names()} is not a network in CIDR notation"
         return f"{text!r} is not a network in CIDR notation ({e})"
     return None
 
@@ -574,11 +620,17 @@ def _leaf(error: Any) -> Any:
 
 def _message(error: Any, custom: str | None) -> str:
     keyword, value = error.validator, error.validator_value
-    if keyword == "composeNetCheck" or not (custom or keyword in _MESSAGES):
-        return str(error.message)
+    if keyword == "composeNetCheck":
+        return str(error.message)  # the checks name the variables themselves
     if custom:
         return custom
-    return _MESSAGES[keyword](error, value)
+    if keyword == "pattern" and isinstance(error.instance, Interpolated):
+        return f"the value from {error.instance.names()} is not valid here"
+    if keyword in _MESSAGES:
+        return _MESSAGES[keyword](error, value)
+    if _holds_interpolated(error.instance):  # jsonschema's own message quotes the value
+        return "is not valid here"
+    return str(error.message)
 
 
 _MESSAGES: dict[str, Callable[[Any, Any], str]] = {

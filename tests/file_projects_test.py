@@ -344,7 +344,8 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
 
 
 def _ports(capsys: pytest.CaptureFixture[str], case: Case, path: str) -> dict[str, Any]:
-    code, out, err = _run(capsys, "ports", "--format", "json", *case.read_args, path)
+    argv = ("ports", "--show-values", "--format", "json", *case.read_args, path)
+    code, out, err = _run(capsys, *argv)
     assert code == 0, err
     services: dict[str, Any] = json.loads(out)["files"][0]["services"]
     keys = ("mode", "host_ip", "target", "published", "protocol")

@@ -184,3 +184,121 @@ def properties(tmp_path: Path, data: bytes) -> None:
 )
 def test_mutant(tmp_path: Path, name: str, data: bytes) -> None:
     properties(tmp_path, data)
+
+
+# --------------------------------------------------------------------------- hostile seeds
+# Three classes of hand-made input, mutated the same way, with oracles of their own: files
+# with hostile names (nothing printed forges a line), pragma text inside scalars (a port is
+# allowed only by a real YAML comment: no false "safe"), and variables holding canary values
+# (no piece of a value is printed; the redaction of whole values is off, so the messages
+# themselves are what is tested).
+
+HOSTILE_RUN = 8
+
+
+def _pragma_seeds() -> list[str]:
+    from pragma_comments_test import CASES
+
+    return [text for text, _ in CASES.values()]
+
+
+def _canary_seeds() -> list[str]:
+    from secrets_test import FILES
+
+    return list(FILES.values())
+
+
+def _hostile(seeds: list[str], count: int, seed: int) -> list[tuple[str, bytes]]:
+    rng = random.Random(seed)
+    out = []
+    for i in range(count):
+        text = rng.choice(seeds)
+        out.append((str(i), mutate(rng, text) if i % 2 else text.encode()))  # seeds too
+    return out
+
+
+def _real_pragma_lines(text: str) -> set[int] | None:
+    """0-based lines with a ``compose-net:`` pragma in a real comment, found independently of
+    compose_net.pragmas: PyYAML's pure-Python scanner says where every token is, and a "#"
+    after a blank outside every token starts a comment (None: the scanner refuses the text)."""
+    import re
+
+    import yaml
+
+    try:
+        tokens = list(yaml.scan(text, Loader=yaml.SafeLoader))
+    except yaml.YAMLError:
+        return None
+    spans = [(t.start_mark.index, t.end_mark.index) for t in tokens]
+    out = set()
+    for m in re.finditer(r"(?:^|(?<=[ \t]))#[^\n]*", text, re.M):
+        inside = any(a <= m.start() < b for a, b in spans)
+        if not inside and re.match(r"#\s*compose-net:\s*(allow|ignore)", m.group()) is None:
+            continue
+        if not inside:
+            out.add(text.count("\n", 0, m.start()))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [pytest.param(n, d, id=n) for n, d in _hostile(_pragma_seeds(), HOSTILE_RUN, SEED)],
+)
+def test_pragma_in_strings(tmp_path: Path, name: str, data: bytes) -> None:
+    """What check allows rests on a real comment on the entry's lines."""
+    properties(tmp_path, data)
+    path = tmp_path / "compose.yaml"
+    path.write_bytes(data)
+    code, out, _ = run("check", "--no-config", "--select", "CN001", "--format", "json", str(path))
+    if code == 2:
+        return
+    real = _real_pragma_lines(data.decode("utf-8", "replace"))
+    if real is None:
+        return
+    for allowed in json.loads(out)["allowed"]:
+        if allowed["source"] != "inSource":  # an inline comment, not the configuration
+            continue
+        line = allowed["line"] - 1
+        assert any(i in real for i in range(line, line + 8)), (allowed, data)
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [pytest.param(n, d, id=n) for n, d in _hostile(_canary_seeds(), HOSTILE_RUN, SEED)],
+)
+def test_canary_values(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, data: bytes
+) -> None:
+    """No piece of a value the environment or .env gives is printed, whatever the file."""
+    from secrets_test import CANARIES, assert_no_canary
+
+    from compose_net import redaction
+
+    for variable, value in CANARIES.items():
+        monkeypatch.setenv(variable, value)
+    monkeypatch.setattr(redaction, "note", lambda name, value: None)
+    path = tmp_path / "compose.yaml"
+    path.write_bytes(data)
+    for args in (*READERS, ("harden", "--no-config", "--bind", BIND, "--diff"),
+                 ("harden", "--no-config", "--bind", BIND)):  # fmt: skip
+        code, out, err = run(*args, str(path))
+        assert code in (0, 1, 2) and "internal error" not in err, (args, err[-300:])
+        assert_no_canary(out, err)
+
+
+@pytest.mark.parametrize("name", ["newline-workflow-command", "not-utf-8", "escape-sequence"])
+@pytest.mark.parametrize("index", range(3))
+def test_hostile_names(tmp_path: Path, name: str, index: int) -> None:
+    """Mutants under a hostile file name: no raw control character, no forged line."""
+    from hostile_names_test import NAMES, assert_clean
+
+    data = mutants(index + 1, SEED + index)[-1][1]
+    path = os.path.join(os.fsencode(tmp_path), NAMES[name])
+    with open(path, "wb") as f:
+        f.write(data)
+    shown = os.fsdecode(path)
+    for args in (*READERS, ("harden", "--no-config", "--bind", BIND, "--diff")):
+        code, out, err = run(*args, "--", shown)
+        assert code in (0, 1, 2) and "internal error" not in err, (args, err[-300:])
+        json_out = ("json" in args or "sarif" in args) and code != 2 and bool(out)
+        assert_clean(out, err, annotations="github" in args, json_out=json_out)

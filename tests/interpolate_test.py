@@ -140,7 +140,7 @@ MISSING = (
     pytest.param("${U:?:x}", "required variable U is missing a value: :x", id="message-with-colon"),
     pytest.param(
         "${U:?err ${A}}",
-        "required variable U is missing a value: err aa",
+        "required variable U is missing a value: err ${A}",  # as written: no value is printed
         id="message-interpolated",
     ),
     pytest.param(
@@ -225,8 +225,14 @@ def test_invalid_agree_with_compose(compose_bin: str, tmp_path: Path) -> None:
     ), verdicts
 
 
+#: where compose-net's message differs from Compose's on purpose: Compose substitutes the
+#: variables of a required variable's message, compose-net prints the message as written
+#: (no value of the environment or an env file is ever printed)
+COMPOSE_SAYS = {"${U:?err ${A}}": "required variable U is missing a value: err aa"}
+
+
 def test_missing_agree_with_compose(compose_bin: str, tmp_path: Path) -> None:
-    cases = _values(MISSING)
+    cases = [(t, COMPOSE_SAYS.get(t, message)) for t, message in _values(MISSING)]
     verdicts = _rejections(compose_bin, tmp_path, [template for template, _ in cases])
     assert {t: message in verdicts[t] for t, message in cases} == dict.fromkeys(
         (t for t, _ in cases),

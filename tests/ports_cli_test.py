@@ -93,7 +93,8 @@ def _write(root: Path, files: dict[str, str]) -> None:
             ["c.yaml"],
             2,
             "compose-net: error: "
-            "c.yaml:4:13: services.a.ports[0]: invalid interpolation format for '${PORT'\n",
+            "c.yaml:4:13: services.a.ports[0]: invalid interpolation format: ${ needs a variable "
+            "name and a closing } (a literal $ is $$)\n",
             id="invalid-interpolation",
         ),
         pytest.param(

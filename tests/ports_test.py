@@ -25,6 +25,10 @@ from compose_net.ports import (
 
 # --------------------------------------------------------------------------- split_short
 
+INVALID_TEMPLATE = (
+    "invalid interpolation format: ${ needs a variable name and a closing } (a literal $ is $$)"
+)
+
 
 @pytest.mark.parametrize(
     ("text", "host_ip", "bracketed", "host_port", "container", "protocol"),
@@ -464,11 +468,11 @@ def test_normalize_entry_symbolic(item: str, expected: dict[str, object]) -> Non
             {},
             "services.s.ports[0]: required variable P is missing a value: set P",
         ),
-        ('"${P"', {}, "services.s.ports[0]: invalid interpolation format for '${P'"),
+        ('"${P"', {}, f"services.s.ports[0]: {INVALID_TEMPLATE}"),
         (
             "{target: 80, host_ip: '${IP}'}",
             {"IP": "abc"},
-            "services.s.ports[0]: invalid IP address: abc",
+            "services.s.ports[0]: the host_ip from ${IP} is not an IP address",
         ),
     ),
 )

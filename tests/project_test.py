@@ -83,7 +83,7 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
 def _ports(
     capsys: pytest.CaptureFixture[str], args: tuple[str, ...], warnings: str = ""
 ) -> dict[str, Any]:
-    code, out, err = _run(capsys, "ports", "--format", "json", *args)
+    code, out, err = _run(capsys, "ports", "--show-values", "--format", "json", *args)
     assert (code, err) == (0, warnings)
     services: dict[str, Any] = json.loads(out)["files"][0]["services"]
     return services
@@ -1038,7 +1038,8 @@ def test_ports_json_names_the_project(
 ) -> None:
     monkeypatch.chdir(_copy(tmp_path, Fixture("files", (), {}, {})))
     code, out, _ = _run(
-        capsys, "ports", "--format", "json", "-f", "base.yml", "-f", "prod/prod.yml"
+        capsys, "ports", "--show-values", "--format", "json", "-f", "base.yml", "-f",
+        "prod/prod.yml",
     )
     data = json.loads(out)["files"][0]
     assert (code, data["path"], data["project"]) == (
@@ -1072,7 +1073,7 @@ def test_no_interpolation(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.chdir(_copy(tmp_path, Fixture("override", (), {}, {})))
-    code, out, _ = _run(capsys, "ports", "--format", "json", "--no-interpolate")
+    code, out, _ = _run(capsys, "ports", "--show-values", "--format", "json", "--no-interpolate")
     web = json.loads(out)["files"][0]["services"]["web"]["ports"]
     assert (code, web[1]["published"]) == (0, "${HTTPS_PORT}")
 

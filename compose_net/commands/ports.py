@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from compose_net import printable
+from compose_net import model, printable, redaction
 from compose_net.commands import inputs
 from compose_net.errors import ComposeNetError
 from compose_net.policy import addresses
@@ -22,6 +22,7 @@ def file_ports(
     *,
     interpolate: bool = True,
     outside: bool = False,
+    show_values: bool = False,
 ) -> dict[str, Any]:
     """``{"path", "services": {name: {"ports": [...]}}}`` for one file, a project of its own.
 
@@ -35,7 +36,7 @@ def file_ports(
     else:  # variables as written: no env file is read
         folder = "." if path == "-" else (os.path.dirname(path) or ".")
         project = load_files([path], folder, None, outside=outside)
-    services = project_ports(project, _internal(path))["services"]
+    services = project_ports(project, _internal(path), show_values=show_values)["services"]
     named = file_key(path)
     for data in services.values():
         for port in data["ports"]:
@@ -53,9 +54,16 @@ def _internal(path: str) -> tuple[Network, ...]:
 
 
 def project_ports(
-    project: Project, internal: tuple[Network, ...] = addresses.INTERNAL_NETWORKS
+    project: Project,
+    internal: tuple[Network, ...] = addresses.INTERNAL_NETWORKS,
+    *,
+    show_values: bool = False,
 ) -> dict[str, Any]:
     """The merged ports of a project, in the shape of :func:`file_ports`.
+
+    A value variables filled is shown as their references (``"${HOST_IP}"``): no value of
+    the environment or an env file is printed, unless ``show_values`` (``--show-values``)
+    asks for them.
 
     ``path`` is the project's first file and ``project`` names its directory and files;
     every port has ``file``, ``line`` and ``column`` (where its entry is written), and
@@ -63,11 +71,16 @@ def project_ports(
     An address in ``internal`` is ``private``, as check judges it.
     """
     services: dict[str, Any] = {}
+    env = {id(part.document): part.env for part in project.documents}
     for name, ports in project.services.items():
         objects = []
         for published in ports:
             port = published.port
-            obj: dict[str, Any] = dict(port.obj)
+            # a value from the environment or an env file is shown as its variables
+            read_with = env.get(id(published.declared.document), project.env)
+            obj: dict[str, Any] = dict(
+                port.obj if show_values else model.value_free(port.entry, port.obj, read_with)
+            )
             obj["file"] = published.declared.path
             obj["line"] = port.entry.position.line
             obj["column"] = port.entry.position.column
@@ -109,7 +122,7 @@ def _text(files: list[dict[str, Any]]) -> str:
                         str(p["exposure"]),
                     )
                 )
-    cells = [[printable.escape(c) for c in r] for r in rows]  # aligned as printed
+    cells = [[printable.name(c) for c in r] for r in rows]  # aligned as printed
     widths = [max(len(r[i]) for r in cells) for i in range(len(cells[0]))]
     lines = ("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in cells)
     return "\n".join(lines) + "\n"
@@ -123,21 +136,31 @@ def run(
     env_files: Sequence[str] = (),
     project: Spec | None = None,
     outside: bool = False,
+    show_values: bool = False,
 ) -> int:
-    """Print the ports of each file of ``paths``, or of ``project`` merged."""
+    """Print the ports of each file of ``paths``, or of ``project`` merged (``show_values``:
+    see :func:`project_ports`)."""
+    if show_values:  # asked for: printed as they are (compose_net.redaction notes none)
+        redaction.keep_values()
     report = Report()
     files: list[dict[str, Any]] = []
     if project is not None:
         try:
             loaded = project.load(interpolate=interpolate)
-            files.append(project_ports(loaded, _internal(loaded.directory)))
+            internal = _internal(loaded.directory)
+            files.append(project_ports(loaded, internal, show_values=show_values))
         except ComposeNetError as e:
             if e.path is None:
                 raise  # no project to read: a usage error
             report.failure(e)
     for path in paths:
         try:
-            files.append(file_ports(path, env_files, interpolate=interpolate, outside=outside))
+            files.append(
+                file_ports(
+                    path, env_files, interpolate=interpolate, outside=outside,
+                    show_values=show_values,
+                )
+            )
         except ComposeNetError as e:
             report.failure(e.with_path(path))
     if fmt == "json":
@@ -156,6 +179,7 @@ def main(
     fmt: str,
     interpolate: bool,
     env_files: Sequence[str],
+    show_values: bool = False,
 ) -> int:
     """The command line's ``ports``: FILE arguments, or the project -f names."""
     project = inputs.project_spec(files, project_files, project_directory, env_files, read_outside)
@@ -166,4 +190,5 @@ def main(
         env_files=env_files,
         project=project,
         outside=read_outside,
+        show_values=show_values,
     )

@@ -452,8 +452,13 @@ class Declared:
     target: int
     protocol: str
     location: str
+    #: how it is printed when variables filled some of it (their references, never their
+    #: values: compose_net.model.value_free); "" when the file writes it all
+    shown: str = ""
 
     def display(self) -> str:
+        if self.shown:
+            return self.shown
         if self.published is None:
             host = ""
         elif self.published[0] == self.published[1]:

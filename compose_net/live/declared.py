@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from compose_net import document, envfile, model, source
 from compose_net.errors import ComposeNetError
 from compose_net.live.bindings import Declared, parse_published
+from compose_net.ports import PortObject
 
 
 def file_env(path: str, env_files: Sequence[str] = ()) -> dict[str, str]:
@@ -36,6 +37,7 @@ def declared_ports(path: str, env: Mapping[str, str]) -> list[Declared]:
                     path=path, line=where.line, column=where.column,
                 ) from None
             host_ip = obj.get("host_ip")
+            shown = model.value_free(port.entry, obj, env)
             out.append(Declared(
                 service=service,
                 host_ip=str(host_ip) if host_ip else None,
@@ -43,5 +45,14 @@ def declared_ports(path: str, env: Mapping[str, str]) -> list[Declared]:
                 target=target,
                 protocol=str(obj.get("protocol") or "tcp"),
                 location=location,
+                shown="" if shown == obj else _shown(shown),
             ))
     return out
+
+
+def _shown(obj: PortObject) -> str:
+    """``[IP:][PUBLISHED:]TARGET/PROTOCOL`` of an object whose values may be references."""
+    ip, published = obj.get("host_ip"), obj.get("published")
+    text = f"{published}:{obj.get('target')}" if published else str(obj.get("target"))
+    text = f"{ip}:{text}" if ip else text
+    return f"{text}/{obj.get('protocol') or 'tcp'}"

@@ -51,9 +51,18 @@ class Use:
     #: the port as Compose prints it, as sorted items: a container publishing an equal port
     #: twice publishes it once
     same: tuple[tuple[str, object], ...] = ()
+    #: the variables that filled the port and the address, as a message names them
+    #: (``${PORT}``; "" when the file writes them): their values are never printed
+    port_from: str = field(default="", compare=False)
+    address_from: str = field(default="", compare=False)
+
+    def shown_port(self) -> str:
+        return self.port_from or str(self.port)
 
     def where(self) -> str:
-        return "on every interface" if self.address is None else f"on {self.address}"
+        if self.address is None:
+            return "on every interface"
+        return f"on {self.address_from or self.address}"
 
 
 #: the profiles of a service that has none (one object for all of them)

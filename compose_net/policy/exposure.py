@@ -91,6 +91,8 @@ class Verdict(NamedTuple):
     #: the variable a "default" fix keeps, and its safe default when it has one
     variable: str | None = None
     safe_default: str | None = None
+    #: ``value`` came from the environment or an env file: a message never quotes it
+    from_values: bool = False
 
     @property
     def exposed(self) -> bool:
@@ -99,8 +101,10 @@ class Verdict(NamedTuple):
     def describe(self) -> str:
         """``all interfaces`` / ``the public address X``, as the value reads."""
         if self.worst == "all-interfaces":
-            return "all interfaces" if not self.value else f"{self.value}, all interfaces"
-        return f"the public address {self.value}"
+            if not self.value or self.from_values:
+                return "all interfaces"
+            return f"{self.value}, all interfaces"
+        return "a public address" if self.from_values else f"the public address {self.value}"
 
 
 SAFE = Verdict(None, "", None, "no")
@@ -171,7 +175,8 @@ def host_ip(
         kind = _unsafe(value, long, env)
         if kind is None:
             continue
-        return _with_fix(Verdict(kind, when, value), template, text, env, long, whole_entry)
+        verdict = Verdict(kind, when, value, from_values=case is values)
+        return _with_fix(verdict, template, text, env, long, whole_entry)
     return SAFE
 
 
@@ -198,11 +203,15 @@ def _with_fix(
     values = env.values or {}
     if var.name in values:
         here = _value(text, values, False)
-        if _unsafe(here, long, env) is not None:
+        unsafe = _unsafe(here, long, env)
+        if unsafe is not None:  # its value is not quoted: it may be a secret's neighbour
+            what = (
+                "an empty value" if not here
+                else "a public address" if unsafe == "public" else "an address of every interface"
+            )  # fmt: skip
             return verdict._replace(
                 fixable="no",
-                reason=f"{var.name} is set to {here or 'an empty value'} in "
-                f"{env.origin(var.name)}: change it there",
+                reason=f"{var.name} is set to {what} in {env.origin(var.name)}: change it there",
             )
     default = interpolate.default_of(text)
     safe = None

@@ -186,6 +186,9 @@ class _Published(NamedTuple):
     protocol: str
     key: str
     same: tuple[tuple[str, object], ...]
+    #: the variables that filled the port and the address ("" when the file writes them)
+    port_from: str = ""
+    address_from: str = ""
 
 
 def _with_entry(item: EntryPorts, entry: PortEntry) -> EntryPorts:
@@ -310,8 +313,8 @@ class Context:
         key = self.project.key
         return [
             Use(key, node, address, port, protocol, entry.service, profiles, unicity, label,
-                same=same)
-            for address, port, protocol, unicity, same in published
+                same=same, port_from=port_from, address_from=address_from)
+            for address, port, protocol, unicity, same, port_from, address_from in published
         ]
 
     def _published(self, item: EntryPorts) -> list[_Published]:
@@ -329,7 +332,12 @@ class Context:
             address = None if self.target == "stack" else canonical(host_ip)
             protocol = str(obj.get("protocol", "tcp"))
             same = shared(tuple(sorted(obj.items())))
-            out.append(_Published(address, int(published), protocol, key, same))
+            shown = model.value_free(item.entry, obj, self.env) if "$" in _written(item) else obj
+            port_from = "" if shown is obj else _changed(shown, obj, "published")
+            address_from = "" if shown is obj else _changed(shown, obj, "host_ip")
+            out.append(
+                _Published(address, int(published), protocol, key, same, port_from, address_from)
+            )
         # kept with its objects, so that its id names no other tuple while cached
         self._host_ports[id(item.objects)] = (item.objects, out)
         return out
@@ -410,7 +418,7 @@ class Context:
         known = self._pragmas.get(id(at))
         if known is None or known[0] is not at:
             # kept with its node, so that its id names no other node while cached
-            known = (at, yamltree.position(at), tuple(pragmas.find(self.lines, at)))
+            known = (at, yamltree.position(at), tuple(pragmas.find(self.lines, at, self.doc.root)))
             self._pragmas[id(at)] = known
         where = known[1]
         finding = Finding(
@@ -440,6 +448,20 @@ class Context:
 
     def fix_for(self, finding: Finding) -> Fix | None:
         return self.registered(finding).fix
+
+
+def _written(item: EntryPorts) -> str:
+    """The entry's text, or its long syntax's values, as written (to look for a ``$``)."""
+    entry = item.entry
+    if entry.text is not None:
+        return entry.text
+    return " ".join(str(yamltree.to_plain(node)) for node in entry.fields.values())
+
+
+def _changed(shown: PortObject, obj: PortObject, key: str) -> str:
+    """``shown[key]`` when it differs from ``obj[key]`` (variables filled it), else ""."""
+    value = shown.get(key)
+    return str(value) if value is not None and value != obj.get(key) else ""
 
 
 @functools.lru_cache(maxsize=4)

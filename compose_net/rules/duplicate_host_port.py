@@ -92,8 +92,9 @@ def check(ctx: Context) -> Iterator[Finding]:
                       requires="--remap-conflicts")
         yield ctx.finding(
             entry.node,
-            f"{item.label} {item.display} publishes host port {first.port}/{first.protocol} "
-            f"{first.where()}, which {clash.label} already publishes {clash.where()}",
+            f"{item.label} {item.display} publishes host port "
+            f"{first.shown_port()}/{first.protocol} {first.where()}, which {clash.label} already "
+            f"publishes {clash.where()}",
             "give one of them another host port, or bind them to different addresses",
             entry=entry,
             exposure=item.exposure,

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from compose_net import model
 from compose_net.findings import Finding, Severity
 from compose_net.policy import addresses
 from compose_net.policy.binds import expected
@@ -70,6 +71,8 @@ def check(ctx: Context) -> Iterator[Finding]:
                 continue
             if str(addresses.unmapped(parsed)) in wanted:
                 continue
+            # a value variables filled is named, never printed
+            address = str(model.value_free(entry, obj, ctx.env).get("host_ip", address))
             yield ctx.finding(
                 entry.node,
                 f"{item.label} {item.display} is bound to {address}, which is not an address "

@@ -84,7 +84,10 @@ def plan(
         if not service.ports:
             continue
         decisions = [
-            decide(e, service, strategy, allows=allows, lines=ctx.lines, path=doc.path, only=only)
+            decide(
+                e, service, strategy, allows=allows, lines=ctx.lines, root=doc.root,
+                path=doc.path, only=only,
+            )
             for e in service.ports
         ]
         ctx.plan.decisions += decisions

@@ -1,0 +1,300 @@
+"""No part of an interpolated value in any message, in any format, at any length.
+
+Canary values (long, short, with punctuation, numbers, mixed case, line breaks) are set in the
+environment or in the project's ``.env``, and files use them where every message-producing path
+meets them: invalid host IPs, host ports, container ports and protocols of short and long
+entries, a whole entry in one variable, published ports and public addresses that are valid,
+schema checks (addresses, networks), required variables. Every command and format runs on them
+and no substring of four or more characters of any canary appears in standard output or
+standard error, in any case. The canaries are made of letter and digit runs no message holds;
+a run with the variables unset proves that nothing else prints them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from harness import bounded, require
+from harness.fakeengine import FakeEngine, FakeFleet, container
+
+from compose_net import redaction
+from compose_net.cli import main
+
+CANARIES: dict[str, str] = {
+    "C_URL": "pgq+sv://uQz8:Xq7Rt9Lm@dbWn4kZp.vx:7319/jKw3",
+    "C_SHORT": "Zq8!",
+    "C_MIXED": "MvYqRzWk",
+    "C_PROTO": "UdPxQk",
+    "C_TARGET": "Tg5Yv0Hq",
+    "C_LONGIP": "Ip9Vb2Nc",
+    "C_SPEC": "Sp3:Kj8:Wr6",
+    "C_NUMPORT": "47391",
+    "C_NUMPORT2": "38527",
+    "C_PUBIP": "8.8.4.4",
+    "C_LINES": "LnQa7\nLnWb8",
+    "C_WHOLE": "8.8.4.4:52817:92",
+    "C_RANGE": "46121-46123",
+}
+
+INVALID = """\
+services:
+  web:
+    image: nginx
+    ports:
+      - "${C_URL}:81"
+      - "${C_SHORT}:82"
+      - "83:${C_MIXED}"
+      - "84/${C_PROTO}"
+      - target: "${C_TARGET}"
+        published: "8001"
+      - target: 85
+        host_ip: "${C_LONGIP}"
+      - "${C_SPEC}"
+      - "${C_LINES}:89"
+      - "127.0.0.1:${C_URL}:90"
+      - "${C_RANGE}:91"
+"""
+
+VALID = """\
+services:
+  web:
+    image: nginx
+    ports:
+      - "${C_NUMPORT}:85"
+      - "${C_PUBIP}:86:86"
+      - "${C_PUBIP}:${C_RANGE}:9001-9003"
+      - target: 87
+        published: "${C_NUMPORT2}"
+        host_ip: "${C_PUBIP}"
+      - "${C_WHOLE:-127.0.0.1:8002:82}"
+"""
+
+SCHEMA = """\
+services:
+  web:
+    image: nginx
+    ports: ["127.0.0.1:88:88"]
+    networks:
+      front: {ipv4_address: "${C_MIXED}"}
+networks:
+  front:
+    ipam:
+      config:
+        - subnet: "${C_URL}"
+"""
+
+REQUIRED = """\
+services:
+  web:
+    image: nginx
+    ports: ["${C_UNSET_HERE:?needs ${C_URL}}:80"]
+"""
+
+DUPLICATES = """\
+services:
+  web:
+    image: nginx
+    ports: ["${C_NUMPORT}:85", "${C_NUMPORT}:86", "127.0.0.1:${C_NUMPORT2}:87"]
+  api:
+    image: nginx
+    ports: ["${C_NUMPORT}:89", "127.0.0.1:${C_NUMPORT2}:88", "${C_RANGE}:9001-9003"]
+    deploy: {mode: global}
+"""
+
+FILES = {
+    "invalid": INVALID, "valid": VALID, "schema": SCHEMA, "required": REQUIRED,
+    "duplicates": DUPLICATES,
+}  # fmt: skip
+
+FORMATS = ("text", "json", "sarif", "github", "gitlab")
+COMMANDS: dict[str, tuple[str, ...]] = {
+    **{f"check-{fmt}": ("check", "--no-config", "--format", fmt) for fmt in FORMATS},
+    "check-verbose": ("check", "--no-config", "-v"),
+    "check-stack": ("check", "--no-config", "--target", "stack"),
+    "harden": ("harden", "--no-config", "--bind", "10.0.0.5"),
+    "harden-verbose": ("harden", "--no-config", "-v", "--bind", "10.0.0.5"),
+    "harden-diff": ("harden", "--no-config", "--diff", "--bind", "10.0.0.5"),
+    "harden-stdout": ("harden", "--no-config", "--stdout", "--bind", "10.0.0.5"),
+    "harden-check": ("harden", "--no-config", "--check", "--bind", "10.0.0.5"),
+    "harden-bind-var": ("harden", "--no-config", "--diff", "--bind-var", "C_PUBIP"),
+    "harden-no-bind": ("harden", "--no-config"),
+    "harden-stack": ("harden", "--no-config", "--target", "stack", "--diff"),
+    "harden-host-mode": (
+        "harden", "--no-config", "--target", "stack", "--stack-strategy", "host-mode", "--diff",
+    ),
+    "harden-remap": ("harden", "--no-config", "-v", "--remap-conflicts", "--bind", "10.0.0.5"),
+    "harden-node": ("harden", "--no-config", "-v", "--node", "n1", "--bind", "10.0.0.5"),
+    "ports": ("ports",),
+    "ports-json": ("ports", "--format", "json"),
+    "validate": ("validate",),
+}
+
+
+def grams(value: str) -> set[str]:
+    """Every substring of four or more characters of ``value`` contains one of these."""
+    return {value[i : i + 4].lower() for i in range(len(value) - 3)}
+
+
+GRAMS = {name: grams(value) for name, value in CANARIES.items()}
+
+
+def assert_no_canary(*outputs: str) -> None:
+    for output in outputs:
+        text = output.lower()
+        for name, found in GRAMS.items():
+            leaked = sorted(g for g in found if g in text)
+            assert not leaked, (name, leaked, output)
+
+
+def _env_file() -> str:
+    lines = []
+    for name, value in CANARIES.items():
+        if "\n" in value:
+            lines.append(f'{name}="' + value.replace("\n", "\\n") + '"')
+        else:
+            lines.append(f"{name}='{value}'")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(autouse=True)
+def _plain_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for variable in ("GITHUB_ACTIONS", "COMPOSE_FILE", "NO_COLOR", *CANARIES, "C_UNSET_HERE"):
+        monkeypatch.delenv(variable, raising=False)
+
+
+def _project(folder: Path, file: str, where: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    (folder / "compose.yaml").write_text(FILES[file], encoding="utf-8")
+    if where == "env":
+        for name, value in CANARIES.items():
+            monkeypatch.setenv(name, value)
+    elif where == "dotenv":
+        (folder / ".env").write_text(_env_file(), encoding="utf-8")
+
+
+@pytest.mark.parametrize("command", COMMANDS.values(), ids=COMMANDS.keys())
+@pytest.mark.parametrize("file", FILES)
+@pytest.mark.parametrize("where", ["env", "dotenv"])
+def test_no_value_is_printed(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    where: str,
+    file: str,
+    command: tuple[str, ...],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    _project(tmp_path, file, where, monkeypatch)
+    # the messages themselves name the variables: redaction (defence in depth) is off here
+    monkeypatch.setattr(redaction, "note", lambda name, value: None)
+    code = main([*command, "compose.yaml"])
+    out, err = capsys.readouterr()
+    assert code in (0, 1, 2)
+    assert "internal error" not in err
+    assert_no_canary(out, err)
+
+
+@pytest.mark.parametrize("where", ["env", "dotenv"])
+def test_show_values_prints_them(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    where: str,
+) -> None:
+    """``ports --show-values`` is the one way to print them, asked for by name: the oracle
+    above sees them there."""
+    monkeypatch.chdir(tmp_path)
+    _project(tmp_path, "valid", where, monkeypatch)
+    assert main(["ports", "--show-values", "--format", "json", "compose.yaml"]) == 0
+    out = capsys.readouterr().out
+    for name in ("C_NUMPORT", "C_NUMPORT2", "C_PUBIP"):
+        assert CANARIES[name] in out
+    with pytest.raises(AssertionError):
+        assert_no_canary(out)
+
+
+@pytest.mark.parametrize("command", COMMANDS.values(), ids=COMMANDS.keys())
+@pytest.mark.parametrize("file", FILES)
+def test_canaries_are_printed_by_nothing_else(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    file: str,
+    command: tuple[str, ...],
+) -> None:
+    """With the variables unset, no output holds a canary's piece: a leak found above is
+    a leak, not a coincidence."""
+    monkeypatch.chdir(tmp_path)
+    _project(tmp_path, file, "unset", monkeypatch)
+    main([*command, "compose.yaml"])
+    out, err = capsys.readouterr()
+    assert_no_canary(out, err, FILES[file])
+
+
+@pytest.mark.parametrize("file", FILES)
+@pytest.mark.parametrize("where", ["env", "dotenv"])
+def test_audit_file(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], where: str, file: str
+) -> None:
+    """``audit --file`` compares an engine with the file's declared ports, interpolated."""
+    folder = Path(tempfile.mkdtemp(prefix="cn-audit-"))  # a short path: a socket lives here
+    try:
+        monkeypatch.chdir(folder)
+        _project(folder, file, where, monkeypatch)
+        monkeypatch.setattr(redaction, "note", lambda name, value: None)
+        engine = FakeEngine("node", containers=[container("web-1", ("0.0.0.0", 85, 85))])
+        with FakeFleet(folder) as fleet:
+            monkeypatch.setenv("DOCKER_HOST", fleet.add(engine))
+            for fmt in ("text", "json"):
+                code = main(["audit", "--format", fmt, "--file", "compose.yaml"])
+                out, err = capsys.readouterr()
+                assert code in (0, 1, 2)
+                assert "internal error" not in err
+                assert_no_canary(out, err)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+# -- as root and as nobody, in a bounded child ------------------------------------------------
+
+NOBODY = bounded.nobody()
+
+
+@pytest.fixture(scope="module")
+def as_nobody() -> Iterator[tuple[str, str]]:
+    require(os.geteuid() == 0 and NOBODY is not None, "needs root and a user nobody")
+    folder = Path(tempfile.mkdtemp(prefix="compose-net-test-"))
+    folder.chmod(0o755)
+    try:
+        found = bounded.unprivileged_python(folder / "python")
+        require(found is not None, "no system Python of this version for the user nobody")
+        assert found is not None
+        yield found
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.mark.parametrize("who", ["root", "nobody"])
+@pytest.mark.parametrize("command", ["check-github", "harden", "ports-json", "validate"])
+@pytest.mark.parametrize("where", ["env", "dotenv"])
+def test_child(request: pytest.FixtureRequest, who: str, command: str, where: str) -> None:
+    user = request.getfixturevalue("as_nobody") if who == "nobody" else None
+    folder = Path(tempfile.mkdtemp(prefix="compose-net-test-"))
+    try:
+        folder.chmod(0o777)
+        (folder / "compose.yaml").write_text(INVALID, encoding="utf-8")
+        env = dict(CANARIES) if where == "env" else {}
+        if where == "dotenv":
+            (folder / ".env").write_text(_env_file(), encoding="utf-8")
+            (folder / ".env").chmod(0o644)
+        done = bounded.run([*COMMANDS[command], "compose.yaml"], cwd=folder, user=user, env=env)
+        assert done.returncode in (1, 2), done
+        out, err = done.stdout.decode(), done.stderr.decode()
+        assert "Traceback" not in err and "internal error" not in err
+        assert_no_canary(out, err)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
