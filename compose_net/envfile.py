@@ -95,14 +95,15 @@ class _Reader:
         return ComposeNetError(message, path=self.path, line=self.line)
 
     def expand(self, value: str) -> str:
+        # the bound is checked while the value is built: a value past it is never made
         try:
-            out = interpolate.interpolate(value, self.lookup)
+            out = interpolate.interpolate(value, self.lookup, limit=self.budget - self.expanded)
+        except interpolate.ExpansionError:
+            message = "the values expand too far, each ${VARIABLE} repeating the ones before"
+            raise bounds.ENV_EXPANSION.error(message, path=self.path, line=self.line) from None
         except interpolate.InterpolationError as e:
             raise self.error(e.message) from None
         self.expanded += len(out)
-        if self.expanded > self.budget:
-            message = "the values expand too far, each ${VARIABLE} repeating the ones before"
-            raise bounds.ENV_EXPANSION.error(message, path=self.path, line=self.line)
         return out
 
     def statement_start(self, i: int) -> int:
@@ -222,8 +223,12 @@ def load(
     project_dir: str,
     env_files: Sequence[str] = (),
     environ: Mapping[str, str] | None = None,
-) -> dict[str, str]:
-    """``environ`` (default: os.environ) over the env files (default: ``.env`` if present)."""
+) -> interpolate.Variables:
+    """``environ`` (default: os.environ) over the env files (default: ``.env`` if present).
+
+    The variables share ``environ``'s meter of substituted text when it has one (an
+    included project's variables count against its includer's bound).
+    """
     base = dict(os.environ if environ is None else environ)
     files = list(env_files)
     if not files:
@@ -255,4 +260,5 @@ def load(
             raise ComposeNetError(message, path=path, line=line) from None
         merged.update(parse(text, path, base, fallback=merged))
     merged.update(base)
-    return merged
+    meter = environ.meter if isinstance(environ, interpolate.Variables) else None
+    return interpolate.Variables(merged, meter=meter)

@@ -29,6 +29,34 @@ class InterpolationError(ComposeNetError):
     """An invalid template, or a required variable that is missing."""
 
 
+class ExpansionError(InterpolationError):
+    """The text grows past a bound while it is substituted (values repeating values)."""
+
+
+class Variables(dict[str, str]):
+    """A project's variables, and a meter of the characters substituted from them.
+
+    Every value :func:`render` substitutes is counted before it is used, over every string
+    and every pass: past :data:`compose_net.bounds.EXPANSION` the render fails, so that
+    ``${BIG}${BIG}...`` costs at most the bound, not the product of the repeats. Variables
+    made from these (an included project's) share the meter.
+    """
+
+    def __init__(
+        self, values: Mapping[str, str] | None = None, *, meter: bounds.Meter | None = None
+    ) -> None:
+        super().__init__(values or {})
+        self.meter = bounds.Meter(bounds.EXPANSION) if meter is None else meter
+
+    def spend(self, characters: int) -> None:
+        if self.meter.add(characters):
+            raise ExpansionError(
+                bounds.EXPANSION.error(
+                    "the ${VARIABLES} substitute too much text, values repeated over and over"
+                ).message
+            )
+
+
 class Var(NamedTuple):
     """``${name<op>arg}``; ``op`` is ``""`` for a plain reference."""
 
@@ -117,23 +145,34 @@ def _parse_braced(text: str, start: int, depth: int) -> tuple[Var, int]:
     return Var(m.group(), op, arg, text[start : i + 1]), i + 1
 
 
-def render(template: Template, env: Mapping[str, str]) -> str:
-    """Substitute ``env`` into ``template`` as Compose does."""
+def render(template: Template, env: Mapping[str, str], *, limit: int | None = None) -> str:
+    """Substitute ``env`` into ``template`` as Compose does.
+
+    ``limit``: the most characters the result may have, checked part by part while it is
+    built (:class:`ExpansionError` past it), so a result past the limit is never made.
+    """
     out: list[str] = []
+    size = 0
     for part in template:
-        out.append(part if isinstance(part, str) else _render_var(part, env))
+        piece = part if isinstance(part, str) else _render_var(part, env, limit)
+        size += len(piece)
+        if limit is not None and size > limit:
+            raise ExpansionError(f"the text expands to more than {limit:,} characters")
+        out.append(piece)
     return "".join(out)
 
 
-def _render_var(var: Var, env: Mapping[str, str]) -> str:
+def _render_var(var: Var, env: Mapping[str, str], limit: int | None = None) -> str:
     value = env.get(var.name)
+    if value and isinstance(env, Variables):
+        env.spend(len(value))
     if value:  # whatever is printed names the variable, not its value (compose_net.redaction)
         redaction.note(var.name, value)
     is_set = value is not None
     non_empty = bool(value)
     op = var.op
     # Compose substitutes the operand first, whether or not it is used.
-    arg = render(var.arg, env) if var.arg else ""
+    arg = render(var.arg, env, limit=limit) if var.arg else ""
     if op in (":-", "-"):
         use_default = not non_empty if op == ":-" else not is_set
         return arg if use_default else (value or "")
@@ -150,11 +189,11 @@ def _render_var(var: Var, env: Mapping[str, str]) -> str:
     return value or ""
 
 
-def interpolate(text: str, env: Mapping[str, str]) -> str:
+def interpolate(text: str, env: Mapping[str, str], *, limit: int | None = None) -> str:
     """Parse and render in one step; text without ``$`` is returned as is."""
     if "$" not in text:
         return text
-    return render(parse(text), env)
+    return render(parse(text), env, limit=limit)
 
 
 def default_of(text: str) -> str | None:

@@ -147,6 +147,8 @@ def _interpolate_text(text: str, env: Mapping[str, str]) -> str:
         return BadTemplate(text, f"invalid interpolation format in {text!r} (a literal $ is $$)")
     try:
         return interpolate.render(template, env)
+    except interpolate.ExpansionError:
+        raise
     except interpolate.InterpolationError:
         return Unresolved(text)
 
@@ -668,7 +670,10 @@ def check_document(doc: Document, *, target: str, env: Mapping[str, str]) -> lis
 
     The best error comes first, the others follow in file order.
     """
-    data = interpolated(document_data(doc.root, doc.path), env)
+    try:
+        data = interpolated(document_data(doc.root, doc.path), env)
+    except interpolate.ExpansionError as e:  # a bound, not an unresolved string
+        raise e.with_path(doc.path) from None
     errors: list[ComposeNetError] = []
     for found in _collect(data, target):
         where = yamltree.position(_node_for(doc.root, found))
