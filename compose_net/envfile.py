@@ -252,12 +252,17 @@ def load(
             raise
         if len(data) > limit:
             raise bounds.ENV_BYTES.error("env file is too large", path=path)
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Compose reads env files as UTF-8 only
+            message = "env file is UTF-16, which Compose does not read: convert it to UTF-8"
+            raise ComposeNetError(message, path=path, line=1)
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as e:
             line = data[: e.start].count(b"\n") + 1
             message = f"env file is not valid UTF-8 (byte 0x{data[e.start]:02x})"
             raise ComposeNetError(message, path=path, line=line) from None
+        if text.startswith(source.BOM):  # one BOM, as Compose skips (a second is a character)
+            text = text[1:]
         merged.update(parse(text, path, base, fallback=merged))
     merged.update(base)
     meter = environ.meter if isinstance(environ, interpolate.Variables) else None
