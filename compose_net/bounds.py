@@ -101,6 +101,26 @@ ALL = (
 )
 
 
+class Exceeded(Exception):  # noqa: N818 (what happened: a bound was exceeded)
+    """A bound passed in the middle of work whose errors are otherwise caught and
+    reported as findings (a variable that cannot be substituted, a port Compose refuses):
+    not a :class:`ComposeNetError`, so that nothing on the way takes it for one, and the
+    command stops with :attr:`error`, one line, exit 2."""
+
+    def __init__(self, error: ComposeNetError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+    def at(self, path: str, line: int | None = None, column: int | None = None) -> Exceeded:
+        """This, with the place it was found when it had none."""
+        if self.error.path is None:
+            self.error.path, self.error.line, self.error.column = path, line, column
+        return self
+
+    def __str__(self) -> str:
+        return str(self.error)
+
+
 class Meter:
     """Work counted against one bound, across one project: :meth:`add` says when it passes."""
 

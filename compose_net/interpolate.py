@@ -37,7 +37,8 @@ class Variables(dict[str, str]):
     """A project's variables, and a meter of the characters substituted from them.
 
     Every value :func:`render` substitutes is counted before it is used, over every string
-    and every pass: past :data:`compose_net.bounds.EXPANSION` the render fails, so that
+    and every pass: past :data:`compose_net.bounds.EXPANSION` the render raises
+    :class:`compose_net.bounds.Exceeded` (which no caller takes for a bad value), so that
     ``${BIG}${BIG}...`` costs at most the bound, not the product of the repeats. Variables
     made from these (an included project's) share the meter.
     """
@@ -50,10 +51,10 @@ class Variables(dict[str, str]):
 
     def spend(self, characters: int) -> None:
         if self.meter.add(characters):
-            raise ExpansionError(
+            raise bounds.Exceeded(
                 bounds.EXPANSION.error(
                     "the ${VARIABLES} substitute too much text, values repeated over and over"
-                ).message
+                )
             )
 
 

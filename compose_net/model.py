@@ -187,6 +187,8 @@ def _entry_ports(
         return pairs, entry_exposure(entry)
     except (PortError, InterpolationError) as e:
         raise _entry_error(entry, e.message, path) from None
+    except bounds.Exceeded as e:
+        raise e.at(path, entry.position.line, entry.position.column) from None
 
 
 def document_ports(doc: Document, env: Mapping[str, str] | None) -> dict[str, list[Port]]:
@@ -306,6 +308,9 @@ class _Project:
                 value = interpolate(value, self.env)
             except InterpolationError as e:
                 raise self._error(doc, node, e.message) from None
+            except bounds.Exceeded as e:
+                where = yamltree.position(node)
+                raise e.at(doc.path, where.line, where.column) from None
         return value
 
     def _base(

@@ -325,6 +325,9 @@ class _Loader:
                     value = interpolate(value, env)
                 except InterpolationError as e:
                     raise _error(doc, item, e.message) from None
+                except bounds.Exceeded as e:
+                    where = yamltree.position(item)
+                    raise e.at(doc.path, where.line, where.column) from None
             out.append(value)
         return out
 

@@ -41,7 +41,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Union
 
-from compose_net import interpolate, ports, yamltree
+from compose_net import bounds, interpolate, ports, yamltree
 from compose_net.errors import ComposeNetError
 from compose_net.fastschema import KINDS as _KINDS
 from compose_net.policy import addresses
@@ -147,8 +147,6 @@ def _interpolate_text(text: str, env: Mapping[str, str]) -> str:
         return BadTemplate(text, f"invalid interpolation format in {text!r} (a literal $ is $$)")
     try:
         return interpolate.render(template, env)
-    except interpolate.ExpansionError:
-        raise
     except interpolate.InterpolationError:
         return Unresolved(text)
 
@@ -672,8 +670,8 @@ def check_document(doc: Document, *, target: str, env: Mapping[str, str]) -> lis
     """
     try:
         data = interpolated(document_data(doc.root, doc.path), env)
-    except interpolate.ExpansionError as e:  # a bound, not an unresolved string
-        raise e.with_path(doc.path) from None
+    except bounds.Exceeded as e:
+        raise e.at(doc.path) from None
     errors: list[ComposeNetError] = []
     for found in _collect(data, target):
         where = yamltree.position(_node_for(doc.root, found))
