@@ -101,7 +101,7 @@ ALL = (
 )
 
 
-class Exceeded(Exception):  # noqa: N818 (what happened: a bound was exceeded)
+class Exceeded(Exception):
     """A bound passed in the middle of work whose errors are otherwise caught and
     reported as findings (a variable that cannot be substituted, a port Compose refuses):
     not a :class:`ComposeNetError`, so that nothing on the way takes it for one, and the

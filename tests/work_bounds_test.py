@@ -56,7 +56,8 @@ def env_nested_defaults(levels: int = 8) -> bytes:
 
 
 def labels_repeating(name: str, repeats: int = 50, labels: int = 100) -> bytes:
-    body = "".join(f'      l{i}: "' + "${%s}" % name * repeats + '"\n' for i in range(labels))
+    reference = "${" + name + "}"
+    body = "".join(f'      l{i}: "' + reference * repeats + '"\n' for i in range(labels))
     return (
         "services:\n  web:\n    image: nginx\n    labels:\n" + body
         + '    ports: ["${IP:-}:80:80"]\n'
@@ -122,7 +123,8 @@ def ranges(count: int, spec: str = '"1-65535:1-65535"') -> bytes:
 
 def aliased_ranges(count: int) -> bytes:
     head = 'x-ports: &p ["1-65535:1-65535"]\nservices:\n'
-    return (head + "".join(f"  s{i}:\n    image: nginx\n    ports: *p\n" for i in range(count))).encode()
+    body = "".join(f"  s{i}:\n    image: nginx\n    ports: *p\n" for i in range(count))
+    return (head + body).encode()
 
 
 def ranges_extended(count: int) -> bytes:
@@ -149,7 +151,8 @@ def nested(opening: str, closing: str, levels: int) -> bytes:
 
 def block_nested(levels: int, item: str = "- ") -> bytes:
     lines = "".join(" " * (6 + 2 * i) + item + "\n" for i in range(levels))
-    return ('services:\n  web:\n    image: nginx\n    ports: ["80:80"]\n    labels:\n' + lines).encode()
+    head = 'services:\n  web:\n    image: nginx\n    ports: ["80:80"]\n    labels:\n'
+    return (head + lines).encode()
 
 
 def block_mapping_nested(levels: int) -> bytes:
@@ -163,7 +166,8 @@ def billion_laughs() -> bytes:
     lines = ["x-a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
     for i in range(1, 10):
         lines.append(f"x-a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]")
-    return ("\n".join(lines) + '\nservices:\n  web:\n    image: nginx\n    ports: ["80:80"]\n').encode()
+    tail = '\nservices:\n  web:\n    image: nginx\n    ports: ["80:80"]\n'
+    return ("\n".join(lines) + tail).encode()
 
 
 @dataclass(frozen=True)
@@ -238,7 +242,7 @@ CASES = {
     ),
     "compose-strings-repeat-a-dotenv-value-validate": _c(
         {"compose.yaml": labels_repeating("C"), ".env": env_multiplying(1000, 1000, 0)},
-        VALIDATE, 2, f"compose.yaml: the ${{VARIABLES}} substitute too much text",
+        VALIDATE, 2, "compose.yaml: the ${VARIABLES} substitute too much text",
     ),
     "compose-strings-repeat-a-dotenv-value-check": _c(
         {"compose.yaml": labels_repeating("C"), ".env": env_multiplying(1000, 1000, 0)},
@@ -251,7 +255,7 @@ CASES = {
     "port-repeats-an-environment-variable": _c(
         ('services:\n  web:\n    image: nginx\n    ports: ["'
          + "${BIG}" * 700 + ':80"]\n').encode(),
-        PORTS, 2, f"substitute too much text", env={"BIG": BIG_VALUE},
+        PORTS, 2, "substitute too much text", env={"BIG": BIG_VALUE},
     ),
     "port-repeats-a-variable-in-many-services": _c(
         ("services:\n" + "".join(
@@ -266,7 +270,7 @@ CASES = {
     # ------------------------------------------------------------------ includes
     "includes-doubling-19-files-check": _c(
         doubling_includes(19), (*CHECK, "f0.yml"), 2,
-        f"include: the project merges more than 1,000 files", target="f0.yml",
+        "include: the project merges more than 1,000 files", target="f0.yml",
     ),
     "includes-doubling-19-files-harden": _c(
         doubling_includes(19), (*HARDEN, "f0.yml"), 2, PROJECT_FILES, target="f0.yml",
@@ -426,7 +430,8 @@ def test_bounded_as_root(case: Case) -> None:
 
 #: the rows run as nobody too: one of each class, and each command
 AS_NOBODY = (
-    "env-multiplying-1.9-GB", "env-from-the-environment", "compose-strings-repeat-a-dotenv-value-check",
+    "env-multiplying-1.9-GB", "env-from-the-environment",
+    "compose-strings-repeat-a-dotenv-value-check",
     "includes-doubling-19-files-harden", "one-file-many-project-directories",
     "extends-fan-out-over-a-chain", "seven-full-ranges-harden-check", "ranges-through-variables",
     "one-full-range-harden-check", "nested-flow-sequences-10-KB", "nested-block-sequences",
