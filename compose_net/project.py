@@ -608,7 +608,10 @@ def load_files(
     if outside and read is source.read:
         read = source.read_anywhere
     loader = _Loader(read, directory, paths, outside, lenient)
-    merged = loader.project(paths, directory, env, "file", ()).ports
+    try:
+        merged = loader.project(paths, directory, env, "file", ()).ports
+    except bounds.Exceeded as e:  # the whole project fails: an error as any other
+        raise e.error from None
     project = Project(directory, list(paths), env, loader.files)
     for name in sorted(merged):
         ports = _unique(merged[name])

@@ -216,6 +216,10 @@ HOSTILE: dict[str, tuple[str, dict[str, str]]] = {
         + '    ports: ["${IP:-}:80:80"]\n',
         {".env": "A=xxxxxxxx\nB=" + "${A}" * 1000 + "\nC=" + "${B}" * 1000 + "\n"},
     ),
+    "port-repeats-an-env-value": (
+        'services:\n  web:\n    image: nginx\n    ports: ["' + "${C}" * 9 + ':80"]\n',
+        {".env": "A=xxxxxxxx\nB=" + "${A}" * 1000 + "\nC=" + "${B}" * 1000 + "\n"},
+    ),
     "includes-doubling": (
         "include:\n  - f1.yml\n  - f1.yml\nservices:\n  s0:\n    image: nginx\n"
         "    ports: ['8080:80']\n",
