@@ -305,6 +305,8 @@ class _Loader:
                     raise ComposeNetError(refused)
             read = self.read(path)
             self.sizes[real] = len(read.text)
+            if how == "extends":  # read once, for its services: counted once
+                self.spend(path, len(read.text), None)
             docs = document.load_all(read)
             self.docs[real] = docs
             self.files.extend(ProjectFile(doc, env, directory, how) for doc in docs)
