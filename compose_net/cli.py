@@ -11,6 +11,7 @@ from typing import Any, TypeVar, cast
 import click
 
 from compose_net import __version__, printable, redaction
+from compose_net.bounds import Exceeded
 from compose_net.errors import ComposeNetError, missing_module
 from compose_net.report import EXIT_ERROR
 
@@ -859,6 +860,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("compose-net: aborted", file=sys.stderr)
         return 130
     except ComposeNetError as e:
+        print(f"compose-net: error: {e}", file=sys.stderr)
+        return EXIT_ERROR
+    except Exceeded as e:  # a bound passed where other errors are findings: the run stops
         print(f"compose-net: error: {e}", file=sys.stderr)
         return EXIT_ERROR
     except BrokenPipeError:

@@ -192,18 +192,28 @@ def _bound_ports(services: list[Service], path: str) -> None:
     """Refuse a file whose ports, ranges expanded, pass bounds.PORTS: every command that
     lists or compares them would pay for each one (``"1-65535:1-65535"`` is 65,535)."""
     limit = bounds.PORTS.value()
-    total = 0
+    ranges = bounds.RANGE_PORTS.value()
+    total = added = 0
     for service in services:
         for entry in service.ports:
-            total += port_count(entry.text) if entry.text is not None else 1
-            if total > limit:
+            count = port_count(entry.text) if entry.text is not None else 1
+            total += count
+            added += count - 1
+            if total > limit or added > ranges:
                 where = entry.position
-                raise bounds.PORTS.error(
-                    f"the file publishes more than {limit:,} ports once ranges are expanded",
+                bound, message = bounds.PORTS, f"publishes more than {limit:,} ports"
+                if total <= limit:
+                    bound, message = bounds.RANGE_PORTS, RANGES_ADD.format(ranges)
+                raise bound.error(
+                    f"the file {message} once ranges are expanded",
                     path=path,
                     line=where.line,
                     column=where.column,
                 )
+
+
+#: what passing bounds.RANGE_PORTS means, in a message
+RANGES_ADD = "has port ranges that add more than {:,} ports"
 
 
 def _owns(mapping: MappingNode, key: str) -> bool:

@@ -95,14 +95,15 @@ class _Reader:
         return ComposeNetError(message, path=self.path, line=self.line)
 
     def expand(self, value: str) -> str:
+        # the bound is checked while the value is built: a value past it is never made
         try:
-            out = interpolate.interpolate(value, self.lookup)
+            out = interpolate.interpolate(value, self.lookup, limit=self.budget - self.expanded)
+        except interpolate.ExpansionError:
+            message = "the values expand too far, each ${VARIABLE} repeating the ones before"
+            raise bounds.ENV_EXPANSION.error(message, path=self.path, line=self.line) from None
         except interpolate.InterpolationError as e:
             raise self.error(e.message) from None
         self.expanded += len(out)
-        if self.expanded > self.budget:
-            message = "the values expand too far, each ${VARIABLE} repeating the ones before"
-            raise bounds.ENV_EXPANSION.error(message, path=self.path, line=self.line)
         return out
 
     def statement_start(self, i: int) -> int:
@@ -224,12 +225,14 @@ def load(
     environ: Mapping[str, str] | None = None,
     *,
     outside: bool = False,
-) -> dict[str, str]:
+) -> interpolate.Variables:
     """``environ`` (default: os.environ) over the env files (default: ``.env`` if present).
 
     Each file goes through the path policy (:func:`compose_net.paths.check_read`): a
     symlink to a file outside its project root is not read unless ``outside``
     (``--read-outside``); the project's own ``.env`` may be named with ``--env-file``.
+    The variables share ``environ``'s meter of substituted text when it has one (an
+    included project's variables count against its includer's bound).
     """
     base = dict(os.environ if environ is None else environ)
     files = list(env_files)
@@ -250,12 +253,18 @@ def load(
             raise
         if len(data) > limit:
             raise bounds.ENV_BYTES.error("env file is too large", path=path)
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Compose reads env files as UTF-8 only
+            message = "env file is UTF-16, which Compose does not read: convert it to UTF-8"
+            raise ComposeNetError(message, path=path, line=1)
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as e:
             line = data[: e.start].count(b"\n") + 1
             message = f"env file is not valid UTF-8 (byte 0x{data[e.start]:02x})"
             raise ComposeNetError(message, path=path, line=line) from None
+        if text.startswith(source.BOM):  # one BOM, as Compose skips (a second is a character)
+            text = text[1:]
         merged.update(parse(text, path, base, fallback=merged))
     merged.update(base)
-    return merged
+    meter = environ.meter if isinstance(environ, interpolate.Variables) else None
+    return interpolate.Variables(merged, meter=meter)

@@ -18,8 +18,9 @@ Whatever this cannot mirror exactly makes :func:`compose_all` return ``None``,
 and the caller parses with ruamel instead: any YAML error (so error messages
 stay ruamel's), ``%TAG`` directives, verbatim (``!<...>``) tags, a byte order
 mark, line breaks other than LF and CRLF, an empty scalar
-as a whole document or inside a flow collection, an undefined alias, nesting
-deeper than ``max_depth``. The composer is iterative, so deep nesting cannot
+as a whole document or inside a flow collection, an undefined alias. Nesting
+deeper than ``max_depth`` is refused (:class:`TooDeep`, also :func:`too_deep` for a
+text ruamel is to parse). The composer is iterative, so deep nesting cannot
 overflow the C stack as PyYAML's own C composer does.
 """
 
@@ -229,6 +230,50 @@ class _Unsupported(Exception):
     """The text needs ruamel: this module cannot promise ruamel's nodes for it."""
 
 
+class TooDeep(Exception):
+    """Collections nest deeper than allowed; ``line`` and ``column`` (0-based) are where
+    the collection one level too deep starts."""
+
+    def __init__(self, line: int, column: int) -> None:
+        super().__init__(f"nesting deeper than allowed at {line + 1}:{column + 1}")
+        self.line = line
+        self.column = column
+
+
+def too_deep(text: str, max_depth: int) -> TooDeep | None:
+    """Where collections in ``text`` first nest deeper than ``max_depth``, or None (also
+    when libyaml is missing or finds the text invalid first).
+
+    One pass of libyaml's events with a counter: linear, and stopped at the first level too
+    deep, so a text that ruamel's recursive composer (and its scanner, slower at each
+    level of a flow collection) would take seconds over is refused at once.
+    """
+    if not AVAILABLE:
+        return None
+    try:
+        parser = CParser(text)
+    except UnicodeError:  # a lone surrogate: counted as any other character
+        parser = CParser(text.encode("utf-8", "replace").decode("utf-8"))
+    depth = 0
+    try:
+        while True:
+            event = parser.get_event()
+            kind = type(event)
+            if kind is MappingStartEvent or kind is SequenceStartEvent:
+                depth += 1
+                if depth > max_depth:
+                    mark = event.start_mark
+                    return TooDeep(mark.line, mark.column)
+            elif kind is MappingEndEvent or kind is SequenceEndEvent:
+                depth -= 1
+            elif kind is StreamEndEvent:
+                return None
+    except YAMLError:
+        return None
+    finally:
+        parser.dispose()
+
+
 _LINE_BREAKS_OTHER = ("\x85", "\u2028", "\u2029")
 _GAP = re.compile(r"(?:[ \t]+|#[^\n]*|\r?\n)*")
 _COMMENT = re.compile(r"[ \t]*#")
@@ -407,7 +452,8 @@ class _Composer:
                 if event.anchor is not None:
                     anchors[event.anchor] = node
                 if len(stack) >= max_depth:
-                    raise _Unsupported("nesting deeper than max_depth")
+                    mark = event.start_mark
+                    raise TooDeep(mark.line, mark.column)
             elif kind is MappingEndEvent or kind is SequenceEndEvent:
                 assert frame is not None
                 closed = frame.node
@@ -471,7 +517,7 @@ def compose_all(text: str, *, max_depth: int = 1000) -> Composed | None:
 
     None means: parse with ruamel (a YAML error, or a text this module does not
     mirror; see the module's description). An empty stream gives no documents.
-    Nesting past ``max_depth`` gives None too.
+    Nesting past ``max_depth`` raises :class:`TooDeep`, where it starts.
     """
     if not AVAILABLE or not mirrorable(text):
         return None

@@ -33,6 +33,35 @@ class InterpolationError(ComposeNetError):
     """An invalid template, or a required variable that is missing."""
 
 
+class ExpansionError(InterpolationError):
+    """The text grows past a bound while it is substituted (values repeating values)."""
+
+
+class Variables(dict[str, str]):
+    """A project's variables, and a meter of the characters substituted from them.
+
+    Every value :func:`render` substitutes is counted before it is used, over every string
+    and every pass: past :data:`compose_net.bounds.EXPANSION` the render raises
+    :class:`compose_net.bounds.Exceeded` (which no caller takes for a bad value), so that
+    ``${BIG}${BIG}...`` costs at most the bound, not the product of the repeats. Variables
+    made from these (an included project's) share the meter.
+    """
+
+    def __init__(
+        self, values: Mapping[str, str] | None = None, *, meter: bounds.Meter | None = None
+    ) -> None:
+        super().__init__(values or {})
+        self.meter = bounds.Meter(bounds.EXPANSION) if meter is None else meter
+
+    def spend(self, characters: int) -> None:
+        if self.meter.add(characters):
+            raise bounds.Exceeded(
+                bounds.EXPANSION.error(
+                    "the ${VARIABLES} substitute too much text, values repeated over and over"
+                )
+            )
+
+
 class Var(NamedTuple):
     """``${name<op>arg}``; ``op`` is ``""`` for a plain reference."""
 
@@ -129,12 +158,18 @@ class Traced(NamedTuple):
     name: str
 
 
-def render(template: Template, env: Mapping[str, str]) -> str:
-    """Substitute ``env`` into ``template`` as Compose does."""
-    return render_traced(template, env)[0]
+def render(template: Template, env: Mapping[str, str], *, limit: int | None = None) -> str:
+    """Substitute ``env`` into ``template`` as Compose does.
+
+    ``limit``: the most characters the result may have, checked part by part while it is
+    built (:class:`ExpansionError` past it), so a result past the limit is never made.
+    """
+    return render_traced(template, env, limit=limit)[0]
 
 
-def render_traced(template: Template, env: Mapping[str, str]) -> tuple[str, tuple[Traced, ...]]:
+def render_traced(
+    template: Template, env: Mapping[str, str], *, limit: int | None = None
+) -> tuple[str, tuple[Traced, ...]]:
     """:func:`render`, and which characters of the result came from which variable's value
     (a default or replacement written in the file is text of the file, not a value).
 
@@ -148,10 +183,12 @@ def render_traced(template: Template, env: Mapping[str, str]) -> tuple[str, tupl
         if isinstance(part, str):
             text = part
         else:
-            text, inner = _render_var(part, env)
+            text, inner = _render_var(part, env, limit)
             traces.extend(Traced(at + t.start, at + t.end, t.name) for t in inner)
-        out.append(text)
         at += len(text)
+        if limit is not None and at > limit:
+            raise ExpansionError(f"the text expands to more than {limit:,} characters")
+        out.append(text)
     return "".join(out), tuple(traces)
 
 
@@ -167,15 +204,19 @@ def references(names: list[str]) -> str:
     return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
 
 
-def _render_var(var: Var, env: Mapping[str, str]) -> tuple[str, tuple[Traced, ...]]:
+def _render_var(
+    var: Var, env: Mapping[str, str], limit: int | None = None
+) -> tuple[str, tuple[Traced, ...]]:
     value = env.get(var.name)
+    if value and isinstance(env, Variables):
+        env.spend(len(value))
     if value:  # defence in depth: printed text names the variable (compose_net.redaction)
         redaction.note(var.name, value)
     is_set = value is not None
     non_empty = bool(value)
     op = var.op
     # Compose substitutes the operand first, whether or not it is used.
-    arg, arg_traces = render_traced(var.arg, env) if var.arg else ("", ())
+    arg, arg_traces = render_traced(var.arg, env, limit=limit) if var.arg else ("", ())
     own = (Traced(0, len(value), var.name),) if value else ()
     if op in (":-", "-"):
         use_default = not non_empty if op == ":-" else not is_set
@@ -197,11 +238,11 @@ def _render_var(var: Var, env: Mapping[str, str]) -> tuple[str, tuple[Traced, ..
     return value or "", own
 
 
-def interpolate(text: str, env: Mapping[str, str]) -> str:
+def interpolate(text: str, env: Mapping[str, str], *, limit: int | None = None) -> str:
     """Parse and render in one step; text without ``$`` is returned as is."""
     if "$" not in text:
         return text
-    return render(parse(text), env)
+    return render(parse(text), env, limit=limit)
 
 
 def default_of(text: str) -> str | None:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from compose_net import bounds, source, yamltree
-from compose_net.document import Document, PortEntry, Service
+from compose_net.document import RANGES_ADD, Document, PortEntry, Service
 from compose_net.document import load_all as load_all_documents
 from compose_net.errors import ComposeNetError
 from compose_net.interpolate import (
@@ -256,6 +256,8 @@ def _entry_ports(
         return pairs, entry_exposure(entry)
     except (PortError, InterpolationError) as e:
         raise _entry_error(entry, e.message, path) from None
+    except bounds.Exceeded as e:
+        raise e.at(path, entry.position.line, entry.position.column) from None
 
 
 def document_ports(doc: Document, env: Mapping[str, str] | None) -> dict[str, list[Port]]:
@@ -282,6 +284,36 @@ def _load_file(path: str) -> Sequence[Document]:
     return load_all_documents(source.read(path))
 
 
+class Budget:
+    """The port objects of one project, counted as they are made: in all, and those port
+    ranges add beyond one per entry (:data:`compose_net.bounds.PORTS`, ``RANGE_PORTS``).
+    Counted as they are made, ranges written with variables and ports that ``extends``
+    copies to many services count as well."""
+
+    def __init__(self) -> None:
+        self.ports = bounds.Meter(bounds.PORTS)
+        self.ranges = bounds.Meter(bounds.RANGE_PORTS)
+
+    def spend(self, entry: PortEntry, objects: int, path: str) -> None:
+        """Count ``objects`` made of ``entry`` (0 for copies of an entry's objects)."""
+        if self.ports.add(objects):
+            bound, message = bounds.PORTS, f"publishes more than {self.ports.limit:,} ports"
+        elif objects > 1 and self.ranges.add(objects - 1):
+            bound, message = bounds.RANGE_PORTS, RANGES_ADD.format(self.ranges.limit)
+        else:
+            return
+        where = entry.position
+        raise bound.error(
+            f"the project {message} once ranges are expanded and extends copied "
+            f"(here: services.{entry.service}.ports[{entry.index}])",
+            path=path, line=where.line, column=where.column,
+        )  # fmt: skip
+
+
+#: an extends link: a file's absolute path and a service name
+_Link = tuple[str, str]
+
+
 class _Project:
     """Resolves ``extends`` across the document and the files it names."""
 
@@ -292,9 +324,14 @@ class _Project:
         loader: Loader,
         folder: str | None = None,
         lenient: bool = False,
+        budget: Budget | None = None,
     ) -> None:
         self.root = doc
         self.lenient = lenient
+        self.budget = Budget() if budget is None else budget
+        #: a base service's ports once resolved, and how many links its chain has below it:
+        #: many services extending one base (or a chain) resolve it once
+        self._resolved: dict[_Link, tuple[list[tuple[Port, str]], int]] = {}
         self.env = env
         self.loader = loader
         #: where the root document's ``extends.file`` paths start (Compose: the project directory)
@@ -302,6 +339,12 @@ class _Project:
         self.docs: dict[str, Sequence[Document]] = {os.path.abspath(doc.path): [doc]}
         #: an entry node many services share (an anchored list): its objects, read once
         self._shared: dict[int, tuple[object, list[tuple[PortObject, str]], Exposure]] = {}
+        #: links in an extends chain below a service's link, as far as resolved
+        self._heights: dict[_Link, int] = {}
+
+    def _height(self, link: _Link, height: int) -> None:
+        if height > self._heights.get(link, -1):
+            self._heights[link] = height
 
     def _entry_ports(
         self, entry: PortEntry, path: str
@@ -334,6 +377,9 @@ class _Project:
                 value = interpolate(value, self.env)
             except InterpolationError as e:
                 raise self._error(doc, node, e.message) from None
+            except bounds.Exceeded as e:
+                where = yamltree.position(node)
+                raise e.at(doc.path, where.line, where.column) from None
         return value
 
     def _base(
@@ -377,6 +423,7 @@ class _Project:
         """Ports of ``service`` with what it extends, before Compose merges duplicates."""
         own: list[tuple[Port, str]] = []
         path = None if doc is self.root else doc.path
+        link = chain[-1]
         for entry in service.ports:
             try:
                 pairs, exposure = self._entry_ports(entry, doc.path)
@@ -388,24 +435,44 @@ class _Project:
                 key = f"invalid entry {doc.path}:{where.line}:{where.column}"
                 own.append((Port(entry, {}, "all-interfaces", path), key))
                 continue
+            self.budget.spend(entry, len(pairs), doc.path)
             own.extend((Port(entry, obj, exposure, path), key) for obj, key in pairs)
         base = self._base(doc, service)
         if base is None:
+            self._height(link, 0)
             return own
         base_docs, base_name, node = base
-        link = (os.path.abspath(base_docs[0].path), base_name)
-        if link in chain:
+        base_link = (os.path.abspath(base_docs[0].path), base_name)
+        if base_link in chain:
             raise self._error(doc, node, f"circular reference: {service.name!r} extends itself")
-        if len(chain) > bounds.DEPTH.value():
+        known = self._resolved.get(base_link)
+        below = 0 if known is None else known[1]
+        if len(chain) + below > bounds.DEPTH.value():
             where = yamltree.position(node)
             raise bounds.DEPTH.error(
                 f"services.{chain[0][1]} extends a chain of more than "
                 f"{bounds.DEPTH.value():,} services (here: {service.name} extends {base_name})",
                 path=doc.path, line=where.line, column=where.column,
             )
-        inherited = self._merged(base_docs, base_name, (*chain, link))
+        if known is not None:  # copies, paid for as the entries they copy would be
+            copied = known[0]
+            made: dict[int, tuple[PortEntry, int]] = {}
+            for port, _ in copied:
+                count = made.get(id(port.entry), (port.entry, 0))[1]
+                made[id(port.entry)] = (port.entry, count + 1)
+            for entry, count in made.values():
+                self.budget.spend(entry, count, doc.path)
+            inherited: list[tuple[Port, str]] | None = [
+                (Port(port.entry, dict(port.obj), port.exposure, port.path), key)
+                for port, key in copied
+            ]
+        else:
+            inherited = self._merged(base_docs, base_name, (*chain, base_link))
         if inherited is None:
             raise self._error(doc, node, f"cannot extend service {base_name!r}: it is not defined")
+        if known is None:
+            self._resolved[base_link] = (inherited, self._heights.get(base_link, 0))
+        self._height(link, self._heights.get(base_link, 0) + 1)
         ports_node = service.ports_node
         tag = str(ports_node.tag) if ports_node is not None else ""
         if tag in yamltree.COMPOSE_TAGS:  # !reset / !override: the service's own list only
@@ -456,14 +523,16 @@ def declared_ports(
     loader: Loader = _load_file,
     folder: str | None = None,
     lenient: bool = False,
+    budget: Budget | None = None,
 ) -> dict[str, list[tuple[Port, str]]]:
     """Every service of ``doc`` with its ports before Compose merges duplicates, each with
     its unicity key (the input of :func:`unique`): ``extends`` resolved, other files read
     with ``loader``; the document's own ``extends.file`` paths start at ``folder`` (default:
     its folder). ``env`` None keeps variables as written. ``lenient``: an entry Compose
     would reject is kept (with no object) instead of failing the whole file, for the rules
-    to report."""
-    project = _Project(doc, env, loader, folder, lenient)
+    to report. ``budget`` counts the ports of a whole project (default: this document's).
+    """
+    project = _Project(doc, env, loader, folder, lenient, budget)
     out: dict[str, list[tuple[Port, str]]] = {}
     for service in doc.services:
         this = (os.path.abspath(doc.path), service.name)

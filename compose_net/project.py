@@ -29,6 +29,7 @@ view of its ports, each with the file, line and column that declare it:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -39,7 +40,7 @@ from compose_net import bounds, discovery, document, envfile, model, source, yam
 from compose_net import paths as path_policy
 from compose_net.document import Document
 from compose_net.errors import ComposeNetError
-from compose_net.interpolate import InterpolationError, interpolate
+from compose_net.interpolate import InterpolationError, Variables, interpolate
 from compose_net.source import Source
 
 Reader = Callable[[str], Source]
@@ -191,7 +192,11 @@ def resolve(
     named = list(files or ())
     # the .env Compose reads before it knows the files (it may name them)
     early = project_directory or _folder_of(named) or "."
-    env = base if disabled else envfile.load(_env_folder(early), env_files, base, outside=outside)
+    env = (
+        Variables(base)
+        if disabled
+        else envfile.load(_env_folder(early), env_files, base, outside=outside)
+    )
     listed = discovery.from_environment(env)
     from_dot_env = env.get("COMPOSE_FILE") != base.get("COMPOSE_FILE")
     if listed and not (named or outside) and from_dot_env:
@@ -284,6 +289,13 @@ class _Loader:
         self.fence = path_policy.Fence(
             None if outside else directory, named, "--read-outside (harden: --edit-outside)"
         )
+        #: the work of the whole project: each file (and env file) counted every time it is
+        #: merged, so that a file included twice by a file included twice ... is paid for
+        self.merged_files = bounds.Meter(bounds.PROJECT_FILES)
+        self.merged_bytes = bounds.Meter(bounds.PROJECT_BYTES)
+        self.sizes: dict[str, int] = {}
+        #: the ports of the whole project, counted as they are made
+        self.budget = model.Budget()
 
     def refuse_outside(self, path: str, what: str = "") -> str | None:
         """Why ``path`` (named by include: or extends:) is not read, or None when it may be."""
@@ -300,7 +312,11 @@ class _Loader:
                 refused = self.refuse_outside(path)
                 if refused is not None:
                     raise ComposeNetError(refused)
-            docs = document.load_all(self.read(path))
+            read = self.read(path)
+            self.sizes[real] = len(read.text)
+            if how == "extends":  # read once, for its services: counted once
+                self.spend(path, len(read.text), None)
+            docs = document.load_all(read)
             self.docs[real] = docs
             self.files.extend(ProjectFile(doc, env, directory, how) for doc in docs)
         return docs
@@ -320,6 +336,9 @@ class _Loader:
                     value = interpolate(value, env)
                 except InterpolationError as e:
                     raise _error(doc, item, e.message) from None
+                except bounds.Exceeded as e:
+                    where = yamltree.position(item)
+                    raise e.at(doc.path, where.line, where.column) from None
             out.append(value)
         return out
 
@@ -330,13 +349,44 @@ class _Loader:
         env: Mapping[str, str] | None,
         how: How,
         chain: tuple[str, ...],
+        site: tuple[Document, yamltree.Node] | None = None,
     ) -> _Services:
-        """The services of one (included) project, files merged in order."""
+        """The services of one (included) project, files merged in order.
+
+        ``site``: the include item that names the files, where a bound stops the work.
+        """
         merged = _Services()
         for path in paths:
-            for doc in self.documents(path, env, directory, how):
+            docs = self.documents(path, env, directory, how)
+            self.spend(path, self.sizes.get(file_key(path), 0), site)
+            for doc in docs:
                 self.merge(merged, doc, directory, env, chain)
         return merged
+
+    def spend(
+        self, path: str, size: int, site: tuple[Document, yamltree.Node] | None
+    ) -> None:
+        """Count one more file of ``size`` bytes merged; past a bound, say where."""
+        over = None
+        if self.merged_files.add(1):
+            over = self.merged_files
+        elif self.merged_bytes.add(size):
+            over = self.merged_bytes
+        if over is None:
+            return
+        bound = over.bound
+        what = "files" if bound is bounds.PROJECT_FILES else "bytes"
+        message = (
+            f"the project merges more than {over.limit:,} {what}, each file counted every "
+            f"time it is read (here: {path}; an include: read over and over?)"
+        )
+        if site is None:
+            raise bound.error(message, path=path)
+        doc, node = site
+        where = yamltree.position(node)
+        raise bound.error(
+            f"include: {message}", path=doc.path, line=where.line, column=where.column
+        )
 
     def merge(
         self,
@@ -358,7 +408,12 @@ class _Loader:
                 raise _error(doc, service.key_node, message)
         folder = "" if directory == "." else directory
         declared = model.declared_ports(
-            doc, env, loader=self.extended(env), folder=folder, lenient=self.lenient
+            doc,
+            env,
+            loader=self.extended(env),
+            folder=folder,
+            lenient=self.lenient,
+            budget=self.budget,
         )
         services = yamltree.get(doc.root, "services")
         if services is not None and str(services.tag) in yamltree.COMPOSE_TAGS:
@@ -484,8 +539,13 @@ class _Loader:
         else:
             sub = os.path.dirname(files[0]) or "."
         outside = self.fence.folder is None
+        if env is not None:  # the env files are read for each include: they count too
+            for name in env_files or [os.path.join(sub, ".env")]:
+                with contextlib.suppress(OSError):
+                    if os.path.isfile(name):
+                        self.spend(name, os.path.getsize(name), (doc, item))
         sub_env = None if env is None else envfile.load(sub, env_files, env, outside=outside)
-        return self.project(files, sub, sub_env, "include", chain)
+        return self.project(files, sub, sub_env, "include", chain, (doc, item))
 
 
 def _keep_null_ports(
@@ -571,7 +631,10 @@ def load_files(
     if outside and read is source.read:
         read = source.read_anywhere
     loader = _Loader(read, directory, paths, outside, lenient)
-    merged = loader.project(paths, directory, env, "file", ()).ports
+    try:
+        merged = loader.project(paths, directory, env, "file", ()).ports
+    except bounds.Exceeded as e:  # the whole project fails: an error as any other
+        raise e.error from None
     project = Project(directory, list(paths), env, loader.files)
     for name in sorted(merged):
         ports = _unique(merged[name])

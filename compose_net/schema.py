@@ -41,7 +41,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Union
 
-from compose_net import interpolate, ports, source, yamltree
+from compose_net import bounds, interpolate, ports, source, yamltree
 from compose_net.errors import ComposeNetError
 from compose_net.fastschema import KINDS as _KINDS
 from compose_net.policy import addresses
@@ -720,7 +720,10 @@ def check_document(doc: Document, *, target: str, env: Mapping[str, str]) -> lis
 
     The best error comes first, the others follow in file order.
     """
-    data = interpolated(document_data(doc.root, doc.path), env)
+    try:
+        data = interpolated(document_data(doc.root, doc.path), env)
+    except bounds.Exceeded as e:
+        raise e.at(doc.path) from None
     errors: list[ComposeNetError] = []
     for found in _collect(data, target):
         where = yamltree.position(_node_for(doc.root, found))

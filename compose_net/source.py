@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import signal
 import stat
 import sys
@@ -23,39 +24,85 @@ BOM = "\ufeff"
 
 
 class Source(NamedTuple):
-    """A decoded file: ``text`` without its BOM, and whether it had one."""
+    """A decoded file: ``text`` without its BOM, whether it had one, and its encoding
+    (UTF-8, or UTF-16 with a BOM, which Compose reads too)."""
 
     path: str
     text: str
     bom: bool
+    encoding: str = "utf-8"
 
     def encode(self, text: str) -> bytes:
-        return ((BOM if self.bom else "") + text).encode("utf-8")
+        return ((BOM if self.bom else "") + text).encode(self.encoding)
+
+
+#: byte order marks Compose reads a file by (go-yaml: UTF-16 with a BOM), and those it
+#: refuses as compose-net does (UTF-32)
+_UTF16 = ((b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+_UTF32 = (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")
+#: a BOM that starts a line other than the first: go-yaml reads it as the first character
+#: of a key or value there (``\ufeffservices``), libyaml and ruamel skip it
+_LINE_BOM = re.compile("[\r\n]\ufeff")
 
 
 def decode(path: str, data: bytes, *, max_bytes: int | None = None) -> Source:
-    """Decode ``data`` strictly as UTF-8 (with an optional BOM)."""
+    """Decode ``data`` strictly: UTF-8 with an optional BOM, or UTF-16 with its BOM (as
+    Compose reads them); anything else is refused with one line that says why."""
     if max_bytes is None:
         max_bytes = bounds.FILE_BYTES.value()
     if len(data) > max_bytes:
         raise bounds.FILE_BYTES.error("file is too large", path=path)
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ComposeNetError("UTF-16 files are not supported; save it as UTF-8", path=path)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
+    if data.startswith(_UTF32):
         raise ComposeNetError(
-            f"not valid UTF-8 (byte 0x{data[e.start]:02x} at offset {e.start})",
+            "UTF-32 is not supported (Compose does not read it either): convert the file to "
+            "UTF-8",
             path=path,
-            line=line,
+        )
+    encoding = next((name for mark, name in _UTF16 if data.startswith(mark)), "utf-8")
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n" if encoding == "utf-8" else b"\n\x00") + 1
+        what = "UTF-8" if encoding == "utf-8" else f"UTF-16 ({encoding[-2:].upper()})"
+        raise ComposeNetError(
+            f"not valid {what} (byte 0x{data[e.start]:02x} at offset {e.start})",
+            path=path,
+            line=line if encoding == "utf-8" else None,
         ) from None
     nul = text.find("\x00")
     if nul >= 0:
         line = text.count("\n", 0, nul) + 1
+        if encoding == "utf-8" and _utf16_without_bom(data):
+            raise ComposeNetError(
+                "UTF-16 without a byte order mark is not supported (Compose does not read it "
+                "either): convert the file to UTF-8",
+                path=path,
+            )
         raise ComposeNetError("file contains NUL characters; is it binary?", path=path, line=line)
     bom = text.startswith(BOM)
-    return Source(path, text[1:] if bom else text, bom)
+    if bom:
+        text = text[1:]
+    stray = _LINE_BOM.search(text) if BOM in text else None
+    if stray is not None:
+        at = stray.start() + 1
+        line = text.count("\n", 0, at) + 1
+        raise ComposeNetError(
+            "a byte order mark (U+FEFF) starts this line: Compose reads it as part of a key "
+            "or value and refuses the file; remove it",
+            path=path,
+            line=line,
+            column=1,
+        )
+    return Source(path, text, bom, encoding)
+
+
+def _utf16_without_bom(data: bytes) -> bool:
+    """Whether ``data`` reads as ASCII text in UTF-16 (every other byte NUL)."""
+    head = data[:64]
+    if len(head) < 2 or len(head) % 2:
+        return False
+    even, odd = head[0::2], head[1::2]
+    return (not any(odd) and all(even)) or (not any(even) and all(odd))
 
 
 # --------------------------------------------------------------------------- reading

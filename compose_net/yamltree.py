@@ -227,12 +227,26 @@ def forget(text: str) -> None:
 def _compose_all(text: str, path: str, chosen: Parser) -> list[Node]:
     documents: Sequence[Node | None] | None = None
     checked = False
-    if chosen == "fast":
-        from compose_net import fastyaml
+    from compose_net import fastyaml
 
-        composed = fastyaml.compose_all(text, max_depth=MAX_DEPTH)
-        if composed is not None:
-            documents, checked = composed
+    try:
+        if chosen == "fast":
+            composed = fastyaml.compose_all(text, max_depth=MAX_DEPTH)
+            if composed is not None:
+                documents, checked = composed
+        if documents is None:
+            # ruamel composes recursively, and its scanner pays for every open flow
+            # collection at each token: deep nesting is refused before it starts
+            deep = fastyaml.too_deep(text, MAX_DEPTH)
+            if deep is not None:
+                raise deep
+    except fastyaml.TooDeep as e:
+        raise bounds.DEPTH.error(
+            f"collections nest too deep: more than {MAX_DEPTH:,} levels",
+            path=path,
+            line=e.line + 1,
+            column=e.column + 1,
+        ) from None
     if documents is None:
         documents = _compose_ruamel(text, path)
     nodes = [n for n in documents if n is not None]

@@ -302,3 +302,92 @@ def test_hostile_names(tmp_path: Path, name: str, index: int) -> None:
         assert code in (0, 1, 2) and "internal error" not in err, (args, err[-300:])
         json_out = ("json" in args or "sarif" in args) and code != 2 and bool(out)
         assert_clean(out, err, annotations="github" in args, json_out=json_out)
+
+
+# --------------------------------------------------------------------------- hostile projects
+#
+# Projects made to grow faster than their size (tests/work_bounds_test.py has each class
+# under CPU and memory limits): the main file is mutated as the others are, the files beside
+# it are kept, and the same properties hold: exit 0, 1 or 2, no traceback, JSON on errors
+# too, and an error leaves every file as it was.
+
+
+def _doubling_includes(files: int) -> dict[str, str]:
+    out = {}
+    for i in range(1, files):
+        include = f"include:\n  - f{i + 1}.yml\n  - f{i + 1}.yml\n" if i + 1 < files else ""
+        service = f"services:\n  s{i}:\n    image: nginx\n    ports: ['{i}:80']\n"
+        out[f"f{i}.yml"] = include + service
+    return out
+
+
+HOSTILE: dict[str, tuple[str, dict[str, str]]] = {
+    "env-multiplying": (
+        'services:\n  web:\n    image: nginx\n    ports: ["${IP:-}:80:80"]\n'
+        '    labels: {a: "${C}${C}${C}${C}"}\n',
+        {".env": "A=xxxxxxxx\nB=" + "${A}" * 1000 + "\nC=" + "${B}" * 1000 + "\nD="
+         + "${C}" * 240 + "\n"},
+    ),
+    "compose-repeats-an-env-value": (
+        "services:\n  web:\n    image: nginx\n    labels:\n"
+        + "".join(f'      l{i}: "' + "${C}" * 40 + '"\n' for i in range(40))
+        + '    ports: ["${IP:-}:80:80"]\n',
+        {".env": "A=xxxxxxxx\nB=" + "${A}" * 1000 + "\nC=" + "${B}" * 1000 + "\n"},
+    ),
+    "port-repeats-an-env-value": (
+        'services:\n  web:\n    image: nginx\n    ports: ["' + "${C}" * 9 + ':80"]\n',
+        {".env": "A=xxxxxxxx\nB=" + "${A}" * 1000 + "\nC=" + "${B}" * 1000 + "\n"},
+    ),
+    "includes-doubling": (
+        "include:\n  - f1.yml\n  - f1.yml\nservices:\n  s0:\n    image: nginx\n"
+        "    ports: ['8080:80']\n",
+        _doubling_includes(12),
+    ),
+    "one-file-many-project-directories": (
+        "include:\n"
+        + "".join(f"  - path: x.yml\n    project_directory: d{i}\n" for i in range(40))
+        + "services:\n  s0:\n    image: nginx\n    ports: ['8080:80']\n",
+        {"x.yml": "services:\n  x:\n    image: nginx\n    ports: ['${IP:-}:81:80']\n",
+         "d0/.env": "IP=0.0.0.0\n"},
+    ),
+    "full-port-ranges": (
+        "services:\n" + "".join(
+            f'  s{i}:\n    image: nginx\n    ports: ["1-65535:1-65535"]\n' for i in range(3)
+        ),
+        {},
+    ),
+    "extends-fan-out": (
+        "services:\n  b0:\n    image: nginx\n    ports: ['80']\n"
+        + "".join(f"  b{i}:\n    extends: b{i - 1}\n" for i in range(1, 100))
+        + "".join(f"  f{i}:\n    extends: b99\n" for i in range(50)),
+        {},
+    ),
+    "nested-flow": ("services:\n  web:\n    image: nginx\n    ports: ['80:80']\n    labels: "
+                    + "[" * 3000 + "]" * 3000 + "\n", {}),
+    "bom-at-the-end": ("services:\n  web:\n    image: nginx\n    ports: ['80:80']\n\ufeff", {}),
+}  # fmt: skip
+
+
+def _hostile_projects(seed: int) -> list[tuple[str, str, bytes, dict[str, str]]]:
+    """Each hostile project as written, and mutated once."""
+    rng = random.Random(seed)
+    out = []
+    for name, (main_file, others) in HOSTILE.items():
+        out.append((name, name, main_file.encode(), others))
+        out.append((f"{name}-mutated", name, mutate(rng, main_file), others))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "others"),
+    [pytest.param(n, d, o, id=i) for i, n, d, o in _hostile_projects(SEED)],
+)
+def test_hostile_seed(tmp_path: Path, name: str, data: bytes, others: dict[str, str]) -> None:
+    for other, text in others.items():
+        (tmp_path / other).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / other).write_text(text)
+    for i in range(40):
+        (tmp_path / f"d{i}").mkdir(exist_ok=True)
+    kept = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    properties(tmp_path, data)
+    assert {p: p.read_bytes() for p in kept} == kept, name  # only compose.yaml is harden's

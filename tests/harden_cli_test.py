@@ -119,7 +119,9 @@ def test_symlink_target_is_replaced(exposed: Path, tmp_path: Path) -> None:
         pytest.param(b"services: [\n", "invalid YAML", id="invalid-yaml"),
         pytest.param(b"a: 1\na: 2\n", ":2:1: duplicate key 'a'", id="duplicate-key"),
         pytest.param(b"services:\n  w:\n    image: \xff\n", "not valid UTF-8", id="non-utf8"),
-        pytest.param(b"\xff\xfes\x00", "UTF-16", id="utf16"),
+        pytest.param(b"\xff\xfe\x00\x00s\x00\x00\x00", "UTF-32 is not supported", id="utf32"),
+        pytest.param("a: 1\n".encode("utf-16-le"), "UTF-16 without a byte order mark", id="utf16"),
+        pytest.param(b"a: 1\n\xef\xbb\xbf", ":2:1: a byte order mark (U+FEFF)", id="bom-at-end"),
         pytest.param(b"", "empty compose file", id="empty"),
         pytest.param(b"- a\n", "must be a mapping", id="top-level-list"),
         pytest.param(

@@ -62,10 +62,12 @@ def alias_bomb() -> str:
     return "\n".join(lines) + "\nservices:\n  web:\n    image: nginx\n    ports: ['80:80']\n"
 
 
-def extends_chain(length: int) -> str:
-    """s1 extends s0, s2 extends s1, ...: Compose follows any length."""
+def extends_chain(length: int, *, reverse: bool = False) -> str:
+    """s1 extends s0, s2 extends s1, ...: Compose follows any length. ``reverse``: the
+    longest chain is written first (nothing resolved yet to stop at)."""
     head = "services:\n  s0:\n    image: nginx\n    ports: ['80']\n"
-    return head + "".join(f"  s{i}:\n    extends: s{i - 1}\n" for i in range(1, length))
+    links = [f"  s{i}:\n    extends: s{i - 1}\n" for i in range(1, length)]
+    return head + "".join(reversed(links) if reverse else links)
 
 
 HUGE_NUMBER = "9" * 5000
@@ -132,9 +134,15 @@ CASES = [
     ),
     pytest.param(
         extends_chain(3000),
-        dict.fromkeys(("check", "harden"), (2, "nests deeper than this run can follow")),
+        {"check": (1, "3000 findings"), "harden": (0, "hardened")},
         {"COMPOSE_NET_MAX_DEPTH": "100000"},
         id="extends-chain-past-a-raised-bound",
+    ),
+    pytest.param(
+        extends_chain(3000, reverse=True),
+        dict.fromkeys(("check", "harden"), (2, "nests deeper than this run can follow")),
+        {"COMPOSE_NET_MAX_DEPTH": "100000"},
+        id="extends-chain-written-backwards-past-a-raised-bound",
     ),
     pytest.param(
         extends_chain(150),
@@ -146,7 +154,7 @@ CASES = [
         exposed(*['"1-65535:1-65535"'] * 20),
         dict.fromkeys(
             ("check", "ports", "ports-json", "harden-check", "harden"),
-            (2, "more than 500,000 ports once ranges are expanded"),
+            (2, "port ranges that add more than 65,536 ports once ranges are expanded"),
         ),
         {},
         id="port-ranges-past-the-bound",

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from compose_net import engine, rules
+from compose_net.bounds import Exceeded
 from compose_net.commands import inputs
 from compose_net.engine import Part, Session
 from compose_net.errors import ComposeNetError
@@ -59,7 +60,10 @@ def _check(
     done: set[DocKey],
 ) -> None:
     try:
-        project = spec.load(environ=session.settings.environ, lenient=True)
+        try:
+            project = spec.load(environ=session.settings.environ, lenient=True)
+        except Exceeded as exceeded:  # a bound: the file is not checked, as on any error
+            raise exceeded.error from None
     except ComposeNetError as e:
         if shared_ports is not None:  # a FILE argument: the error is that file's
             result.errors.append(e.with_path(spec.files[0]))
@@ -89,6 +93,8 @@ def _check(
             engine.record(engine.lint(doc, session, own), result)
         except ComposeNetError as e:
             result.errors.append(e.with_path(path))
+        except Exceeded as e:  # no finding of the file counts: it is an error, exit 2
+            result.errors.append(e.error.with_path(path))
 
 
 def return_code(result: CheckResult) -> int:

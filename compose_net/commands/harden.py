@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from compose_net import document, engine, harden, model, printable, report, source
+from compose_net.bounds import Exceeded
 from compose_net.commands import inputs
 from compose_net.document import Document, Service
 from compose_net.engine import Part, Session, Settings
@@ -614,6 +615,8 @@ def run(paths: Sequence[str], opts: Options) -> int:
             harden_file(path, state, rep)
         except ComposeNetError as e:
             rep.failure(e.with_path(path))
+        except Exceeded as e:  # a bound passed: the file fails as on any error
+            rep.failure(e.error.with_path(path))
     if opts.write_back.writes and not _commit(state, rep, len(paths)):
         return rep.return_code
     if not opts.quiet and len(paths) > 1:
@@ -779,7 +782,10 @@ def run_project(spec: Spec, opts: Options) -> int:
         return report.EXIT_ERROR
     state = _sessions(opts)
     try:
-        _, results = _harden_project(spec, state, None)
+        try:
+            _, results = _harden_project(spec, state, None)
+        except Exceeded as exceeded:  # a bound passed: the project fails as on any error
+            raise exceeded.error from None
     except ComposeNetError as e:
         if e.path is None:
             raise  # no project to harden: a usage error
