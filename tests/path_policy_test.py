@@ -656,6 +656,7 @@ WALK: dict[tuple[str, str], tuple[str, ...]] = {
     ("audit", "file"): ("audit", "--file", "link.yml"),
     ("audit", "env_files"): ("audit", "--env-file", "link.env", "--file", "c.yml"),
     ("audit", "inventory"): ("audit", "--nodes", "--inventory", "link-nodes.yaml"),
+    ("audit", "output"): ("audit", "-o", "link-out", "--file", "c.yml"),
     ("probe", "files"): ("probe", "127.0.0.1", "link.yml"),
     ("probe", "env_files"): ("probe", "127.0.0.1", "--env-file", "link.env", "c.yml"),
     ("probe", "inventory"): ("probe", "--nodes", "--inventory", "link-nodes.yaml"),
