@@ -589,6 +589,21 @@ class Spec:
     #: read files outside the project directory that include: and extends: name
     outside: bool = False
 
+    @classmethod
+    def of_file(
+        cls,
+        path: str,
+        env_files: Sequence[str] = (),
+        outside: bool = False,
+        stdin_filename: str | None = None,
+    ) -> Spec:
+        """A FILE argument as a project of its own; standard input (``-``) is placed in the
+        folder of ``stdin_filename`` when one is given, as if it were that file."""
+        directory = None
+        if path == "-" and stdin_filename is not None:
+            directory = os.path.dirname(stdin_filename) or "."
+        return cls((path,), directory, tuple(env_files), outside)
+
     def resolve(
         self, environ: Mapping[str, str] | None = None
     ) -> tuple[list[str], str, dict[str, str]]:

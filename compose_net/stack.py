@@ -81,6 +81,11 @@ def signals(doc: Document) -> list[str]:
     return out
 
 
+def looks_like_stack(doc: Document) -> bool:
+    """Whether ``doc`` looks deployed with ``docker stack deploy`` (``--target auto``)."""
+    return bool(signals(doc))
+
+
 def _swarm_only_content(doc: Document) -> bool:
     """Keys that only swarm acts on, short of the deploy keys :func:`signals` names itself:
     a publish mode or labels under ``deploy``, or an overlay network."""

@@ -20,7 +20,7 @@ from compose_net.findings import CheckResult
 from compose_net.policy.allowances import Allow
 from compose_net.project import DocKey, Spec, doc_key
 from compose_net.report import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
-from compose_net.rules.context import Project, Target
+from compose_net.rules.context import Project
 
 Options = engine.Settings
 
@@ -37,7 +37,7 @@ def check_paths(paths: Sequence[str], opts: Options) -> CheckResult:
     session = Session(opts)
     done: set[DocKey] = set()
     for path in paths:
-        spec = Spec((path,), None, tuple(opts.env_files), opts.read_outside)
+        spec = Spec.of_file(path, opts.env_files, opts.read_outside, opts.stdin_filename)
         _check(spec, session, result, session.project(path), done)
     return result
 
@@ -145,6 +145,7 @@ def main(
     interface: str | None = None,
     cidr: str | None = None,
     docker_image: str | None = None,
+    stdin_filename: str | None = None,
 ) -> int:
     """The command line's ``check``, with the options as click parses them."""
     from compose_net import config
@@ -181,6 +182,7 @@ def main(
         use_config=not no_config,
         addresses_for=addresses_for,
         read_outside=read_outside,
+        stdin_filename=stdin_filename,
     )
     paths = list(files)
     if output is None:
@@ -191,11 +193,9 @@ def main(
         )
 
 
-def _target(target: str | None) -> Target | None:
-    """``--target`` as click checked it (compose or stack), None when not given."""
-    if target is None:
-        return None
-    return "stack" if target == "stack" else "compose"
+def _target(target: str | None) -> str | None:
+    """``--target`` as click checked it (auto, compose or stack), None when not given."""
+    return target
 
 
 def describe(ref: str | None) -> int:

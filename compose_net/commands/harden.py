@@ -13,17 +13,18 @@ import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
-from compose_net import document, engine, harden, model, printable, report, source
+from compose_net import document, engine, harden, model, printable, report, source, stack, unit
 from compose_net.commands import inputs
+from compose_net.config import Config
 from compose_net.document import Document, Service
 from compose_net.engine import Part, Session, Settings
 from compose_net.errors import ComposeNetError, SafetyError
 from compose_net.harden import Hardened, Permissions
 from compose_net.policy.allowances import Allow
 from compose_net.policy.binds import Binds, BindsFor, NodeAddresses
-from compose_net.project import DocKey, Project, Spec, doc_key, file_key, load_files
+from compose_net.project import DocKey, Project, Reader, Spec, doc_key, file_key, load_files
 from compose_net.report import Report
 from compose_net.rewrite import UnsupportedSyntax
 from compose_net.rules.context import Project as SharedPorts
@@ -53,16 +54,22 @@ class WriteBack(enum.Enum):
         return cls.YES
 
 
+class Unbound(ComposeNetError):
+    """No address to bind a Compose file's ports to (raised when one is first needed)."""
+
+
 @dataclass(frozen=True)
 class Options:
-    binds_for: BindsFor
+    #: the addresses a file's fixes bind to, by its configuration (None: none given)
+    binds_for: BindsFor | Callable[[Config], BindsFor]
     allows: Sequence[Allow] = ()
     rewrite_public: bool = False
     remap_conflicts: bool = False
     write_back: WriteBack = WriteBack.YES
     #: with WriteBack.YES: write here instead of in place (one input file)
     output: str | None = None
-    target: str = "compose"
+    #: --target: "compose", "stack", "auto" or None (the configuration's, else auto)
+    target: str | None = None
     quiet: bool = False
     verbose: bool = False
     env_files: Sequence[str] = field(default_factory=tuple)
@@ -76,6 +83,10 @@ class Options:
     edit_outside: bool = False
     #: read the files include: and extends: name outside the project directory
     read_outside: bool = False
+    #: standard input's file name: its folder's configuration, .env and project
+    stdin_filename: str | None = None
+    #: the stack strategy a file's configuration chose, when --stack-strategy did not
+    strategy_given: bool = True
 
     @property
     def permissions(self) -> Permissions:
@@ -83,20 +94,59 @@ class Options:
 
     def settings(self, *, binds: bool = True) -> Settings:
         """The settings ``check`` would use for the same files, plus the fixes' addresses."""
+        fixed = None
+        if binds and not isinstance(self.binds_for, Binder):
+            fixed = cast(BindsFor, self.binds_for)
         return Settings(
-            target="stack" if self.target == "stack" else "compose",
+            target=self.target,
             allows=self.allows,
             env_files=self.env_files,
             use_config=self.use_config,
             addresses_for=self.addresses_for,
-            binds_for=self.binds_for if binds else None,
+            binds_for=fixed,
+            read_outside=self.read_outside,
+            stdin_filename=self.stdin_filename,
         )
 
 
+def binds_of(opts: Options, session: Session, path: str) -> BindsFor:
+    """The addresses the fixes of the file at ``path`` bind to."""
+    if isinstance(opts.binds_for, Binder):
+        return opts.binds_for(session.config(path))
+    return cast(BindsFor, opts.binds_for)
+
+
+class Binder:
+    """The addresses each file's fixes bind to, resolved once per configuration: the
+    options, else the file's own configuration (whose ``internal-networks`` also decide
+    whether a ``--bind`` address is public)."""
+
+    def __init__(self, make: Callable[[Config], BindsFor]) -> None:
+        self.make = make
+        self.made: dict[str | None, BindsFor | ComposeNetError] = {}
+
+    def __call__(self, config: Config) -> BindsFor:
+        found = self.made.get(config.path)
+        if found is None:
+            try:
+                found = self.make(config)
+            except ComposeNetError as e:
+                found = e
+            self.made[config.path] = found
+        if isinstance(found, ComposeNetError):
+            raise Unbound(found.message, path=found.path, line=found.line, column=found.column)
+        return found
+
+
 def stack_usage(
-    target: str, strategy: str | None, network: str | None, address_options: Sequence[str]
+    target: str | None, strategy: str | None, network: str | None, address_options: Sequence[str]
 ) -> None:
-    """Refuse options that mean nothing for the target instead of ignoring them."""
+    """Refuse options that mean nothing for the target instead of ignoring them (with
+    --target auto, the stack options are for the files that look like stacks)."""
+    if target not in ("stack", "compose"):
+        if network is not None and strategy != "internal-network":
+            raise ComposeNetError("--stack-network is for --stack-strategy internal-network")
+        return
     if target != "stack":
         if strategy is not None or network is not None:
             raise ComposeNetError("--stack-strategy and --stack-network need --target stack")
@@ -125,7 +175,7 @@ def main(
     to_stdout: bool = False,
     diff: bool = False,
     check: bool = False,
-    target: str = "compose",
+    target: str | None = None,
     env_files: Sequence[str] = (),
     no_config: bool = False,
     quiet: bool = False,
@@ -139,6 +189,7 @@ def main(
     remap_conflicts: bool = False,
     stack_strategy: str | None = None,
     stack_network: str | None = None,
+    stdin_filename: str | None = None,
 ) -> int:
     """The command line's ``harden``, with the options as click parses them: settle which
     files (or project), where the addresses come from and what happens to the result."""
@@ -167,12 +218,10 @@ def main(
         if given
     ]
     stack_usage(target, stack_strategy, stack_network, address_options)
-    configured = inputs.configuration(no_config, paths, project)
-    if target == "stack":
-        binds_for = resolvers.static(Binds(var="UNUSED"))
-        stack_strategy = stack_strategy or configured.get("stack-strategy")
-    else:
-        binds_for = resolvers.from_options(
+    source_of = unit.NodeSource(resolve, inventory, interface, cidr, docker_image, node)
+
+    def binds_for(configured: Config) -> BindsFor:
+        return resolvers.from_options(
             binds=binds,
             bind_var=bind_var,
             resolve=resolve,
@@ -181,11 +230,20 @@ def main(
             interface=interface,
             cidr=cidr,
             docker_image=docker_image,
-            internal=() if no_config else None,
+            internal=configured.internal_extra,
             config=configured,
         )
+
+    binder = Binder(binds_for)
+    if target != "stack":  # an error in the options is one before any file is read
+        first = paths[0] if paths else (project.directory or project.files[0]) if project else "."
+        try:
+            binder(inputs.configuration(no_config, first or ".", stdin_filename))
+        except Unbound as e:
+            if target == "compose":  # else raised when a file that is no stack needs it
+                raise ComposeNetError(e.message, path=e.path) from None
     opts = Options(
-        binds_for=binds_for,
+        binds_for=binder,
         allows=[Allow.parse(a) for a in allows],
         rewrite_public=rewrite_public,
         remap_conflicts=remap_conflicts,
@@ -197,18 +255,35 @@ def main(
         env_files=env_files,
         use_config=not no_config,
         addresses_for=(
-            resolvers.node_addresses_for(binds_for)
-            if (resolve is not None or inventory is not None) and target != "stack"
+            _addresses_for(binder, use_config=not no_config, stdin_filename=stdin_filename)
+            if source_of.given and target != "stack"
             else None
         ),
         stack_strategy=stack_strategy or "unpublish",
         stack_network=stack_network or "internal",
         edit_outside=edit_outside,
         read_outside=read_outside,
+        stdin_filename=stdin_filename,
+        strategy_given=stack_strategy is not None,
     )
     if project is not None:
         return run_project(project, opts)
     return run(paths, opts)
+
+
+def _addresses_for(
+    binder: Binder, *, use_config: bool, stdin_filename: str | None
+) -> Callable[[Document], NodeAddresses]:
+    """Which addresses each service's node has, by the resolver of the document's file."""
+    from compose_net import resolvers
+
+    def addresses_for(doc: Document) -> NodeAddresses:
+        configured = unit.configuration(
+            doc.path, use_config=use_config, stdin_filename=stdin_filename
+        )
+        return resolvers.node_addresses_for(binder(configured))(doc)
+
+    return addresses_for
 
 
 def check_schema(
@@ -412,13 +487,23 @@ def _validator(target: str, env: Mapping[str, str] | None) -> harden.Validate:
 
 def harden_file(path: str, run: _Run, rep: Report) -> None:
     """One FILE argument: a project of its own (its include: and extends: files too), its
-    host ports shared with the other files of its folder."""
+    host ports shared with the other files of its folder. Its target is --target, else its
+    configuration's, else (auto) a stack when the file looks like one."""
     opts = run.opts
-    if opts.target == "stack":
-        _harden_stack(path, source.read(path, outside_ok=opts.edit_outside), run, rep)
-        return
-    spec = Spec((path,), None, tuple(opts.env_files), opts.read_outside or opts.edit_outside)
-    texts, results = _harden_project(spec, run, path)
+    chosen = opts.target or run.before.config(path).target or "auto"
+    read: Reader | None = None
+    if chosen != "compose":
+        src = source.read(path, outside_ok=opts.edit_outside)
+        if chosen == "stack" or any(
+            stack.looks_like_stack(doc) for doc in document.load_all(src)
+        ):
+            _harden_stack(path, src, run, rep)
+            return
+        read = _reader(src, opts.read_outside or opts.edit_outside)
+    spec = Spec.of_file(
+        path, opts.env_files, opts.read_outside or opts.edit_outside, opts.stdin_filename
+    )
+    texts, results = _harden_project(spec, run, path, read)
     for r in results:
         announce(r, opts, r.path)
         rep.exposed += len(r.remaining)
@@ -454,6 +539,17 @@ def harden_file(path: str, run: _Run, rep: Report) -> None:
         emit(f.path, f.source, f.text, opts, rep, what, here, written=not one)
 
 
+def _reader(src: source.Source, outside: bool) -> Reader:
+    """Read files as a project does, the one already read (``src``) from memory."""
+    key = file_key(src.path)
+    other = source.read_anywhere if outside else source.read
+
+    def read(path: str) -> source.Source:
+        return src._replace(path=path) if file_key(path) == key else other(path)
+
+    return read
+
+
 def _harden_stack(path: str, src: source.Source, run: _Run, rep: Report) -> None:
     """``--target stack``: the swarm-published findings' fixes are the chosen swarm strategy
     (compose_net.swarm.strategies), applied to exactly the entries whose finding counts,
@@ -461,9 +557,12 @@ def _harden_stack(path: str, src: source.Source, run: _Run, rep: Report) -> None
     from compose_net.swarm import strategies
 
     opts = run.opts
-    strategy = next((s for s in strategies.STRATEGIES if s == opts.stack_strategy), None)
+    wanted = opts.stack_strategy
+    if not opts.strategy_given:
+        wanted = run.before.config(path).stack_strategy or wanted
+    strategy = next((s for s in strategies.STRATEGIES if s == wanted), None)
     if strategy is None:
-        raise ComposeNetError(f"unknown --stack-strategy {opts.stack_strategy!r}")
+        raise ComposeNetError(f"unknown --stack-strategy {wanted!r}")
     allows = run.before.allows(path)
     env = run.before.env(path)
     original = document.load(src)
@@ -528,6 +627,8 @@ def run(paths: Sequence[str], opts: Options) -> int:
         state.later[state.before.folder(path)] -= 1
         try:
             harden_file(path, state, rep)
+        except Unbound as e:
+            raise ComposeNetError(e.message, path=e.path) from None  # no address at all
         except ComposeNetError as e:
             rep.failure(e.with_path(path))
     if not opts.quiet and len(paths) > 1:
@@ -593,7 +694,7 @@ def _project_binds(
 
 
 def _parts(
-    project: Project, opts: Options, shared: SharedPorts, skip: set[DocKey]
+    project: Project, state: _Run, shared: SharedPorts, skip: set[DocKey]
 ) -> list[tuple[Document, Part]]:
     """The project's documents, each with the ports it declares that the project publishes
     (its feeds), as check reads them: a document with no such ports is still checked again
@@ -613,7 +714,7 @@ def _parts(
         if part.how == "extends" and not feeds and not followed:
             continue  # read for one service that publishes nothing, as check skips it
         frozen = {name: frozenset(s) for name, s in feeds.items()}
-        binds = _project_binds(first, opts.binds_for, frozen, path)
+        binds = _project_binds(first, binds_of(state.opts, state.before, path), frozen, path)
         out.append((doc, Part(doc, part.env, shared, frozen, binds, followed)))
     return out
 
@@ -676,6 +777,8 @@ def run_project(spec: Spec, opts: Options) -> int:
     state = _sessions(opts)
     try:
         _, results = _harden_project(spec, state, None)
+    except Unbound as e:
+        raise ComposeNetError(e.message, path=e.path) from None  # no address at all
     except ComposeNetError as e:
         if e.path is None:
             raise  # no project to harden: a usage error
@@ -714,7 +817,7 @@ def run_project(spec: Spec, opts: Options) -> int:
 
 
 def _harden_project(
-    spec: Spec, state: _Run, named: str | None
+    spec: Spec, state: _Run, named: str | None, read: Reader | None = None
 ) -> tuple[dict[str, source.Source], list[Hardened]]:
     """Lint, fix, prove and lint again one project (``named``: the FILE argument it was
     made of, whose folder's files share host ports); nothing is written here. Returns the
@@ -723,14 +826,14 @@ def _harden_project(
     The first run's nodes and findings are let go once its results are proven and what is
     to be said about them is kept: the second run reads the edited texts alone."""
     opts = state.opts
-    project = spec.load(lenient=True)
+    project = spec.load(lenient=True) if read is None else spec.load(lenient=True, read=read)
     skip = set(state.done)
     if named is None:
         before_ports, after_ports = None, None
     else:
         before_ports, after_ports = state.before.project(named), state.after.project(named)
     shared = before_ports or SharedPorts(key=project.directory)
-    parts = _parts(project, opts, shared, skip)
+    parts = _parts(project, state, shared, skip)
     keys = [doc_key(doc) for doc, _ in parts]
     texts = {file_key(p.document.path): p.document.source for p in project.documents}
     counts: dict[str, int] = {}
@@ -757,7 +860,7 @@ def _harden_project(
     results = _apply(outcomes, counts, envs, keep)
     _refuse_outside(directory, files, results, opts)
     again = _reload(files, directory, env, texts, results)
-    again_parts = _parts(again, opts, after_ports or SharedPorts(key=directory), skip)
+    again_parts = _parts(again, state, after_ports or SharedPorts(key=directory), skip)
     by_path = {doc_key(doc): (doc, part) for doc, part in again_parts}
     del again, again_parts
     missing = [r for r in results if _key(r) not in by_path]

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from compose_net import printable
+from compose_net import printable, unit
 from compose_net.commands import inputs
 from compose_net.errors import ComposeNetError
 from compose_net.policy import addresses
@@ -22,34 +22,30 @@ def file_ports(
     *,
     interpolate: bool = True,
     outside: bool = False,
+    stdin_filename: str | None = None,
 ) -> dict[str, Any]:
     """``{"path", "services": {name: {"ports": [...]}}}`` for one file, a project of its own.
 
     Each port is Compose's object (the keys and value types ``docker compose config
     --format json`` prints) plus ``line``, ``column`` and ``exposure``, and ``file`` when
     the entry is written in another file (``extends: {file: ...}``, ``include:``), which
-    must be in the file's folder unless ``outside``.
+    must be in the file's folder unless ``outside``. Standard input (``-``) is placed
+    with ``stdin_filename``.
     """
+    spec = Spec.of_file(path, env_files, outside, stdin_filename)
     if interpolate:
-        project = Spec((path,), None, tuple(env_files), outside).load()
+        project = spec.load()
     else:  # variables as written: no env file is read
-        folder = "." if path == "-" else (os.path.dirname(path) or ".")
+        folder = spec.directory or ("." if path == "-" else (os.path.dirname(path) or "."))
         project = load_files([path], folder, None, outside=outside)
-    services = project_ports(project, _internal(path))["services"]
+    internal = unit.configuration(path, stdin_filename=stdin_filename).internal_networks()
+    services = project_ports(project, internal)["services"]
     named = file_key(path)
     for data in services.values():
         for port in data["ports"]:
             if file_key(port["file"]) == named:
                 del port["file"]
     return {"path": path, "services": services}
-
-
-def _internal(path: str) -> tuple[Network, ...]:
-    """The networks that count as internal for ``path``: the private ranges and the
-    ``internal-networks`` of its configuration, as check and harden read them."""
-    from compose_net import config
-
-    return config.find("." if path == "-" else path).internal_networks()
 
 
 def project_ports(
@@ -123,6 +119,7 @@ def run(
     env_files: Sequence[str] = (),
     project: Spec | None = None,
     outside: bool = False,
+    stdin_filename: str | None = None,
 ) -> int:
     """Print the ports of each file of ``paths``, or of ``project`` merged."""
     report = Report()
@@ -130,14 +127,23 @@ def run(
     if project is not None:
         try:
             loaded = project.load(interpolate=interpolate)
-            files.append(project_ports(loaded, _internal(loaded.directory)))
+            internal = unit.configuration_at(loaded.directory).internal_networks()
+            files.append(project_ports(loaded, internal))
         except ComposeNetError as e:
             if e.path is None:
                 raise  # no project to read: a usage error
             report.failure(e)
     for path in paths:
         try:
-            files.append(file_ports(path, env_files, interpolate=interpolate, outside=outside))
+            files.append(
+                file_ports(
+                    path,
+                    env_files,
+                    interpolate=interpolate,
+                    outside=outside,
+                    stdin_filename=stdin_filename,
+                )
+            )
         except ComposeNetError as e:
             report.failure(e.with_path(path))
     if fmt == "json":
@@ -156,6 +162,7 @@ def main(
     fmt: str,
     interpolate: bool,
     env_files: Sequence[str],
+    stdin_filename: str | None = None,
 ) -> int:
     """The command line's ``ports``: FILE arguments, or the project -f names."""
     project = inputs.project_spec(files, project_files, project_directory, env_files, read_outside)
@@ -166,4 +173,5 @@ def main(
         env_files=env_files,
         project=project,
         outside=read_outside,
+        stdin_filename=stdin_filename,
     )
