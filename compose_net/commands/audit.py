@@ -14,6 +14,7 @@ from compose_net.live.bindings import NodeAddresses
 from compose_net.report import EXIT_FINDINGS, EXIT_OK
 
 if TYPE_CHECKING:
+    from compose_net.config import Config
     from compose_net.live.fleet import Fleet
     from compose_net.resolvers.inventory import Node
 
@@ -35,17 +36,30 @@ class Options:
     node_timeout: float | None = None
 
 
-def node_addresses(opts: Options) -> NodeAddresses:
-    """The nodes' addresses from the resolver options; none given: address ranges decide."""
+def configuration(opts: Options) -> Config:
+    """The configuration that judges addresses: ``--file``'s own, else (no file) the
+    working folder's, as ``nodes`` reads it."""
+    from compose_net import unit
+
+    if opts.file is not None:
+        return unit.configuration(opts.file)
+    return unit.configuration_at(".")
+
+
+def node_addresses(opts: Options, configured: Config | None = None) -> NodeAddresses:
+    """The nodes' addresses from the resolver options; none given: address ranges decide,
+    with the configuration's ``internal-networks`` (as check judges an address)."""
+    configured = configured or configuration(opts)
+    networks = configured.internal_networks()
     if opts.resolve is None and opts.inventory is None:
-        return NodeAddresses()
+        return NodeAddresses(networks=networks)
     from compose_net import resolvers
 
     table = resolvers.node_table(
         opts.resolve, inventory=opts.inventory, interface=opts.interface, cidr=opts.cidr,
-        docker_image=opts.docker_image,
+        docker_image=opts.docker_image, internal=configured.internal_extra,
     )
-    return live.node_addresses(table.nodes)
+    return live.node_addresses(table.nodes, networks)
 
 
 def as_json(result: live.Audit, declared: bool) -> dict[str, Any]:
@@ -198,7 +212,7 @@ def run_nodes(opts: Options) -> int:
         timeout=opts.node_timeout or fleets.DEFAULT_TIMEOUT,
         project=opts.project,
     )
-    fleet = fleets.assess(states, opts.project)
+    fleet = fleets.assess(states, opts.project, configuration(opts).internal_networks())
     if opts.fmt == "json":
         json.dump(fleet_json(fleet, table.origin, opts.project), sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -216,13 +230,11 @@ def run(opts: Options) -> int:
         return run_nodes(opts)
     if opts.jobs is not None or opts.node_timeout is not None:
         raise ComposeNetError("--jobs and --node-timeout go with --nodes")
-    from compose_net.live.declared import declared_ports, file_env
+    from compose_net.live.declared import declared_ports
 
     declared = None
     if opts.file is not None:
-        declared = live.DeclaredFile(
-            opts.file, declared_ports(opts.file, file_env(opts.file, opts.env_files))
-        )
+        declared = live.DeclaredFile(opts.file, declared_ports(opts.file, opts.env_files))
     node = node_addresses(opts)
     state = live.collect(opts.project)
     result = live.assess(state, node, declared, opts.project)

@@ -13,7 +13,6 @@ runs on (``node_of``), so port collisions are only counted between services on o
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
