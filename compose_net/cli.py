@@ -254,6 +254,15 @@ def ports(
 )
 @click.option("--list-rules", is_flag=True, help="List the rules and exit.")
 @click.option("--explain", metavar="RULE", help="Print a rule's documentation and exit.")
+@click.option(
+    "--bind",
+    "binds",
+    multiple=True,
+    metavar="IP",
+    help="The node's internal address, as for harden: each fix then carries its edits "
+    "(without an address, from here or the configuration, a bind fix is display-only).",
+)
+@click.option("--bind-var", metavar="NAME", help="As for harden: the fixes write ${NAME:?...}.")
 @node_source_options
 @stdin_filename_option
 def check(
@@ -280,6 +289,8 @@ def check(
     cidr: str | None,
     docker_image: str | None,
     stdin_filename: str | None,
+    binds: tuple[str, ...],
+    bind_var: str | None,
 ) -> int:
     """Report ports published on public interfaces, and other port problems (exit 1 on findings)."""
     from compose_net.commands import check as command
@@ -308,6 +319,8 @@ def check(
         cidr=cidr,
         docker_image=docker_image,
         stdin_filename=stdin_filename,
+        binds=binds,
+        bind_var=bind_var,
     )
 
 

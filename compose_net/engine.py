@@ -21,12 +21,13 @@ from compose_net import envfile, rules, unit
 from compose_net.config import Config
 from compose_net.document import Document, PortEntry
 from compose_net.errors import ComposeNetError
-from compose_net.findings import CheckResult, Finding, Suppressed, position_key
+from compose_net.findings import CheckResult, Finding, FindingFix, Suppressed, position_key
 from compose_net.fixes import Fix
 from compose_net.policy.allowances import Allow, Allowance, allowed, ignored
 from compose_net.policy.binds import BindsFor, NodeAddresses
 from compose_net.policy.exposure import Environment
 from compose_net.rules.context import Context, EntryPorts, Project, Registered, Rule, Target
+from compose_net.source import Source
 
 #: which addresses each service of a document should use (an inventory's or resolver's answer)
 AddressesFor = Callable[[Document], NodeAddresses]
@@ -55,6 +56,8 @@ class Settings:
     read_outside: bool = False
     #: standard input's file name: its folder's configuration, .env and project
     stdin_filename: str | None = None
+    #: standard input's text, read once (check and the fixes harden would make both read it)
+    stdin: Source | None = None
 
 
 class Diagnostic(NamedTuple):
@@ -249,6 +252,27 @@ def record(linted: Linted, result: CheckResult) -> None:
             result.suppressed.append(Suppressed(d.finding, a.kind, a.source, a.reason))
         else:
             result.findings.append(d.finding)
+            fix = finding_fix(d)
+            if fix is not None:
+                result.fixes[d.finding] = fix
         line = d.finding.line
         if 0 < line <= len(linted.lines):
             result.lines[(path, line)] = linted.lines[line - 1].strip()
+
+
+#: the rules whose fix binds an address: without one, the fix can only be shown
+BIND_RULES = frozenset({"CN001", "CN002", "CN003", "CN007"})
+NO_ADDRESS = (
+    "no node address to bind to: give --bind, --bind-var, --resolve or --inventory, or set "
+    "bind, bind-var, resolve or inventory in .compose-net.yaml"
+)
+
+
+def finding_fix(d: Diagnostic) -> FindingFix | None:
+    """The fix a finding carries, as its rule offers it (its edits come from harden)."""
+    fix = d.fix
+    if fix is None:
+        if d.finding.rule in BIND_RULES:
+            return FindingFix("display-only", NO_ADDRESS)
+        return None
+    return FindingFix(fix.applicability, fix.title, (), fix.requires)

@@ -142,6 +142,19 @@ class Project:
 DocKey = tuple[str, int]
 
 
+def reader(stdin: Source | None, outside: bool) -> Reader:
+    """How a project reads its files when standard input was read already (``stdin``):
+    ``-`` is that text, every other file is read as :func:`load_files` would."""
+    other = source.read_anywhere if outside else source.read
+    if stdin is None:
+        return other
+
+    def read(path: str) -> Source:
+        return stdin if path == "-" else other(path)
+
+    return read
+
+
 def file_key(path: str) -> str:
     """What identifies a file: its real path (``-``: standard input)."""
     return path if path == "-" else _real(os.path.abspath(path))

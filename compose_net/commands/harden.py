@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple, cast
+from typing import TYPE_CHECKING, NamedTuple, cast
 
 from compose_net import document, engine, harden, model, printable, report, source, stack, unit
 from compose_net.commands import inputs
@@ -21,13 +21,18 @@ from compose_net.config import Config
 from compose_net.document import Document, Service
 from compose_net.engine import Part, Session, Settings
 from compose_net.errors import ComposeNetError, SafetyError
+from compose_net.findings import Finding, FindingFix
 from compose_net.harden import Hardened, Permissions
 from compose_net.policy.allowances import Allow
 from compose_net.policy.binds import Binds, BindsFor, NodeAddresses
 from compose_net.project import DocKey, Project, Reader, Spec, doc_key, file_key, load_files
+from compose_net.project import reader as project_reader
 from compose_net.report import Report
-from compose_net.rewrite import UnsupportedSyntax
+from compose_net.rewrite import Edit, UnsupportedSyntax
 from compose_net.rules.context import Project as SharedPorts
+
+if TYPE_CHECKING:
+    from compose_net.swarm.stackplan import StackPlan
 
 
 class WriteBack(enum.Enum):
@@ -85,6 +90,8 @@ class Options:
     read_outside: bool = False
     #: standard input's file name: its folder's configuration, .env and project
     stdin_filename: str | None = None
+    #: standard input's text, when it was read already (check's fixes)
+    stdin: source.Source | None = None
     #: the stack strategy a file's configuration chose, when --stack-strategy did not
     strategy_given: bool = True
 
@@ -107,6 +114,27 @@ class Options:
             read_outside=self.read_outside,
             stdin_filename=self.stdin_filename,
         )
+
+
+def binder_for(binds: Sequence[str], bind_var: str | None, source_of: unit.NodeSource) -> Binder:
+    """The addresses each file's fixes bind to: the options', else its configuration's."""
+    from compose_net import resolvers
+
+    def binds_for(configured: Config) -> BindsFor:
+        return resolvers.from_options(
+            binds=binds,
+            bind_var=bind_var,
+            resolve=source_of.resolve,
+            inventory=source_of.inventory,
+            node=source_of.node,
+            interface=source_of.interface,
+            cidr=source_of.cidr,
+            docker_image=source_of.docker_image,
+            internal=configured.internal_extra,
+            config=configured,
+        )
+
+    return Binder(binds_for)
 
 
 def binds_of(opts: Options, session: Session, path: str) -> BindsFor:
@@ -193,7 +221,7 @@ def main(
 ) -> int:
     """The command line's ``harden``, with the options as click parses them: settle which
     files (or project), where the addresses come from and what happens to the result."""
-    from compose_net import config, resolvers
+    from compose_net import config
 
     config.announce(verbose)
 
@@ -219,22 +247,7 @@ def main(
     ]
     stack_usage(target, stack_strategy, stack_network, address_options)
     source_of = unit.NodeSource(resolve, inventory, interface, cidr, docker_image, node)
-
-    def binds_for(configured: Config) -> BindsFor:
-        return resolvers.from_options(
-            binds=binds,
-            bind_var=bind_var,
-            resolve=resolve,
-            inventory=inventory,
-            node=node,
-            interface=interface,
-            cidr=cidr,
-            docker_image=docker_image,
-            internal=configured.internal_extra,
-            config=configured,
-        )
-
-    binder = Binder(binds_for)
+    binder = binder_for(binds, bind_var, source_of)
     if target != "stack":  # an error in the options is one before any file is read
         first = paths[0] if paths else (project.directory or project.files[0]) if project else "."
         try:
@@ -255,7 +268,7 @@ def main(
         env_files=env_files,
         use_config=not no_config,
         addresses_for=(
-            _addresses_for(binder, use_config=not no_config, stdin_filename=stdin_filename)
+            addresses_for(binder, use_config=not no_config, stdin_filename=stdin_filename)
             if source_of.given and target != "stack"
             else None
         ),
@@ -271,7 +284,7 @@ def main(
     return run(paths, opts)
 
 
-def _addresses_for(
+def addresses_for(
     binder: Binder, *, use_config: bool, stdin_filename: str | None
 ) -> Callable[[Document], NodeAddresses]:
     """Which addresses each service's node has, by the resolver of the document's file."""
@@ -554,6 +567,27 @@ def _harden_stack(path: str, src: source.Source, run: _Run, rep: Report) -> None
     """``--target stack``: the swarm-published findings' fixes are the chosen swarm strategy
     (compose_net.swarm.strategies), applied to exactly the entries whose finding counts,
     proven, then checked again as ``check --target stack`` would."""
+    opts = run.opts
+    result, the_plan, strategy = _stack(path, src, run)
+    for m in the_plan.messages:
+        if m.kept or not opts.quiet:
+            report.note(f"{path}:{m.line}:{m.column}", m.text)
+    announce(result, opts, path)
+    rep.exposed += len(result.remaining)
+    n = len(the_plan.changed)
+    emit(
+        path,
+        src,
+        result.text,
+        opts,
+        rep,
+        f"for docker stack deploy with {strategy} ({_count(n, 'port')})",
+    )
+
+
+def _stack(path: str, src: source.Source, run: _Run) -> tuple[Hardened, StackPlan, str]:
+    """A stack file hardened with its strategy, proven and checked again (nothing printed);
+    the fix of each swarm-published finding it applies to is the whole change."""
     from compose_net.swarm import strategies
 
     opts = run.opts
@@ -568,8 +602,9 @@ def _harden_stack(path: str, src: source.Source, run: _Run, rep: Report) -> None
     original = document.load(src)
     model.document_ports(original, None)  # every entry must be one Compose accepts
     before = engine.lint(original, run.before)
+    published = _published(before)
     the_plan = strategies.plan(
-        original, strategy, allows=allows, network=opts.stack_network, only=_published(before)
+        original, strategy, allows=allows, network=opts.stack_network, only=published
     )
     stacked = strategies.apply(original, the_plan)
     if stacked.text != src.text:
@@ -583,22 +618,70 @@ def _harden_stack(path: str, src: source.Source, run: _Run, rep: Report) -> None
         only=_published(after),
     )
     strategies.refuse_second_run(again, path)
-    result = Hardened(harden.Outcome(before), stacked.text, stacked.document)
+    outcome = harden.Outcome(before)
+    change = _change(src.text, stacked.text)
+    if change is not None:
+        for d in before.diagnostics:
+            if d.entry is not None and id(d.entry.node) in published:
+                outcome.edits[id(d.entry.node)] = (d.entry.node, [change])
+    result = Hardened(outcome, stacked.text, stacked.document)
+    result.fixes = harden.finding_fixes(outcome)
     harden.recheck([result], [after], opts.permissions, run.second)
-    for m in the_plan.messages:
-        if m.kept or not opts.quiet:
-            report.note(f"{path}:{m.line}:{m.column}", m.text)
-    announce(result, opts, path)
-    rep.exposed += len(result.remaining)
-    n = len(the_plan.changed)
-    emit(
-        path,
-        src,
-        stacked.text,
-        opts,
-        rep,
-        f"for docker stack deploy with {strategy} ({_count(n, 'port')})",
+    return result, the_plan, strategy
+
+
+def _change(old: str, new: str) -> Edit | None:
+    """The one edit that makes ``new`` of ``old``: what lies between their common start and
+    their common end (None when they are equal)."""
+    if old == new:
+        return None
+    start = 0
+    limit = min(len(old), len(new))
+    while start < limit and old[start] == new[start]:
+        start += 1
+    end = 0
+    while end < limit - start and old[-1 - end] == new[-1 - end]:
+        end += 1
+    return Edit(start, len(old) - end, new[start : len(new) - end])
+
+
+def planned_fixes(paths: Sequence[str], opts: Options) -> dict[Finding, FindingFix]:
+    """What ``harden`` with ``opts`` would do to each FILE argument, as the fixes of the
+    findings of its first run (those it applies with their edits), writing and printing
+    nothing; a file harden would refuse contributes nothing (check reports its errors)."""
+    state = _sessions(opts)
+    for path in paths:
+        folder = state.before.folder(path)
+        state.later[folder] = state.later.get(folder, 0) + 1
+    out: dict[Finding, FindingFix] = {}
+    for path in paths:
+        state.later[state.before.folder(path)] -= 1
+        try:
+            for result in _plan_file(path, state):
+                out.update(result.fixes)
+        except ComposeNetError:
+            continue
+    return out
+
+
+def _plan_file(path: str, run: _Run) -> list[Hardened]:
+    """:func:`harden_file` without its write-back and report."""
+    opts = run.opts
+    chosen = opts.target or run.before.config(path).target or "auto"
+    read: Reader | None = project_reader(opts.stdin, opts.read_outside or opts.edit_outside)
+    if chosen != "compose":
+        src = opts.stdin if path == "-" and opts.stdin else source.read(
+            path, outside_ok=opts.edit_outside
+        )
+        if chosen == "stack" or any(
+            stack.looks_like_stack(doc) for doc in document.load_all(src)
+        ):
+            return [_stack(path, src, run)[0]]
+        read = _reader(src, opts.read_outside or opts.edit_outside)
+    spec = Spec.of_file(
+        path, opts.env_files, opts.read_outside or opts.edit_outside, opts.stdin_filename
     )
+    return _harden_project(spec, run, path, read)[1]
 
 
 def _published(linted: engine.Linted) -> set[int]:
