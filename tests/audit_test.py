@@ -6,9 +6,8 @@ The API items below have the shape a real engine returns (``GET /containers/json
 
 from __future__ import annotations
 
-import os
-
 import json
+import os
 from pathlib import Path
 from typing import Any
 

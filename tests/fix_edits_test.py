@@ -74,7 +74,10 @@ SHAPES = {
         "compose.yaml",
         "services:\n  web:\n    image: x\n    ports: [\"80:80\", '[::]:81:81']\n",
     ),
-    "bom-crlf": ("compose.yaml", "\ufeffservices:\r\n  web:\r\n    image: x\r\n    ports: ['80:80']\r\n"),
+    "bom-crlf": (
+        "compose.yaml",
+        "\ufeffservices:\r\n  web:\r\n    image: x\r\n    ports: ['80:80']\r\n",
+    ),
     "unicode-before": (
         "compose.yaml",
         "# café ☕\nservices:\n  web:\n    image: 'ünï'\n    ports: ['80:80']  # ünïcode\n",
