@@ -249,9 +249,11 @@ def main(
     source_of = unit.NodeSource(resolve, inventory, interface, cidr, docker_image, node)
     binder = binder_for(binds, bind_var, source_of)
     if target != "stack":  # an error in the options is one before any file is read
-        first = paths[0] if paths else (project.directory or project.files[0]) if project else "."
+        first = paths[0] if paths else "."
+        if project is not None:
+            first = project.directory or next(iter(project.files), ".")
         try:
-            binder(inputs.configuration(no_config, first or ".", stdin_filename))
+            binder(inputs.configuration(no_config, first, stdin_filename))
         except Unbound as e:
             if target == "compose":  # else raised when a file that is no stack needs it
                 raise ComposeNetError(e.message, path=e.path) from None
