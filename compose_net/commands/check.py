@@ -239,12 +239,16 @@ def _addressed(paths: Sequence[str], opts: Options, given: bool) -> bool:
     addresses come from, or a file's configuration does."""
     if given:
         return True
-    return any(
-        unit.configuration(
-            path, use_config=opts.use_config, stdin_filename=opts.stdin_filename
-        ).sources
-        for path in paths
-    )
+    for path in paths:
+        try:
+            found = unit.configuration(
+                path, use_config=opts.use_config, stdin_filename=opts.stdin_filename
+            )
+        except ComposeNetError:
+            continue  # the file's check reports it
+        if found.sources:
+            return True
+    return False
 
 
 def with_fixes(result: CheckResult, paths: Sequence[str], fixes: HardenOptions) -> None:
