@@ -172,16 +172,8 @@ def main(
         raise ComposeNetError(
             "--node names a node of an inventory: use it with --inventory or --resolve"
         )
-    from compose_net.commands import harden
-
     source_of = unit.NodeSource(resolve, inventory, interface, cidr, docker_image, node)
-    binder = harden.binder_for(binds, bind_var, source_of)
-    if binds or bind_var or source_of.given:  # an error in the options is one before any file
-        first = next(iter(files), ".")
-        try:
-            binder(inputs.configuration(no_config, first, stdin_filename))
-        except harden.Unbound as e:
-            raise ComposeNetError(e.message, path=e.path) from None
+    given = bool(binds or bind_var or source_of.given)
     opts = Options(
         target=_target(target),
         select=selects,
@@ -189,34 +181,44 @@ def main(
         allows=[Allow.parse(a) for a in allows],
         env_files=env_files,
         use_config=not no_config,
-        addresses_for=(
-            harden.addresses_for(binder, use_config=not no_config, stdin_filename=stdin_filename)
-            if source_of.given
-            else None
-        ),
         read_outside=read_outside,
         stdin_filename=stdin_filename,
     )
     paths = list(files)
+    addressed = project is None and _addressed(paths, opts, given)
     fixes = None
-    if project is None and _addressed(paths, opts, bool(binds or bind_var or source_of.given)):
-        if "-" in paths:
-            from compose_net import source
+    if given or addressed:  # harden's machinery only where an address is named
+        from compose_net.commands import harden
 
-            opts = dataclasses.replace(opts, stdin=source.read("-"))
-        fixes = harden.Options(
-            binds_for=binder,
-            allows=opts.allows,
-            target=opts.target,
-            env_files=env_files,
-            use_config=not no_config,
-            addresses_for=opts.addresses_for,
-            read_outside=read_outside,
-            stdin_filename=stdin_filename,
-            stdin=opts.stdin,
-            write_back=harden.WriteBack.CHECK,
-            quiet=True,
-        )
+        binder = harden.binder_for(binds, bind_var, source_of)
+        if given:  # an error in the options is one before any file is read
+            try:
+                binder(inputs.configuration(no_config, next(iter(files), "."), stdin_filename))
+            except harden.Unbound as e:
+                raise ComposeNetError(e.message, path=e.path) from None
+        if source_of.given:
+            found = harden.addresses_for(
+                binder, use_config=not no_config, stdin_filename=stdin_filename
+            )
+            opts = dataclasses.replace(opts, addresses_for=found)
+        if addressed:
+            if "-" in paths:
+                from compose_net import source
+
+                opts = dataclasses.replace(opts, stdin=source.read("-"))
+            fixes = harden.Options(
+                binds_for=binder,
+                allows=opts.allows,
+                target=opts.target,
+                env_files=env_files,
+                use_config=not no_config,
+                addresses_for=opts.addresses_for,
+                read_outside=read_outside,
+                stdin_filename=stdin_filename,
+                stdin=opts.stdin,
+                write_back=harden.WriteBack.CHECK,
+                quiet=True,
+            )
     if output is None:
         return run(
             paths, opts, fmt=fmt, color=color, verbose=verbose, project=project, fixes=fixes
