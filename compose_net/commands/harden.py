@@ -505,16 +505,10 @@ def harden_file(path: str, run: _Run, rep: Report) -> None:
     host ports shared with the other files of its folder. Its target is --target, else its
     configuration's, else (auto) a stack when the file looks like one."""
     opts = run.opts
-    chosen = opts.target or run.before.config(path).target or "auto"
-    read: Reader | None = None
-    if chosen != "compose":
-        src = source.read(path, outside_ok=opts.edit_outside)
-        if chosen == "stack" or any(
-            stack.looks_like_stack(doc) for doc in document.load_all(src)
-        ):
-            _harden_stack(path, src, run, rep)
-            return
-        read = _reader(src, opts.read_outside or opts.edit_outside)
+    as_stack, read = _target_of(path, run)
+    if as_stack is not None:
+        _harden_stack(path, as_stack, run, rep)
+        return
     spec = Spec.of_file(
         path, opts.env_files, opts.read_outside or opts.edit_outside, opts.stdin_filename
     )
@@ -552,6 +546,24 @@ def harden_file(path: str, run: _Run, rep: Report) -> None:
         what = f"({_count(f.applied, 'port')})"
         here = shown if file_key(f.path) == named else f.path
         emit(f.path, f.source, f.text, opts, rep, what, here, written=not one)
+
+
+def _target_of(path: str, run: _Run) -> tuple[source.Source | None, Reader | None]:
+    """How the FILE argument ``path`` is hardened: (its text, when it is a stack: --target
+    stack, the configuration's ``target: stack``, or auto on a file that looks like one;
+    how its project reads it, when it was read already to tell)."""
+    opts = run.opts
+    outside = opts.read_outside or opts.edit_outside
+    chosen = opts.target or run.before.config(path).target or "auto"
+    if chosen == "compose":
+        return None, project_reader(opts.stdin, outside) if opts.stdin else None
+    if path == "-" and opts.stdin is not None:
+        src = opts.stdin
+    else:
+        src = source.read(path, outside_ok=opts.edit_outside)
+    if chosen == "stack" or any(stack.looks_like_stack(doc) for doc in document.load_all(src)):
+        return src, None
+    return None, _reader(src, outside)
 
 
 def _reader(src: source.Source, outside: bool) -> Reader:
@@ -669,17 +681,9 @@ def planned_fixes(paths: Sequence[str], opts: Options) -> dict[Finding, FindingF
 def _plan_file(path: str, run: _Run) -> list[Hardened]:
     """:func:`harden_file` without its write-back and report."""
     opts = run.opts
-    chosen = opts.target or run.before.config(path).target or "auto"
-    read: Reader | None = project_reader(opts.stdin, opts.read_outside or opts.edit_outside)
-    if chosen != "compose":
-        src = opts.stdin if path == "-" and opts.stdin else source.read(
-            path, outside_ok=opts.edit_outside
-        )
-        if chosen == "stack" or any(
-            stack.looks_like_stack(doc) for doc in document.load_all(src)
-        ):
-            return [_stack(path, src, run)[0]]
-        read = _reader(src, opts.read_outside or opts.edit_outside)
+    as_stack, read = _target_of(path, run)
+    if as_stack is not None:
+        return [_stack(path, as_stack, run)[0]]
     spec = Spec.of_file(
         path, opts.env_files, opts.read_outside or opts.edit_outside, opts.stdin_filename
     )
