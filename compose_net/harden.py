@@ -370,6 +370,7 @@ class Hardened:
     #: where the first fix applied is
     first_fix: Position | None = field(init=False)
     #: each counted finding of the first run -> its fix, with edits where it is applied
+    #: (kept only when asked for: check's fixes, :func:`finding_fixes`)
     fixes: dict[Finding, FindingFix] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -394,7 +395,6 @@ class Hardened:
         if self.outcome is None:
             return
         self.reasons = unfixed_reasons(self.outcome)
-        self.fixes = finding_fixes(self.outcome)
         self.fixed = len(self.applied)
         self.first_fix = self.applied[0].entry.position if self.applied else None
         self.applied = []

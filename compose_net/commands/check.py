@@ -218,6 +218,7 @@ def main(
                 stdin=opts.stdin,
                 write_back=harden.WriteBack.CHECK,
                 quiet=True,
+                plan=True,
             )
     if output is None:
         return run(

@@ -92,6 +92,8 @@ class Options:
     stdin_filename: str | None = None
     #: standard input's text, when it was read already (check's fixes)
     stdin: source.Source | None = None
+    #: keep each result's findings with their fixes and edits (check's fixes)
+    plan: bool = False
     #: the stack strategy a file's configuration chose, when --stack-strategy did not
     strategy_given: bool = True
 
@@ -945,6 +947,8 @@ def _harden_project(
 
     def keep(result: Hardened) -> None:
         result.notes = notes(result, opts, result.path)
+        if opts.plan and result.outcome is not None:
+            result.fixes = harden.finding_fixes(result.outcome)
 
     results = _apply(outcomes, counts, envs, keep)
     _refuse_outside(directory, files, results, opts)
