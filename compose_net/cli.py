@@ -16,7 +16,12 @@ from compose_net.errors import ComposeNetError, missing_module
 from compose_net.report import EXIT_ERROR
 
 FORMATS = click.Choice(["text", "json"])
-TARGETS = click.Choice(["compose", "stack"])
+TARGETS = click.Choice(["auto", "compose", "stack"])
+TARGET_HELP = (
+    "How the files are deployed: auto (the default, unless the configuration says "
+    "otherwise) takes a file that looks like a swarm stack for one and any other for a "
+    "Compose file; compose (docker compose) or stack (docker stack deploy)."
+)
 STACK_STRATEGIES = click.Choice(["unpublish", "internal-network", "host-mode"])
 #: a file compose-net reads: a folder, a FIFO or a file the user may not read is refused
 #: when it is read (compose_net.source), in the one-line form of every other file error
@@ -81,6 +86,17 @@ def env_file_option(command: _Command) -> _Command:
         type=INPUT,
         metavar="FILE",
         help=ENV_FILE_HELP,
+    )(command)
+
+
+def stdin_filename_option(command: _Command) -> _Command:
+    """``--stdin-filename``: where the file read from standard input (``-``) lives."""
+    return click.option(
+        "--stdin-filename",
+        type=click.Path(dir_okay=False),
+        metavar="PATH",
+        help="The path of the file read from standard input (-): its configuration, .env "
+        "and project are that file's.",
     )(command)
 
 
@@ -161,6 +177,7 @@ def node_source_options(command: _Command) -> _Command:
     metavar="FILE",
     help="Read variables from this file instead of the project's .env (repeatable).",
 )
+@stdin_filename_option
 def ports(
     files: tuple[str, ...],
     project_files: tuple[str, ...],
@@ -170,6 +187,7 @@ def ports(
     no_interpolate: bool,
     show_values: bool,
     env_files: tuple[str, ...],
+    stdin_filename: str | None,
 ) -> int:
     """Print each service's published ports as Docker Compose reads them."""
     from compose_net.commands import ports as command
@@ -183,6 +201,7 @@ def ports(
         interpolate=not no_interpolate,
         env_files=env_files,
         show_values=show_values,
+        stdin_filename=stdin_filename,
     )
 
 
@@ -209,12 +228,7 @@ def ports(
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False), help="Write the report to this file."
 )
-@click.option(
-    "--target",
-    type=TARGETS,
-    help="How the files are deployed: docker compose (the default, unless the configuration "
-    "says otherwise), or docker stack deploy.",
-)
+@click.option("--target", type=TARGETS, help=TARGET_HELP)
 @click.option(
     "--select",
     "selects",
@@ -250,7 +264,17 @@ def ports(
 )
 @click.option("--list-rules", is_flag=True, help="List the rules and exit.")
 @click.option("--explain", metavar="RULE", help="Print a rule's documentation and exit.")
+@click.option(
+    "--bind",
+    "binds",
+    multiple=True,
+    metavar="IP",
+    help="The node's internal address, as for harden: each fix then carries its edits "
+    "(without an address, from here or the configuration, a bind fix is display-only).",
+)
+@click.option("--bind-var", metavar="NAME", help="As for harden: the fixes write ${NAME:?...}.")
 @node_source_options
+@stdin_filename_option
 def check(
     files: tuple[str, ...],
     project_files: tuple[str, ...],
@@ -274,6 +298,9 @@ def check(
     interface: str | None,
     cidr: str | None,
     docker_image: str | None,
+    stdin_filename: str | None,
+    binds: tuple[str, ...],
+    bind_var: str | None,
 ) -> int:
     """Report ports published on public interfaces, and other port problems (exit 1 on findings)."""
     from compose_net.commands import check as command
@@ -301,6 +328,9 @@ def check(
         interface=interface,
         cidr=cidr,
         docker_image=docker_image,
+        stdin_filename=stdin_filename,
+        binds=binds,
+        bind_var=bind_var,
     )
 
 
@@ -349,13 +379,7 @@ def check(
 @click.option("--stdout", "to_stdout", is_flag=True, help="Print the result instead of writing.")
 @click.option("--diff", is_flag=True, help="Print a unified diff; write nothing.")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 when a file would change.")
-@click.option(
-    "--target",
-    type=TARGETS,
-    default="compose",
-    show_default=True,
-    help="How the file is deployed: docker compose, or docker stack deploy.",
-)
+@click.option("--target", type=TARGETS, help=TARGET_HELP)
 @env_file_option
 @click.option("--no-config", is_flag=True, help="Ignore .compose-net.yaml and [tool.compose-net].")
 @click.option(
@@ -389,6 +413,7 @@ def check(
     help="With --stack-strategy internal-network: the overlay network (default: internal).",
 )
 @node_source_options
+@stdin_filename_option
 def harden(
     files: tuple[str, ...],
     project_files: tuple[str, ...],
@@ -417,6 +442,7 @@ def harden(
     remap_conflicts: bool,
     stack_strategy: str | None,
     stack_network: str | None,
+    stdin_filename: str | None,
 ) -> int:
     """Bind exposed ports to internal addresses, editing only those entries."""
     from compose_net.commands import harden as command
@@ -449,6 +475,7 @@ def harden(
         remap_conflicts=remap_conflicts,
         stack_strategy=stack_strategy,
         stack_network=stack_network,
+        stdin_filename=stdin_filename,
     )
 
 
@@ -462,7 +489,7 @@ def harden(
 @project_options
 @click.option(
     "--target",
-    type=TARGETS,
+    type=click.Choice(["compose", "stack"]),
     default="compose",
     show_default=True,
     help="The schema: what docker compose accepts, or docker stack deploy.",

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from compose_net.errors import ComposeNetError
@@ -28,32 +29,94 @@ _ANNOUNCE: dict[str, bool] = {}
 
 @dataclass(frozen=True)
 class Config:
+    """One configuration, read once into typed values (the schema has checked their types).
+
+    ``internal`` holds the private ranges and the file's ``internal-networks``; the other
+    fields are None (or empty) when the file does not set them.
+    """
+
     path: str | None = None
-    data: dict[str, Any] = field(default_factory=dict)
+    target: str | None = None
+    select: tuple[str, ...] | None = None
+    ignore: tuple[str, ...] = ()
+    allow: tuple[Allow, ...] = ()
+    internal: tuple[Network, ...] = addresses.INTERNAL_NETWORKS
+    #: the file's ``internal-networks`` as written (CIDR texts)
+    internal_extra: tuple[str, ...] = ()
+    bind: tuple[str, ...] = ()
+    bind_var: str | None = None
+    resolve: str | None = None
+    inventory: str | None = None
+    stack_strategy: str | None = None
+    #: the address sources the file sets, by key (two at once is an error where they are used)
+    sources: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, path: str | None, data: Mapping[str, Any]) -> Config:
+        """The typed configuration of ``data`` (read from ``path``); an error names the file."""
+        extra = tuple(str(text) for text in data.get("internal-networks") or [])
+        try:
+            internal = addresses.internal_networks(list(extra))
+        except ComposeNetError as e:
+            raise e.with_path(path) if path else e from None
+        inventory = data.get("inventory")
+        if inventory is not None and path is not None:
+            inventory = os.path.join(os.path.dirname(path), str(inventory))
+        return cls(
+            path=path,
+            target=_text(data.get("target")),
+            select=None if data.get("select") is None else _strings(data, "select", path),
+            ignore=_strings(data, "ignore", path),
+            allow=tuple(_allows(data.get("allow") or [])),
+            internal=internal,
+            internal_extra=extra,
+            bind=tuple(str(ip) for ip in data.get("bind") or ()),
+            bind_var=_text(data.get("bind-var")),
+            resolve=_text(data.get("resolve")),
+            inventory=None if inventory is None else str(inventory),
+            stack_strategy=_text(data.get("stack-strategy")),
+            sources=tuple(k for k in ADDRESS_KEYS if data.get(k) is not None),
+        )
 
     def allows(self) -> list[Allow]:
-        out: list[Allow] = []
-        for item in self.data.get("allow", []):
-            if isinstance(item, dict):
-                spec = str(item.get("service", ""))
-                if item.get("port") is not None:
-                    spec += f":{item['port']}"
-                out.append(Allow.parse(spec, str(item.get("reason", ""))))
-            else:
-                out.append(Allow.parse(str(item)))
-        return out
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self.data.get(key, default)
+        return list(self.allow)
 
     def internal_networks(self) -> tuple[Network, ...]:
         """The networks that count as internal here: the private ranges and this
-        configuration's ``internal-networks`` (an error names the configuration file)."""
-        extra = self.get("internal-networks") or []
-        try:
-            return addresses.internal_networks([str(text) for text in extra])
-        except ComposeNetError as e:
-            raise e.with_path(self.path) if self.path else e from None
+        configuration's ``internal-networks``."""
+        return self.internal
+
+
+#: the keys that name where node addresses come from
+ADDRESS_KEYS = ("bind", "bind-var", "resolve", "inventory")
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _strings(data: Mapping[str, Any], key: str, path: str | None) -> tuple[str, ...]:
+    value = data.get(key, [])
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ComposeNetError(
+            f"configuration: {key!r} must be a list of rule ids or names", path=path
+        )
+    return tuple(value)
+
+
+def _allows(items: list[Any]) -> list[Allow]:
+    out: list[Allow] = []
+    for item in items:
+        if isinstance(item, dict):
+            spec = str(item.get("service", ""))
+            if item.get("port") is not None:
+                spec += f":{item['port']}"
+            out.append(Allow.parse(spec, str(item.get("reason", ""))))
+        else:
+            out.append(Allow.parse(str(item)))
+    return out
 
 
 def _load_yaml(path: str) -> dict[str, Any]:
@@ -147,13 +210,13 @@ def find(start: str) -> Config:
             if os.path.lexists(candidate) and _trusted(candidate, folder):
                 data = _load_yaml(candidate)
                 _validate(data, candidate)
-                return _announced(folder, root, Config(candidate, data))
+                return _announced(folder, root, Config.parse(candidate, data))
         candidate = os.path.join(current, "pyproject.toml")
         if os.path.lexists(candidate) and _trusted(candidate, folder):
             section = _load_pyproject(candidate)
             if section is not None:
                 _validate(section, candidate)
-                return _announced(folder, root, Config(candidate, section))
+                return _announced(folder, root, Config.parse(candidate, section))
         parent = os.path.dirname(current)
         if current == root or parent == current:
             return _announced(folder, root, Config())

@@ -17,17 +17,17 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from compose_net import config as configuration
-from compose_net import envfile, rules
+from compose_net import envfile, rules, unit
 from compose_net.config import Config
 from compose_net.document import Document, PortEntry
 from compose_net.errors import ComposeNetError
-from compose_net.findings import CheckResult, Finding, Suppressed, position_key
+from compose_net.findings import CheckResult, Finding, FindingFix, Suppressed, position_key
 from compose_net.fixes import Fix
 from compose_net.policy.allowances import Allow, Allowance, allowed, ignored
 from compose_net.policy.binds import BindsFor, NodeAddresses
 from compose_net.policy.exposure import Environment
 from compose_net.rules.context import Context, EntryPorts, Project, Registered, Rule, Target
+from compose_net.source import Source
 
 #: which addresses each service of a document should use (an inventory's or resolver's answer)
 AddressesFor = Callable[[Document], NodeAddresses]
@@ -37,8 +37,9 @@ AddressesFor = Callable[[Document], NodeAddresses]
 class Settings:
     """What ``check`` and ``harden`` share: the same settings give the same findings."""
 
-    #: None: the configuration's ``target``, else "compose"
-    target: Target | None = None
+    #: "compose", "stack" or "auto"; None: the configuration's ``target``, else auto (a file
+    #: that looks like a swarm stack is one: compose_net.unit.target)
+    target: str | None = None
     select: Sequence[str] = ()
     ignore: Sequence[str] = ()
     allows: Sequence[Allow] = ()
@@ -53,6 +54,10 @@ class Settings:
     binds_for: BindsFor | None = None
     #: read the files include: and extends: name outside the project directory
     read_outside: bool = False
+    #: standard input's file name: its folder's configuration, .env and project
+    stdin_filename: str | None = None
+    #: standard input's text, read once (check and the fixes harden would make both read it)
+    stdin: Source | None = None
 
 
 class Diagnostic(NamedTuple):
@@ -86,14 +91,15 @@ class Session:
     projects: dict[str, Project] = field(default_factory=dict)
 
     def folder(self, path: str) -> str:
-        return os.getcwd() if path == "-" else os.path.dirname(os.path.abspath(path))
+        return unit.folder(path, self.settings.stdin_filename)
 
     def config(self, path: str) -> Config:
+        """The file's own configuration (from its folder up to its project root)."""
         if not self.settings.use_config:
             return Config()
         folder = self.folder(path)
         if folder not in self.configs:
-            self.configs[folder] = configuration.find(folder)
+            self.configs[folder] = unit.configuration_at(folder)
         return self.configs[folder]
 
     def env(self, path: str) -> Mapping[str, str]:
@@ -123,30 +129,19 @@ class Session:
     def allows(self, path: str) -> list[Allow]:
         return [*self.settings.allows, *self.config(path).allows()]
 
-    def target(self, path: str) -> Target:
-        target: Target = self.settings.target or self.config(path).get("target") or "compose"
-        return target
+    def target(self, doc: Document) -> Target:
+        """``--target``, else the configuration's, else what the file looks like."""
+        return unit.target(self.settings.target, self.config(doc.path).target, doc)
 
     def rules(self, path: str) -> tuple[Rule, ...]:
         """``--select`` replaces the configuration's ``select``; ``--ignore`` adds to its
         ``ignore``."""
         config = self.config(path)
         try:
-            select = list(self.settings.select) or _strings(config, "select")
-            return rules.select(select, [*self.settings.ignore, *_strings(config, "ignore")])
+            select = list(self.settings.select) or list(config.select or ())
+            return rules.select(select, [*self.settings.ignore, *config.ignore])
         except ComposeNetError as e:
             raise e.with_path(config.path) if config.path else e from None
-
-
-def _strings(config: Config, key: str) -> list[str]:
-    value = config.get(key, [])
-    if isinstance(value, str):
-        return [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ComposeNetError(
-            f"configuration: {key!r} must be a list of rule ids or names", path=config.path
-        )
-    return list(value)
 
 
 def _allowance(finding: Finding, known: Registered, allows: Sequence[Allow]) -> Allowance | None:
@@ -223,7 +218,7 @@ def lint(doc: Document, session: Session, part: Part | None = None) -> Linted:
     """Run the selected rules over one parsed file."""
     path = doc.path
     s = session.settings
-    target = session.target(path)
+    target = session.target(doc)
     env = session.env(path) if part is None else part.env
     environment = session.environment(path, env)
     nodes = s.addresses_for(doc) if s.addresses_for is not None else None
@@ -259,6 +254,27 @@ def record(linted: Linted, result: CheckResult) -> None:
             result.suppressed.append(Suppressed(d.finding, a.kind, a.source, a.reason))
         else:
             result.findings.append(d.finding)
+            fix = finding_fix(d)
+            if fix is not None:
+                result.fixes[d.finding] = fix
         line = d.finding.line
         if 0 < line <= len(linted.lines):
             result.lines[(path, line)] = linted.lines[line - 1].strip()
+
+
+#: the rules whose fix binds an address: without one, the fix can only be shown
+BIND_RULES = frozenset({"CN001", "CN002", "CN003", "CN007"})
+NO_ADDRESS = (
+    "no node address to bind to: give --bind, --bind-var, --resolve or --inventory, or set "
+    "bind, bind-var, resolve or inventory in .compose-net.yaml"
+)
+
+
+def finding_fix(d: Diagnostic) -> FindingFix | None:
+    """The fix a finding carries, as its rule offers it (its edits come from harden)."""
+    fix = d.fix
+    if fix is None:
+        if d.finding.rule in BIND_RULES:
+            return FindingFix("display-only", NO_ADDRESS)
+        return None
+    return FindingFix(fix.applicability, fix.title, (), fix.requires)

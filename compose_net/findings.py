@@ -54,6 +54,51 @@ class Suppressed(NamedTuple):
     reason: str
 
 
+class Place(NamedTuple):
+    """A place in a file's text (without its BOM): 1-based row and column (in characters)
+    and the 0-based offset (in characters)."""
+
+    row: int
+    column: int
+    offset: int
+
+
+class TextEdit(NamedTuple):
+    """Replace the characters from ``start`` up to (not including) ``end`` with ``content``."""
+
+    path: str
+    start: Place
+    end: Place
+    content: str
+
+
+class FindingFix(NamedTuple):
+    """A finding's fix, as ruff reports one: how safe it is, what it does (for a
+    display-only fix: why it cannot be made) and its edits (none where the file cannot be
+    changed, or without a node address to bind to)."""
+
+    applicability: Literal["safe", "unsafe", "display-only"]
+    message: str
+    edits: tuple[TextEdit, ...] = ()
+    #: the option an unsafe fix needs
+    requires: str = ""
+
+
+def places(text: str, offsets: list[int]) -> dict[int, Place]:
+    """Each offset of ``text`` as a place (rows split at LF; a CR is a character)."""
+    out: dict[int, Place] = {}
+    row, start, at = 1, 0, 0
+    for offset in sorted(set(offsets)):
+        while True:
+            nl = text.find("\n", at, offset)
+            if nl < 0:
+                break
+            row, start, at = row + 1, nl + 1, nl + 1
+        at = max(at, start)
+        out[offset] = Place(row, offset - start + 1, offset)
+    return out
+
+
 class CheckResult(NamedTuple):
     """Everything one ``check`` run found, ready for a formatter."""
 
@@ -66,6 +111,8 @@ class CheckResult(NamedTuple):
     paths: list[str]
     #: (path, line) -> that line's text, stripped: the context of each finding's fingerprint
     lines: dict[tuple[str, int], str]
+    #: a finding -> its fix (findings no rule offers a fix for have none)
+    fixes: dict[Finding, FindingFix]
 
     @property
     def allowed(self) -> list[Suppressed]:

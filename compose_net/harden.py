@@ -29,7 +29,7 @@ from compose_net import document, engine, fixes, interpolate, proof, rewrite, ya
 from compose_net.document import Document, PortEntry
 from compose_net.engine import Diagnostic, Linted, Part, Session
 from compose_net.errors import ComposeNetError, SafetyError
-from compose_net.findings import FAILING
+from compose_net.findings import FAILING, Finding, FindingFix, TextEdit, places
 from compose_net.fixes import Fix, Rendered
 from compose_net.policy.collisions import Ledger, Pending, Use, canonical, shared
 from compose_net.rewrite import UnsupportedSyntax
@@ -68,6 +68,8 @@ class Outcome:
     moves: list[tuple[PortEntry, str]] = field(default_factory=list)
     #: entry node ids whose counted findings all have their reason in ``unfixed``
     explained: set[int] = field(default_factory=set, repr=False)
+    #: entry node id -> (the entry's node, the edits its fix was rendered as)
+    edits: dict[int, tuple[object, list[rewrite.Edit]]] = field(default_factory=dict, repr=False)
     #: entry node id -> the indexes of the findings on it that count (built when first asked)
     _counted: dict[int, list[int]] | None = field(default=None, repr=False)
 
@@ -367,6 +369,9 @@ class Hardened:
     reasons: dict[Said, str] = field(init=False)
     #: where the first fix applied is
     first_fix: Position | None = field(init=False)
+    #: each counted finding of the first run -> its fix, with edits where it is applied
+    #: (kept only when asked for: check's fixes, :func:`finding_fixes`)
+    fixes: dict[Finding, FindingFix] = field(init=False)
 
     def __post_init__(self) -> None:
         assert self.outcome is not None
@@ -375,6 +380,7 @@ class Hardened:
         self.fixed = len(self.applied)
         self.reasons = {}
         self.first_fix = None
+        self.fixes = {}
 
     @property
     def path(self) -> str:
@@ -410,15 +416,45 @@ def render(outcome: Outcome) -> tuple[list[Fix], Rendered]:
     rendered = Rendered()
     applied: list[Fix] = []
     for node_id, fix in list(outcome.chosen.items()):
+        local = Rendered()
         try:
-            fixes.render(doc.source.text, doc.path, fix, rendered)
+            fixes.render(doc.source.text, doc.path, fix, local)
         except UnsupportedSyntax as e:
             del outcome.chosen[node_id]
             for i in outcome.counted_on(fix.entry.node):
                 outcome.unfixed.setdefault(i, e.message)
             continue
+        rendered.edits.extend(local.edits)
+        rendered.substitutions.update(local.substitutions)
+        outcome.edits[node_id] = (fix.entry.node, local.edits)
         applied.append(fix)
     return applied, rendered
+
+
+def finding_fixes(outcome: Outcome) -> dict[Finding, FindingFix]:
+    """Each counted finding's fix as harden applies it: those applied with the edits of
+    their entry (the findings of one entry share them: one fix mends them all), the others
+    with none, as their rule offers them."""
+    out: dict[Finding, FindingFix] = {}
+    diagnostics = outcome.linted.diagnostics
+    text, path = outcome.doc.source.text, outcome.doc.path
+    by_finding: dict[int, list[rewrite.Edit]] = {}
+    for node, edits in outcome.edits.values():
+        for i in outcome.counted_on(node):
+            if i not in outcome.unfixed:
+                by_finding[i] = edits
+    found = places(text, [o for edits in by_finding.values() for e in edits for o in e[:2]])
+    for i, d in enumerate(diagnostics):
+        if not counts(d):
+            continue
+        fix = engine.finding_fix(d)
+        if fix is None:
+            continue
+        edits = by_finding.get(i, [])
+        out[d.finding] = fix._replace(
+            edits=tuple(TextEdit(path, found[e.start], found[e.end], e.text) for e in edits)
+        )
+    return out
 
 
 #: a text this long has its original's nodes collected before the edited text is parsed

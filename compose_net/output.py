@@ -16,7 +16,14 @@ from typing import Any, TextIO
 from urllib.parse import quote
 
 from compose_net import __version__, printable, redaction, report, rules
-from compose_net.findings import SEVERITIES, CheckResult, Finding, Severity, Suppressed
+from compose_net.findings import (
+    SEVERITIES,
+    CheckResult,
+    Finding,
+    FindingFix,
+    Severity,
+    Suppressed,
+)
 from compose_net.rules.context import Rule
 
 FORMATS = ("auto", "text", "json", "sarif", "github", "gitlab")
@@ -84,7 +91,8 @@ def text(result: CheckResult, *, color: bool = False, verbose: bool = False) -> 
         if path is None:
             path = paths[f.path] = printable.name(redaction.redact(f.path))
         where = _paint(f"{path}:{f.line}:{f.column}", "1", color)
-        out.append(f"{where}: {rule} {esc(f.message)}")
+        mark = " [*]" if fixable(result, f) else ""
+        out.append(f"{where}: {rule}{mark} {esc(f.message)}")
         if verbose:
             out.append(f"    {f.severity} [{f.name}] hint: {esc(f.hint)}")
     for s in result.allowed:
@@ -103,13 +111,40 @@ def text(result: CheckResult, *, color: bool = False, verbose: bool = False) -> 
 # --------------------------------------------------------------------------- json
 
 
-def finding_json(f: Finding) -> dict[str, Any]:
+def fixable(result: CheckResult, f: Finding) -> bool:
+    """Whether ``compose-net harden`` fixes ``f`` as it stands (a safe fix with its edits);
+    text output marks it ``[*]``, as ruff does."""
+    fix = result.fixes.get(f)
+    return fix is not None and fix.applicability == "safe" and bool(fix.edits)
+
+
+def fix_json(fix: FindingFix | None) -> dict[str, Any] | None:
+    """A fix in ruff's JSON shape: rows and columns 1-based, columns in characters (of the
+    text without its BOM), the end exclusive."""
+    if fix is None:
+        return None
+    return {
+        "applicability": fix.applicability,
+        "message": fix.message,
+        "edits": [
+            {
+                "content": e.content,
+                "location": {"row": e.start.row, "column": e.start.column},
+                "end_location": {"row": e.end.row, "column": e.end.column},
+            }
+            for e in fix.edits
+        ],
+    }
+
+
+def finding_json(f: Finding, fix: FindingFix | None = None) -> dict[str, Any]:
     data: dict[str, Any] = {
         "path": f.path, "line": f.line, "column": f.column, "rule": f.rule, "name": f.name,
         "severity": f.severity, "message": f.message, "hint": f.hint, "service": f.service,
     }
     if f.exposure is not None:
         data["exposure"] = f.exposure
+    data["fix"] = fix_json(fix)
     return data
 
 
@@ -119,7 +154,7 @@ def _suppressed_json(s: Suppressed) -> dict[str, Any]:
 
 def json_report(result: CheckResult) -> dict[str, Any]:
     return {
-        "findings": [finding_json(f) for f in result.findings],
+        "findings": [finding_json(f, result.fixes.get(f)) for f in result.findings],
         "allowed": [_suppressed_json(s) for s in result.allowed],
         "suppressed": [_suppressed_json(s) for s in result.ignored],
         "errors": [
@@ -202,10 +237,36 @@ def _result(f: Finding, result: CheckResult, seen: dict[tuple[str, ...], int], c
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint(f, line_text, seen[key])},
         "properties": properties,
     }
+    fix = result.fixes.get(f) if suppressed is None else None
+    if fix is not None and fix.edits:
+        out["fixes"] = [_sarif_fix(fix, location)]
     if suppressed is not None:
         out["suppressions"] = [{"kind": suppressed.source, "justification": suppressed.reason,
                                 "properties": {"compose-net": suppressed.kind}}]
     return out
+
+
+def _sarif_fix(fix: FindingFix, location: dict[str, Any]) -> dict[str, Any]:
+    """A SARIF 2.1.0 ``fix``: one artifact change whose replacements are the edits (columns
+    in Unicode code points, as the run's columnKind says; the end column exclusive)."""
+    return {
+        "description": {"text": fix.message},
+        "artifactChanges": [{
+            "artifactLocation": location,
+            "replacements": [
+                {
+                    "deletedRegion": {
+                        "startLine": e.start.row,
+                        "startColumn": e.start.column,
+                        "endLine": e.end.row,
+                        "endColumn": e.end.column,
+                    },
+                    "insertedContent": {"text": e.content},
+                }
+                for e in fix.edits
+            ],
+        }],
+    }
 
 
 def sarif(result: CheckResult, *, cwd: str | None = None) -> dict[str, Any]:

@@ -144,6 +144,19 @@ class Project:
 DocKey = tuple[str, int]
 
 
+def reader(stdin: Source | None, outside: bool) -> Reader:
+    """How a project reads its files when standard input was read already (``stdin``):
+    ``-`` is that text, every other file is read as :func:`load_files` would."""
+    other = source.read_anywhere if outside else source.read
+    if stdin is None:
+        return other
+
+    def read(path: str) -> Source:
+        return stdin if path == "-" else other(path)
+
+    return read
+
+
 def file_key(path: str) -> str:
     """What identifies a file: its real path (``-``: standard input)."""
     return path if path == "-" else _real(os.path.abspath(path))
@@ -668,6 +681,21 @@ class Spec:
     env_files: tuple[str, ...] = ()
     #: read files outside the project directory that include: and extends: name
     outside: bool = False
+
+    @classmethod
+    def of_file(
+        cls,
+        path: str,
+        env_files: Sequence[str] = (),
+        outside: bool = False,
+        stdin_filename: str | None = None,
+    ) -> Spec:
+        """A FILE argument as a project of its own; standard input (``-``) is placed in the
+        folder of ``stdin_filename`` when one is given, as if it were that file."""
+        directory = None
+        if path == "-" and stdin_filename is not None:
+            directory = os.path.dirname(stdin_filename) or "."
+        return cls((path,), directory, tuple(env_files), outside)
 
     def resolve(
         self, environ: Mapping[str, str] | None = None

@@ -81,6 +81,24 @@ def signals(doc: Document) -> list[str]:
     return out
 
 
+def evidence(doc: Document, service: str, signals_found: list[str]) -> list[str]:
+    """The reasons of ``signals_found`` (:func:`signals` of ``doc``) that speak for
+    ``service``: its own swarm-only keys, then what holds for the whole file, named as such
+    (another service's keys are the file's evidence, not this service's)."""
+    own = f"services.{service}.deploy:"
+    mine = [s for s in signals_found if s.startswith(own)]
+    others = [s for s in signals_found if s.startswith("services.") and not s.startswith(own)]
+    whole = [f"the {s}" for s in signals_found if not s.startswith("services.")]
+    if others:
+        whole.append("swarm-only deploy keys of other services in the file")
+    return mine + whole
+
+
+def looks_like_stack(doc: Document) -> bool:
+    """Whether ``doc`` looks deployed with ``docker stack deploy`` (``--target auto``)."""
+    return bool(signals(doc))
+
+
 def _swarm_only_content(doc: Document) -> bool:
     """Keys that only swarm acts on, short of the deploy keys :func:`signals` names itself:
     a publish mode or labels under ``deploy``, or an overlay network."""

@@ -36,7 +36,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # 6: the rules
     ("compose_net.rules.",),
     # 7: running the rules; where nodes and their addresses come from; swarm and live views
-    ("compose_net.rules", "compose_net.rules.__main__", "compose_net.engine",
+    ("compose_net.rules", "compose_net.rules.__main__", "compose_net.engine", "compose_net.unit",
      "compose_net.resolvers", "compose_net.swarm", "compose_net.live"),
     # 8: applying fixes; formatting findings
     ("compose_net.harden", "compose_net.output"),
@@ -227,3 +227,25 @@ def test_only_the_path_policy_touches_files(module: str) -> None:
 )
 def test_file_access_is_found(code: str, expected: list[str]) -> None:
     assert file_access(code) == expected
+
+
+def _calls(path: Path) -> set[str]:
+    """``module.function`` for every call of an attribute of a name in ``path``."""
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            owner = node.func.value
+            if isinstance(owner, ast.Name):
+                out.add(f"{owner.id}.{node.func.attr}")
+    return out
+
+
+@pytest.mark.parametrize(
+    "module", sorted(m for m in GRAPH if m.startswith("compose_net.commands"))
+)
+def test_commands_do_not_look_for_the_configuration(module: str) -> None:
+    """A file's configuration is its own (compose_net.unit finds it from the file's folder),
+    never one a command looks up from wherever it is run."""
+    path = modules()[module]
+    found = {call for call in _calls(path) if call.endswith(".find") and "config" in call}
+    assert found == set(), f"{module} calls {sorted(found)}"

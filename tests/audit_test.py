@@ -7,6 +7,7 @@ The API items below have the shape a real engine returns (``GET /containers/json
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -327,9 +328,57 @@ def test_declared_ports(tmp_path: Path, ports: list[str], expected: list[tuple[A
     path = tmp_path / "compose.yaml"
     path.write_text("services:\n  web:\n    image: x\n    ports:\n"
                     + "".join(f"      - {p}\n" for p in ports))
-    got = declared_ports(str(path), {"PORT": "9090", "IP": "10.9.9.9"})
+    (tmp_path / ".env").write_text("PORT=9090\nIP=10.9.9.9\n")
+    got = declared_ports(str(path))
     assert [(d.service, d.host_ip, d.published, d.target, d.protocol,
              int(d.location.split(":")[1])) for d in got] == expected
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        pytest.param(
+            {"compose.yaml": "include: [db.yaml]\nservices:\n  web:\n    image: x\n"
+                             "    ports: ['80:80']\n",
+             "db.yaml": "services:\n  db:\n    image: x\n    ports: ['5432:5432']\n"},
+            [("db", 5432, "db.yaml:4"), ("web", 80, "compose.yaml:5")],
+            id="include",
+        ),
+        pytest.param(
+            {"compose.yaml": "services:\n  web:\n    extends: {file: base.yaml, service: b}\n",
+             "base.yaml": "services:\n  b:\n    image: x\n    ports: ['81:80']\n"},
+            [("web", 81, "base.yaml:4")],
+            id="extends",
+        ),
+    ],
+)
+def test_declared_ports_read_the_whole_project(
+    tmp_path: Path, files: dict[str, str], expected: list[tuple[str, int, str]]
+) -> None:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    got = declared_ports(str(tmp_path / "compose.yaml"))
+    assert [
+        (d.service, d.published[0] if d.published else None,
+         os.path.basename(d.location.rsplit(":", 1)[0]))
+        for d in got
+    ] == expected
+
+
+@pytest.mark.parametrize(
+    ("networks", "expected"),
+    [
+        pytest.param((), "public", id="private-ranges-only"),
+        pytest.param(("203.0.113.0/24",), "internal", id="internal-networks"),
+    ],
+)
+def test_verdict_counts_the_configured_internal_networks(
+    networks: tuple[str, ...], expected: str
+) -> None:
+    from compose_net.policy import addresses
+
+    node = NodeAddresses(networks=addresses.internal_networks(list(networks)))
+    assert verdict("203.0.113.5", node) == expected
 
 
 def _state(*summaries: dict[str, Any]) -> audit.EngineState:

@@ -230,6 +230,12 @@ def test_json(
         "or run `compose-net harden`",
         "service": "web",
         "exposure": "all-interfaces",
+        "fix": {
+            "applicability": "display-only",
+            "message": "no node address to bind to: give --bind, --bind-var, --resolve or "
+            "--inventory, or set bind, bind-var, resolve or inventory in .compose-net.yaml",
+            "edits": [],
+        },
     }
     assert data["findings"][0] == first
     assert [(f["line"], f["rule"]) for f in data["findings"]] == [(5, "CN001"), (8, "CN001")]

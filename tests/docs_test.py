@@ -69,9 +69,9 @@ EXPECTED: dict[str, tuple[set[int], str]] = {
         {0, 2}, "exit 2 on a host without an internal address"),
     "compose-net harden compose.yaml --resolve local": (
         {0, 2}, "exit 2 on a host without an internal address"),
-    "compose-net harden stack.yml --inventory nodes.yaml": (
-        {1, 2}, "after `nodes --resolve docker`: exit 2 when the engine's host has no internal "
-        "address; else 1, since a stack keeps its swarm-published finding under --target compose"),
+    "compose-net harden compose.yaml --inventory nodes.yaml": (
+        {0, 2}, "after `nodes --resolve docker`: exit 2 when the engine's host has no internal "
+        "address"),
     "compose-net harden compose.yaml --resolve docker": (
         {0, 2}, "exit 2 when the engine's host has no internal address"),
     "compose-net probe 203.0.113.10 compose.yaml": (

@@ -277,13 +277,22 @@ def test_pyproject_allows(tmp_path: Path) -> None:
     assert path.read_bytes() == EXPOSED
 
 
-def test_stack_file_gets_a_swarm_warning(tmp_path: Path) -> None:
+def test_stack_file_under_target_compose_gets_a_swarm_warning(tmp_path: Path) -> None:
     path = tmp_path / "docker-stack.yml"
     path.write_bytes(EXPOSED + b"    deploy:\n      replicas: 2\n")
-    proc = run("harden", "--no-config", "--bind", "10.0.0.5", str(path))
+    proc = run("harden", "--no-config", "--target", "compose", "--bind", "10.0.0.5", str(path))
     assert proc.returncode == 1  # swarm-published (CN005) remains: check fails on it
     assert b"CN005" in proc.stderr and b"harden it with --target stack" in proc.stderr
     assert b"10.0.0.5:80:80" in path.read_bytes()
+
+
+def test_stack_file_is_hardened_as_a_stack_by_default(tmp_path: Path) -> None:
+    path = tmp_path / "docker-stack.yml"
+    path.write_bytes(EXPOSED + b"    deploy:\n      replicas: 2\n")
+    proc = run("harden", "--no-config", "--bind", "10.0.0.5", str(path))
+    assert proc.returncode == 0, proc.stderr
+    assert b"for docker stack deploy with unpublish" in proc.stderr
+    assert b"10.0.0.5" not in path.read_bytes() and b"80:80" not in path.read_bytes()
 
 
 def test_several_files_are_one_transaction(tmp_path: Path) -> None:

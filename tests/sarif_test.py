@@ -220,3 +220,28 @@ def test_the_schema_does_reject(
     broken = copy.deepcopy(log)
     damage(broken)
     assert any(fragment in e for e in errors(validator, broken)), errors(validator, broken)
+
+
+def test_fixes_are_valid_against_the_official_schema(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    validator: Any,
+) -> None:
+    """With a node address, each fixed finding carries its fix as SARIF defines one: an
+    artifact change whose replacements are the edits harden makes."""
+    code, log = sarif(
+        tmp_path, monkeypatch, capsys, {"compose.yaml": COMPOSE}, "--bind", "10.0.0.5"
+    )
+    assert code == 1
+    assert errors(validator, log) == []
+    fixed = [
+        (r["ruleId"], r["locations"][0]["physicalLocation"]["region"]["startLine"],
+         [(x["deletedRegion"], x["insertedContent"]["text"])
+          for change in r["fixes"][0]["artifactChanges"] for x in change["replacements"]])
+        for r in log["runs"][0]["results"]
+        if "fixes" in r
+    ]
+    region = {"startLine": 5, "startColumn": 9, "endLine": 5, "endColumn": 18}
+    assert fixed[0] == ("CN001", 5, [(region, '"10.0.0.5:8080:80"')])
+    assert [rule for rule, _, _ in fixed] == ["CN001", "CN001", "CN008", "CN001"]

@@ -15,6 +15,7 @@ from compose_net.live.bindings import NodeAddresses
 from compose_net.report import EXIT_FINDINGS, EXIT_OK
 
 if TYPE_CHECKING:
+    from compose_net.config import Config
     from compose_net.live.exposures import NodeReport
     from compose_net.live.fleet import Fleet
     from compose_net.live.watch import NodeSpec, Setup
@@ -51,17 +52,30 @@ class Options:
     metrics_listen: str | None = None
 
 
-def node_addresses(opts: Options) -> NodeAddresses:
-    """The nodes' addresses from the resolver options; none given: address ranges decide."""
+def configuration(opts: Options) -> Config:
+    """The configuration that judges addresses: ``--file``'s own, else (no file) the
+    working folder's, as ``nodes`` reads it."""
+    from compose_net import unit
+
+    if opts.file is not None:
+        return unit.configuration(opts.file)
+    return unit.configuration_at(".")
+
+
+def node_addresses(opts: Options, configured: Config | None = None) -> NodeAddresses:
+    """The nodes' addresses from the resolver options; none given: address ranges decide,
+    with the configuration's ``internal-networks`` (as check judges an address)."""
+    configured = configured or configuration(opts)
+    networks = configured.internal_networks()
     if opts.resolve is None and opts.inventory is None:
-        return NodeAddresses()
+        return NodeAddresses(networks=networks)
     from compose_net import resolvers
 
     table = resolvers.node_table(
         opts.resolve, inventory=opts.inventory, interface=opts.interface, cidr=opts.cidr,
-        docker_image=opts.docker_image,
+        docker_image=opts.docker_image, internal=configured.internal_extra,
     )
-    return live.node_addresses(table.nodes)
+    return live.node_addresses(table.nodes, networks)
 
 
 def as_json(result: live.Audit, declared: bool) -> dict[str, Any]:
@@ -200,11 +214,10 @@ def fleet_text(fleet: Fleet) -> str:
     return "".join(out)
 
 
-def allows() -> list[Allow]:
-    """The ports the configuration allows to be public (``allow:``)."""
-    from compose_net import config
-
-    return config.find(".").allows()
+def allows(opts: Options) -> list[Allow]:
+    """The ports the configuration allows to be public (``allow:``): ``--file``'s own
+    configuration, else the working folder's (:func:`configuration`)."""
+    return configuration(opts).allows()
 
 
 def fleet_reports(fleet: Fleet, allowed: Sequence[Allow]) -> list[NodeReport]:
@@ -246,13 +259,16 @@ def run_nodes(opts: Options) -> int:
         opts.inventory, opts.resolve, interface=opts.interface, cidr=opts.cidr,
         docker_image=opts.docker_image,
     )
-    allowed = allows()
+    configured = configuration(opts)
+    allowed = configured.allows()
     states = fleets.gather(
         table, jobs=opts.jobs or fleets.default_jobs(),
         timeout=opts.node_timeout or fleets.DEFAULT_TIMEOUT,
         project=opts.project,
     )
-    fleet = fleets.assess(states, opts.project, allowed)
+    fleet = fleets.assess(
+        states, opts.project, configured.internal_networks(), allows=allowed
+    )
     if opts.fmt == "json":
         emit(opts, json.dumps(fleet_json(fleet, table.origin, opts.project), indent=2) + "\n")
     elif opts.fmt == "openmetrics":
@@ -277,15 +293,13 @@ def run(opts: Options) -> int:
         return run_nodes(opts)
     if opts.jobs is not None or opts.node_timeout is not None:
         raise ComposeNetError("--jobs and --node-timeout go with --nodes")
-    from compose_net.live.declared import declared_ports, file_env
+    from compose_net.live.declared import declared_ports
 
     declared = None
     if opts.file is not None:
-        declared = live.DeclaredFile(
-            opts.file, declared_ports(opts.file, file_env(opts.file, opts.env_files))
-        )
+        declared = live.DeclaredFile(opts.file, declared_ports(opts.file, opts.env_files))
     node = node_addresses(opts)
-    allowed = allows()
+    allowed = allows(opts)
     state = live.collect(opts.project)
     result = live.assess(state, node, declared, opts.project, allowed)
     if opts.fmt == "json":
@@ -327,12 +341,14 @@ def watch_setup(opts: Options) -> Setup:
     from compose_net.live.watch import NodeSpec, Setup
     from compose_net.resolvers import docker
 
-    allowed = allows()
+    configured = configuration(opts)
+    allowed = configured.allows()
+    networks = configured.internal_networks()
     if not opts.nodes:
         engine = docker.current_engine()
         return Setup([_spec(LOCAL_NODE, docker.describe_target(),
                             lambda: docker.engine_target(engine, LOCAL_NODE),
-                            node_addresses(opts))], allowed)
+                            node_addresses(opts, configured))], allowed)
     from compose_net.live import fleet as fleets
 
     table = fleets.node_table(
@@ -342,12 +358,12 @@ def watch_setup(opts: Options) -> Setup:
     specs: list[NodeSpec] = []
     for node in table.nodes:
         if node.engine is None:
-            specs.append(NodeSpec(node.name, "none", None, fleets.addresses_of(node),
+            specs.append(NodeSpec(node.name, "none", None, fleets.addresses_of(node, networks),
                                   fleets.NO_ENGINE))
             continue
         specs.append(_spec(node.name, node.engine.describe(),
                            functools.partial(docker.engine_target, node.engine, node.name),
-                           fleets.addresses_of(node)))
+                           fleets.addresses_of(node, networks)))
     return Setup(specs, allowed)
 
 

@@ -8,11 +8,12 @@ suppression, 2 when a file could not be checked.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from compose_net import engine, rules
+from compose_net import engine, rules, unit
 from compose_net.bounds import Exceeded
 from compose_net.commands import inputs
 from compose_net.engine import Part, Session
@@ -20,8 +21,12 @@ from compose_net.errors import ComposeNetError
 from compose_net.findings import CheckResult
 from compose_net.policy.allowances import Allow
 from compose_net.project import DocKey, Spec, doc_key
+from compose_net.project import reader as project_reader
 from compose_net.report import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
-from compose_net.rules.context import Project, Target
+from compose_net.rules.context import Project
+
+if TYPE_CHECKING:
+    from compose_net.commands.harden import Options as HardenOptions
 
 Options = engine.Settings
 
@@ -34,11 +39,11 @@ def check_paths(paths: Sequence[str], opts: Options) -> CheckResult:
     Findings come file by file in the order given, by position within a file; a file
     several projects read is checked once.
     """
-    result = CheckResult([], [], [], list(paths), {})
+    result = CheckResult([], [], [], list(paths), {}, {})
     session = Session(opts)
     done: set[DocKey] = set()
     for path in paths:
-        spec = Spec((path,), None, tuple(opts.env_files), opts.read_outside)
+        spec = Spec.of_file(path, opts.env_files, opts.read_outside, opts.stdin_filename)
         _check(spec, session, result, session.project(path), done)
     return result
 
@@ -47,7 +52,7 @@ def check_project(spec: Spec, opts: Options) -> CheckResult:
     """Run the rules over a project's files (those ``include`` and ``extends`` read too),
     each with its own variables; only the ports the merged project publishes count, and
     the files share one set of taken host ports."""
-    result = CheckResult([], [], [], [], {})
+    result = CheckResult([], [], [], [], {}, {})
     _check(spec, Session(opts), result, None, set())
     return result
 
@@ -60,8 +65,10 @@ def _check(
     done: set[DocKey],
 ) -> None:
     try:
+        settings = session.settings
+        read = project_reader(settings.stdin, spec.outside)
         try:
-            project = spec.load(environ=session.settings.environ, lenient=True)
+            project = spec.load(environ=settings.environ, lenient=True, read=read)
         except Exceeded as exceeded:  # a bound: the file is not checked, as on any error
             raise exceeded.error from None
     except ComposeNetError as e:
@@ -112,11 +119,15 @@ def run(
     verbose: bool = False,
     stream: TextIO | None = None,
     project: Spec | None = None,
+    fixes: HardenOptions | None = None,
 ) -> int:
+    """Check and print; ``fixes``: how harden would fix these files (the findings' edits)."""
     from compose_net import output
 
     out = sys.stdout if stream is None else stream
     result = check_paths(paths, opts) if project is None else check_project(project, opts)
+    if fixes is not None:
+        with_fixes(result, paths, fixes)
     output.emit(
         result,
         output.resolve_format(fmt),
@@ -151,6 +162,9 @@ def main(
     interface: str | None = None,
     cidr: str | None = None,
     docker_image: str | None = None,
+    stdin_filename: str | None = None,
+    binds: Sequence[str] = (),
+    bind_var: str | None = None,
 ) -> int:
     """The command line's ``check``, with the options as click parses them."""
     from compose_net import config
@@ -160,24 +174,12 @@ def main(
         return describe(explain)
     project = inputs.project_spec(files, project_files, project_directory, env_files, read_outside)
     rules.select(selects, ignores)  # an unknown rule is a usage error before any file is read
-    addresses_for = None
-    if inventory is not None or resolve is not None:
-        from compose_net import resolvers
-
-        addresses_for = resolvers.node_addresses_for(
-            resolvers.from_options(
-                resolve=resolve,
-                inventory=inventory,
-                node=node,
-                interface=interface,
-                cidr=cidr,
-                docker_image=docker_image,
-            )
-        )
-    elif node is not None:
+    if node is not None and inventory is None and resolve is None:
         raise ComposeNetError(
             "--node names a node of an inventory: use it with --inventory or --resolve"
         )
+    source_of = unit.NodeSource(resolve, inventory, interface, cidr, docker_image, node)
+    given = bool(binds or bind_var or source_of.given)
     opts = Options(
         target=_target(target),
         select=selects,
@@ -185,13 +187,50 @@ def main(
         allows=[Allow.parse(a) for a in allows],
         env_files=env_files,
         use_config=not no_config,
-        addresses_for=addresses_for,
         read_outside=read_outside,
+        stdin_filename=stdin_filename,
     )
     paths = list(files)
+    addressed = project is None and _addressed(paths, opts, given)
+    fixes = None
+    if given or addressed:  # harden's machinery only where an address is named
+        from compose_net.commands import harden
+
+        binder = harden.binder_for(binds, bind_var, source_of)
+        if given:  # an error in the options is one before any file is read
+            try:
+                binder(inputs.configuration(no_config, next(iter(files), "."), stdin_filename))
+            except harden.Unbound as e:
+                raise ComposeNetError(e.message, path=e.path) from None
+        if source_of.given:
+            found = harden.addresses_for(
+                binder, use_config=not no_config, stdin_filename=stdin_filename
+            )
+            opts = dataclasses.replace(opts, addresses_for=found)
+        if addressed:
+            if "-" in paths:
+                from compose_net import source
+
+                opts = dataclasses.replace(opts, stdin=source.read("-"))
+            fixes = harden.Options(
+                binds_for=binder,
+                allows=opts.allows,
+                target=opts.target,
+                env_files=env_files,
+                use_config=not no_config,
+                addresses_for=opts.addresses_for,
+                read_outside=read_outside,
+                stdin_filename=stdin_filename,
+                stdin=opts.stdin,
+                write_back=harden.WriteBack.CHECK,
+                quiet=True,
+                plan=True,
+            )
     if output is None:
-        return run(paths, opts, fmt=fmt, color=color, verbose=verbose, project=project)
-    return _report_to(output, paths, opts, fmt, bool(color), verbose, project)
+        return run(
+            paths, opts, fmt=fmt, color=color, verbose=verbose, project=project, fixes=fixes
+        )
+    return _report_to(output, paths, opts, fmt, bool(color), verbose, project, fixes)
 
 
 def _report_to(
@@ -202,6 +241,7 @@ def _report_to(
     color: bool,
     verbose: bool,
     project: Spec | None,
+    fixes: HardenOptions | None,
 ) -> int:
     """``-o``: the report written as rewrites are, whole or not at all (a temporary file
     beside it, fsync'd, renamed), never through a symlink (:func:`paths.check_report`)."""
@@ -212,16 +252,46 @@ def _report_to(
     paths.check_report(output)
     source.check_all([output])  # what the write would refuse, said before the checking
     buffer = io.StringIO()
-    code = run(files, opts, fmt=fmt, color=color, verbose=verbose, stream=buffer, project=project)
+    code = run(
+        files, opts, fmt=fmt, color=color, verbose=verbose, stream=buffer, project=project,
+        fixes=fixes,
+    )
     source.write_atomic(output, buffer.getvalue().encode("utf-8"))
     return code
 
 
-def _target(target: str | None) -> Target | None:
-    """``--target`` as click checked it (compose or stack), None when not given."""
-    if target is None:
-        return None
-    return "stack" if target == "stack" else "compose"
+def _addressed(paths: Sequence[str], opts: Options, given: bool) -> bool:
+    """Whether the fixes of these files can bind an address: an option names where node
+    addresses come from, or a file's configuration does."""
+    if given:
+        return True
+    for path in paths:
+        try:
+            found = unit.configuration(
+                path, use_config=opts.use_config, stdin_filename=opts.stdin_filename
+            )
+        except ComposeNetError:
+            continue  # the file's check reports it
+        if found.sources:
+            return True
+    return False
+
+
+def with_fixes(result: CheckResult, paths: Sequence[str], fixes: HardenOptions) -> None:
+    """Each finding's fix as harden with the same settings and addresses would apply it:
+    with the edits it makes (a file harden would refuse keeps the rules' fixes)."""
+    from compose_net.commands import harden
+
+    planned = harden.planned_fixes(paths, fixes)
+    for finding in result.findings:
+        fix = planned.get(finding)
+        if fix is not None:
+            result.fixes[finding] = fix
+
+
+def _target(target: str | None) -> str | None:
+    """``--target`` as click checked it (auto, compose or stack), None when not given."""
+    return target
 
 
 def describe(ref: str | None) -> int:

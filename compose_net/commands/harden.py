@@ -13,24 +13,31 @@ and only then is each "hardened" line printed.
 from __future__ import annotations
 
 import enum
+import functools
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, cast
 
-from compose_net import document, engine, harden, model, printable, report, source
+from compose_net import document, engine, harden, model, printable, report, source, stack, unit
 from compose_net.bounds import Exceeded
 from compose_net.commands import inputs
+from compose_net.config import Config
 from compose_net.document import Document, Service
 from compose_net.engine import Part, Session, Settings
 from compose_net.errors import ComposeNetError, SafetyError
+from compose_net.findings import Finding, FindingFix
 from compose_net.harden import Hardened, Permissions
 from compose_net.policy.allowances import Allow
 from compose_net.policy.binds import Binds, BindsFor, NodeAddresses
-from compose_net.project import DocKey, Project, Spec, doc_key, file_key, load_files
+from compose_net.project import DocKey, Project, Reader, Spec, doc_key, file_key, load_files
+from compose_net.project import reader as project_reader
 from compose_net.report import Report
-from compose_net.rewrite import UnsupportedSyntax
+from compose_net.rewrite import Edit, UnsupportedSyntax
 from compose_net.rules.context import Project as SharedPorts
+
+if TYPE_CHECKING:
+    from compose_net.swarm.stackplan import StackPlan
 
 
 class WriteBack(enum.Enum):
@@ -57,16 +64,22 @@ class WriteBack(enum.Enum):
         return cls.YES
 
 
+class Unbound(ComposeNetError):
+    """No address to bind a Compose file's ports to (raised when one is first needed)."""
+
+
 @dataclass(frozen=True)
 class Options:
-    binds_for: BindsFor
+    #: the addresses a file's fixes bind to, by its configuration (None: none given)
+    binds_for: BindsFor | Callable[[Config], BindsFor]
     allows: Sequence[Allow] = ()
     rewrite_public: bool = False
     remap_conflicts: bool = False
     write_back: WriteBack = WriteBack.YES
     #: with WriteBack.YES: write here instead of in place (one input file)
     output: str | None = None
-    target: str = "compose"
+    #: --target: "compose", "stack", "auto" or None (the configuration's, else auto)
+    target: str | None = None
     quiet: bool = False
     verbose: bool = False
     env_files: Sequence[str] = field(default_factory=tuple)
@@ -80,6 +93,14 @@ class Options:
     edit_outside: bool = False
     #: read the files include: and extends: name outside the project directory
     read_outside: bool = False
+    #: standard input's file name: its folder's configuration, .env and project
+    stdin_filename: str | None = None
+    #: standard input's text, when it was read already (check's fixes)
+    stdin: source.Source | None = None
+    #: keep each result's findings with their fixes and edits (check's fixes)
+    plan: bool = False
+    #: the stack strategy a file's configuration chose, when --stack-strategy did not
+    strategy_given: bool = True
 
     @property
     def permissions(self) -> Permissions:
@@ -87,20 +108,80 @@ class Options:
 
     def settings(self, *, binds: bool = True) -> Settings:
         """The settings ``check`` would use for the same files, plus the fixes' addresses."""
+        fixed = None
+        if binds and not isinstance(self.binds_for, Binder):
+            fixed = cast(BindsFor, self.binds_for)
         return Settings(
-            target="stack" if self.target == "stack" else "compose",
+            target=self.target,
             allows=self.allows,
             env_files=self.env_files,
             use_config=self.use_config,
             addresses_for=self.addresses_for,
-            binds_for=self.binds_for if binds else None,
+            binds_for=fixed,
+            read_outside=self.read_outside,
+            stdin_filename=self.stdin_filename,
         )
 
 
+def binder_for(binds: Sequence[str], bind_var: str | None, source_of: unit.NodeSource) -> Binder:
+    """The addresses each file's fixes bind to: the options', else its configuration's."""
+    from compose_net import resolvers
+
+    def binds_for(configured: Config) -> BindsFor:
+        return resolvers.from_options(
+            binds=binds,
+            bind_var=bind_var,
+            resolve=source_of.resolve,
+            inventory=source_of.inventory,
+            node=source_of.node,
+            interface=source_of.interface,
+            cidr=source_of.cidr,
+            docker_image=source_of.docker_image,
+            internal=configured.internal_extra,
+            config=configured,
+        )
+
+    return Binder(binds_for)
+
+
+def binds_of(opts: Options, session: Session, path: str) -> BindsFor:
+    """The addresses the fixes of the file at ``path`` bind to."""
+    if isinstance(opts.binds_for, Binder):
+        return opts.binds_for(session.config(path))
+    return cast(BindsFor, opts.binds_for)
+
+
+class Binder:
+    """The addresses each file's fixes bind to, resolved once per configuration: the
+    options, else the file's own configuration (whose ``internal-networks`` also decide
+    whether a ``--bind`` address is public)."""
+
+    def __init__(self, make: Callable[[Config], BindsFor]) -> None:
+        self.make = make
+        self.made: dict[str | None, BindsFor | ComposeNetError] = {}
+
+    def __call__(self, config: Config) -> BindsFor:
+        found = self.made.get(config.path)
+        if found is None:
+            try:
+                found = self.make(config)
+            except ComposeNetError as e:
+                found = e
+            self.made[config.path] = found
+        if isinstance(found, ComposeNetError):
+            raise Unbound(found.message, path=found.path, line=found.line, column=found.column)
+        return found
+
+
 def stack_usage(
-    target: str, strategy: str | None, network: str | None, address_options: Sequence[str]
+    target: str | None, strategy: str | None, network: str | None, address_options: Sequence[str]
 ) -> None:
-    """Refuse options that mean nothing for the target instead of ignoring them."""
+    """Refuse options that mean nothing for the target instead of ignoring them (with
+    --target auto, the stack options are for the files that look like stacks)."""
+    if target not in ("stack", "compose"):
+        if network is not None and strategy != "internal-network":
+            raise ComposeNetError("--stack-network is for --stack-strategy internal-network")
+        return
     if target != "stack":
         if strategy is not None or network is not None:
             raise ComposeNetError("--stack-strategy and --stack-network need --target stack")
@@ -129,7 +210,7 @@ def main(
     to_stdout: bool = False,
     diff: bool = False,
     check: bool = False,
-    target: str = "compose",
+    target: str | None = None,
     env_files: Sequence[str] = (),
     no_config: bool = False,
     quiet: bool = False,
@@ -143,10 +224,11 @@ def main(
     remap_conflicts: bool = False,
     stack_strategy: str | None = None,
     stack_network: str | None = None,
+    stdin_filename: str | None = None,
 ) -> int:
     """The command line's ``harden``, with the options as click parses them: settle which
     files (or project), where the addresses come from and what happens to the result."""
-    from compose_net import config, resolvers
+    from compose_net import config
 
     config.announce(verbose)
 
@@ -171,25 +253,19 @@ def main(
         if given
     ]
     stack_usage(target, stack_strategy, stack_network, address_options)
-    configured = inputs.configuration(no_config, paths, project)
-    if target == "stack":
-        binds_for = resolvers.static(Binds(var="UNUSED"))
-        stack_strategy = stack_strategy or configured.get("stack-strategy")
-    else:
-        binds_for = resolvers.from_options(
-            binds=binds,
-            bind_var=bind_var,
-            resolve=resolve,
-            inventory=inventory,
-            node=node,
-            interface=interface,
-            cidr=cidr,
-            docker_image=docker_image,
-            internal=() if no_config else None,
-            config=configured,
-        )
+    source_of = unit.NodeSource(resolve, inventory, interface, cidr, docker_image, node)
+    binder = binder_for(binds, bind_var, source_of)
+    if target != "stack":  # an error in the options is one before any file is read
+        first = paths[0] if paths else "."
+        if project is not None:
+            first = project.directory or next(iter(project.files), ".")
+        try:
+            binder(inputs.configuration(no_config, first, stdin_filename))
+        except Unbound as e:
+            if target == "compose":  # else raised when a file that is no stack needs it
+                raise ComposeNetError(e.message, path=e.path) from None
     opts = Options(
-        binds_for=binds_for,
+        binds_for=binder,
         allows=[Allow.parse(a) for a in allows],
         rewrite_public=rewrite_public,
         remap_conflicts=remap_conflicts,
@@ -201,18 +277,35 @@ def main(
         env_files=env_files,
         use_config=not no_config,
         addresses_for=(
-            resolvers.node_addresses_for(binds_for)
-            if (resolve is not None or inventory is not None) and target != "stack"
+            addresses_for(binder, use_config=not no_config, stdin_filename=stdin_filename)
+            if source_of.given and target != "stack"
             else None
         ),
         stack_strategy=stack_strategy or "unpublish",
         stack_network=stack_network or "internal",
         edit_outside=edit_outside,
         read_outside=read_outside,
+        stdin_filename=stdin_filename,
+        strategy_given=stack_strategy is not None,
     )
     if project is not None:
         return run_project(project, opts)
     return run(paths, opts)
+
+
+def addresses_for(
+    binder: Binder, *, use_config: bool, stdin_filename: str | None
+) -> Callable[[Document], NodeAddresses]:
+    """Which addresses each service's node has, by the resolver of the document's file."""
+    from compose_net import resolvers
+
+    def addresses_for(doc: Document) -> NodeAddresses:
+        configured = unit.configuration(
+            doc.path, use_config=use_config, stdin_filename=stdin_filename
+        )
+        return resolvers.node_addresses_for(binder(configured))(doc)
+
+    return addresses_for
 
 
 def check_schema(
@@ -476,13 +569,17 @@ def _validator(target: str, env: Mapping[str, str] | None) -> harden.Validate:
 
 def harden_file(path: str, run: _Run, rep: Report) -> None:
     """One FILE argument: a project of its own (its include: and extends: files too), its
-    host ports shared with the other files of its folder."""
+    host ports shared with the other files of its folder. Its target is --target, else its
+    configuration's, else (auto) a stack when the file looks like one."""
     opts = run.opts
-    if opts.target == "stack":
-        _harden_stack(path, run.read(path, outside=opts.edit_outside), run, rep)
+    as_stack, read = _target_of(path, run)
+    if as_stack is not None:
+        _harden_stack(path, as_stack, run, rep)
         return
-    spec = Spec((path,), None, tuple(opts.env_files), opts.read_outside or opts.edit_outside)
-    texts, results = _harden_project(spec, run, path)
+    spec = Spec.of_file(
+        path, opts.env_files, opts.read_outside or opts.edit_outside, opts.stdin_filename
+    )
+    texts, results = _harden_project(spec, run, path, read)
     files = _files_of(results)
     run.say(_told_all(results, opts, rep))
     del results
@@ -525,23 +622,94 @@ def harden_file(path: str, run: _Run, rep: Report) -> None:
     run.say(say)
 
 
+def _target_of(path: str, run: _Run) -> tuple[source.Source | None, Reader | None]:
+    """How the FILE argument ``path`` is hardened: (its text, when it is a stack: --target
+    stack, the configuration's ``target: stack``, or auto on a file that looks like one;
+    how its project reads it, when it was read already to tell)."""
+    opts = run.opts
+    outside = opts.read_outside or opts.edit_outside
+    chosen = opts.target or run.before.config(path).target or "auto"
+    if chosen == "compose":
+        return None, project_reader(opts.stdin, outside) if opts.stdin else None
+    if path == "-" and opts.stdin is not None:
+        src = opts.stdin
+    else:
+        src = run.read(path, outside=opts.edit_outside)
+    if chosen == "stack" or any(stack.looks_like_stack(doc) for doc in document.load_all(src)):
+        return src, None
+    return None, _reader(src, outside, run)
+
+
+def _reader(src: source.Source, outside: bool, run: _Run) -> Reader:
+    """Read files as a project does, the one already read (``src``) from memory and those
+    an earlier FILE argument changed as this run leaves them."""
+    key = file_key(src.path)
+    other = source.read_anywhere if outside else source.read
+
+    def read(path: str) -> source.Source:
+        if file_key(path) == key:
+            return src._replace(path=path)
+        changed = run.overlay.get(file_key(path)) if path != "-" else None
+        return other(path) if changed is None else changed._replace(path=path)
+
+    return read
+
+
 def _harden_stack(path: str, src: source.Source, run: _Run, rep: Report) -> None:
     """``--target stack``: the swarm-published findings' fixes are the chosen swarm strategy
     (compose_net.swarm.strategies), applied to exactly the entries whose finding counts,
     proven, then checked again as ``check --target stack`` would."""
+    opts = run.opts
+    result, the_plan, strategy = _stack(path, src, run)
+    text = result.text
+    if path != "-":
+        run.considered.append(path)
+    if opts.write_back.writes and opts.output is not None:
+        run.write(opts.output, src.encode(text), None)
+    elif text != src.text and path != "-" and opts.write_back is not WriteBack.STDOUT:
+        run.changed(path, src, text)
+        if opts.write_back.writes:
+            run.write(path, src.encode(text), src.encode(src.text))
+    n = len(the_plan.changed)
+    messages = [
+        (f"{path}:{m.line}:{m.column}", m.text)
+        for m in the_plan.messages
+        if m.kept or not opts.quiet
+    ]
+    tell, exposed = told(result, opts, path), len(result.remaining)
+    del result, the_plan
+
+    def say() -> None:
+        for where, message in messages:
+            report.note(where, message)
+        tell()
+        rep.exposed += exposed
+        what = f"for docker stack deploy with {strategy} ({_count(n, 'port')})"
+        emit(path, src, text, opts, rep, what)
+
+    run.say(say)
+
+
+def _stack(path: str, src: source.Source, run: _Run) -> tuple[Hardened, StackPlan, str]:
+    """A stack file hardened with its strategy, proven and checked again (nothing printed);
+    the fix of each swarm-published finding it applies to is the whole change."""
     from compose_net.swarm import strategies
 
     opts = run.opts
-    strategy = next((s for s in strategies.STRATEGIES if s == opts.stack_strategy), None)
+    wanted = opts.stack_strategy
+    if not opts.strategy_given:
+        wanted = run.before.config(path).stack_strategy or wanted
+    strategy = next((s for s in strategies.STRATEGIES if s == wanted), None)
     if strategy is None:
-        raise ComposeNetError(f"unknown --stack-strategy {opts.stack_strategy!r}")
+        raise ComposeNetError(f"unknown --stack-strategy {wanted!r}")
     allows = run.before.allows(path)
     env = run.before.env(path)
     original = document.load(src)
     model.document_ports(original, None)  # every entry must be one Compose accepts
     before = engine.lint(original, run.before)
+    published = _published(before)
     the_plan = strategies.plan(
-        original, strategy, allows=allows, network=opts.stack_network, only=_published(before)
+        original, strategy, allows=allows, network=opts.stack_network, only=published
     )
     stacked = strategies.apply(original, the_plan)
     if stacked.text != src.text:
@@ -555,36 +723,62 @@ def _harden_stack(path: str, src: source.Source, run: _Run, rep: Report) -> None
         only=_published(after),
     )
     strategies.refuse_second_run(again, path)
-    result = Hardened(harden.Outcome(before), stacked.text, stacked.document)
+    outcome = harden.Outcome(before)
+    change = _change(src.text, stacked.text)
+    if change is not None:
+        for d in before.diagnostics:
+            if d.entry is not None and id(d.entry.node) in published:
+                outcome.edits[id(d.entry.node)] = (d.entry.node, [change])
+    result = Hardened(outcome, stacked.text, stacked.document)
+    result.fixes = harden.finding_fixes(outcome)
     harden.recheck([result], [after], opts.permissions, run.second)
-    if path != "-":
-        run.considered.append(path)
-    if opts.write_back.writes and opts.output is not None:
-        run.write(opts.output, src.encode(stacked.text), None)
-    elif stacked.text != src.text and path != "-" and opts.write_back is not WriteBack.STDOUT:
-        run.changed(path, src, stacked.text)
-        if opts.write_back.writes:
-            run.write(path, src.encode(stacked.text), src.encode(src.text))
-    n = len(the_plan.changed)
+    return result, the_plan, strategy
 
-    messages = [
-        (f"{path}:{m.line}:{m.column}", m.text)
-        for m in the_plan.messages
-        if m.kept or not opts.quiet
-    ]
-    tell, exposed = told(result, opts, path), len(result.remaining)
-    text = stacked.text
-    del result, stacked, the_plan, original, before, after, again
 
-    def say() -> None:
-        for where, message in messages:
-            report.note(where, message)
-        tell()
-        rep.exposed += exposed
-        what = f"for docker stack deploy with {strategy} ({_count(n, 'port')})"
-        emit(path, src, text, opts, rep, what)
+def _change(old: str, new: str) -> Edit | None:
+    """The one edit that makes ``new`` of ``old``: what lies between their common start and
+    their common end (None when they are equal)."""
+    if old == new:
+        return None
+    start = 0
+    limit = min(len(old), len(new))
+    while start < limit and old[start] == new[start]:
+        start += 1
+    end = 0
+    while end < limit - start and old[-1 - end] == new[-1 - end]:
+        end += 1
+    return Edit(start, len(old) - end, new[start : len(new) - end])
 
-    run.say(say)
+
+def planned_fixes(paths: Sequence[str], opts: Options) -> dict[Finding, FindingFix]:
+    """What ``harden`` with ``opts`` would do to each FILE argument, as the fixes of the
+    findings of its first run (those it applies with their edits), writing and printing
+    nothing; a file harden would refuse contributes nothing (check reports its errors)."""
+    state = _sessions(opts)
+    for path in paths:
+        folder = state.before.folder(path)
+        state.later[folder] = state.later.get(folder, 0) + 1
+    out: dict[Finding, FindingFix] = {}
+    for path in paths:
+        state.later[state.before.folder(path)] -= 1
+        try:
+            for result in _plan_file(path, state):
+                out.update(result.fixes)
+        except ComposeNetError:
+            continue
+    return out
+
+
+def _plan_file(path: str, run: _Run) -> list[Hardened]:
+    """:func:`harden_file` without its write-back and report."""
+    opts = run.opts
+    as_stack, read = _target_of(path, run)
+    if as_stack is not None:
+        return [_stack(path, as_stack, run)[0]]
+    spec = Spec.of_file(
+        path, opts.env_files, opts.read_outside or opts.edit_outside, opts.stdin_filename
+    )
+    return _harden_project(spec, run, path, read)[1]
 
 
 def _published(linted: engine.Linted) -> set[int]:
@@ -613,6 +807,8 @@ def run(paths: Sequence[str], opts: Options) -> int:
         state.later[state.before.folder(path)] -= 1
         try:
             harden_file(path, state, rep)
+        except Unbound as e:
+            raise ComposeNetError(e.message, path=e.path) from None  # no address at all
         except ComposeNetError as e:
             rep.failure(e.with_path(path))
         except Exceeded as e:  # a bound passed: the file fails as on any error
@@ -703,7 +899,7 @@ def _project_binds(
 
 
 def _parts(
-    project: Project, opts: Options, shared: SharedPorts, skip: set[DocKey]
+    project: Project, state: _Run, shared: SharedPorts, skip: set[DocKey]
 ) -> list[tuple[Document, Part]]:
     """The project's documents, each with the ports it declares that the project publishes
     (its feeds), as check reads them: a document with no such ports is still checked again
@@ -723,7 +919,7 @@ def _parts(
         if part.how == "extends" and not feeds and not followed:
             continue  # read for one service that publishes nothing, as check skips it
         frozen = {name: frozenset(s) for name, s in feeds.items()}
-        binds = _project_binds(first, opts.binds_for, frozen, path)
+        binds = _project_binds(first, binds_of(state.opts, state.before, path), frozen, path)
         out.append((doc, Part(doc, part.env, shared, frozen, binds, followed)))
     return out
 
@@ -786,6 +982,8 @@ def run_project(spec: Spec, opts: Options) -> int:
             _, results = _harden_project(spec, state, None)
         except Exceeded as exceeded:  # a bound passed: the project fails as on any error
             raise exceeded.error from None
+    except Unbound as e:
+        raise ComposeNetError(e.message, path=e.path) from None  # no address at all
     except ComposeNetError as e:
         if e.path is None:
             raise  # no project to harden: a usage error
@@ -824,7 +1022,7 @@ def run_project(spec: Spec, opts: Options) -> int:
 
 
 def _harden_project(
-    spec: Spec, state: _Run, named: str | None
+    spec: Spec, state: _Run, named: str | None, read: Reader | None = None
 ) -> tuple[dict[str, source.Source], list[Hardened]]:
     """Lint, fix, prove and lint again one project (``named``: the FILE argument it was
     made of, whose folder's files share host ports); nothing is written here. Returns the
@@ -833,17 +1031,16 @@ def _harden_project(
     The first run's nodes and findings are let go once its results are proven and what is
     to be said about them is kept: the second run reads the edited texts alone."""
     opts = state.opts
-    if state.overlay:  # files an earlier FILE argument changed are read as it leaves them
-        project = spec.load(lenient=True, read=lambda p: state.read(p, outside=spec.outside))
-    else:
-        project = spec.load(lenient=True)
+    if read is None and state.overlay:  # files an earlier FILE argument changed are read
+        read = functools.partial(state.read, outside=spec.outside)  # as it leaves them
+    project = spec.load(lenient=True) if read is None else spec.load(lenient=True, read=read)
     skip = set(state.done)
     if named is None:
         before_ports, after_ports = None, None
     else:
         before_ports, after_ports = state.before.project(named), state.after.project(named)
     shared = before_ports or SharedPorts(key=project.directory)
-    parts = _parts(project, opts, shared, skip)
+    parts = _parts(project, state, shared, skip)
     keys = [doc_key(doc) for doc, _ in parts]
     texts = {file_key(p.document.path): p.document.source for p in project.documents}
     counts: dict[str, int] = {}
@@ -866,11 +1063,13 @@ def _harden_project(
 
     def keep(result: Hardened) -> None:
         result.notes = notes(result, opts, result.path)
+        if opts.plan and result.outcome is not None:
+            result.fixes = harden.finding_fixes(result.outcome)
 
     results = _apply(outcomes, counts, envs, keep)
     _refuse_outside(directory, files, results, opts)
     again = _reload(files, directory, env, texts, results)
-    again_parts = _parts(again, opts, after_ports or SharedPorts(key=directory), skip)
+    again_parts = _parts(again, state, after_ports or SharedPorts(key=directory), skip)
     by_path = {doc_key(doc): (doc, part) for doc, part in again_parts}
     del again, again_parts
     missing = [r for r in results if _key(r) not in by_path]

@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from compose_net.config import Config
 from compose_net.errors import ComposeNetError
 
 if TYPE_CHECKING:
-    from compose_net.config import Config
     from compose_net.project import Spec
 
 
@@ -45,17 +46,12 @@ def project_spec(
     return Spec(tuple(project_files), project_directory, tuple(env_files), outside)
 
 
-def configuration(no_config: bool, paths: Sequence[str], project: Spec | None) -> Config:
-    """The configuration for the files' addresses: the first file's, the project's or the
-    working folder's (none with --no-config)."""
-    from compose_net import config
+def configuration(no_config: bool, path: str, stdin_filename: str | None = None) -> Config:
+    """The configuration of the file (or project folder) ``path``: found from its own
+    folder upward to its project root, never from the working folder (none with
+    --no-config); standard input's is that of ``stdin_filename``'s folder."""
+    from compose_net import unit
 
-    if no_config:
-        return config.Config()
-    start = "."
-    if paths and paths[0] != "-":
-        start = paths[0]
-    elif project is not None and (project.directory or project.files):
-        first = project.directory or project.files[0]
-        start = first if first != "-" else "."
-    return config.find(start)
+    if path != "-" and os.path.isdir(path):
+        return Config() if no_config else unit.configuration_at(path)
+    return unit.configuration(path, use_config=not no_config, stdin_filename=stdin_filename)

@@ -59,10 +59,10 @@ def main(
 ) -> int:
     """The command line's ``nodes``: the table from an inventory or a resolver (without
     either: the configuration's)."""
-    from compose_net import config, resolvers
+    from compose_net import resolvers, unit
 
-    if inventory is None and resolve is None:
-        _, _, resolve, inventory = resolvers.configured_source(config.find("."))
+    if inventory is None and resolve is None:  # no file: the working folder's configuration
+        _, _, resolve, inventory = resolvers.configured_source(unit.configuration_at("."))
     if inventory is None and resolve is None:
         raise ComposeNetError(
             "give --inventory FILE or --resolve local|docker, or set inventory or resolve in "

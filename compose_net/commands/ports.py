@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from compose_net import model, printable, redaction
+from compose_net import model, printable, redaction, unit
 from compose_net.commands import inputs
 from compose_net.errors import ComposeNetError
 from compose_net.policy import addresses
@@ -23,34 +23,30 @@ def file_ports(
     interpolate: bool = True,
     outside: bool = False,
     show_values: bool = False,
+    stdin_filename: str | None = None,
 ) -> dict[str, Any]:
     """``{"path", "services": {name: {"ports": [...]}}}`` for one file, a project of its own.
 
     Each port is Compose's object (the keys and value types ``docker compose config
     --format json`` prints) plus ``line``, ``column`` and ``exposure``, and ``file`` when
     the entry is written in another file (``extends: {file: ...}``, ``include:``), which
-    must be in the file's folder unless ``outside``.
+    must be in the file's folder unless ``outside``. Standard input (``-``) is placed
+    with ``stdin_filename``.
     """
+    spec = Spec.of_file(path, env_files, outside, stdin_filename)
     if interpolate:
-        project = Spec((path,), None, tuple(env_files), outside).load()
+        project = spec.load()
     else:  # variables as written: no env file is read
-        folder = "." if path == "-" else (os.path.dirname(path) or ".")
+        folder = spec.directory or ("." if path == "-" else (os.path.dirname(path) or "."))
         project = load_files([path], folder, None, outside=outside)
-    services = project_ports(project, _internal(path), show_values=show_values)["services"]
+    internal = unit.configuration(path, stdin_filename=stdin_filename).internal_networks()
+    services = project_ports(project, internal, show_values=show_values)["services"]
     named = file_key(path)
     for data in services.values():
         for port in data["ports"]:
             if file_key(port["file"]) == named:
                 del port["file"]
     return {"path": path, "services": services}
-
-
-def _internal(path: str) -> tuple[Network, ...]:
-    """The networks that count as internal for ``path``: the private ranges and the
-    ``internal-networks`` of its configuration, as check and harden read them."""
-    from compose_net import config
-
-    return config.find("." if path == "-" else path).internal_networks()
 
 
 def project_ports(
@@ -137,6 +133,7 @@ def run(
     project: Spec | None = None,
     outside: bool = False,
     show_values: bool = False,
+    stdin_filename: str | None = None,
 ) -> int:
     """Print the ports of each file of ``paths``, or of ``project`` merged (``show_values``:
     see :func:`project_ports`)."""
@@ -147,7 +144,7 @@ def run(
     if project is not None:
         try:
             loaded = project.load(interpolate=interpolate)
-            internal = _internal(loaded.directory)
+            internal = unit.configuration_at(loaded.directory).internal_networks()
             files.append(project_ports(loaded, internal, show_values=show_values))
         except ComposeNetError as e:
             if e.path is None:
@@ -157,8 +154,12 @@ def run(
         try:
             files.append(
                 file_ports(
-                    path, env_files, interpolate=interpolate, outside=outside,
+                    path,
+                    env_files,
+                    interpolate=interpolate,
+                    outside=outside,
                     show_values=show_values,
+                    stdin_filename=stdin_filename,
                 )
             )
         except ComposeNetError as e:
@@ -180,6 +181,7 @@ def main(
     interpolate: bool,
     env_files: Sequence[str],
     show_values: bool = False,
+    stdin_filename: str | None = None,
 ) -> int:
     """The command line's ``ports``: FILE arguments, or the project -f names."""
     project = inputs.project_spec(files, project_files, project_directory, env_files, read_outside)
@@ -191,4 +193,5 @@ def main(
         project=project,
         outside=read_outside,
         show_values=show_values,
+        stdin_filename=stdin_filename,
     )

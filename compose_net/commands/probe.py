@@ -66,17 +66,20 @@ class Progress:
 def gather_targets(opts: Options) -> list[live.Target] | None:
     """The ports to try; None when a file could not be read (the errors are shown)."""
     if opts.from_docker:
+        from compose_net import unit
         from compose_net.live import audit
+        from compose_net.live.bindings import NodeAddresses
 
-        result = audit.assess(audit.collect(opts.project))
+        networks = unit.configuration_at(".").internal_networks()  # no file: the folder's
+        result = audit.assess(audit.collect(opts.project), NodeAddresses(networks=networks))
         return live.targets_from_engine(result.containers, result.services)
-    from compose_net.live.declared import declared_ports, file_env
+    from compose_net.live.declared import declared_ports
 
     report = Report()
     declared = []
     for path in opts.files:
         try:
-            declared += declared_ports(path, file_env(path, opts.env_files))
+            declared += declared_ports(path, opts.env_files)
         except ComposeNetError as e:
             report.failure(e.with_path(path))
     if report.failed:

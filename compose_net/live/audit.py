@@ -28,6 +28,7 @@ from compose_net.live.bindings import (
     exposure_findings,
     service_from_api,
 )
+from compose_net.policy.addresses import INTERNAL_NETWORKS, Network
 from compose_net.policy.allowances import Allow
 
 
@@ -162,11 +163,14 @@ def assess(
     return result
 
 
-def node_addresses(nodes: Iterable[Any]) -> NodeAddresses:
-    """Public and internal addresses of every node of a node table (resolvers.inventory.Node)."""
+def node_addresses(
+    nodes: Iterable[Any], networks: tuple[Network, ...] = INTERNAL_NETWORKS
+) -> NodeAddresses:
+    """Public and internal addresses of every node of a node table (resolvers.inventory.Node);
+    ``networks``: what counts as internal besides them."""
     public: list[str] = []
     internal: list[str] = []
     for n in nodes:
         public += [a for a in (n.public_ipv4, n.public_ipv6) if a]
         internal += [a for a in (n.service_ipv4, n.service_ipv6) if a]
-    return NodeAddresses.of(public, internal)
+    return NodeAddresses.of(public, internal, networks)

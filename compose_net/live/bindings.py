@@ -21,7 +21,14 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from compose_net.errors import ComposeNetError
-from compose_net.policy.addresses import Address, classify, parse_ip, unmapped
+from compose_net.policy.addresses import (
+    INTERNAL_NETWORKS,
+    Address,
+    Network,
+    classify,
+    parse_ip,
+    unmapped,
+)
 from compose_net.policy.allowances import Allow
 
 Verdict = Literal["all-interfaces", "public", "internal", "loopback", "host-network", "per-node"]
@@ -54,10 +61,18 @@ class NodeAddresses:
 
     public: frozenset[Address] = frozenset()
     internal: frozenset[Address] = frozenset()
+    #: the networks that count as internal (the configuration's ``internal-networks`` too),
+    #: as check and ports judge an address
+    networks: tuple[Network, ...] = INTERNAL_NETWORKS
 
     @classmethod
-    def of(cls, public: Iterable[str] = (), internal: Iterable[str] = ()) -> NodeAddresses:
-        return cls(frozenset(_addresses(public)), frozenset(_addresses(internal)))
+    def of(
+        cls,
+        public: Iterable[str] = (),
+        internal: Iterable[str] = (),
+        networks: tuple[Network, ...] = INTERNAL_NETWORKS,
+    ) -> NodeAddresses:
+        return cls(frozenset(_addresses(public)), frozenset(_addresses(internal)), networks)
 
     def __bool__(self) -> bool:
         return bool(self.public or self.internal)
@@ -91,7 +106,7 @@ def verdict(host_ip: str, node: NodeAddresses = UNKNOWN_NODE) -> Verdict:
         return "public"
     if addr in node.internal:
         return "internal"
-    return "internal" if classify(addr) == "private" else "public"
+    return "internal" if classify(addr, node.networks) == "private" else "public"
 
 
 # --------------------------------------------------------------------------- containers

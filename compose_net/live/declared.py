@@ -2,30 +2,30 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
-from compose_net import document, envfile, model, source
+from compose_net import model
 from compose_net.errors import ComposeNetError
 from compose_net.live.bindings import Declared, parse_published
 from compose_net.ports import PortObject
 
 
-def file_env(path: str, env_files: Sequence[str] = ()) -> dict[str, str]:
-    """The variables Compose would interpolate ``path`` with (its folder's ``.env``)."""
-    folder = os.path.dirname(os.path.abspath(path)) if path != "-" else os.getcwd()
-    return envfile.load(folder, env_files)
+def declared_ports(
+    path: str, env_files: Sequence[str] = (), stdin_filename: str | None = None
+) -> list[Declared]:
+    """Every port the project of ``path`` publishes (its ``include:`` and ``extends:``
+    files too), one per Compose object, as ``docker compose -f path`` reads it."""
+    from compose_net.project import Spec
 
-
-def declared_ports(path: str, env: Mapping[str, str]) -> list[Declared]:
-    """Every published port of every service in ``path``, one per Compose object."""
-    doc = document.load(source.read(path))
+    project = Spec.of_file(path, env_files, False, stdin_filename).load()
+    envs = {id(part.document): part.env for part in project.documents}
     out: list[Declared] = []
-    for service, ports in model.document_ports(doc, env).items():
-        for port in ports:
+    for service, merged in project.services.items():
+        for one in merged:
+            port = one.port
             obj = port.obj
             where = port.entry.position
-            location = f"{path}:{where.line}:{where.column}"
+            location = f"{one.declared.path}:{where.line}:{where.column}"
             target = obj.get("target")
             try:
                 if not isinstance(target, int):
@@ -34,9 +34,11 @@ def declared_ports(path: str, env: Mapping[str, str]) -> list[Declared]:
             except ComposeNetError as e:
                 raise ComposeNetError(
                     f"services.{service}.ports[{port.entry.index}]: {e.message}",
-                    path=path, line=where.line, column=where.column,
+                    path=one.declared.path, line=where.line, column=where.column,
                 ) from None
             host_ip = obj.get("host_ip")
+            # a value from the environment or an env file is shown as its variables
+            env = envs.get(id(one.declared.document), project.env)
             shown = model.value_free(port.entry, obj, env)
             out.append(Declared(
                 service=service,

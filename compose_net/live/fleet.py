@@ -30,6 +30,7 @@ from compose_net.live.bindings import (
     exposure_findings,
     service_from_api,
 )
+from compose_net.policy.addresses import INTERNAL_NETWORKS, Network
 from compose_net.policy.allowances import Allow
 from compose_net.resolvers.inventory import Inventory, Node
 
@@ -189,10 +190,11 @@ def gather(
 # --------------------------------------------------------------------------- judging
 
 
-def addresses_of(node: Node) -> NodeAddresses:
+def addresses_of(node: Node, networks: tuple[Network, ...] = INTERNAL_NETWORKS) -> NodeAddresses:
     return NodeAddresses.of(
         [a for a in (node.public_ipv4, node.public_ipv6) if a],
         [a for a in (node.service_ipv4, node.service_ipv6) if a],
+        networks,
     )
 
 
@@ -250,11 +252,16 @@ def _ingress_findings(services: Sequence[SwarmService], node: str) -> list[Findi
 _UNREADABLE = (ComposeNetError, AttributeError, KeyError, TypeError, ValueError)
 
 
-def _judge(read: NodeState, project: str | None, allows: Sequence[Allow] = ()) -> Audit:
+def _judge(
+    read: NodeState,
+    project: str | None,
+    networks: tuple[Network, ...],
+    allows: Sequence[Allow] = (),
+) -> Audit:
     """The node's own audit: its containers by its addresses, the services it reports."""
     assert read.state is not None
-    own = assess_engine(dataclasses.replace(read.state, services=()), addresses_of(read.node),
-                        project=project, allows=allows)
+    own = assess_engine(dataclasses.replace(read.state, services=()),
+                        addresses_of(read.node, networks), project=project, allows=allows)
     own.services = sorted((service_from_api(s) for s in read.state.services),
                           key=lambda s: s.name)
     return own
@@ -268,7 +275,10 @@ def _unreachable(read: NodeState, why: str) -> NodeAudit:
 
 
 def assess(
-    states: Sequence[NodeState], project: str | None = None, allows: Sequence[Allow] = ()
+    states: Sequence[NodeState],
+    project: str | None = None,
+    networks: tuple[Network, ...] = INTERNAL_NETWORKS,
+    allows: Sequence[Allow] = (),
 ) -> Fleet:
     """Verdicts for every node, each by its own addresses; ingress ports on every swarm node.
 
@@ -282,7 +292,7 @@ def assess(
             judged.append(read.error or "no answer")
             continue
         try:
-            judged.append(_judge(read, project, allows))
+            judged.append(_judge(read, project, networks, allows))
         except _UNREADABLE as e:
             text = e.message if isinstance(e, ComposeNetError) else f"{type(e).__name__}: {e}"
             judged.append(f"its answer cannot be read: {text}")

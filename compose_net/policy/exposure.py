@@ -200,8 +200,14 @@ def _with_fix(
             fixable="no", reason="the host IP mixes variables and text; write it as one variable"
         )
     var = template[0]
+    if var.op in (":+", "+"):
+        return verdict._replace(
+            fixable="no",
+            reason=f"${{{var.name}{var.op}...}} gives the host IP only when {var.name} is set; "
+            f"write it as ${{{var.name}:-ADDRESS}} or as the address itself",
+        )
     values = env.values or {}
-    if var.name in values:
+    if var.name in values and _own_value(var, values):
         here = _value(text, values, False)
         unsafe = _unsafe(here, long, env)
         if unsafe is not None:  # its value is not quoted: it may be a secret's neighbour
@@ -220,3 +226,10 @@ def _with_fix(
         if kind in ("private", "loopback"):
             safe = default
     return verdict._replace(fixable="default", variable=var.name, safe_default=safe)
+
+
+def _own_value(var: interpolate.Var, values: Mapping[str, str]) -> bool:
+    """Whether ``var`` gives its own, non-empty value in ``values``: only then does the fix
+    belong where the variable is set. An empty value (``${X:-...}`` with X empty takes its
+    default) or a replacement (``${X:+...}``) is fixed by the file's ``${X:-ADDRESS}``."""
+    return bool(values.get(var.name)) and var.op not in (":+", "+")

@@ -13,7 +13,6 @@ runs on (``node_of``), so port collisions are only counted between services on o
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -192,30 +191,22 @@ def from_options(
     return static(parsed)
 
 
-ADDRESS_KEYS = ("bind", "bind-var", "resolve", "inventory")
-
-
 def configured_source(config: Config) -> tuple[tuple[str, ...], str | None, str | None, str | None]:
     """(binds, bind_var, resolve, inventory) from the configuration; the inventory's path is
     relative to the configuration file. Two sources at once are an error naming the file."""
-    given = [key for key in ADDRESS_KEYS if config.get(key) is not None]
-    if len(given) > 1:
+    if len(config.sources) > 1:
         raise ComposeNetError(
-            f"{' and '.join(given)} cannot be combined: give one source of addresses",
+            f"{' and '.join(config.sources)} cannot be combined: give one source of addresses",
             path=config.path,
         )
-    binds = tuple(str(ip) for ip in config.get("bind") or ())
-    bind_var = config.get("bind-var")
-    resolve = config.get("resolve")
-    inventory = config.get("inventory")
+    inventory = config.inventory
     if inventory is not None and config.path is not None:
         # inside the configuration's project, so that a repository cannot make compose-net
         # read (and quote) another file; --inventory names one anywhere
         inventory = paths.named_by(
-            str(inventory), os.path.dirname(config.path), config.path, "inventory",
-            "name it with --inventory",
-        )  # fmt: skip
-    return binds, bind_var, resolve, inventory
+            inventory, "", config.path, "inventory", "name it with --inventory"
+        )
+    return config.bind, config.bind_var, config.resolve, inventory
 
 
 def nothing_to_bind(internal: Sequence[str] | None = None) -> str:

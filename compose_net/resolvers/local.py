@@ -47,11 +47,11 @@ def internal_networks(extra: Iterable[str] = ()) -> tuple[Network, ...]:
 
 
 def configured_networks(folder: str = ".") -> tuple[Network, ...]:
-    """The internal ranges and the ``internal-networks`` of the configuration at ``folder``."""
+    """The internal ranges and the ``internal-networks`` of the configuration of ``folder``
+    (for what reads no file: ``addr``, ``nodes``)."""
     from compose_net import config
 
-    extra = config.find(folder).get("internal-networks") or []
-    return internal_networks(str(text) for text in extra)
+    return internal_networks(config.find(folder).internal_extra)
 
 
 #: Interfaces that belong to container runtimes, not to the node's networks (shell patterns).

@@ -368,7 +368,7 @@ class Context:
         verdict = item.verdict
         if verdict.fixable == "no":
             return Fix(entry, ports_node, "display-only", verdict.reason)
-        problem = _unfixable(item)
+        problem = _unfixable(item) or self._stack_rejects(entry)
         if problem:
             return Fix(entry, ports_node, "display-only", problem)
         binds = self.binds(entry.service)
@@ -383,6 +383,17 @@ class Context:
         ips = tuple(binds.for_family(_family(entry.written_host_ip)))
         return Fix(entry, ports_node, applicability, f"bind it to {', '.join(ips)}",
                    host_ips=ips, requires=requires)
+
+    def _stack_rejects(self, entry: PortEntry) -> str:
+        """Why a host IP cannot be written into ``entry`` of a file that looks like a swarm
+        stack ("" when it can): ``docker stack config`` refuses ``host_ip`` in a long-syntax
+        entry, while it takes (and ignores) a short-syntax entry's address."""
+        if entry.syntax != "long" or entry.written_host_ip is not None or not self.stack_signals:
+            return ""
+        return (
+            "the file looks like a swarm stack and docker stack deploy rejects host_ip in a "
+            "long-syntax port: harden it with --target stack (or --target auto)"
+        )
 
     @functools.cached_property
     def stack_signals(self) -> list[str]:

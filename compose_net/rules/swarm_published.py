@@ -57,7 +57,7 @@ def check(ctx: Context) -> Iterator[Finding]:
         why = "under docker stack deploy"
     elif ctx.stack_signals:
         severity = "warning"
-        why = f"if deployed as a swarm stack, as it looks ({'; '.join(ctx.stack_signals[:2])})"
+        why = ""
     else:
         return
     pinned = {s.name for s in ctx.doc.services if stack.pinned_to_internal_binding(s)}
@@ -88,6 +88,9 @@ def check(ctx: Context) -> Iterator[Finding]:
         else:
             fix = Fix(entry, ports_node, "display-only", "no host IP protects a port under "
                       "docker stack deploy: harden it with --target stack")
+        if ctx.target != "stack":
+            shown = stack.evidence(ctx.doc, item.base or entry.service, ctx.stack_signals)
+            why = f"if deployed as a swarm stack, as it looks ({'; '.join(shown[:2])})"
         yield ctx.finding(
             entry.node,
             f"{item.label} {item.display} is published on every node of the swarm {why}: "

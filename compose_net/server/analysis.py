@@ -162,9 +162,9 @@ class Analyzer:
         from compose_net import resolvers
 
         config = configuration.find(path)
-        target = None if config.get("target") else settings.target
+        target = None if config.target else settings.target
         configured = resolvers.configured_source(config)
-        internal = tuple(str(n) for n in config.get("internal-networks") or ())
+        internal = tuple(config.internal_extra)
         addresses_for = None
         if any(configured):
             binds, bind_var, resolve, inventory = configured
@@ -209,7 +209,7 @@ class Analyzer:
         found = self.sources(path, settings)
         opts = check_command.Options(target=found.target, addresses_for=found.addresses_for)
         session = Session(opts)
-        result = CheckResult([], [], [], [], {})
+        result = CheckResult([], [], [], [], {}, {})
         linted = _check(spec, session, result, session.project(path) if named else None)
         out = Checked(result)
         for item in linted:
@@ -268,7 +268,7 @@ class Analyzer:
             opts = self._harden_options(path, settings, unsafe)
             state = harden_command._sessions(opts)
             project = _Overlaid((path,), overlay=overlay).load(lenient=True)
-            parts = harden_command._parts(project, opts, state.before.project(path), set())
+            parts = harden_command._parts(project, state, state.before.project(path), set())
             for o in harden_command._first_run(parts, state):
                 if file_key(o.doc.path) != named:
                     continue

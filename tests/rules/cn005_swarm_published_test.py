@@ -96,9 +96,60 @@ def test_finding(
 
 
 def test_message_names_swarm_and_why(tmp_path: Path) -> None:
-    result = run(tmp_path, {"compose.yaml": SWARMY}, rule=RULE)
+    result = run(tmp_path, {"compose.yaml": SWARMY}, rule=RULE, target="compose")
     assert result.findings[0].message == (
         'services.web.ports[0] "10.0.0.5:80:80" is published on every node of the swarm '
         "if deployed as a swarm stack, as it looks (services.web.deploy: replicas): "
         "swarm ignores the host IP"
     )
+
+
+TWO = (
+    "services:\n  api:\n    image: x\n    ports: ['80:80']\n"
+    "  traefik:\n    image: x\n    ports: ['443:443']\n    deploy:\n      mode: global\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "service", "evidence"),
+    (
+        pytest.param(
+            "compose.yaml", "traefik", "(services.traefik.deploy: mode: global)", id="own-keys"
+        ),
+        pytest.param(
+            "compose.yaml",
+            "api",
+            "(swarm-only deploy keys of other services in the file)",
+            id="another-service-is-file-evidence",
+        ),
+        pytest.param(
+            "docker-stack.yml",
+            "api",
+            "(the file name 'docker-stack.yml'; swarm-only deploy keys of other services "
+            "in the file)",
+            id="file-name-is-file-evidence",
+        ),
+    ),
+)
+def test_evidence_names_only_the_services_own_keys(
+    tmp_path: Path, name: str, service: str, evidence: str
+) -> None:
+    result = run(tmp_path, {name: TWO}, rule=RULE, target="compose")
+    messages = [f.message for f in result.findings if f.service == service]
+    assert len(messages) == 1 and evidence in messages[0], messages
+    assert "traefik" not in messages[0] or service == "traefik"
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "severity"),
+    (
+        pytest.param("compose.yaml", SWARMY, "error", id="swarm-keys-make-a-stack"),
+        pytest.param("docker-stack.yml", TWO, "error", id="stack-file"),
+        pytest.param("compose.yaml", ports('"8080:80"'), None, id="plain-compose-file"),
+    ),
+)
+def test_target_auto_takes_a_stack_looking_file_for_a_stack(
+    tmp_path: Path, name: str, text: str, severity: str | None
+) -> None:
+    result = run(tmp_path, {name: text}, rule=RULE)
+    assert {f.severity for f in result.findings} == ({severity} if severity else set())

@@ -141,7 +141,7 @@ STACKY = "services:\n  a:\n    image: a\n    ports: ['80:80']\n    deploy:\n    
     ("args", "code", "warning"),
     [
         pytest.param(
-            ["--bind", "10.176.0.5"],
+            ["--target", "compose", "--bind", "10.176.0.5"],
             1,
             'compose.yaml:4:13: warning: CN005 services.a.ports[0] "10.176.0.5:80:80" is published '
             "on every node of the swarm if deployed as a swarm stack, as it looks "
@@ -150,6 +150,7 @@ STACKY = "services:\n  a:\n    image: a\n    ports: ['80:80']\n    deploy:\n    
             id="compose-target-names-swarm",
         ),
         pytest.param(["--target", "stack"], 0, None, id="stack-target-no-warning"),
+        pytest.param(["--bind", "10.176.0.5"], 0, None, id="auto-target-hardens-a-stack"),
     ],
 )
 def test_harden_warns_about_a_stack_under_the_compose_target(

@@ -147,7 +147,7 @@ def test_harden_stack(
     ("args", "error"),
     [
         pytest.param(
-            ["--stack-strategy", "host-mode"],
+            ["--target", "compose", "--stack-strategy", "host-mode"],
             "compose-net: error: --stack-strategy and --stack-network need --target stack",
             id="strategy-without-stack-target",
         ),
