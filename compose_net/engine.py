@@ -257,6 +257,9 @@ def record(linted: Linted, result: CheckResult) -> None:
             result.suppressed.append(Suppressed(d.finding, a.kind, a.source, a.reason))
         else:
             result.findings.append(d.finding)
+            if d.fix is not None and d.fix.applicability != "display-only":
+                f = d.finding
+                result.fixable[(f.path, f.line, f.column, f.rule)] = d.fix.applicability
         line = d.finding.line
         if 0 < line <= len(linted.lines):
             result.lines[(path, line)] = linted.lines[line - 1].strip()

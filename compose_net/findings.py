@@ -9,8 +9,13 @@ from compose_net.ports import Exposure
 
 Severity = Literal["error", "warning", "note"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "note")
-#: Severities that make ``check`` exit 1; a note is shown but passes.
-FAILING: tuple[Severity, ...] = ("error", "warning")
+#: Severities that make ``check`` exit 1 by default (``--fail-on note``: any finding).
+FAILING: tuple[Severity, ...] = ("error", "warning", "note")
+
+
+def failing_from(threshold: Severity) -> tuple[Severity, ...]:
+    """``--fail-on``: the severities from ``threshold`` upwards."""
+    return SEVERITIES[: SEVERITIES.index(threshold) + 1]
 
 
 class Finding(NamedTuple):
@@ -66,6 +71,9 @@ class CheckResult(NamedTuple):
     paths: list[str]
     #: (path, line) -> that line's text, stripped: the context of each finding's fingerprint
     lines: dict[tuple[str, int], str]
+    #: (path, line, column, rule) of a counted finding -> its fix's applicability (safe or
+    #: unsafe; a finding without a fix that can be made is not here)
+    fixable: dict[tuple[str, int, int, str], str]
 
     @property
     def allowed(self) -> list[Suppressed]:
@@ -78,3 +86,7 @@ class CheckResult(NamedTuple):
     @property
     def failing(self) -> list[Finding]:
         return [f for f in self.findings if f.severity in FAILING]
+
+    def fix_of(self, f: Finding) -> str | None:
+        """How ``check --fix`` can fix ``f``: safe, unsafe (with its option) or None."""
+        return self.fixable.get((f.path, f.line, f.column, f.rule))

@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TextIO
 
 from compose_net import engine, rules
 from compose_net.commands import inputs
 from compose_net.engine import Part, Session
 from compose_net.errors import ComposeNetError
-from compose_net.findings import CheckResult
+from compose_net.document import Service
+from compose_net.findings import SEVERITIES, CheckResult, Severity, failing_from
 from compose_net.policy.allowances import Allow
+from compose_net.policy.binds import Binds, BindsFor
 from compose_net.project import DocKey, Spec, doc_key
-from compose_net.report import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
+from compose_net.report import EXIT_ERROR, EXIT_OK, exit_code
 from compose_net.rules.context import Project, Target
 
 Options = engine.Settings
@@ -33,7 +36,7 @@ def check_paths(paths: Sequence[str], opts: Options) -> CheckResult:
     Findings come file by file in the order given, by position within a file; a file
     several projects read is checked once.
     """
-    result = CheckResult([], [], [], list(paths), {})
+    result = CheckResult([], [], [], list(paths), {}, {})
     session = Session(opts)
     done: set[DocKey] = set()
     for path in paths:
@@ -46,7 +49,7 @@ def check_project(spec: Spec, opts: Options) -> CheckResult:
     """Run the rules over a project's files (those ``include`` and ``extends`` read too),
     each with its own variables; only the ports the merged project publishes count, and
     the files share one set of taken host ports."""
-    result = CheckResult([], [], [], [], {})
+    result = CheckResult([], [], [], [], {}, {})
     _check(spec, Session(opts), result, None, set())
     return result
 
@@ -91,10 +94,22 @@ def _check(
             result.errors.append(e.with_path(path))
 
 
-def return_code(result: CheckResult) -> int:
-    if result.errors:
-        return EXIT_ERROR
-    return EXIT_FINDINGS if result.failing else EXIT_OK
+@dataclass(frozen=True)
+class Verdict:
+    """What makes a run fail, and how much of the report is printed (the options of ruff's
+    and hadolint's habits: ``--fail-on``, ``--exit-zero``, ``--quiet``, ``--statistics``)."""
+
+    fail_on: Severity = "note"
+    exit_zero: bool = False
+    quiet: bool = False
+    statistics: bool = False
+
+
+def return_code(result: CheckResult, verdict: Verdict = Verdict()) -> int:
+    """The exit code (report.exit_code, the table harden shares)."""
+    failing = failing_from(verdict.fail_on)
+    remaining = sum(f.severity in failing for f in result.findings)
+    return exit_code(errors=len(result.errors), remaining=remaining, exit_zero=verdict.exit_zero)
 
 
 def run(
@@ -106,6 +121,7 @@ def run(
     verbose: bool = False,
     stream: TextIO | None = None,
     project: Spec | None = None,
+    verdict: Verdict = Verdict(),
 ) -> int:
     from compose_net import output
 
@@ -117,8 +133,10 @@ def run(
         out,
         color=output.use_color(out) if color is None else color,
         verbose=verbose,
+        quiet=verdict.quiet,
+        statistics=verdict.statistics,
     )
-    return return_code(result)
+    return return_code(result, verdict)
 
 
 def main(
@@ -145,6 +163,8 @@ def main(
     interface: str | None = None,
     cidr: str | None = None,
     docker_image: str | None = None,
+    fixes: Fixing | None = None,
+    verdict: Verdict = Verdict(),
 ) -> int:
     """The command line's ``check``, with the options as click parses them."""
     from compose_net import config
@@ -152,6 +172,44 @@ def main(
     config.announce(verbose)
     if list_rules or explain:
         return describe(explain)
+    fixes = fixes or Fixing()
+    if verdict.statistics and output_format(fmt) not in ("text", "json"):
+        raise ComposeNetError("--statistics prints text or json, not " + output_format(fmt))
+    if fixes.fix:
+        from compose_net.commands import harden
+
+        stdin = "-" in files or "-" in project_files
+        if stdin and (output_format(fmt) != "text" or verdict.statistics):
+            raise ComposeNetError(
+                "--fix on standard input prints the fixed file: the report is text, on "
+                "standard error (as harden's)"
+            )
+        # harden's code path: the same fixes, proofs, write-back and exit-code table
+        fixed = harden.main(
+            files,
+            project_files=project_files,
+            project_directory=project_directory,
+            read_outside=read_outside,
+            binds=fixes.binds,
+            bind_var=fixes.bind_var,
+            allows=allows,
+            rewrite_public=fixes.rewrite_public or fixes.unsafe_fixes,
+            remap_conflicts=fixes.remap_conflicts or fixes.unsafe_fixes,
+            target=target or "compose",
+            env_files=env_files,
+            no_config=no_config,
+            quiet=verdict.quiet,
+            verbose=verbose,
+            resolve=resolve,
+            interface=interface,
+            cidr=cidr,
+            inventory=inventory,
+            node=node,
+            docker_image=docker_image,
+            report_remaining=stdin,
+        )
+        if stdin or fixed == EXIT_ERROR:  # the fixed text went to standard output
+            return exit_code(errors=fixed == EXIT_ERROR, remaining=fixed, exit_zero=verdict.exit_zero)
     project = inputs.project_spec(files, project_files, project_directory, env_files, read_outside)
     rules.select(selects, ignores)  # an unknown rule is a usage error before any file is read
     addresses_for = None
@@ -173,6 +231,7 @@ def main(
             "--node names a node of an inventory: use it with --inventory or --resolve"
         )
     opts = Options(
+        binds_for=_fix_binds(fixes),
         target=_target(target),
         select=selects,
         ignore=ignores,
@@ -184,11 +243,60 @@ def main(
     )
     paths = list(files)
     if output is None:
-        return run(paths, opts, fmt=fmt, color=color, verbose=verbose, project=project)
+        return run(
+            paths, opts, fmt=fmt, color=color, verbose=verbose, project=project, verdict=verdict
+        )
     with open(output, "w", encoding="utf-8") as f:
         return run(
-            paths, opts, fmt=fmt, color=bool(color), verbose=verbose, stream=f, project=project
+            paths,
+            opts,
+            fmt=fmt,
+            color=bool(color),
+            verbose=verbose,
+            stream=f,
+            project=project,
+            verdict=verdict,
         )
+
+
+@dataclass(frozen=True)
+class Fixing:
+    """``check --fix`` and the options harden names the same way."""
+
+    fix: bool = False
+    unsafe_fixes: bool = False
+    rewrite_public: bool = False
+    remap_conflicts: bool = False
+    binds: Sequence[str] = ()
+    bind_var: str | None = None
+
+
+#: the address a fix would bind to when none is given: the findings' fixability does not
+#: depend on it (``check --fix`` takes the real one as harden does)
+_SOME_ADDRESS = "COMPOSE_NET_BIND"
+
+
+def _fix_binds(fixes: Fixing) -> BindsFor:
+    """The addresses fixes bind to: ``--bind``/``--bind-var`` when given, else a stand-in,
+    so that each finding knows whether ``check --fix`` can fix it."""
+    binds = Binds.parse(fixes.binds, fixes.bind_var or (None if fixes.binds else _SOME_ADDRESS))
+
+    def binds_for(service: Service) -> Binds:
+        del service
+        return binds
+
+    return binds_for
+
+
+def severity(name: str) -> Severity:
+    """``--fail-on`` as click checked it."""
+    return next(s for s in SEVERITIES if s == name)
+
+
+def output_format(fmt: str) -> str:
+    from compose_net import output
+
+    return output.resolve_format(fmt)
 
 
 def _target(target: str | None) -> Target | None:

@@ -76,6 +76,8 @@ class Options:
     edit_outside: bool = False
     #: read the files include: and extends: name outside the project directory
     read_outside: bool = False
+    #: print what remains after the fixes (``check --fix`` reports it in its own format)
+    report_remaining: bool = True
 
     @property
     def permissions(self) -> Permissions:
@@ -139,6 +141,7 @@ def main(
     remap_conflicts: bool = False,
     stack_strategy: str | None = None,
     stack_network: str | None = None,
+    report_remaining: bool = True,
 ) -> int:
     """The command line's ``harden``, with the options as click parses them: settle which
     files (or project), where the addresses come from and what happens to the result."""
@@ -205,6 +208,7 @@ def main(
         stack_network=stack_network or "internal",
         edit_outside=edit_outside,
         read_outside=read_outside,
+        report_remaining=report_remaining,
     )
     if project is not None:
         return run_project(project, opts)
@@ -302,6 +306,8 @@ def announce(result: Hardened, opts: Options, shown: str) -> None:
     """What was kept on purpose, what was fixed (-v) and what remains, with why."""
     for where, message in notes(result, opts, shown):
         report.note(where, message)
+    if not opts.report_remaining:
+        return
     for d, why in result.remaining:
         f = d.finding
         report.finding(
@@ -537,7 +543,7 @@ def run(paths: Sequence[str], opts: Options) -> int:
 
 
 def _summary(rep: Report, opts: Options) -> None:
-    if rep.exposed and not rep.failed:
+    if rep.exposed and not rep.failed and opts.report_remaining:
         one = rep.exposed == 1
         report.info(
             f"compose-net: {_count(rep.exposed, 'finding')} "
