@@ -261,9 +261,9 @@ def ports(
 @click.option(
     "--fail-on",
     type=click.Choice(["error", "warning", "note"]),
-    default="note",
+    default="warning",
     show_default=True,
-    help="Exit 1 only for findings of this severity or worse (note: any finding).",
+    help="Exit 1 for findings of this severity or worse (note: any finding).",
 )
 @click.option("--statistics", is_flag=True, help="A count per rule instead of the findings.")
 @node_source_options

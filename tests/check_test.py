@@ -52,16 +52,16 @@ def write(folder: Path, name: str, text: str) -> str:
         pytest.param(
             {"compose.yaml": CLEAN.replace('"127.0.0.1:8080:80"', "127.0.0.1:8080:80")},
             [],
-            1,
+            0,
             "compose-net: 1 finding (1 note) in 1 file\n",
-            id="a-note-fails",
+            id="a-note-passes",
         ),
         pytest.param(
             {"compose.yaml": CLEAN.replace('"127.0.0.1:8080:80"', "127.0.0.1:8080:80")},
-            ["--fail-on", "warning"],
-            0,
+            ["--fail-on", "note"],
+            1,
             "compose-net: 1 finding (1 note) in 1 file\n",
-            id="a-note-passes-fail-on-warning",
+            id="a-note-fails-with-fail-on-note",
         ),
         pytest.param(
             {"compose.yaml": "services:\n  web:\n    image: x\n    network_mode: host\n"},

@@ -99,7 +99,7 @@ class Verdict:
     """What makes a run fail, and how much of the report is printed (the options of ruff's
     and hadolint's habits: ``--fail-on``, ``--exit-zero``, ``--quiet``, ``--statistics``)."""
 
-    fail_on: Severity = "note"
+    fail_on: Severity = "warning"
     exit_zero: bool = False
     quiet: bool = False
     statistics: bool = False
