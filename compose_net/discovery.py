@@ -15,6 +15,14 @@ from collections.abc import Mapping
 from compose_net import report
 from compose_net.errors import ComposeNetError
 
+#: The files compose-net looks at when it picks them itself: Compose and swarm stack files by
+#: name, anywhere (compose.yaml, docker-compose.prod.yml, broken-compose.yml,
+#: compose.override.yaml, stack.yml, prod-stack.yml, app.stack.yaml). One pattern for the
+#: pre-commit hooks, the CI recipes, the GitHub Action and the language server's document
+#: selector (tests/file_pattern_test.py holds them to it); a Python regular expression that
+#: is also POSIX extended (``grep -E``), matched against a path with ``/`` separators.
+FILE_PATTERN = r"(^|/)([^/]*[-_.])?(compose|stack)([-_.][^/]*)?\.ya?ml$"
+
 DEFAULT_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
 OVERRIDE_NAMES = (
     "compose.override.yml",
