@@ -59,8 +59,12 @@ class Report:
     exposed: int = 0
 
     def failure(self, err: ComposeNetError) -> None:
+        """A file that could not be done: every problem that prevents it, one line each."""
+        from compose_net.errors import each
+
         self.failed += 1
-        error(err)
+        for e in each(err):
+            error(e)
 
     @property
     def return_code(self) -> int:

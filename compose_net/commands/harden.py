@@ -19,7 +19,7 @@ from compose_net import document, engine, harden, model, printable, report, sour
 from compose_net.commands import inputs
 from compose_net.document import Document, Service
 from compose_net.engine import Part, Session, Settings
-from compose_net.errors import ComposeNetError, SafetyError
+from compose_net.errors import ComposeNetError, SafetyError, raise_all
 from compose_net.harden import Hardened, Permissions
 from compose_net.policy.allowances import Allow
 from compose_net.policy.binds import Binds, BindsFor, NodeAddresses
@@ -241,13 +241,17 @@ def check_schema(
         e for e in schema.check_document(original, target=target, env=env or {})
         if not original.null_ports_kept(e.line, e.column)
     ]
-    if before:
-        first = before[0]
-        raise ComposeNetError(
-            f"not a valid {target} file ({first.message}); nothing was written",
-            path=original.path,
-            line=first.line,
-            column=first.column,
+    if before:  # each problem of the input, as validate lists them
+        raise_all(
+            [
+                ComposeNetError(
+                    f"not a valid {target} file ({e.message}); nothing was written",
+                    path=original.path,
+                    line=e.line,
+                    column=e.column,
+                )
+                for e in sorted(before, key=lambda e: (e.line or 0, e.column or 0))
+            ]
         )
     first = errors[0]
     raise SafetyError(
@@ -473,7 +477,7 @@ def _harden_stack(path: str, src: source.Source, run: _Run, rep: Report) -> None
     allows = run.before.allows(path)
     env = run.before.env(path)
     original = document.load(src)
-    model.document_ports(original, None)  # every entry must be one Compose accepts
+    raise_all(model.invalid_entries(original))  # every entry must be one Compose accepts
     before = engine.lint(original, run.before)
     the_plan = strategies.plan(
         original, strategy, allows=allows, network=opts.stack_network, only=_published(before)
@@ -787,8 +791,8 @@ def _harden_project(
 def _first_run(parts: Sequence[tuple[Document, Part]], state: _Run) -> list[harden.Outcome]:
     """The rules' findings on the originals and the fixes chosen and settled for them."""
     opts = state.opts
-    for doc, _ in parts:
-        model.document_ports(doc, None)
+    # every entry must be one Compose accepts: all that are not, of every file, at once
+    raise_all([e for doc, _ in parts for e in model.invalid_entries(doc)])
     linted = harden.lint_all(parts, state.before)
     outcomes = [harden.choose(item, opts.permissions) for item in linted]
     harden.settle(outcomes, state.first, opts.permissions)
