@@ -10,7 +10,7 @@ nearest parent, with the first override name found beside it. The orders are Com
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from compose_net import report
 from compose_net.errors import ComposeNetError
@@ -71,3 +71,31 @@ def default_files(folder: str = ".", environ: Mapping[str, str] | None = None) -
     """``COMPOSE_FILE`` if set, else the first default name and its override file."""
     named = from_environment(os.environ if environ is None else environ)
     return named if named is not None else find(folder)
+
+
+def unread_overrides(named: Sequence[str]) -> list[tuple[str, str]]:
+    """(base file, override beside it) for each named Compose file (compose.yaml,
+    docker-compose.yml, ...) whose folder holds an override file that is not named too:
+    naming a file reads that file alone, as ``docker compose -f FILE`` does."""
+    keys = {os.path.realpath(p) for p in named if p != "-"}
+    out: list[tuple[str, str]] = []
+    for path in named:
+        if path == "-" or os.path.basename(path) not in DEFAULT_NAMES:
+            continue
+        folder = os.path.dirname(path)
+        for name in OVERRIDE_NAMES:
+            override = os.path.join(folder, name)
+            if os.path.isfile(override) and os.path.realpath(override) not in keys:
+                out.append((path, override))
+                break
+    return out
+
+
+def say_unread_overrides(named: Sequence[str]) -> None:
+    """One line on standard error for each override :func:`unread_overrides` finds."""
+    for base, override in unread_overrides(named):
+        report.note(
+            base,
+            f"{override} was not read (a named file is read alone, as `docker compose -f` "
+            f"does): run without FILE arguments, or with -f {base} -f {override}, to include it",
+        )

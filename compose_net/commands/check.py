@@ -211,6 +211,8 @@ def main(
         if stdin or fixed == EXIT_ERROR:  # the fixed text went to standard output
             return exit_code(errors=fixed == EXIT_ERROR, remaining=fixed, exit_zero=verdict.exit_zero)
     project = inputs.project_spec(files, project_files, project_directory, env_files, read_outside)
+    if not verdict.quiet and not fixes.fix:  # check --fix: harden says it
+        inputs.say_unread_overrides(files, project_files)
     rules.select(selects, ignores)  # an unknown rule is a usage error before any file is read
     addresses_for = None
     if inventory is not None or resolve is not None:

@@ -151,6 +151,8 @@ def main(
 
     outside = read_outside or edit_outside
     project = inputs.project_spec(files, project_files, project_directory, env_files, outside)
+    if not quiet:
+        inputs.say_unread_overrides(files, project_files)
     if project is not None and target == "stack":
         if project.files or project.directory:
             raise ComposeNetError("--target stack hardens files one by one: name them as arguments")
