@@ -370,7 +370,8 @@ def test_color_flag(
     write(tmp_path, "compose.yaml", EXPOSED)
     assert main(["check", flag, "compose.yaml"]) == 1
     out = capsys.readouterr().out
-    assert ("\x1b[1mcompose.yaml:5:9\x1b[0m: \x1b[31merror\x1b[0m \x1b[1mCN001\x1b[0m " in out) is colored
+    shown = "\x1b[1mcompose.yaml:5:9\x1b[0m: \x1b[31merror\x1b[0m \x1b[1mCN001\x1b[0m "
+    assert (shown in out) is colored
     assert ("\x1b[" in out) is colored
 
 

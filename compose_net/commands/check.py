@@ -15,9 +15,9 @@ from typing import TextIO
 
 from compose_net import engine, rules
 from compose_net.commands import inputs
+from compose_net.document import Service
 from compose_net.engine import Part, Session
 from compose_net.errors import ComposeNetError
-from compose_net.document import Service
 from compose_net.findings import SEVERITIES, CheckResult, Severity, failing_from
 from compose_net.policy.allowances import Allow
 from compose_net.policy.binds import Binds, BindsFor
@@ -209,7 +209,8 @@ def main(
             report_remaining=stdin,
         )
         if stdin or fixed == EXIT_ERROR:  # the fixed text went to standard output
-            return exit_code(errors=fixed == EXIT_ERROR, remaining=fixed, exit_zero=verdict.exit_zero)
+            failed = fixed == EXIT_ERROR
+            return exit_code(errors=failed, remaining=fixed, exit_zero=verdict.exit_zero)
     project = inputs.project_spec(files, project_files, project_directory, env_files, read_outside)
     if not verdict.quiet and not fixes.fix:  # check --fix: harden says it
         inputs.say_unread_overrides(files, project_files)
