@@ -212,8 +212,6 @@ def main(
             failed = fixed == EXIT_ERROR
             return exit_code(errors=failed, remaining=fixed, exit_zero=verdict.exit_zero)
     project = inputs.project_spec(files, project_files, project_directory, env_files, read_outside)
-    if not verdict.quiet and not fixes.fix:  # check --fix: harden says it
-        inputs.say_unread_overrides(files, project_files)
     rules.select(selects, ignores)  # an unknown rule is a usage error before any file is read
     addresses_for = None
     if inventory is not None or resolve is not None:
@@ -246,20 +244,24 @@ def main(
     )
     paths = list(files)
     if output is None:
-        return run(
+        code = run(
             paths, opts, fmt=fmt, color=color, verbose=verbose, project=project, verdict=verdict
         )
-    with open(output, "w", encoding="utf-8") as f:
-        return run(
-            paths,
-            opts,
-            fmt=fmt,
-            color=bool(color),
-            verbose=verbose,
-            stream=f,
-            project=project,
-            verdict=verdict,
-        )
+    else:
+        with open(output, "w", encoding="utf-8") as f:
+            code = run(
+                paths,
+                opts,
+                fmt=fmt,
+                color=bool(color),
+                verbose=verbose,
+                stream=f,
+                project=project,
+                verdict=verdict,
+            )
+    if not verdict.quiet and not fixes.fix and code != EXIT_ERROR:  # check --fix: harden says it
+        inputs.say_unread_overrides(files, project_files)
+    return code
 
 
 @dataclass(frozen=True)

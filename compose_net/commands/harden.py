@@ -151,8 +151,6 @@ def main(
 
     outside = read_outside or edit_outside
     project = inputs.project_spec(files, project_files, project_directory, env_files, outside)
-    if not quiet:
-        inputs.say_unread_overrides(files, project_files)
     if project is not None and target == "stack":
         if project.files or project.directory:
             raise ComposeNetError("--target stack hardens files one by one: name them as arguments")
@@ -212,9 +210,10 @@ def main(
         read_outside=read_outside,
         report_remaining=report_remaining,
     )
-    if project is not None:
-        return run_project(project, opts)
-    return run(paths, opts)
+    code = run_project(project, opts) if project is not None else run(paths, opts)
+    if not quiet and code != report.EXIT_ERROR:  # after the work: an error stays one line
+        inputs.say_unread_overrides(files, project_files)
+    return code
 
 
 def check_schema(
