@@ -181,7 +181,7 @@ def test_harden_a_big_shape(
     checked = run("check", "--no-config", str(path), cwd=tmp_path)
     assert checked.returncode == (1 if left else 0), checked.stderr[-1000:]
     assert remaining(checked.stderr) == left
-    assert checked.stdout.count(": CN006 ") == left
+    assert checked.stdout.count(": error CN006 ") == left
     again = run(
         "harden", "--no-config", "--bind", BIND, "--check", *options, str(path), cwd=tmp_path
     )

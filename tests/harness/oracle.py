@@ -1,9 +1,8 @@
 """Oracle results (the real compose binary's ``config``, ``docker stack config``) computed
 once per test run: a cache keyed by the input bytes (the command, the variables it is given
 and every file of the folder it runs in), kept in the run's temporary folder
-(tests/conftest.py) and shared by the xdist workers. A result is written whole under a
-temporary name and renamed into place, so a worker reads a complete result or none; two
-workers that ask at once both compute it, which costs time but never a wrong answer.
+(tests/conftest.py) and shared by the xdist workers: a lock file per input makes a worker that
+asks while another computes wait for that result instead of computing it again.
 
 The folder's own path is not part of the key: use it for what does not name the folder (the
 ports Compose renders, what the stack loader publishes), not for rendered paths.
@@ -11,6 +10,7 @@ ports Compose renders, what the stack loader publishes), not for rendered paths.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -47,18 +47,29 @@ def run(
     argv: Sequence[str], cwd: Path, env: Mapping[str, str], timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
     """``subprocess.run(argv)`` in ``cwd`` with ``env`` (text, captured, no stdin), or the
-    result an earlier test of this run got for the same input."""
-    cache = Path(run_dir) / "oracle" if run_dir else None
-    path = cache / f"{_key(argv, cwd, env)}.json" if cache is not None else None
-    if path is not None and path.is_file():
-        code, out, err = json.loads(path.read_text(encoding="utf-8"))
-        return subprocess.CompletedProcess(list(argv), code, out, err)
-    proc = subprocess.run(list(argv), cwd=cwd, env=dict(env), capture_output=True, text=True,
-                          timeout=timeout, check=False, stdin=subprocess.DEVNULL)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    result an earlier test of this run got for the same input. A worker that asks while
+    another computes the same result waits for it (a lock file per input) and reads it."""
+    if run_dir is None:
+        return _run(argv, cwd, env, timeout)
+    cache = Path(run_dir) / "oracle"
+    cache.mkdir(parents=True, exist_ok=True)
+    key = _key(argv, cwd, env)
+    path = cache / f"{key}.json"
+    with open(cache / f"{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if path.is_file():
+            code, out, err = json.loads(path.read_text(encoding="utf-8"))
+            return subprocess.CompletedProcess(list(argv), code, out, err)
+        proc = _run(argv, cwd, env, timeout)
+        fd, temporary = tempfile.mkstemp(dir=cache, suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump([proc.returncode, proc.stdout, proc.stderr], f)
         os.replace(temporary, path)
-    return proc
+        return proc
+
+
+def _run(
+    argv: Sequence[str], cwd: Path, env: Mapping[str, str], timeout: float
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(list(argv), cwd=cwd, env=dict(env), capture_output=True, text=True,
+                          timeout=timeout, check=False, stdin=subprocess.DEVNULL)
