@@ -248,6 +248,12 @@ def lint(doc: Document, session: Session, part: Part | None = None) -> Linted:
     return Linted(doc, diagnostics, target, ctx.lines, ctx)
 
 
+#: the rules whose fix binds to the node's address, and how safe it is: without an address
+#: (``check`` without ``--bind``) such a rule's fix is None, and ``check --fix`` with one
+#: would make it (a fix that cannot be made is display-only whether an address is known or not)
+_UNBOUND: dict[str, str] = {"CN001": "safe", "CN002": "unsafe", "CN003": "safe", "CN007": "safe"}
+
+
 def record(linted: Linted, result: CheckResult) -> None:
     """Add one file's diagnostics to a check result (counted, or silenced)."""
     path = linted.doc.path
@@ -257,9 +263,10 @@ def record(linted: Linted, result: CheckResult) -> None:
             result.suppressed.append(Suppressed(d.finding, a.kind, a.source, a.reason))
         else:
             result.findings.append(d.finding)
-            if d.fix is not None and d.fix.applicability != "display-only":
+            how = _UNBOUND.get(d.finding.rule) if d.fix is None else d.fix.applicability
+            if how is not None and how != "display-only":
                 f = d.finding
-                result.fixable[(f.path, f.line, f.column, f.rule)] = d.fix.applicability
+                result.fixable[(f.path, f.line, f.column, f.rule)] = how
         line = d.finding.line
         if 0 < line <= len(linted.lines):
             result.lines[(path, line)] = linted.lines[line - 1].strip()

@@ -148,7 +148,7 @@ HARDEN = [
 
 def remaining(stderr: str) -> int:
     """The findings harden or check says remain, from the last line it writes to stderr."""
-    lines = stderr.strip().splitlines()
+    lines = [line for line in stderr.strip().splitlines() if " fixable with " not in line]
     last = lines[-1] if lines else ""
     if "findings remain" in last:
         return int(last.split()[1])

@@ -2,8 +2,10 @@
 
 :func:`check_paths` runs the rules and returns a :class:`CheckResult` without
 printing anything; :func:`run` prints it in the chosen format and returns the
-exit code: 0 clean, 1 when an error or warning finding remains after
-suppression, 2 when a file could not be checked.
+exit code (report.exit_code, the table harden shares): 0 clean, 1 when a finding
+at ``--fail-on`` or worse (default: an error or warning) remains after
+suppression, unless ``--exit-zero``; 2 when a file could not be checked.
+``--fix`` is harden's code path (commands.harden.main), then this report.
 """
 
 from __future__ import annotations
@@ -276,15 +278,12 @@ class Fixing:
     bind_var: str | None = None
 
 
-#: the address a fix would bind to when none is given: the findings' fixability does not
-#: depend on it (``check --fix`` takes the real one as harden does)
-_SOME_ADDRESS = "COMPOSE_NET_BIND"
-
-
-def _fix_binds(fixes: Fixing) -> BindsFor:
-    """The addresses fixes bind to: ``--bind``/``--bind-var`` when given, else a stand-in,
-    so that each finding knows whether ``check --fix`` can fix it."""
-    binds = Binds.parse(fixes.binds, fixes.bind_var or (None if fixes.binds else _SOME_ADDRESS))
+def _fix_binds(fixes: Fixing) -> BindsFor | None:
+    """The addresses fixes bind to: ``--bind``/``--bind-var`` when given (else None: which
+    findings ``check --fix`` could fix is known without them, engine.record)."""
+    if not fixes.binds and fixes.bind_var is None:
+        return None
+    binds = Binds.parse(fixes.binds, fixes.bind_var)
 
     def binds_for(service: Service) -> Binds:
         del service
