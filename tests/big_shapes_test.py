@@ -199,7 +199,7 @@ def test_check_a_port_list_anchored_by_every_service(tmp_path: Path) -> None:
     path.write_text(anchored(SERVICES))
     proc = run("check", "--no-config", str(path), cwd=tmp_path)
     assert proc.returncode == 1, proc.stderr[-1000:]
-    rules = [line.split(": ", 2)[1].split()[0] for line in proc.stdout.splitlines()]
+    rules = [line.split(": ", 2)[1].split()[1] for line in proc.stdout.splitlines()]  # SEVERITY ID
     assert rules.count("CN006") == 2 * (SERVICES - 1)
     assert rules.count("CN001") == 2 * SERVICES
     assert remaining(proc.stderr) == len(rules) == 4 * SERVICES - 2
