@@ -212,12 +212,15 @@ def ports(
         "compose-net check --format sarif -o compose-net.sarif",
         "compose-net check --format gitlab -o gl-code-quality-report.json",
         "compose-net check --explain CN001",
+        "compose-net check --fix --bind 10.0.0.5",
+        "compose-net check --statistics --fail-on error",
     )
 )
 @click.argument("files", nargs=-1, type=INPUTS)
 @project_options
 @click.option(
     "--format",
+    "--output-format",
     "fmt",
     type=click.Choice(["auto", "text", "json", "sarif", "github", "gitlab"]),
     default="auto",
@@ -264,15 +267,37 @@ def ports(
 )
 @click.option("--list-rules", is_flag=True, help="List the rules and exit.")
 @click.option("--explain", metavar="RULE", help="Print a rule's documentation and exit.")
+# --- fixes and verdict (ruff's and hadolint's habits) ---
+@click.option("--fix", is_flag=True, help="Apply the safe fixes, as harden does, then report.")
+@click.option(
+    "--unsafe-fixes",
+    is_flag=True,
+    help="With --fix: the unsafe fixes too (--rewrite-public and --remap-conflicts).",
+)
+@click.option("--rewrite-public", is_flag=True, help="With --fix: as harden --rewrite-public.")
+@click.option("--remap-conflicts", is_flag=True, help="With --fix: as harden --remap-conflicts.")
 @click.option(
     "--bind",
     "binds",
     multiple=True,
     metavar="IP",
-    help="The node's internal address, as for harden: each fix then carries its edits "
-    "(without an address, from here or the configuration, a bind fix is display-only).",
+    help="The node's internal address, as for harden: each fix then carries its edits and "
+    "--fix applies them (without an address, from here or the configuration, a bind fix is "
+    "display-only).",
 )
-@click.option("--bind-var", metavar="NAME", help="As for harden: the fixes write ${NAME:?...}.")
+@click.option(
+    "--bind-var", metavar="NAME", help="As for harden: the fixes write ${NAME:?...}."
+)
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings remain (2 stays).")
+@click.option("-q", "--quiet", is_flag=True, help="Print the findings only: no summary.")
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "note"]),
+    default="warning",
+    show_default=True,
+    help="Exit 1 for findings of this severity or worse (note: any finding).",
+)
+@click.option("--statistics", is_flag=True, help="A count per rule instead of the findings.")
 @node_source_options
 @stdin_filename_option
 def check(
@@ -293,17 +318,28 @@ def check(
     verbose: bool,
     list_rules: bool,
     explain: str | None,
+    fix: bool,
+    unsafe_fixes: bool,
+    rewrite_public: bool,
+    remap_conflicts: bool,
+    binds: tuple[str, ...],
+    bind_var: str | None,
+    exit_zero: bool,
+    quiet: bool,
+    fail_on: str,
+    statistics: bool,
     inventory: str | None,
     resolve: str | None,
     interface: str | None,
     cidr: str | None,
     docker_image: str | None,
     stdin_filename: str | None,
-    binds: tuple[str, ...],
-    bind_var: str | None,
 ) -> int:
     """Report ports published on public interfaces, and other port problems (exit 1 on findings)."""
     from compose_net.commands import check as command
+
+    fixes = command.Fixing(fix, unsafe_fixes, rewrite_public, remap_conflicts, binds, bind_var)
+    verdict = command.Verdict(command.severity(fail_on), exit_zero, quiet, statistics)
 
     return command.main(
         files,
@@ -329,8 +365,8 @@ def check(
         cidr=cidr,
         docker_image=docker_image,
         stdin_filename=stdin_filename,
-        binds=binds,
-        bind_var=bind_var,
+        fixing=fixes,
+        verdict=verdict,
     )
 
 

@@ -10,10 +10,18 @@ nearest parent, with the first override name found beside it. The orders are Com
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from compose_net import report
 from compose_net.errors import ComposeNetError
+
+#: The files compose-net looks at when it picks them itself: Compose and swarm stack files by
+#: name, anywhere (compose.yaml, docker-compose.prod.yml, broken-compose.yml,
+#: compose.override.yaml, stack.yml, prod-stack.yml, app.stack.yaml). One pattern for the
+#: pre-commit hooks, the CI recipes, the GitHub Action and the language server's document
+#: selector (tests/file_pattern_test.py holds them to it); a Python regular expression that
+#: is also POSIX extended (``grep -E``), matched against a path with ``/`` separators.
+FILE_PATTERN = r"(^|/)([^/]*[-_.])?(compose|stack)([-_.][^/]*)?\.ya?ml$"
 
 DEFAULT_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
 OVERRIDE_NAMES = (
@@ -63,3 +71,31 @@ def default_files(folder: str = ".", environ: Mapping[str, str] | None = None) -
     """``COMPOSE_FILE`` if set, else the first default name and its override file."""
     named = from_environment(os.environ if environ is None else environ)
     return named if named is not None else find(folder)
+
+
+def unread_overrides(named: Sequence[str]) -> list[tuple[str, str]]:
+    """(base file, override beside it) for each named Compose file (compose.yaml,
+    docker-compose.yml, ...) whose folder holds an override file that is not named too:
+    naming a file reads that file alone, as ``docker compose -f FILE`` does."""
+    keys = {os.path.realpath(p) for p in named if p != "-"}
+    out: list[tuple[str, str]] = []
+    for path in named:
+        if path == "-" or os.path.basename(path) not in DEFAULT_NAMES:
+            continue
+        folder = os.path.dirname(path)
+        for name in OVERRIDE_NAMES:
+            override = os.path.join(folder, name)
+            if os.path.isfile(override) and os.path.realpath(override) not in keys:
+                out.append((path, override))
+                break
+    return out
+
+
+def say_unread_overrides(named: Sequence[str]) -> None:
+    """One line on standard error for each override :func:`unread_overrides` finds."""
+    for base, override in unread_overrides(named):
+        report.note(
+            base,
+            f"{override} was not read (a named file is read alone, as `docker compose -f` "
+            f"does): run without FILE arguments, or with -f {base} -f {override}, to include it",
+        )

@@ -61,6 +61,34 @@ class ComposeNetError(Exception):
         return where + redaction.redact(self.message).replace("\n", " ")
 
 
+class ManyErrors(ComposeNetError):
+    """Several problems that each prevent the work, all of them in file order: a person
+    fixes them in one go instead of meeting the next on each run. Reads as the first."""
+
+    def __init__(self, errors: list[ComposeNetError]) -> None:
+        first = errors[0]
+        super().__init__(first.message, path=first.path, line=first.line, column=first.column)
+        self.errors = errors
+
+    def with_path(self, path: str) -> ComposeNetError:
+        for e in self.errors:
+            e.with_path(path)
+        return super().with_path(path)
+
+
+def raise_all(errors: list[ComposeNetError]) -> None:
+    """Raise nothing, the one error, or :class:`ManyErrors`."""
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise ManyErrors(errors)
+
+
+def each(err: ComposeNetError) -> list[ComposeNetError]:
+    """The errors ``err`` stands for (several for :class:`ManyErrors`)."""
+    return err.errors if isinstance(err, ManyErrors) else [err]
+
+
 class SafetyError(ComposeNetError):
     """A rewrite failed its own proof; nothing was written."""
 

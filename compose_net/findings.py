@@ -9,8 +9,15 @@ from compose_net.ports import Exposure
 
 Severity = Literal["error", "warning", "note"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "note")
-#: Severities that make ``check`` exit 1; a note is shown but passes.
+#: Severities that make ``check`` and ``harden`` exit 1 by default (``--fail-on warning``):
+#: every rule's own severity; a note (a finding a rule lowers on purpose: a loopback port
+#: left unquoted, a host-mode port on prepared nodes) is shown but passes.
 FAILING: tuple[Severity, ...] = ("error", "warning")
+
+
+def failing_from(threshold: Severity) -> tuple[Severity, ...]:
+    """``--fail-on``: the severities from ``threshold`` upwards."""
+    return SEVERITIES[: SEVERITIES.index(threshold) + 1]
 
 
 class Finding(NamedTuple):
@@ -125,3 +132,13 @@ class CheckResult(NamedTuple):
     @property
     def failing(self) -> list[Finding]:
         return [f for f in self.findings if f.severity in FAILING]
+
+    def fix_of(self, f: Finding) -> str | None:
+        """How ``check --fix`` can fix ``f``: safe, unsafe (with its option) or None (no fix,
+        or a display-only one: without a node address, say)."""
+        fix = self.fixes.get(f)
+        if fix is None or fix.applicability == "display-only":
+            return None
+        if fix.applicability == "safe" and not fix.edits:
+            return None  # harden would not make it (its file is refused, say)
+        return fix.applicability

@@ -274,6 +274,19 @@ def document_ports(doc: Document, env: Mapping[str, str] | None) -> dict[str, li
     return out
 
 
+def invalid_entries(doc: Document) -> list[ComposeNetError]:
+    """Every port entry of ``doc`` that Compose rejects, as written (what :func:`document_ports`
+    raises for the first of them), in file order."""
+    errors: list[ComposeNetError] = []
+    for service in doc.services:
+        for entry in service.ports:
+            try:
+                _entry_ports(entry, None, doc.path)
+            except ComposeNetError as e:
+                errors.append(e)
+    return errors
+
+
 # --------------------------------------------------------------------------- as Compose prints them
 
 #: reads a file ``extends: {file:}`` names: its YAML documents, in order

@@ -74,11 +74,50 @@ def summary(result: CheckResult) -> str:
         tail.append(_plural(len(result.errors), "file") + " not checked")
     checked = len(result.paths) - len(result.errors)
     line = f"compose-net: {head} in {_plural(checked, 'file')}"
-    return line + (f"; {', '.join(tail)}" if tail else "")
+    line += f"; {', '.join(tail)}" if tail else ""
+    fixable = fixable_line(result)
+    return line + (f"\n{fixable}" if fixable else "")
+
+
+def fixable_line(result: CheckResult) -> str:
+    """How many findings ``check --fix`` would fix (and the unsafe option, more), as ruff
+    says it; empty when none."""
+    kinds = [result.fix_of(f) for f in result.findings]
+    safe, unsafe = kinds.count("safe"), kinds.count("unsafe")
+    if not safe and not unsafe:
+        return ""
+    more = f" ({unsafe} more with --unsafe-fixes)" if unsafe else ""
+    if not safe:
+        return f"compose-net: {unsafe} fixable with `compose-net check --fix --unsafe-fixes`"
+    return f"compose-net: {safe} fixable with `compose-net check --fix`{more}"
+
+
+def rule_statistics(result: CheckResult) -> list[dict[str, Any]]:
+    """``--statistics``: one row per rule that found something, most findings first."""
+    rows: dict[str, dict[str, Any]] = {}
+    for f in result.findings:
+        row = rows.setdefault(
+            f.rule, {"code": f.rule, "name": f.name, "severity": f.severity, "count": 0,
+                     "fixable": 0}
+        )
+        row["count"] += 1
+        row["fixable"] += result.fix_of(f) == "safe"
+    return sorted(rows.values(), key=lambda r: (-r["count"], r["code"]))
+
+
+def statistics_text(result: CheckResult, *, color: bool = False) -> str:
+    """``--statistics`` as text: count, rule, name, severity and ``[*]`` when fixable."""
+    out = []
+    for row in rule_statistics(result):
+        mark = "[*]" if row["fixable"] else "   "
+        severity = _paint(row["severity"], _COLORS[row["severity"]], color)
+        out.append(f"{row['count']:>5}  {row['code']}  {mark} {row['name']:<20} {severity}\n")
+    return "".join(out)
 
 
 def text(result: CheckResult, *, color: bool = False, verbose: bool = False) -> str:
-    """``file:line:col: ID message`` per finding, then a ``note:`` line per allowed port.
+    """``file:line:col: SEVERITY ID message`` per finding (the severity word coloured or
+    not, always there), then a ``note:`` line per allowed port.
 
     What comes from the files is escaped (compose_net.printable); the colours are not.
     """
@@ -86,15 +125,15 @@ def text(result: CheckResult, *, color: bool = False, verbose: bool = False) -> 
     esc = printable.shown
     paths: dict[str, str] = {}  # a file's findings share its escaped name
     for f in result.findings:
-        rule = _paint(f.rule, _COLORS[f.severity], color)
+        severity = _paint(f.severity, _COLORS[f.severity], color)
         path = paths.get(f.path)
         if path is None:
             path = paths[f.path] = printable.name(redaction.redact(f.path))
         where = _paint(f"{path}:{f.line}:{f.column}", "1", color)
         mark = " [*]" if fixable(result, f) else ""
-        out.append(f"{where}: {rule}{mark} {esc(f.message)}")
+        out.append(f"{where}: {severity} {_paint(f.rule, '1', color)}{mark} {esc(f.message)}")
         if verbose:
-            out.append(f"    {f.severity} [{f.name}] hint: {esc(f.hint)}")
+            out.append(f"    [{f.name}] hint: {esc(f.hint)}")
     for s in result.allowed:
         f = s.finding
         note = _paint("note:", _COLORS["allowed"], color)
@@ -114,8 +153,7 @@ def text(result: CheckResult, *, color: bool = False, verbose: bool = False) -> 
 def fixable(result: CheckResult, f: Finding) -> bool:
     """Whether ``compose-net harden`` fixes ``f`` as it stands (a safe fix with its edits);
     text output marks it ``[*]``, as ruff does."""
-    fix = result.fixes.get(f)
-    return fix is not None and fix.applicability == "safe" and bool(fix.edits)
+    return result.fix_of(f) == "safe"
 
 
 def fix_json(fix: FindingFix | None) -> dict[str, Any] | None:
@@ -414,21 +452,27 @@ def gitlab(result: CheckResult, *, cwd: str | None = None) -> list[dict[str, Any
 
 def emit(
     result: CheckResult, fmt: str, stream: TextIO, *, color: bool = False, verbose: bool = False,
+    quiet: bool = False, statistics: bool = False,
 ) -> None:
+    """Write the report; ``quiet``: no summary line; ``statistics``: a count per rule instead
+    of the findings (text or json)."""
     for e in result.errors:
         report.error(e)
     stream = printable.wrap(stream)  # a report file too: variable values named, escaped
-    if fmt == "json":
+    if statistics and fmt == "json":
+        printable.write_json(stream, rule_statistics(result))
+    elif statistics:
+        printable.raw(stream).write(statistics_text(result, color=color))
+    elif fmt == "json":
         printable.write_json(stream, json_report(result))
     elif fmt == "sarif":
         printable.write_json(stream, sarif(result))
     elif fmt == "gitlab":
         printable.write_json(stream, gitlab(result))
-        print(summary(result), file=sys.stderr)
     elif fmt == "github":  # the one writer of lines that start with "::", escaped field by field
         printable.raw(stream).write(github(result))
-        print(summary(result), file=sys.stderr)
     else:  # escaped field by field, so that the colours stay colours
         printable.raw(stream).write(text(result, color=color, verbose=verbose))
+    if fmt not in ("json", "sarif") and not quiet:
         print(summary(result), file=sys.stderr)
     stream.flush()

@@ -18,6 +18,20 @@ EXIT_FINDINGS = 1
 EXIT_ERROR = 2
 
 
+def exit_code(*, errors: int, remaining: int, changed: int = 0, exit_zero: bool = False) -> int:
+    """The exit-code table of ``check`` (with or without ``--fix``) and ``harden``.
+
+    2 when a file could not be read, checked or written; else 1 when a finding that fails
+    remains (``remaining``) or, with ``--check``/``--diff``, when a file would change
+    (``changed``); else 0. ``--exit-zero`` turns the 1 into 0, never the 2.
+    """
+    if errors:
+        return EXIT_ERROR
+    if (remaining or changed) and not exit_zero:
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
 def error(err: ComposeNetError | str) -> None:
     """One line: ``compose-net: error: file:line:column: message`` (the place when known)."""
     print(f"compose-net: error: {printable.one_line(str(err))}", file=sys.stderr)
@@ -50,16 +64,18 @@ class Report:
     exposed: int = 0
 
     def failure(self, err: ComposeNetError) -> None:
+        """A file that could not be done: every problem that prevents it, one line each."""
+        from compose_net.errors import each
+
         self.failed += 1
-        error(err)
+        for e in each(err):
+            error(e)
 
     @property
     def return_code(self) -> int:
-        if self.failed:
-            return EXIT_ERROR
-        if self.exposed or (self.check and self.changed):
-            return EXIT_FINDINGS
-        return EXIT_OK
+        return exit_code(
+            errors=self.failed, remaining=self.exposed, changed=self.changed if self.check else 0
+        )
 
 
 def unified_diff(path: str, before: str, after: str) -> str:

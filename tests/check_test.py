@@ -45,7 +45,8 @@ def write(folder: Path, name: str, text: str) -> str:
             {"compose.yaml": EXPOSED},
             [],
             1,
-            "compose-net: 1 finding (1 error) in 1 file\n",
+            "compose-net: 1 finding (1 error) in 1 file\n"
+            "compose-net: 1 fixable with `compose-net check --fix`\n",
             id="exposed",
         ),
         pytest.param(
@@ -54,6 +55,13 @@ def write(folder: Path, name: str, text: str) -> str:
             0,
             "compose-net: 1 finding (1 note) in 1 file\n",
             id="a-note-passes",
+        ),
+        pytest.param(
+            {"compose.yaml": CLEAN.replace('"127.0.0.1:8080:80"', "127.0.0.1:8080:80")},
+            ["--fail-on", "note"],
+            1,
+            "compose-net: 1 finding (1 note) in 1 file\n",
+            id="a-note-fails-with-fail-on-note",
         ),
         pytest.param(
             {"compose.yaml": "services:\n  web:\n    image: x\n    network_mode: host\n"},
@@ -76,7 +84,8 @@ def write(folder: Path, name: str, text: str) -> str:
             [],
             2,
             "compose-net: error: docker-compose.yml:1:11: 'services' must be a mapping\n"
-            "compose-net: 1 finding (1 error) in 1 file; 1 file not checked\n",
+            "compose-net: 1 finding (1 error) in 1 file; 1 file not checked\n"
+            "compose-net: 1 fixable with `compose-net check --fix`\n",
             id="findings-and-an-error",
         ),
         pytest.param(
@@ -168,10 +177,12 @@ def test_text(
     assert main(["check", "compose.yaml"]) == 1
     captured = capsys.readouterr()
     assert captured.out == (
-        'compose.yaml:5:9: CN001 services.web.ports[0] "8080:80" is published on all interfaces\n'
-        'compose.yaml:8:9: CN001 services.web.ports[3] "22:22" is published on all interfaces\n'
-        "compose.yaml:8:9: CN008 services.web.ports[3] 22:22 is not quoted: YAML 1.1 reads it as "
-        "the "
+        'compose.yaml:5:9: error CN001 services.web.ports[0] "8080:80" is published on all '
+        "interfaces\n"
+        'compose.yaml:8:9: error CN001 services.web.ports[3] "22:22" is published on all '
+        "interfaces\n"
+        "compose.yaml:8:9: warning CN008 services.web.ports[3] 22:22 is not quoted: YAML 1.1 "
+        "reads it as the "
         "number 1342\n"
         'compose.yaml:6:9: note: allowed (CN001): services.web.ports[1] "443:443" is published '
         'on all '
@@ -180,6 +191,7 @@ def test_text(
     assert (
         captured.err
         == "compose-net: 3 findings (2 errors, 1 warning) in 1 file; 1 allowed, 1 ignored\n"
+        "compose-net: 3 fixable with `compose-net check --fix`\n"
     )
 
 
@@ -190,10 +202,9 @@ def test_text_verbose_shows_hints_and_ignored(
     write(tmp_path, "compose.yaml", MIXED)
     assert main(["check", "-v", "--select", "CN008", "compose.yaml"]) == 1
     assert capsys.readouterr().out == (
-        "compose.yaml:8:9: CN008 services.web.ports[3] 22:22 is not quoted: YAML 1.1 reads it as "
-        "the "
-        "number 1342\n"
-        '    warning [unquoted-port] hint: quote it: "22:22"\n'
+        "compose.yaml:8:9: warning CN008 services.web.ports[3] 22:22 is not quoted: YAML 1.1 "
+        "reads it as the number 1342\n"
+        '    [unquoted-port] hint: quote it: "22:22"\n'
     )
 
 
@@ -227,7 +238,8 @@ def test_json(
         "severity": "error",
         "message": 'services.web.ports[0] "8080:80" is published on all interfaces',
         "hint": 'bind it to the node\'s internal address, e.g. "10.0.0.5:8080:80", '
-        "or run `compose-net harden`",
+        "or run `compose-net check --fix --bind ADDRESS` (or set `bind: ADDRESS` in "
+        ".compose-net.yaml and run `compose-net check --fix`)",
         "service": "web",
         "exposure": "all-interfaces",
         "fix": {
@@ -285,11 +297,13 @@ def test_github(
         '::error file=compose.yaml,line=5,col=9,title=CN001 '
         'all-interfaces::services.web.ports[0] "8080:80" '
         "is published on all interfaces. Fix: bind it to the node's internal address, e.g. "
-        '"10.0.0.5:8080:80", or run `compose-net harden`',
+        '"10.0.0.5:8080:80", or run `compose-net check --fix --bind ADDRESS` (or set '
+        "`bind: ADDRESS` in .compose-net.yaml and run `compose-net check --fix`)",
         '::error file=compose.yaml,line=8,col=9,title=CN001 '
         'all-interfaces::services.web.ports[3] "22:22" '
         "is published on all interfaces. Fix: bind it to the node's internal address, e.g. "
-        '"10.0.0.5:22:22", or run `compose-net harden`',
+        '"10.0.0.5:22:22", or run `compose-net check --fix --bind ADDRESS` (or set '
+        "`bind: ADDRESS` in .compose-net.yaml and run `compose-net check --fix`)",
         "::warning file=compose.yaml,line=8,col=9,title=CN008 "
         "unquoted-port::services.web.ports[3] 22:22 "
         'is not quoted: YAML 1.1 reads it as the number 1342. Fix: quote it: "22:22"',
@@ -362,7 +376,8 @@ def test_color_flag(
     write(tmp_path, "compose.yaml", EXPOSED)
     assert main(["check", flag, "compose.yaml"]) == 1
     out = capsys.readouterr().out
-    assert ("\x1b[1mcompose.yaml:5:9\x1b[0m: \x1b[31mCN001\x1b[0m " in out) is colored
+    shown = "\x1b[1mcompose.yaml:5:9\x1b[0m: \x1b[31merror\x1b[0m \x1b[1mCN001\x1b[0m "
+    assert (shown in out) is colored
     assert ("\x1b[" in out) is colored
 
 
@@ -407,7 +422,7 @@ def test_suppression_is_per_entry(
     )
     assert main(["check", "--select", "CN001", "compose.yaml"]) == 1
     assert capsys.readouterr().out == (
-        "compose.yaml:5:9: CN001 services.web.ports[0] {published: 8080, target: 80} is "
+        "compose.yaml:5:9: error CN001 services.web.ports[0] {published: 8080, target: 80} is "
         "published on all "
         "interfaces\n"
     )
@@ -645,7 +660,7 @@ def test_output_file(
 def test_stdin(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(EXPOSED.encode())))
     assert main(["check", "--select", "CN001", "-"]) == 1
-    assert capsys.readouterr().out.startswith('-:5:9: CN001 services.web.ports[0] "8080:80"')
+    assert capsys.readouterr().out.startswith('-:5:9: error CN001 services.web.ports[0] "8080:80"')
 
 
 INVENTORY = """nodes:
@@ -725,7 +740,7 @@ def test_console_script_exit_code_and_no_docker_import(tmp_path: Path) -> None:
         ["compose-net", "check", str(path)], capture_output=True, text=True, timeout=60
     )
     assert script.returncode == 1, script.stderr
-    assert script.stdout.startswith(f"{path}:5:9: CN001 ")
+    assert script.stdout.startswith(f"{path}:5:9: error CN001 ")
 
 
 def _doc_commands() -> list[Any]:
@@ -739,7 +754,7 @@ def _doc_commands() -> list[Any]:
                     continue
                 rest = line.split("compose-net check", 1)[1].split(" #")[0].split("||")[0]
                 args = shlex.split(rest)
-                prose = ": CN0" in line or "name:" in line  # sample output, a step's name
+                prose = " CN0" in line or "name:" in line  # sample output, a step's name
                 if prose or any(a.startswith(("[", "$")) for a in args):
                     continue
                 out.append(pytest.param(doc, args, id=f"{doc}: check {' '.join(args)}".strip()))

@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import os
+import shutil
+import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -13,6 +17,7 @@ from harness import (
     compose_binary,
     docker_cli,
     netns_unavailable_reason,
+    oracle,
     require,
     root_engine,
 )
@@ -79,3 +84,74 @@ def make_swarm(make_lab: Callable[..., Lab]) -> Callable[..., Swarm]:
 
 
 # --- end of harness fixtures --------------------------------------------------------------------
+
+
+# --- parallel runs and the run's temporary folder -------------------------------------------------
+
+#: test files whose tests build network-namespace labs or the three-node swarm (the make_lab and
+#: make_swarm fixtures, or a module fixture's own Lab()): they share one xdist group, so that
+#: one worker runs them one after the other (--dist loadgroup, pyproject.toml). Two labs at
+#: once would meet in the root namespace (its cgroups, the engine's state) and on 2 CPUs they
+#: starve each other's engines past the harness's time-outs.
+LAB_FILES = (
+    "tests/e2e/",
+    "tests/fleet_test.py",
+    "tests/fleet_bench_test.py",
+    "tests/addr_netns_test.py",
+    "tests/probe_test.py",
+    "tests/harness_test.py",
+    "tests/harden_config_test.py",
+    "tests/resolvers/addr_classify_test.py",
+)
+LAB_GROUP = "labs"
+_RUN_DIR: pytest.StashKey[str] = pytest.StashKey()
+_STATUS: pytest.StashKey[int] = pytest.StashKey()
+
+
+def builds_labs(item: pytest.Item) -> bool:
+    """Whether ``item`` builds a lab or the swarm (by its file, fixtures or marker)."""
+    names = getattr(item, "fixturenames", ())
+    path = item.nodeid.split("::", 1)[0]
+    return (
+        path.startswith(LAB_FILES)
+        or "make_lab" in names
+        or "make_swarm" in names
+        or item.get_closest_marker("netns") is not None
+    )
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups into the node ids
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if builds_labs(item):
+            item.add_marker(pytest.mark.xdist_group(LAB_GROUP))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """One temporary folder for the whole run (every worker, every subprocess: TMPDIR), holding
+    pytest's tmp_path folders, whatever uses tempfile, the oracle cache
+    (tests/harness/oracle.py); removed when the run passes. A worker, or a pytest run inside
+    a test, uses the folder of the run that made it."""
+    if hasattr(config, "workerinput") or os.environ.get(oracle.RUN_DIR):
+        return
+    run_dir = tempfile.mkdtemp(prefix="compose-net-tests-")
+    os.chmod(run_dir, 0o1777)  # as /tmp: the tests run some programs as the user nobody
+    config.stash[_RUN_DIR] = run_dir
+    os.environ[oracle.RUN_DIR] = oracle.run_dir = run_dir
+    os.environ["TMPDIR"] = run_dir
+    tempfile.tempdir = None  # asked again: TMPDIR
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    session.config.stash[_STATUS] = int(exitstatus)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    run_dir = config.stash.get(_RUN_DIR, None)
+    if run_dir is None:
+        return
+    os.environ.pop(oracle.RUN_DIR, None)
+    if config.stash.get(_STATUS, 1) == 0:
+        shutil.rmtree(run_dir, ignore_errors=True)
+    else:  # the failed tests' folders, to look at
+        sys.stderr.write(f"temporary files of this run: {run_dir}\n")

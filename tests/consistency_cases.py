@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from harness import oracle
+
 BIND = "10.0.0.5"
 #: host_ip values Compose renders for a port that listens on every interface
 ALL_INTERFACES = (None, "", "0.0.0.0", "::")
@@ -201,15 +203,10 @@ def compose_ports(
     """Every port Compose renders (with its project index and service), or its error."""
     ports: list[dict[str, Any]] = []
     for index, args in enumerate(projects):
-        proc = subprocess.run(
+        proc = oracle.run(  # once per run for the same files (tests/harness/oracle.py)
             [binary, "--profile", "*", *args, "config", "--format", "json", *flags],
-            cwd=folder,
-            env=dict(env),
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-            stdin=subprocess.DEVNULL,
+            folder,
+            env,
         )
         if proc.returncode != 0:
             return [], (proc.stderr.strip() or f"exit {proc.returncode}").splitlines()[-1]

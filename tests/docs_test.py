@@ -118,7 +118,7 @@ def sandbox(tmp_path: Path) -> tuple[Path, dict[str, str]]:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text, encoding="utf-8")
     bin_dir = tmp_path.parent / f"{tmp_path.name}-bin"
-    bin_dir.mkdir()
+    bin_dir.mkdir(exist_ok=True)  # a passing test's tmp_path is removed, and its name reused
     shim = bin_dir / "compose-net"
     shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m compose_net "$@"\n')
     shim.chmod(0o755)

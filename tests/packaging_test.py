@@ -125,7 +125,7 @@ def test_sdist_installs_and_runs(dist: dict[str, Path], tmp_path: Path) -> None:
     venv.pip("install", str(dist["sdist"]))
     proc = venv.run(["compose-net", "check", "--no-color", str(EXAMPLE)])
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert re.search(r"docker-compose\.yml:\d+:\d+: CN001 ", proc.stdout), proc.stdout
+    assert re.search(r"docker-compose\.yml:\d+:\d+: error CN001 ", proc.stdout), proc.stdout
 
 
 @pytest.fixture(scope="module")

@@ -126,8 +126,8 @@ def test_check_fails_harden_fixes_check_passes(
     assert code == 1, out
     assert re.search(r"compose-net check\.+Failed", out), out
     assert (
-        'deploy/docker-compose.yml:5:9: CN001 services.cache.ports[0] "6379:6379" is published '
-        "on all interfaces" in out
+        'deploy/docker-compose.yml:5:9: error CN001 services.cache.ports[0] "6379:6379" is '
+        "published on all interfaces" in out
     ), out
     assert "notes.yml" not in out, out
 

@@ -598,6 +598,20 @@ def test_check_reports_what_the_project_publishes(
     assert (code, [f"{f['path']}:{f['line']}:{f['column']}" for f in findings]) == (1, expected)
 
 
+#: the files ``validate`` reads in each project, each said valid on a line of its own
+VALID: dict[str, list[str]] = {
+    "override": ["compose.yaml", "compose.override.yaml"],
+    "include": [
+        "compose.yaml",
+        "db/compose.yaml",
+        "db/metrics.yaml",
+        "cache/compose.yaml",
+        "cache/compose.prod.yaml",
+    ],
+    "files": ["base.yml", "prod/prod.yml"],
+}
+
+
 @pytest.mark.parametrize(
     ("name", "args"),
     (
@@ -615,11 +629,13 @@ def test_validate_project(
 ) -> None:
     root = _copy(tmp_path, Fixture(name, args, {}, {}))
     monkeypatch.chdir(root)
-    assert _run(capsys, "validate", *args) == (0, "", "")
+    code, out, err = _run(capsys, "validate", *args)
+    assert (code, err) == (0, "")
+    assert out.splitlines() == [f"{path}: valid compose file" for path in VALID[name]]
     (root / "broken.yml").write_text("services:\n  x:\n    image: x\n    ports: [{target: no}]\n")
     assert _run(capsys, "validate", *args, "-f", "broken.yml") == (
         2,
-        "",
+        "".join(f"{path}: valid compose file\n" for path in VALID[name] if args),
         "broken.yml:4:22: services.x.ports[0].target: "
         "the target port must be between 1 and 65535\n",
     )

@@ -2,8 +2,10 @@
 
 :func:`check_paths` runs the rules and returns a :class:`CheckResult` without
 printing anything; :func:`run` prints it in the chosen format and returns the
-exit code: 0 clean, 1 when an error or warning finding remains after
-suppression, 2 when a file could not be checked.
+exit code (report.exit_code, the table harden shares): 0 clean, 1 when a finding
+at ``--fail-on`` or worse (default: an error or warning) remains after
+suppression, unless ``--exit-zero``; 2 when a file could not be checked.
+``--fix`` is harden's code path (commands.harden.main), then this report.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
 from compose_net import engine, rules, unit
@@ -18,11 +21,11 @@ from compose_net.bounds import Exceeded
 from compose_net.commands import inputs
 from compose_net.engine import Part, Session
 from compose_net.errors import ComposeNetError
-from compose_net.findings import CheckResult
+from compose_net.findings import SEVERITIES, CheckResult, Severity, failing_from
 from compose_net.policy.allowances import Allow
 from compose_net.project import DocKey, Spec, doc_key
 from compose_net.project import reader as project_reader
-from compose_net.report import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
+from compose_net.report import EXIT_ERROR, EXIT_OK, exit_code
 from compose_net.rules.context import Project
 
 if TYPE_CHECKING:
@@ -104,10 +107,22 @@ def _check(
             result.errors.append(e.error.with_path(path))
 
 
-def return_code(result: CheckResult) -> int:
-    if result.errors:
-        return EXIT_ERROR
-    return EXIT_FINDINGS if result.failing else EXIT_OK
+@dataclass(frozen=True)
+class Verdict:
+    """What makes a run fail, and how much of the report is printed (the options of ruff's
+    and hadolint's habits: ``--fail-on``, ``--exit-zero``, ``--quiet``, ``--statistics``)."""
+
+    fail_on: Severity = "warning"
+    exit_zero: bool = False
+    quiet: bool = False
+    statistics: bool = False
+
+
+def return_code(result: CheckResult, verdict: Verdict = Verdict()) -> int:
+    """The exit code (report.exit_code, the table harden shares)."""
+    failing = failing_from(verdict.fail_on)
+    remaining = sum(f.severity in failing for f in result.findings)
+    return exit_code(errors=len(result.errors), remaining=remaining, exit_zero=verdict.exit_zero)
 
 
 def run(
@@ -120,6 +135,7 @@ def run(
     stream: TextIO | None = None,
     project: Spec | None = None,
     fixes: HardenOptions | None = None,
+    verdict: Verdict = Verdict(),
 ) -> int:
     """Check and print; ``fixes``: how harden would fix these files (the findings' edits)."""
     from compose_net import output
@@ -134,8 +150,10 @@ def run(
         out,
         color=output.use_color(out) if color is None else color,
         verbose=verbose,
+        quiet=verdict.quiet,
+        statistics=verdict.statistics,
     )
-    return return_code(result)
+    return return_code(result, verdict)
 
 
 def main(
@@ -163,8 +181,8 @@ def main(
     cidr: str | None = None,
     docker_image: str | None = None,
     stdin_filename: str | None = None,
-    binds: Sequence[str] = (),
-    bind_var: str | None = None,
+    fixing: Fixing | None = None,
+    verdict: Verdict = Verdict(),
 ) -> int:
     """The command line's ``check``, with the options as click parses them."""
     from compose_net import config
@@ -172,6 +190,46 @@ def main(
     config.announce(verbose)
     if list_rules or explain:
         return describe(explain)
+    fixing = fixing or Fixing()
+    if verdict.statistics and output_format(fmt) not in ("text", "json"):
+        raise ComposeNetError("--statistics prints text or json, not " + output_format(fmt))
+    if fixing.fix:
+        from compose_net.commands import harden
+
+        stdin = "-" in files or "-" in project_files
+        if stdin and (output_format(fmt) != "text" or verdict.statistics):
+            raise ComposeNetError(
+                "--fix on standard input prints the fixed file: the report is text, on "
+                "standard error (as harden's)"
+            )
+        # harden's code path: the same fixes, proofs, write-back and exit-code table
+        fixed = harden.main(
+            files,
+            project_files=project_files,
+            project_directory=project_directory,
+            read_outside=read_outside,
+            binds=fixing.binds,
+            bind_var=fixing.bind_var,
+            allows=allows,
+            rewrite_public=fixing.rewrite_public or fixing.unsafe_fixes,
+            remap_conflicts=fixing.remap_conflicts or fixing.unsafe_fixes,
+            target=target,
+            env_files=env_files,
+            no_config=no_config,
+            quiet=verdict.quiet,
+            verbose=verbose,
+            resolve=resolve,
+            interface=interface,
+            cidr=cidr,
+            inventory=inventory,
+            node=node,
+            docker_image=docker_image,
+            stdin_filename=stdin_filename,
+            report_remaining=stdin,
+        )
+        if stdin or fixed == EXIT_ERROR:  # the fixed text went to standard output
+            failed = fixed == EXIT_ERROR
+            return exit_code(errors=failed, remaining=fixed, exit_zero=verdict.exit_zero)
     project = inputs.project_spec(files, project_files, project_directory, env_files, read_outside)
     rules.select(selects, ignores)  # an unknown rule is a usage error before any file is read
     if node is not None and inventory is None and resolve is None:
@@ -179,6 +237,7 @@ def main(
             "--node names a node of an inventory: use it with --inventory or --resolve"
         )
     source_of = unit.NodeSource(resolve, inventory, interface, cidr, docker_image, node)
+    binds, bind_var = fixing.binds, fixing.bind_var
     given = bool(binds or bind_var or source_of.given)
     opts = Options(
         target=_target(target),
@@ -227,10 +286,44 @@ def main(
                 plan=True,
             )
     if output is None:
-        return run(
-            paths, opts, fmt=fmt, color=color, verbose=verbose, project=project, fixes=fixes
+        code = run(
+            paths,
+            opts,
+            fmt=fmt,
+            color=color,
+            verbose=verbose,
+            project=project,
+            fixes=fixes,
+            verdict=verdict,
         )
-    return _report_to(output, paths, opts, fmt, bool(color), verbose, project, fixes)
+    else:
+        code = _report_to(output, paths, opts, fmt, bool(color), verbose, project, fixes, verdict)
+    if not verdict.quiet and not fixing.fix and code != EXIT_ERROR:  # check --fix: harden says it
+        inputs.say_unread_overrides(files, project_files)
+    return code
+
+
+@dataclass(frozen=True)
+class Fixing:
+    """``check --fix`` and the options harden names the same way."""
+
+    fix: bool = False
+    unsafe_fixes: bool = False
+    rewrite_public: bool = False
+    remap_conflicts: bool = False
+    binds: Sequence[str] = ()
+    bind_var: str | None = None
+
+
+def severity(name: str) -> Severity:
+    """``--fail-on`` as click checked it."""
+    return next(s for s in SEVERITIES if s == name)
+
+
+def output_format(fmt: str) -> str:
+    from compose_net import output
+
+    return output.resolve_format(fmt)
 
 
 def _report_to(
@@ -242,6 +335,7 @@ def _report_to(
     verbose: bool,
     project: Spec | None,
     fixes: HardenOptions | None,
+    verdict: Verdict,
 ) -> int:
     """``-o``: the report written as rewrites are, whole or not at all (a temporary file
     beside it, fsync'd, renamed), never through a symlink (:func:`paths.check_report`)."""
@@ -254,7 +348,7 @@ def _report_to(
     buffer = io.StringIO()
     code = run(
         files, opts, fmt=fmt, color=color, verbose=verbose, stream=buffer, project=project,
-        fixes=fixes,
+        fixes=fixes, verdict=verdict,
     )
     source.write_atomic(output, buffer.getvalue().encode("utf-8"))
     return code

@@ -25,7 +25,7 @@ from compose_net.commands import inputs
 from compose_net.config import Config
 from compose_net.document import Document, Service
 from compose_net.engine import Part, Session, Settings
-from compose_net.errors import ComposeNetError, SafetyError
+from compose_net.errors import ComposeNetError, SafetyError, raise_all
 from compose_net.findings import Finding, FindingFix
 from compose_net.harden import Hardened, Permissions
 from compose_net.policy.allowances import Allow
@@ -101,6 +101,8 @@ class Options:
     plan: bool = False
     #: the stack strategy a file's configuration chose, when --stack-strategy did not
     strategy_given: bool = True
+    #: print what remains after the fixes (``check --fix`` reports it in its own format)
+    report_remaining: bool = True
 
     @property
     def permissions(self) -> Permissions:
@@ -225,6 +227,7 @@ def main(
     stack_strategy: str | None = None,
     stack_network: str | None = None,
     stdin_filename: str | None = None,
+    report_remaining: bool = True,
 ) -> int:
     """The command line's ``harden``, with the options as click parses them: settle which
     files (or project), where the addresses come from and what happens to the result."""
@@ -287,10 +290,12 @@ def main(
         read_outside=read_outside,
         stdin_filename=stdin_filename,
         strategy_given=stack_strategy is not None,
+        report_remaining=report_remaining,
     )
-    if project is not None:
-        return run_project(project, opts)
-    return run(paths, opts)
+    code = run_project(project, opts) if project is not None else run(paths, opts)
+    if not quiet and code != report.EXIT_ERROR:  # after the work: an error stays one line
+        inputs.say_unread_overrides(files, project_files)
+    return code
 
 
 def addresses_for(
@@ -334,13 +339,17 @@ def check_schema(
         e for e in schema.check_document(original, target=target, env=env or {})
         if not original.null_ports_kept(e.line, e.column)
     ]
-    if before:
-        first = before[0]
-        raise ComposeNetError(
-            f"not a valid {target} file ({first.message}); nothing was written",
-            path=original.path,
-            line=first.line,
-            column=first.column,
+    if before:  # each problem of the input, as validate lists them
+        raise_all(
+            [
+                ComposeNetError(
+                    f"not a valid {target} file ({e.message}); nothing was written",
+                    path=original.path,
+                    line=e.line,
+                    column=e.column,
+                )
+                for e in sorted(before, key=lambda e: (e.line or 0, e.column or 0))
+            ]
         )
     first = errors[0]
     raise SafetyError(
@@ -407,6 +416,7 @@ def told(result: Hardened, opts: Options, shown: str) -> Callable[[], None]:
             f"{d.finding.rule} {d.finding.message}; not fixed: {why}",
         )
         for d, why in result.remaining
+        if opts.report_remaining
     ]
 
     def tell() -> None:
@@ -705,7 +715,7 @@ def _stack(path: str, src: source.Source, run: _Run) -> tuple[Hardened, StackPla
     allows = run.before.allows(path)
     env = run.before.env(path)
     original = document.load(src)
-    model.document_ports(original, None)  # every entry must be one Compose accepts
+    raise_all(model.invalid_entries(original))  # every entry must be one Compose accepts
     before = engine.lint(original, run.before)
     published = _published(before)
     the_plan = strategies.plan(
@@ -843,7 +853,7 @@ def _commit(run: _Run, rep: Report, count: int) -> bool:
 
 
 def _summary(rep: Report, opts: Options) -> None:
-    if rep.exposed and not rep.failed:
+    if rep.exposed and not rep.failed and opts.report_remaining:
         one = rep.exposed == 1
         report.info(
             f"compose-net: {_count(rep.exposed, 'finding')} "
@@ -1093,8 +1103,8 @@ def _harden_project(
 def _first_run(parts: Sequence[tuple[Document, Part]], state: _Run) -> list[harden.Outcome]:
     """The rules' findings on the originals and the fixes chosen and settled for them."""
     opts = state.opts
-    for doc, _ in parts:
-        model.document_ports(doc, None)
+    # every entry must be one Compose accepts: all that are not, of every file, at once
+    raise_all([e for doc, _ in parts for e in model.invalid_entries(doc)])
     linted = harden.lint_all(parts, state.before)
     outcomes = [harden.choose(item, opts.permissions) for item in linted]
     harden.settle(outcomes, state.first, opts.permissions)

@@ -23,6 +23,16 @@ def default_files(files: Sequence[str]) -> list[str]:
     return discovery.default_files()
 
 
+def say_unread_overrides(files: Sequence[str], project_files: Sequence[str]) -> None:
+    """A named base file (FILE arguments, or -f) with an override beside it that is not
+    named: one line saying the override was not read, and how to include it."""
+    named = list(files) or list(project_files)
+    if named:
+        from compose_net import discovery
+
+        discovery.say_unread_overrides(named)
+
+
 def project_spec(
     files: Sequence[str],
     project_files: Sequence[str],

@@ -6,7 +6,7 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 
-from compose_net import document, envfile, report, schema, source
+from compose_net import document, envfile, printable, report, schema, source
 from compose_net.commands import inputs
 from compose_net.document import Document
 from compose_net.errors import ComposeNetError
@@ -25,7 +25,8 @@ def run(
 ) -> int:
     """Validate each file; 0 when all are valid, 2 otherwise.
 
-    Errors go to standard error, one a line: ``file:line:column: path: message``.
+    Errors go to standard error, one a line: ``file:line:column: path: message``; a valid
+    file is one line on standard output: ``file: valid compose file``.
     Values are interpolated with ``env`` first, as Compose does.
     """
     if target not in TARGETS:
@@ -52,6 +53,8 @@ def run(
             print(str(error), file=sys.stderr)
         if errors:
             status = 2
+        else:  # a person can tell it ran
+            print(f"{printable.shown(path)}: valid {target} file")
     return status
 
 

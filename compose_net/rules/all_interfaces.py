@@ -51,6 +51,11 @@ from compose_net.rules.context import Context
 ID = "CN001"
 NAME = "all-interfaces"
 SEVERITY: Severity = "error"
+#: how to let compose-net make the change: it needs the node's address
+HARDEN = (
+    "`compose-net check --fix --bind ADDRESS` (or set `bind: ADDRESS` in .compose-net.yaml "
+    "and run `compose-net check --fix`)"
+)
 
 
 def check(ctx: Context) -> Iterator[Finding]:
@@ -79,9 +84,9 @@ def check(ctx: Context) -> Iterator[Finding]:
             if not hint:  # one string for the entries of a shared list
                 hint = hints[entry.text] = (
                     "bind it to the node's internal address, e.g. "
-                    f'"{entry.short.with_host_ip("10.0.0.5")}", or run `compose-net harden`'
+                    f'"{entry.short.with_host_ip("10.0.0.5")}", or run {HARDEN}'
                 )
         else:
-            hint = "add `host_ip:` with the node's internal address, or run `compose-net harden`"
+            hint = f"add `host_ip:` with the node's internal address, or run {HARDEN}"
         yield ctx.finding(entry.node, f"{item.label} {item.display} {what}", hint,
                           entry=entry, exposure=item.exposure, fix=ctx.bind_fix(item, "safe"))

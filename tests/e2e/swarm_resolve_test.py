@@ -394,8 +394,8 @@ def test_exported_inventory_is_valid_and_lints_in_ci(cluster: Cluster, tmp_path:
     )
     assert flagged.returncode == 1
     assert flagged.stdout.splitlines() == [
-        f'{committed}:17:13: CN007 services.cache.ports[0] "10.176.0.11:6379:6379" is bound to '
-        "10.176.0.11, which is not an address of the node that runs cache (10.176.0.13)"
+        f'{committed}:17:13: error CN007 services.cache.ports[0] "10.176.0.11:6379:6379" is '
+        "bound to 10.176.0.11, which is not an address of the node that runs cache (10.176.0.13)"
     ]
 
 

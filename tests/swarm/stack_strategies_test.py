@@ -7,12 +7,11 @@ must be accepted, and the ports it publishes are listed in the last column.
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import docker_cli, require
+from harness import docker_cli, oracle, require
 
 from compose_net import document, proof, yamltree
 from compose_net.errors import ComposeNetError, SafetyError
@@ -764,14 +763,10 @@ def test_second_run_changes_nothing(
 
 def stack_config_ports(path: Path) -> dict[str, list[str]]:
     """What ``docker stack config`` publishes per service: ``mode published->target/proto``."""
-    proc = subprocess.run(
+    proc = oracle.run(  # once per run for the same file (tests/harness/oracle.py)
         ["docker", "stack", "config", "-c", path.name],
-        cwd=path.parent,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env={
+        path.parent,
+        {
             "PATH": "/usr/local/bin:/usr/bin:/bin",
             "HOME": str(path.parent),
             "DOCKER_CONFIG": str(path.parent),
