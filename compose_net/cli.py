@@ -93,7 +93,6 @@ def stdin_filename_option(command: _Command) -> _Command:
     """``--stdin-filename``: where the file read from standard input (``-``) lives."""
     return click.option(
         "--stdin-filename",
-        type=click.Path(dir_okay=False),
         metavar="PATH",
         help="The path of the file read from standard input (-): its configuration, .env "
         "and project are that file's.",
