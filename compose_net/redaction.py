@@ -106,7 +106,7 @@ def keep_values() -> None:
 def name_path(real: str, written: str) -> None:
     """The file (or folder) read at ``real`` is printed as ``written``, the path as a file
     writes it (``${DIR}/x.yml``); a file next to it (its folder's) as well."""
-    if real in ("", ".", "/") or real == written:
+    if real in ("", ".", "/") or real in written:  # nothing a variable hid: printed as is
         return
     import json
     from urllib.parse import quote
