@@ -123,6 +123,24 @@ def name_path(real: str, written: str) -> None:
     _PATH_ORDER.clear()
 
 
+def _name_paths(text: str) -> str:
+    if _PATHS:
+        if not _PATH_ORDER:
+            _PATH_ORDER.extend(sorted(_PATHS, key=len, reverse=True))
+        for path in _PATH_ORDER:
+            if path in text:
+                text = text.replace(path, _PATHS[path])
+    return text
+
+
+def path_name(path: str) -> str | None:
+    """The name of a file read through a path variables built (:func:`name_path`), or of a
+    file in its folder; None for any other path. A report that would print such a path in
+    another form (relative to the working directory, as a URI) prints this name instead."""
+    shown = _name_paths(path)
+    return None if shown == path else shown
+
+
 def forget(*, noting: bool = True) -> None:
     """Start afresh (each run of the command line)."""
     _VALUES.clear()
@@ -136,12 +154,7 @@ def forget(*, noting: bool = True) -> None:
 def redact(text: str) -> str:
     """``text`` with every named path replaced by its name as written, and every noted
     value by ``${NAME}``."""
-    if _PATHS:
-        if not _PATH_ORDER:
-            _PATH_ORDER.extend(sorted(_PATHS, key=len, reverse=True))
-        for path in _PATH_ORDER:
-            if path in text:
-                text = text.replace(path, _PATHS[path])
+    text = _name_paths(text)
     if not _VALUES:
         return text
     if not _ORDER:

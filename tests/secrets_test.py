@@ -43,6 +43,8 @@ CANARIES: dict[str, str] = {
     "C_DIR": "Dk4Rw9Px",
     "C_OUTDIR": "/srv/Ov7Tq2Ls",
     "C_MISSING": "Ms5Hc8Ye",
+    #: the folder again, as a path no report prints it (relative to the working directory)
+    "C_DOTDIR": "./Dk4Rw9Px/../Dk4Rw9Px",
 }
 
 INVALID = """\
@@ -134,6 +136,7 @@ PATHS = {
         '    project_directory: "${C_DIR}"\n'
     ),
     "include-lists": 'include: [{path: ["${C_DIR}/x.yml"], env_file: ["${C_DIR}/e.env"]}]\n',
+    "include-dotted": 'include: ["${C_DOTDIR}/x.yml"]\n',
     "include-missing": 'include: ["${C_MISSING}/x.yml"]\n',
     "include-outside": 'include: ["${C_OUTDIR}/x.yml"]\n',
     "include-remote": 'include: ["${C_URL}"]\n',
