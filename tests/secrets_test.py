@@ -125,6 +125,7 @@ services:
     "base.yml": 'services:\n  b:\n    image: nginx\n    ports: ["8082:82"]\n',
     "e.env": "FROM_ENV_FILE=1\n",
     "bad.env": "A B C\n",
+    "nest.yml": 'include: ["${C_DIR}/${C_MISSING}/y.yml"]\n',
 }
 
 WEB = 'services:\n  web:\n    image: nginx\n    ports: ["8080:80"]\n'
@@ -138,6 +139,7 @@ PATHS = {
     "include-lists": 'include: [{path: ["${C_DIR}/x.yml"], env_file: ["${C_DIR}/e.env"]}]\n',
     "include-dotted": 'include: ["${C_DOTDIR}/x.yml"]\n',
     "include-missing": 'include: ["${C_MISSING}/x.yml"]\n',
+    "include-nested-missing": 'include: ["${C_DIR}/nest.yml"]\n',
     "include-outside": 'include: ["${C_OUTDIR}/x.yml"]\n',
     "include-remote": 'include: ["${C_URL}"]\n',
     "include-env-missing": 'include: [{path: "${C_DIR}/x.yml", env_file: "${C_MISSING}"}]\n',
