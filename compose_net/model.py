@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from compose_net import bounds, source, yamltree
+from compose_net import bounds, redaction, source, yamltree
 from compose_net.document import RANGES_ADD, Document, PortEntry, Service
 from compose_net.document import load_all as load_all_documents
 from compose_net.errors import ComposeNetError
@@ -418,6 +418,11 @@ class _Project:
         file = self._text(doc, file_node, "extends.file")
         folder = self.folder if doc is self.root else os.path.dirname(doc.path)
         path = os.path.join(folder, file)
+        written = yamltree.to_plain(file_node, path=doc.path)
+        if self.env is not None and isinstance(written, str) and has_variables(written):
+            # named as written wherever it is printed: never by the variables' values
+            file = written
+            redaction.name_path(path, os.path.join(folder, written))
         if not os.path.isfile(path):
             raise self._error(doc, file_node, f"cannot extend {name!r}: file {file} not found")
         try:

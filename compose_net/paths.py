@@ -214,15 +214,17 @@ class Fence:
         self.named = {os.path.realpath(p) for p in named if p != "-"}
         self.option = option
 
-    def refusal(self, path: str, what: str = "") -> str | None:
-        """Why ``path`` is not read, or None when it may be (``what``: how it was named)."""
+    def refusal(self, path: str, what: str = "", shown: str | None = None) -> str | None:
+        """Why ``path`` is not read, or None when it may be (``what``: how it was named;
+        ``shown``: the path as printed, when variables built it)."""
         if self.folder is None or path == "-":
             return None
         real = os.path.realpath(path)
         if real in self.named or os.path.commonpath([real, self.folder]) == self.folder:
             return None
         named = "" if what else "name it with -f, or "
-        return f"{what}{path} is outside the project directory and is not read: {named}pass " + (
+        printed = path if shown is None else shown
+        return f"{what}{printed} is outside the project directory and is not read: {named}pass " + (
             self.option
         )
 

@@ -36,11 +36,11 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from compose_net import bounds, discovery, document, envfile, model, source, yamltree
+from compose_net import bounds, discovery, document, envfile, model, redaction, source, yamltree
 from compose_net import paths as path_policy
 from compose_net.document import Document
 from compose_net.errors import ComposeNetError
-from compose_net.interpolate import InterpolationError, Variables, interpolate
+from compose_net.interpolate import InterpolationError, Variables, has_variables, interpolate
 from compose_net.source import Source
 
 Reader = Callable[[str], Source]
@@ -310,9 +310,10 @@ class _Loader:
         #: the ports of the whole project, counted as they are made
         self.budget = model.Budget()
 
-    def refuse_outside(self, path: str, what: str = "") -> str | None:
-        """Why ``path`` (named by include: or extends:) is not read, or None when it may be."""
-        return self.fence.refusal(path, what)
+    def refuse_outside(self, path: str, what: str = "", shown: str | None = None) -> str | None:
+        """Why ``path`` (named by include: or extends:, written ``shown``) is not read, or
+        None when it may be."""
+        return self.fence.refusal(path, what, shown)
 
     def documents(
         self, path: str, env: Mapping[str, str] | None, directory: str, how: How
@@ -338,12 +339,21 @@ class _Loader:
         self, doc: Document, node: yamltree.Node, env: Mapping[str, str] | None, what: str
     ) -> list[str]:
         """A string or a list of strings, interpolated."""
+        return [value for value, _ in self.paths(doc, node, env, what)]
+
+    def paths(
+        self, doc: Document, node: yamltree.Node, env: Mapping[str, str] | None, what: str
+    ) -> list[tuple[str, str]]:
+        """A string or a list of strings: each interpolated, and as written (what a message
+        prints: a path built from variables is named by its variables, never by their
+        values)."""
         items = node.value if yamltree.is_sequence(node) else [node]
-        out: list[str] = []
+        out: list[tuple[str, str]] = []
         for item in items:
             value = yamltree.to_plain(item, path=doc.path)
             if not isinstance(value, str):
                 raise _error(doc, item, f"{what} must be a string or a list of strings")
+            written = value
             if env is not None:
                 try:
                     value = interpolate(value, env)
@@ -352,7 +362,7 @@ class _Loader:
                 except bounds.Exceeded as e:
                     where = yamltree.position(item)
                     raise e.at(doc.path, where.line, where.column) from None
-            out.append(value)
+            out.append((value, written if has_variables(written) else value))
         return out
 
     def project(
@@ -505,52 +515,59 @@ class _Loader:
         env: Mapping[str, str] | None,
         chain: tuple[str, ...],
     ) -> _Services:
-        project_directory: str | None = None
+        project_directory: tuple[str, str] | None = None
         dir_node: yamltree.Node | None = None
         env_files: list[str] = []
         if yamltree.is_mapping(item):
             path_node = yamltree.get(item, "path")
             if path_node is None:
                 raise _error(doc, item, "include: an item needs a 'path'")
-            paths = self.strings(doc, path_node, env, "include.path")
+            paths = self.paths(doc, path_node, env, "include.path")
             dir_node = yamltree.get(item, "project_directory")
             if dir_node is not None:
-                project_directory = self.strings(doc, dir_node, env, "include.project_directory")[0]
+                project_directory = self.paths(
+                    doc, dir_node, env, "include.project_directory"
+                )[0]
             env_node = yamltree.get(item, "env_file")
             if env_node is not None:
-                for name in self.strings(doc, env_node, env, "include.env_file"):
+                for name, written in self.paths(doc, env_node, env, "include.env_file"):
                     if name == "/dev/null":
                         continue
-                    path = _join(directory, name)
-                    refused = self.refuse_outside(path, "env file ")
+                    path, shown = _join(directory, name), _join(directory, written)
+                    refused = self.refuse_outside(path, "env file ", shown)
                     if refused is not None:
                         raise _error(doc, env_node, f"include: {refused}")
                     if not os.path.isfile(path):
-                        raise _error(doc, env_node, f"include: env file {path} not found")
+                        raise _error(doc, env_node, f"include: env file {shown} not found")
+                    redaction.name_path(path, shown)
                     env_files.append(path)
         else:
-            paths = self.strings(doc, item, env, "include")
+            paths = self.paths(doc, item, env, "include")
         if not paths:
             raise _error(doc, item, "include: an item needs a 'path'")
-        for path in paths:
+        for path, written in paths:
             if "://" in path or path.startswith("git@"):
-                raise _error(doc, item, f"include: remote resources are not supported ({path})")
-        files = [_join(directory, p) for p in paths]
-        if any(file_key(f) in chain for f in files):
-            raise _error(doc, item, f"include cycle: {', '.join(files)} is already being read")
-        for path in files:
-            refused = self.refuse_outside(path)
+                raise _error(doc, item, f"include: remote resources are not supported ({written})")
+        files = [(_join(directory, p), _join(directory, w)) for p, w in paths]
+        if any(file_key(f) in chain for f, _ in files):
+            shown_files = ", ".join(w for _, w in files)
+            raise _error(doc, item, f"include cycle: {shown_files} is already being read")
+        for path, shown in files:
+            refused = self.refuse_outside(path, "", shown)
             if refused is not None:
                 raise _error(doc, item, f"include: {refused}")
             if not os.path.isfile(path):
-                raise _error(doc, item, f"include: file {path} not found")
+                raise _error(doc, item, f"include: file {shown} not found")
+            redaction.name_path(path, shown)
         if project_directory is not None:
-            sub = _join(directory, project_directory)
-            refused = self.refuse_outside(sub, "project_directory ")
+            sub = _join(directory, project_directory[0])
+            shown = _join(directory, project_directory[1])
+            refused = self.refuse_outside(sub, "project_directory ", shown)
             if refused is not None:
                 raise _error(doc, dir_node or item, f"include: {refused}")
+            redaction.name_path(os.path.join(sub, ".env"), os.path.join(shown, ".env"))
         else:
-            sub = os.path.dirname(files[0]) or "."
+            sub = os.path.dirname(files[0][0]) or "."
         outside = self.fence.folder is None
         if env is not None:  # the env files are read for each include: they count too
             for name in env_files or [os.path.join(sub, ".env")]:
@@ -558,7 +575,8 @@ class _Loader:
                     if os.path.isfile(name):
                         self.spend(name, os.path.getsize(name), (doc, item))
         sub_env = None if env is None else envfile.load(sub, env_files, env, outside=outside)
-        return self.project(files, sub, sub_env, "include", chain, (doc, item))
+        files_read = [f for f, _ in files]
+        return self.project(files_read, sub, sub_env, "include", chain, (doc, item))
 
 
 def _keep_null_ports(

@@ -19,6 +19,11 @@ Shown as they are, because they are what a person needs to read and no secret: a
 (``10.0.0.5``, ``[fd00::1]``), port numbers and ranges, booleans, and values shorter than four
 characters. A value shorter than eight characters is replaced only as a whole word (``host``
 is not taken out of ``host-network``); a longer one wherever it appears.
+
+Files reached through a path built from variables (``include: ["${DIR}/x.yml"]``,
+``extends: {file: ...}``, an include's ``env_file`` and ``project_directory``) are named as the
+path is written (:func:`name_path`): wherever such a file, or a file in its folder, is printed,
+its name is ``${DIR}/x.yml``, never the path it was read from.
 """
 
 from __future__ import annotations
@@ -42,6 +47,10 @@ LONGEST = 4096
 #: every value kept)
 MOST_FROM_FILES = 256
 _FROM_FILES = [0]
+#: a path read, as printed -> its name as written (variables kept)
+_PATHS: dict[str, str] = {}
+#: the paths, longest first
+_PATH_ORDER: list[str] = []
 
 
 def _is_address(value: str) -> bool:
@@ -94,16 +103,58 @@ def keep_values() -> None:
     forget(noting=False)
 
 
+def name_path(real: str, written: str) -> None:
+    """The file (or folder) read at ``real`` is printed as ``written``, the path as a file
+    writes it (``${DIR}/x.yml``); a file next to it (its folder's) as well."""
+    if real in ("", ".", "/") or real in written:  # nothing a variable hid: printed as is
+        return
+    import json
+    from urllib.parse import quote
+
+    pairs = [(real, written)]
+    folder, shown_folder = os.path.split(real), os.path.split(written)
+    if folder[1] == shown_folder[1] and folder[0] not in ("", "/") and folder[0] != shown_folder[0]:
+        pairs.append((folder[0], shown_folder[0] or "."))
+    for path, shown in pairs:
+        _PATHS[path] = shown
+        _PATHS.setdefault(json.dumps(path)[1:-1], shown)  # as a JSON or SARIF report writes it
+        _PATHS.setdefault(quote(path), shown)  # a SARIF artifact's URI
+        _PATHS.setdefault(path.encode("unicode_escape").decode("ascii"), shown)  # escaped
+    _PATH_ORDER.clear()
+
+
+def _name_paths(text: str) -> str:
+    if _PATHS:
+        if not _PATH_ORDER:
+            _PATH_ORDER.extend(sorted(_PATHS, key=len, reverse=True))
+        for path in _PATH_ORDER:
+            if path in text:
+                text = text.replace(path, _PATHS[path])
+    return text
+
+
+def path_name(path: str) -> str | None:
+    """The name of a file read through a path variables built (:func:`name_path`), or of a
+    file in its folder; None for any other path. A report that would print such a path in
+    another form (relative to the working directory, as a URI) prints this name instead."""
+    shown = _name_paths(path)
+    return None if shown == path else shown
+
+
 def forget(*, noting: bool = True) -> None:
     """Start afresh (each run of the command line)."""
     _VALUES.clear()
     _ORDER.clear()
+    _PATHS.clear()
+    _PATH_ORDER.clear()
     _FROM_FILES[0] = 0
     _NOTING[0] = noting
 
 
 def redact(text: str) -> str:
-    """``text`` with every noted value replaced by ``${NAME}``."""
+    """``text`` with every named path replaced by its name as written, and every noted
+    value by ``${NAME}``."""
+    text = _name_paths(text)
     if not _VALUES:
         return text
     if not _ORDER:
@@ -123,7 +174,7 @@ def redact(text: str) -> str:
 def redact_data(data: object) -> object:
     """JSON-like ``data`` with :func:`redact` applied to every string (keys too), so that a
     report is redacted before it is serialised and stays valid JSON whatever the values."""
-    if not _VALUES:
+    if not _VALUES and not _PATHS:
         return data
     if isinstance(data, str):
         return redact(data)

@@ -10,7 +10,7 @@ import difflib
 import sys
 from dataclasses import dataclass
 
-from compose_net import printable
+from compose_net import printable, redaction
 from compose_net.errors import ComposeNetError
 
 EXIT_OK = 0
@@ -82,7 +82,7 @@ def unified_diff(path: str, before: str, after: str) -> str:
     a = before.splitlines(keepends=True)
     b = after.splitlines(keepends=True)
     out: list[str] = []
-    name = printable.name(path)  # a header is one line whatever the file's name holds
+    name = printable.name(redaction.redact(path))  # one line whatever the file name holds
     for line in difflib.unified_diff(a, b, fromfile=f"a/{name}", tofile=f"b/{name}", n=3):
         out.append(line)
         if not line.endswith("\n"):

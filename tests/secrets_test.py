@@ -39,6 +39,12 @@ CANARIES: dict[str, str] = {
     "C_LINES": "LnQa7\nLnWb8",
     "C_WHOLE": "8.8.4.4:52817:92",
     "C_RANGE": "46121-46123",
+    #: a folder of the project, one outside it, one that is not there: paths built from them
+    "C_DIR": "Dk4Rw9Px",
+    "C_OUTDIR": "/srv/Ov7Tq2Ls",
+    "C_MISSING": "Ms5Hc8Ye",
+    #: the folder again, as a path no report prints it (relative to the working directory)
+    "C_DOTDIR": "./Dk4Rw9Px/../Dk4Rw9Px",
 }
 
 INVALID = """\
@@ -106,9 +112,55 @@ services:
     deploy: {mode: global}
 """
 
+#: files in the folder ${C_DIR} names: a port, an extends next to it, env files
+IN_DIR = {
+    "x.yml": """\
+services:
+  inc:
+    image: nginx
+    ports: ["8081:81"]
+  ext:
+    extends: {file: base.yml, service: b}
+""",
+    "base.yml": 'services:\n  b:\n    image: nginx\n    ports: ["8082:82"]\n',
+    "e.env": "FROM_ENV_FILE=1\n",
+    "bad.env": "A B C\n",
+    "nest.yml": 'include: ["${C_DIR}/${C_MISSING}/y.yml"]\n',
+}
+
+WEB = 'services:\n  web:\n    image: nginx\n    ports: ["8080:80"]\n'
+#: a file reached through a path built from variables is named as the path is written
+PATHS = {
+    "include-short": 'include: ["${C_DIR}/x.yml"]\n',
+    "include-long": (
+        'include:\n  - path: "${C_DIR}/x.yml"\n    env_file: "${C_DIR}/e.env"\n'
+        '    project_directory: "${C_DIR}"\n'
+    ),
+    "include-lists": 'include: [{path: ["${C_DIR}/x.yml"], env_file: ["${C_DIR}/e.env"]}]\n',
+    "include-dotted": 'include: ["${C_DOTDIR}/x.yml"]\n',
+    "include-missing": 'include: ["${C_MISSING}/x.yml"]\n',
+    "include-nested-missing": 'include: ["${C_DIR}/nest.yml"]\n',
+    "include-outside": 'include: ["${C_OUTDIR}/x.yml"]\n',
+    "include-remote": 'include: ["${C_URL}"]\n',
+    "include-env-missing": 'include: [{path: "${C_DIR}/x.yml", env_file: "${C_MISSING}"}]\n',
+    "include-env-outside": 'include: [{path: x.yml, env_file: "${C_OUTDIR}/e.env"}]\n',
+    "include-env-bad": 'include: [{path: "${C_DIR}/x.yml", env_file: "${C_DIR}/bad.env"}]\n',
+    "include-dir-outside": (
+        'include: [{path: "${C_DIR}/x.yml", project_directory: "${C_OUTDIR}"}]\n'
+    ),
+    "include-dir-bad-env": 'include: [{path: "${C_DIR}/x.yml", project_directory: "${C_DIR}/"}]\n',
+}
+PATHS = {name: text + WEB for name, text in PATHS.items()}
+EXTENDS = "services:\n  web:\n    extends: {{file: {}, service: b}}\n    image: nginx\n"
+PATHS |= {
+    "extends": EXTENDS.format('"${C_DIR}/base.yml"'),
+    "extends-missing": EXTENDS.format('"${C_MISSING}/b.yml"'),  # (no canary digits in its hash)
+    "extends-outside": EXTENDS.format('"${C_OUTDIR}/base.yml"'),
+}
+
 FILES = {
     "invalid": INVALID, "valid": VALID, "schema": SCHEMA, "required": REQUIRED,
-    "duplicates": DUPLICATES,
+    "duplicates": DUPLICATES, **PATHS,
 }  # fmt: skip
 
 FORMATS = ("text", "json", "sarif", "github", "gitlab")
@@ -168,12 +220,26 @@ def _plain_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _project(folder: Path, file: str, where: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    (folder / "compose.yaml").write_text(FILES[file], encoding="utf-8")
+    _tree(folder, file)
     if where == "env":
         for name, value in CANARIES.items():
             monkeypatch.setenv(name, value)
     elif where == "dotenv":
         (folder / ".env").write_text(_env_file(), encoding="utf-8")
+
+
+def _tree(folder: Path, file: str) -> None:
+    """``compose.yaml`` of the row ``file``, and the files its paths name."""
+    (folder / "compose.yaml").write_text(FILES[file], encoding="utf-8")
+    if file in PATHS:
+        inside = folder / CANARIES["C_DIR"]
+        inside.mkdir()
+        for name, text in IN_DIR.items():
+            (inside / name).write_text(text, encoding="utf-8")
+        if file == "include-dir-bad-env":
+            (inside / ".env").write_text(IN_DIR["bad.env"], encoding="utf-8")
+        (folder / "x.yml").write_text(IN_DIR["x.yml"], encoding="utf-8")
+        (folder / "base.yml").write_text(IN_DIR["base.yml"], encoding="utf-8")
 
 
 @pytest.mark.parametrize("command", COMMANDS.values(), ids=COMMANDS.keys())
@@ -281,18 +347,22 @@ def as_nobody() -> Iterator[tuple[str, str]]:
 @pytest.mark.parametrize("who", ["root", "nobody"])
 @pytest.mark.parametrize("command", ["check-github", "harden", "ports-json", "validate"])
 @pytest.mark.parametrize("where", ["env", "dotenv"])
-def test_child(request: pytest.FixtureRequest, who: str, command: str, where: str) -> None:
+@pytest.mark.parametrize("file", ["invalid", "include-long", "include-env-bad", "extends-outside"])
+def test_child(
+    request: pytest.FixtureRequest, who: str, command: str, where: str, file: str
+) -> None:
     user = request.getfixturevalue("as_nobody") if who == "nobody" else None
     folder = Path(tempfile.mkdtemp(prefix="compose-net-test-"))
     try:
         folder.chmod(0o777)
-        (folder / "compose.yaml").write_text(INVALID, encoding="utf-8")
+        _tree(folder, file)
         env = dict(CANARIES) if where == "env" else {}
         if where == "dotenv":
             (folder / ".env").write_text(_env_file(), encoding="utf-8")
             (folder / ".env").chmod(0o644)
         done = bounded.run([*COMMANDS[command], "compose.yaml"], cwd=folder, user=user, env=env)
-        assert done.returncode in (1, 2), done
+        # (validate reads no include; ports lists; harden may harden every file)
+        assert done.returncode in ((1, 2) if file == "invalid" else (0, 1, 2)), done
         out, err = done.stdout.decode(), done.stderr.decode()
         assert "Traceback" not in err and "internal error" not in err
         assert_no_canary(out, err)

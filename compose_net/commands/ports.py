@@ -118,7 +118,7 @@ def _text(files: list[dict[str, Any]]) -> str:
                         str(p["exposure"]),
                     )
                 )
-    cells = [[printable.name(c) for c in r] for r in rows]  # aligned as printed
+    cells = [[printable.name(redaction.redact(c)) for c in r] for r in rows]  # as printed
     widths = [max(len(r[i]) for r in cells) for i in range(len(cells[0]))]
     lines = ("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in cells)
     return "\n".join(lines) + "\n"
