@@ -28,23 +28,24 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]  # nodes.py, the test harness
 
 from harness.fakeengine import FakeEngine, FakeFleet, container, service  # noqa: E402
+from nodes import ROOT, CannotRun, three_node_swarm, write_inventory  # noqa: E402
 
 JOBS = 32
 GOAL_SIMULATED_S = 10.0
 GOAL_RATIO = 1.5
 
 
-class CannotRun(Exception):
-    pass
+def addresses(i: int) -> tuple[str, str]:
+    """The i-th node's public and service addresses."""
+    return f"198.18.{i // 250}.{i % 250 + 1}", f"10.{i // 250}.{i % 250}.1"
 
 
 def audit(inventory: Path, *args: str) -> tuple[float, dict[str, Any]]:
@@ -65,16 +66,6 @@ def median_audit(inventory: Path, repeat: int, *args: str) -> tuple[float, dict[
     return statistics.median(r[0] for r in runs), runs[-1][1]
 
 
-def write_inventory(path: Path, engines: Mapping[str, str]) -> Path:
-    lines = ["nodes:"]
-    for i, (name, engine) in enumerate(engines.items()):
-        lines += [f"  {name}:", f"    engine: '{engine}'",
-                  f"    public: {{ipv4: 198.18.{i // 250}.{i % 250 + 1}}}",
-                  f"    service: {{ipv4: 10.{i // 250}.{i % 250}.1}}"]
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
 def simulated(count: int, repeat: int, folder: Path) -> dict[str, Any]:
     with FakeFleet(folder) as fleet:
         engines = {}
@@ -87,7 +78,7 @@ def simulated(count: int, repeat: int, folder: Path) -> dict[str, Any]:
                 [service("st_api", (7000, 7000, "ingress"))] if i == 0 else (),
                 swarm="manager" if i == 0 else "worker",
             ))
-        inventory = write_inventory(folder / "fleet.yaml", engines)
+        inventory = write_inventory(folder / "fleet.yaml", engines, addresses)
         seconds, data = median_audit(inventory, repeat, "--jobs", str(JOBS))
     if data["summary"]["reachable"] != count:
         raise CannotRun(f"only {data['summary']['reachable']} of {count} engines answered")
@@ -95,30 +86,19 @@ def simulated(count: int, repeat: int, folder: Path) -> dict[str, Any]:
             "goal_seconds": GOAL_SIMULATED_S, "met": seconds < GOAL_SIMULATED_S}
 
 
-@contextmanager
-def three_node_swarm() -> Iterator[Any]:
-    from harness import Lab, build_swarm, netns_unavailable_reason
-
-    reason = netns_unavailable_reason()
-    if reason is not None:
-        raise CannotRun(f"the swarm part needs network namespaces: {reason}")
-    with Lab() as lab:
-        yield build_swarm(lab)
-
-
 def swarm_part(timeout: float, repeat: int, folder: Path) -> dict[str, Any]:
     with three_node_swarm() as swarm, FakeFleet(folder) as fleet:
         engines = {name: node.docker_host for name, node in swarm.nodes.items()}
         alone = {}
         for name, engine in engines.items():
-            one = write_inventory(folder / f"{name}.yaml", {name: engine})
+            one = write_inventory(folder / f"{name}.yaml", {name: engine}, addresses)
             alone[name], _ = median_audit(one, repeat)
-        everyone = write_inventory(folder / "swarm.yaml", engines)
+        everyone = write_inventory(folder / "swarm.yaml", engines, addresses)
         together, data = median_audit(everyone, repeat)
         if data["summary"]["reachable"] != len(engines):
             raise CannotRun(f"the swarm nodes did not all answer: {data['summary']}")
         silent = write_inventory(folder / "silent.yaml",
-                                 {**engines, "mute": fleet.add_silent("mute")})
+                                 {**engines, "mute": fleet.add_silent("mute")}, addresses)
         with_silent, data = median_audit(silent, repeat, "--node-timeout", str(timeout))
         if data["summary"]["unreachable"] != 1:
             raise CannotRun(f"the silent node was not the one unreachable: {data['summary']}")

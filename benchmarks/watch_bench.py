@@ -38,15 +38,15 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]  # nodes.py, the test harness
 
 from harness.fakeengine import FakeEngine, FakeFleet, container  # noqa: E402
+from nodes import ROOT, CannotRun, three_node_swarm, write_inventory  # noqa: E402
 
 GOAL_MB = 150.0
 GOAL_CPU = 0.01
@@ -54,8 +54,9 @@ GOAL_LATENCY_S = 1.0
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
-class CannotRun(Exception):
-    pass
+def addresses(i: int) -> tuple[str, str]:
+    """The i-th node's public and service addresses."""
+    return f"198.51.{i // 250}.{i % 250 + 1}", f"10.77.{i // 250}.{i % 250 + 1}"
 
 
 def free_port() -> int:
@@ -148,20 +149,10 @@ class Watcher:
             return self.proc.wait()
 
 
-def write_inventory(path: Path, engines: Mapping[str, str]) -> Path:
-    lines = ["nodes:"]
-    for i, (name, address) in enumerate(engines.items()):
-        lines += [f"  {name}:", f"    engine: \"{address}\"",
-                  f"    public: {{ipv4: 198.51.{i // 250}.{i % 250 + 1}}}",
-                  f"    service: {{ipv4: 10.77.{i // 250}.{i % 250 + 1}}}"]
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
 def simulated(count: int, idle: float, samples: int, folder: Path) -> dict[str, Any]:
     with FakeFleet(folder) as fleet:
         engines: dict[str, FakeEngine] = {}
-        addresses: dict[str, str] = {}
+        engine_at: dict[str, str] = {}
         for i in range(count):
             name = f"sim{i:03d}"
             engines[name] = FakeEngine(name, [
@@ -169,8 +160,8 @@ def simulated(count: int, idle: float, samples: int, folder: Path) -> dict[str, 
                           project="shop")
                 for j in range(5)
             ])
-            addresses[name] = fleet.add(engines[name])
-        inventory = write_inventory(folder / "nodes.yaml", addresses)
+            engine_at[name] = fleet.add(engines[name])
+        inventory = write_inventory(folder / "nodes.yaml", engine_at, addresses)
         started = time.monotonic()
         watcher = Watcher(inventory, count, node_timeout=10.0)
         ready = time.monotonic() - started
@@ -211,24 +202,13 @@ def simulated(count: int, idle: float, samples: int, folder: Path) -> dict[str, 
     }
 
 
-@contextmanager
-def three_node_swarm() -> Iterator[Any]:
-    from harness import Lab, build_swarm, netns_unavailable_reason
-
-    reason = netns_unavailable_reason()
-    if reason is not None:
-        raise CannotRun(f"the three-node swarm cannot run here: {reason}")
-    with Lab() as lab:
-        yield build_swarm(lab)
-
-
 def swarm_part(samples: int, idle: float, folder: Path) -> dict[str, Any]:
     from harness import BUSYBOX_IMAGE
 
     with three_node_swarm() as swarm:
         inventory = write_inventory(folder / "lab.yaml", {
             name: node.docker_host for name, node in swarm.nodes.items()
-        })
+        }, addresses)
         watcher = Watcher(inventory, 3, node_timeout=3.0)
         n2 = swarm.nodes["n2"]
         # another client of n2's event stream: when the engine sent each start event

@@ -12,6 +12,7 @@ from harness import (
     Engine,
     Lab,
     Swarm,
+    bounded,
     build_swarm,
     busybox_image,
     compose_binary,
@@ -48,6 +49,18 @@ def compose_bin() -> str:
 def busybox(docker_engine: Engine) -> str:
     """Name of the local busybox image in the root-namespace engine."""
     return busybox_image(docker_engine.host)
+
+
+@pytest.fixture(scope="session")
+def as_nobody() -> Iterator[tuple[str, str]]:
+    """(interpreter, PYTHONPATH) the user nobody runs compose-net with in a bounded child
+    (tests/harness/bounded.py); fails in CI without root, a user nobody or a system Python."""
+    require(os.geteuid() == 0 and bounded.nobody() is not None, "needs root and a user nobody")
+    with bounded.open_folder() as folder:
+        found = bounded.unprivileged_python(folder / "python")
+        require(found is not None, "no system Python of this version for the user nobody")
+        assert found is not None
+        yield found
 
 
 @pytest.fixture

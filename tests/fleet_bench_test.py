@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
-
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "fleet_bench.py"
+from harness import simulated_figures
 
 
 @pytest.mark.parametrize(
@@ -20,11 +14,6 @@ BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "fleet_bench.py"
     ],
 )
 def test_simulated_fleet_is_measured(args: list[str], engines: int) -> None:
-    proc = subprocess.run([sys.executable, str(BENCH), *args, "--no-swarm", "--json"],
-                          capture_output=True, text=True, timeout=300, check=False)
-    assert proc.returncode == 0, proc.stderr
-    result = json.loads(proc.stdout)
-    simulated = result["simulated"]
+    simulated = simulated_figures("fleet_bench.py", *args)
     assert simulated["engines"] == engines
     assert isinstance(simulated["seconds"], float) and simulated["seconds"] > 0
-    assert result["swarm_skipped"] == "--no-swarm"

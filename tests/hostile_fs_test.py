@@ -13,7 +13,6 @@ import os
 import shutil
 import stat
 import subprocess
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,30 +30,9 @@ DEFAULT_LIMITS = bounded.Limits()
 SUMMARY = "compose-net: 0 findings in 0 files; 1 file not checked"
 
 
-@contextlib.contextmanager
-def _open_folder() -> Iterator[Path]:
-    """A folder every user may enter (pytest's own temporary folders are root's alone)."""
-    folder = Path(tempfile.mkdtemp(prefix="compose-net-test-"))
-    folder.chmod(0o755)
-    try:
-        yield folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-@pytest.fixture(scope="session")
-def as_nobody() -> Iterator[tuple[str, str]]:
-    require(os.geteuid() == 0 and NOBODY is not None, "needs root and a user nobody")
-    with _open_folder() as folder:
-        found = bounded.unprivileged_python(folder / "python")
-        require(found is not None, "no system Python of this version for the user nobody")
-        assert found is not None
-        yield found
-
-
 @pytest.fixture
 def open_folder() -> Iterator[Path]:
-    with _open_folder() as folder:
+    with bounded.open_folder() as folder:
         yield folder
 
 

@@ -15,13 +15,10 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from harness import bounded, require
+from harness import bounded
 
 from compose_net.cli import main
 
@@ -161,37 +158,19 @@ CHILD = ("newline-workflow-command", "not-utf-8")
 CHILD_COMMANDS = ("check-github", "check-text-broken", "harden", "harden-diff", "ports")
 
 
-@pytest.fixture(scope="module")
-def as_nobody() -> Iterator[tuple[str, str]]:
-    require(os.geteuid() == 0 and NOBODY is not None, "needs root and a user nobody")
-    folder = Path(tempfile.mkdtemp(prefix="compose-net-test-"))
-    folder.chmod(0o755)
-    try:
-        found = bounded.unprivileged_python(folder / "python")
-        require(found is not None, "no system Python of this version for the user nobody")
-        assert found is not None
-        yield found
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
 @pytest.mark.parametrize("who", ["root", "nobody"])
 @pytest.mark.parametrize("command", CHILD_COMMANDS)
 @pytest.mark.parametrize("row", CHILD)
 def test_child(request: pytest.FixtureRequest, who: str, command: str, row: str) -> None:
     argv, text, json_out = next(c[1:] for c in COMMANDS if c[0] == command)
     user = request.getfixturevalue("as_nobody") if who == "nobody" else None
-    folder = Path(tempfile.mkdtemp(prefix="compose-net-test-"))
-    try:
-        folder.chmod(0o777)
+    with bounded.open_folder(0o777) as folder:
         shown = _file(folder, NAMES[row], text)
         if NOBODY is not None and who == "nobody":
             os.chown(os.path.join(os.fsencode(folder), NAMES[row]), NOBODY.pw_uid, NOBODY.pw_gid)
         done = bounded.run([*argv, "--", shown], cwd=folder, user=user)
-        assert done.returncode in (0, 1, 2), done
-        out = done.stdout.decode("utf-8")  # strict: nothing undecodable was printed
-        err = done.stderr.decode("utf-8")
-        assert "Traceback" not in err
-        assert_clean(out, err, annotations="github" in argv, json_out=json_out)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    assert done.returncode in (0, 1, 2), done
+    out = done.stdout.decode("utf-8")  # strict: nothing undecodable was printed
+    err = done.stderr.decode("utf-8")
+    assert "Traceback" not in err
+    assert_clean(out, err, annotations="github" in argv, json_out=json_out)

@@ -13,9 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import shutil
 import subprocess
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,27 +42,6 @@ SUMMARY = "compose-net: 0 findings in 0 files; 1 file not checked"
 FOUND = "compose-net: 1 finding (1 error) in 1 file"
 HARDEN = ("harden", "--no-config", "--bind", "10.0.0.5")
 ALL = ("root", "nobody")
-
-
-@contextlib.contextmanager
-def _open_folder() -> Iterator[Path]:
-    """A folder every user may enter (pytest's own temporary folders are root's alone)."""
-    folder = Path(tempfile.mkdtemp(prefix="compose-net-paths-"))
-    folder.chmod(0o755)
-    try:
-        yield folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-@pytest.fixture(scope="session")
-def as_nobody() -> Iterator[tuple[str, str]]:
-    require(os.geteuid() == 0 and NOBODY is not None, "needs root and a user nobody")
-    with _open_folder() as folder:
-        found = bounded.unprivileged_python(folder / "python")
-        require(found is not None, "no system Python of this version for the user nobody")
-        assert found is not None
-        yield found
 
 
 def _give_tree(d: Path) -> None:
@@ -563,7 +540,7 @@ def _table(rows: list[Any]) -> list[Any]:
 @pytest.mark.parametrize(("case", "user"), _table(READS + CONFIG + WRITES))
 def test_path_policy(case: Case, user: str, request: pytest.FixtureRequest) -> None:
     runner = request.getfixturevalue("as_nobody") if user == "nobody" else None
-    with _open_folder() as d:
+    with bounded.open_folder() as d:
         proc = _run(case, d, runner)
         _check(case, d, proc)
 
@@ -574,14 +551,14 @@ def test_file_names_after_double_dash_are_files(
 ) -> None:
     """A file named like an option is a file after ``--``, for every command taking files."""
     runner = request.getfixturevalue("as_nobody") if user == "nobody" else None
-    with _open_folder() as d:
+    with bounded.open_folder() as d:
         proc = _run(case, d, runner)
         _check(case, d, proc)
 
 
 def test_the_report_is_whole_after_a_run() -> None:
     """-o replaces the old report whole (the row above checks the exit and the lines)."""
-    with _open_folder() as d:
+    with bounded.open_folder() as d:
         case = Case({"project/compose.yml": EXPOSED, "project/report.txt": b"x" * 100_000},
                     (*REPORT, "report.txt", "compose.yml"), 1, "")
         _check(case, d, _run(case, d, None))
@@ -698,7 +675,7 @@ def test_every_path_parameter_is_walked() -> None:
 def test_every_path_parameter_refuses_a_symlink_to_outside(key: tuple[str, str]) -> None:
     """Each command's every path, named as a symlink to a file outside the project, is
     refused with one line naming it, exit 2, nothing of the file printed or written."""
-    with _open_folder() as d:
+    with bounded.open_folder() as d:
         _write(d, WALK_FILES)
         proc = bounded.run(WALK[key], cwd=d / "project")
         err = proc.stderr.decode()
@@ -736,7 +713,7 @@ def test_a_root_marker_counts_only_where_no_other_user_could_plant_it(
     require(os.geteuid() == 0, "changing owners needs root")
     from compose_net import paths
 
-    with _open_folder() as d:
+    with bounded.open_folder() as d:
         parent, start = d / "parent", d / "parent" / "proj"
         (parent / ".git").mkdir(parents=True)
         start.mkdir()

@@ -11,11 +11,10 @@ exits 0, and the swarm strategy unpublishes it). Run in process, and a few rows 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from harness import bounded, require
+from harness import bounded
 
 from compose_net import pragmas, yamltree
 from compose_net.cli import main
@@ -251,34 +250,12 @@ CHILD_ROWS = (
 )
 
 
-@pytest.fixture(scope="module")
-def as_nobody() -> Iterator[tuple[str, str]]:
-    import shutil
-    import tempfile
-
-    require(os.geteuid() == 0 and NOBODY is not None, "needs root and a user nobody")
-    folder = Path(tempfile.mkdtemp(prefix="compose-net-test-"))
-    folder.chmod(0o755)
-    try:
-        found = bounded.unprivileged_python(folder / "python")
-        require(found is not None, "no system Python of this version for the user nobody")
-        assert found is not None
-        yield found
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
 @pytest.mark.parametrize("who", ["root", "nobody"])
 @pytest.mark.parametrize("row", CHILD_ROWS)
 def test_child(request: pytest.FixtureRequest, who: str, row: str) -> None:
-    import shutil
-    import tempfile
-
     text, allowed = CASES[row]
     user = request.getfixturevalue("as_nobody") if who == "nobody" else None
-    folder = Path(tempfile.mkdtemp(prefix="compose-net-test-"))
-    try:
-        folder.chmod(0o777)
+    with bounded.open_folder(0o777) as folder:
         path = _write(folder, text)
         if NOBODY is not None and who == "nobody":
             os.chown(path, NOBODY.pw_uid, NOBODY.pw_gid)
@@ -289,5 +266,3 @@ def test_child(request: pytest.FixtureRequest, who: str, row: str) -> None:
         done = bounded.run(harden, cwd=folder, user=user)
         assert done.returncode == 0, done
         assert (f"{BIND}:6379:6379" in path.read_text(encoding="utf-8")) is not allowed
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)

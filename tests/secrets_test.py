@@ -12,14 +12,12 @@ a run with the variables unset proves that nothing else prints them.
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from harness import bounded, require
+from harness import bounded
 from harness.fakeengine import FakeEngine, FakeFleet, container
 
 from compose_net import redaction
@@ -327,22 +325,6 @@ def test_audit_file(
 
 # -- as root and as nobody, in a bounded child ------------------------------------------------
 
-NOBODY = bounded.nobody()
-
-
-@pytest.fixture(scope="module")
-def as_nobody() -> Iterator[tuple[str, str]]:
-    require(os.geteuid() == 0 and NOBODY is not None, "needs root and a user nobody")
-    folder = Path(tempfile.mkdtemp(prefix="compose-net-test-"))
-    folder.chmod(0o755)
-    try:
-        found = bounded.unprivileged_python(folder / "python")
-        require(found is not None, "no system Python of this version for the user nobody")
-        assert found is not None
-        yield found
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
 
 @pytest.mark.parametrize("who", ["root", "nobody"])
 @pytest.mark.parametrize("command", ["check-github", "harden", "ports-json", "validate"])
@@ -352,19 +334,15 @@ def test_child(
     request: pytest.FixtureRequest, who: str, command: str, where: str, file: str
 ) -> None:
     user = request.getfixturevalue("as_nobody") if who == "nobody" else None
-    folder = Path(tempfile.mkdtemp(prefix="compose-net-test-"))
-    try:
-        folder.chmod(0o777)
+    with bounded.open_folder(0o777) as folder:
         _tree(folder, file)
         env = dict(CANARIES) if where == "env" else {}
         if where == "dotenv":
             (folder / ".env").write_text(_env_file(), encoding="utf-8")
             (folder / ".env").chmod(0o644)
         done = bounded.run([*COMMANDS[command], "compose.yaml"], cwd=folder, user=user, env=env)
-        # (validate reads no include; ports lists; harden may harden every file)
-        assert done.returncode in ((1, 2) if file == "invalid" else (0, 1, 2)), done
-        out, err = done.stdout.decode(), done.stderr.decode()
-        assert "Traceback" not in err and "internal error" not in err
-        assert_no_canary(out, err)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    # (validate reads no include; ports lists; harden may harden every file)
+    assert done.returncode in ((1, 2) if file == "invalid" else (0, 1, 2)), done
+    out, err = done.stdout.decode(), done.stderr.decode()
+    assert "Traceback" not in err and "internal error" not in err
+    assert_no_canary(out, err)

@@ -11,17 +11,12 @@ environment, the exit code and what the first line of standard error holds.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import resource
-import shutil
-import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
-from harness import bounded, require
+from harness import bounded
 
 #: CPU seconds and bytes of address space each run may use: a start-up and linear work
 #: fit, the growth these rows provoke does not
@@ -364,34 +359,13 @@ CASES = {
 }
 
 
-@contextlib.contextmanager
-def _open_folder() -> Iterator[Path]:
-    """A folder every user may enter (pytest's own temporary folders are root's alone)."""
-    folder = Path(tempfile.mkdtemp(prefix="compose-net-bounds-"))
-    folder.chmod(0o755)
-    try:
-        yield folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def nobody() -> Iterator[tuple[str, str]]:
-    require(os.geteuid() == 0 and bounded.nobody() is not None, "needs root and a user nobody")
-    with _open_folder() as folder:
-        found = bounded.unprivileged_python(folder / "python")
-        require(found is not None, "no system Python of this version for the user nobody")
-        assert found is not None
-        yield found
-
-
 def _cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
 
 
 def _run(case: Case, user: tuple[str, str] | None) -> None:
-    with _open_folder() as d:
+    with bounded.open_folder() as d:
         for name, data in case.files.items():
             (d / name).write_bytes(data)
         for i in range(200):  # the project directories rows name
@@ -443,8 +417,8 @@ AS_NOBODY = (
 
 
 @pytest.mark.parametrize("name", AS_NOBODY)
-def test_bounded_as_nobody(name: str, nobody: tuple[str, str]) -> None:
-    _run(CASES[name], nobody)
+def test_bounded_as_nobody(name: str, as_nobody: tuple[str, str]) -> None:
+    _run(CASES[name], as_nobody)
 
 
 def test_every_bound_is_named_once_with_its_variable() -> None:

@@ -13,11 +13,9 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import shutil
 import signal
 import stat
 import subprocess
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -47,27 +45,6 @@ CHANGED = (
     "compose-net: error: {f}: the file changed since compose-net read it (another program "
     "wrote it?); nothing was written: run compose-net again\n"
 )
-
-
-@contextlib.contextmanager
-def _open_folder() -> Iterator[Path]:
-    """A folder every user may enter (pytest's own temporary folders are root's alone)."""
-    folder = Path(tempfile.mkdtemp(prefix="compose-net-test-"))
-    folder.chmod(0o755)
-    try:
-        yield folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def as_nobody() -> Iterator[tuple[str, str]]:
-    require(os.geteuid() == 0 and NOBODY is not None, "needs root and a user nobody")
-    with _open_folder() as folder:
-        found = bounded.unprivileged_python(folder / "python")
-        require(found is not None, "no system Python of this version for the user nobody")
-        assert found is not None
-        yield found
 
 
 @dataclass
@@ -115,7 +92,7 @@ def folder(request: pytest.FixtureRequest) -> Iterator[Folder]:
     """The work folder, its files owned by nobody; the run as root or as nobody."""
     require(os.geteuid() == 0 and NOBODY is not None, "needs root and a user nobody")
     user = request.getfixturevalue("as_nobody") if request.param == "nobody" else None
-    with _open_folder() as top:
+    with bounded.open_folder() as top:
         made = Folder(top / "work", top / "ctl", user)
         made.ctl.mkdir()
         made.ctl.chmod(0o777)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .bench import simulated_figures
 from .ci import in_ci, require
 from .docker import DEFAULT_DOCKER_HOST, Engine, compose_binary, docker_cli, root_engine
 from .images import BUSYBOX_IMAGE, busybox_image
@@ -53,6 +54,7 @@ __all__ = [
     "require",
     "root_engine",
     "run",
+    "simulated_figures",
     "tcp_probe",
     "wait_for_echo",
     "wait_until",

@@ -10,6 +10,7 @@ world-readable folder for a system Python of the same version.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import pwd
@@ -18,7 +19,8 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Callable, Mapping, Sequence
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,6 +71,18 @@ def nobody() -> pwd.struct_passwd | None:
         return pwd.getpwnam("nobody")
     except KeyError:
         return None
+
+
+@contextlib.contextmanager
+def open_folder(mode: int = 0o755) -> Iterator[Path]:
+    """A fresh folder every user may enter (pytest's own temporary folders are root's alone),
+    with ``mode`` (0o777: ``nobody`` may write in it too); removed afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix="compose-net-test-"))
+    try:
+        folder.chmod(mode)
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _system_python() -> str | None:
