@@ -25,6 +25,8 @@ from compose_net.policy.allowances import Allow
 CONFIG_NAMES = (".compose-net.yaml", ".compose-net.yml")
 #: the search results of this run, announced once each under -v (:func:`announce`)
 _ANNOUNCE: dict[str, bool] = {}
+#: configuration files not read in this run, each warned about once
+_REFUSED: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -167,8 +169,10 @@ def _validate(data: dict[str, Any], path: str) -> None:
 
 
 def announce(on: bool = True) -> None:
-    """Under ``-v``: say on standard error which configuration each search found."""
+    """Start a run: under ``-v``, say on standard error which configuration each search
+    found; a configuration file not read is warned about once in the run."""
     _ANNOUNCE.clear()
+    _REFUSED.clear()
     if on:
         _ANNOUNCE["on"] = True
 
@@ -192,9 +196,11 @@ def _trusted(candidate: str, start: str) -> bool:
     why = planted_configuration(candidate, start)
     if why is None:
         return True
-    from compose_net import report
+    if candidate not in _REFUSED:  # several searches may meet it: one warning per run
+        _REFUSED.add(candidate)
+        from compose_net import report
 
-    report.warn(candidate, f"configuration not read: {why}")
+        report.warn(candidate, f"configuration not read: {why}")
     return False
 
 
