@@ -99,8 +99,11 @@ def compose(folder: Path, compose_bin: str) -> dict[str, list[tuple[str, int, st
 
 
 def compose_net(folder: Path) -> tuple[dict[str, list[tuple[str, int, str]]] | None, str]:
-    """(the ports compose-net lists, or None; its standard error)."""
-    proc = bounded.run(("ports", "--format", "json", "compose.yaml"), cwd=folder, limits=LIMITS)
+    """(the ports compose-net lists, or None; its standard error). ``--show-values``: the
+    values a .env gives are compared with Compose's, not the ``${VAR}`` printed in their place."""
+    proc = bounded.run(
+        ("ports", "--format", "json", "--show-values", "compose.yaml"), cwd=folder, limits=LIMITS
+    )
     err = proc.stderr.decode()
     assert "Traceback" not in err and "internal error" not in err, err
     if proc.returncode != 0:
