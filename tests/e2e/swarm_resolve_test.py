@@ -192,9 +192,7 @@ services:
         constraints: ["node.hostname == n1"]
   db:
     image: postgres
-    ports:
-      - target: 5432
-        published: 5432
+    ports: ["5432:5432"]
     deploy: {placement: {constraints: [node.labels.name == n2]}}
   cache:
     image: redis
@@ -235,8 +233,9 @@ def pinned_file(cluster: Cluster, tmp_path: Path) -> Path:
 
 
 def only_swarm_left(proc: subprocess.CompletedProcess[str]) -> bool:
-    """harden on a file that places services with ``deploy.placement``: every port is bound,
-    and what remains is the swarm-published warning (CN005) check gives such a file."""
+    """harden --target compose on a file that places services with ``deploy.placement``
+    (``--target auto`` takes it for a stack and unpublishes its ports instead): every port is
+    bound, and what remains is the swarm-published warning (CN005) check gives such a file."""
     left = [line for line in proc.stderr.splitlines() if "; not fixed: " in line]
     return proc.returncode == 1 and bool(left) and all(": warning: CN005 " in x for x in left)
 
@@ -248,6 +247,8 @@ def test_each_service_is_bound_to_its_own_node(
     proc = cli(
         "harden",
         "--no-config",
+        "--target",
+        "compose",
         "--resolve",
         "docker",
         "--remap-conflicts",
@@ -305,7 +306,8 @@ def test_label_overrides_the_advertised_address(
         assert nodes["n2"].get("problem") == error
         path = pinned_file(cluster, tmp_path)
         proc = cli(
-            "harden", "--no-config", "--resolve", "docker", "--remap-conflicts", str(path), env=env
+            "harden", "--no-config", "--target", "compose", "--resolve", "docker",
+            "--remap-conflicts", str(path), env=env,
         )
     finally:
         cluster.manager.docker("node", "update", "--label-rm", "compose-net.service-ipv4", n2)
@@ -353,12 +355,15 @@ def test_exported_inventory_is_valid_and_lints_in_ci(cluster: Cluster, tmp_path:
     live = pinned_file(cluster, tmp_path / "live")
     committed = pinned_file(cluster, tmp_path / "ci")
     assert only_swarm_left(
-        cli("harden", "--no-config", "--resolve", "docker", "--remap-conflicts", str(live), env=env)
+        cli("harden", "--no-config", "--target", "compose", "--resolve", "docker",
+            "--remap-conflicts", str(live), env=env)
     )
     assert only_swarm_left(
         cli(
             "harden",
             "--no-config",
+            "--target",
+            "compose",
             "--inventory",
             str(inventory),
             "--remap-conflicts",
@@ -372,6 +377,8 @@ def test_exported_inventory_is_valid_and_lints_in_ci(cluster: Cluster, tmp_path:
     clean = cli(
         "check",
         "--no-config",
+        "--target",
+        "compose",
         "--inventory",
         str(inventory),
         "--select",
@@ -385,6 +392,8 @@ def test_exported_inventory_is_valid_and_lints_in_ci(cluster: Cluster, tmp_path:
     flagged = cli(
         "check",
         "--no-config",
+        "--target",
+        "compose",
         "--inventory",
         str(inventory),
         "--select",
@@ -394,8 +403,8 @@ def test_exported_inventory_is_valid_and_lints_in_ci(cluster: Cluster, tmp_path:
     )
     assert flagged.returncode == 1
     assert flagged.stdout.splitlines() == [
-        f'{committed}:17:13: error CN007 services.cache.ports[0] "10.176.0.11:6379:6379" is '
-        "bound to 10.176.0.11, which is not an address of the node that runs cache (10.176.0.13)"
+        f'{committed}:14:13: error CN007 [*] services.cache.ports[0] "10.176.0.11:6379:6379" '
+        "is bound to 10.176.0.11, which is not an address of the node that runs cache (10.176.0.13)"
     ]
 
 
@@ -557,7 +566,8 @@ def test_public_only_node_is_refused_until_labelled(
         "    deploy: {placement: {constraints: [node.hostname == n2]}}\n"
     )
     path.write_text(text)
-    refused = cli("harden", "--no-config", "--resolve", "docker", str(path), env=env)
+    refused = cli("harden", "--no-config", "--target", "compose", "--resolve", "docker", str(path),
+                   env=env)
     assert refused.returncode == 2
     assert refused.stderr == (
         f"compose-net: error: {path}:2:3: services.api runs on node n2 (node.hostname == n2), "
@@ -575,7 +585,8 @@ def test_public_only_node_is_refused_until_labelled(
         {"ipv4": "203.0.113.22", "ipv6": None},
         "label compose-net.service-ipv4",
     )
-    accepted = cli("harden", "--no-config", "--resolve", "docker", str(path), env=env)
+    accepted = cli("harden", "--no-config", "--target", "compose", "--resolve", "docker", str(path),
+                   env=env)
     assert only_swarm_left(accepted), accepted.stderr
     assert compose_ports(compose_bin, path) == {"api": [("10.176.0.22", "8080")]}
 
