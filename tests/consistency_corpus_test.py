@@ -52,7 +52,10 @@ def _items() -> list[tuple[str, Case, dict[str, Any]]]:
             files={path.name: path.read_bytes()},
             projects=[[path.name]],
             harden=["--bind", BIND],
-            common=["--no-config"],
+            # the Compose target, whose promises these are: a file that looks like a swarm
+            # stack is hardened with the stack strategy by default, which drops published
+            # ports on purpose (tests/swarm/stack_auto_test.py)
+            common=["--no-config", "--target", "compose"],
             compose_flags=list(data.get("flags", [])),
         )
         items.append((f"corpus/{rel}", case, data))
