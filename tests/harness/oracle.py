@@ -1,6 +1,7 @@
 """Oracle results (the real compose binary's ``config``, ``docker stack config``) computed
 once per test run: a cache keyed by the input bytes (the command, the variables it is given
-and every file of the folder it runs in), kept in the run's temporary folder
+and every file of the folder it runs in, or of the folder that also holds the files its
+arguments name), kept in the run's temporary folder
 (tests/conftest.py) and shared by the xdist workers: a lock file per input makes a worker that
 asks while another computes wait for that result instead of computing it again.
 
@@ -32,13 +33,26 @@ _PLACE = ("PATH", "HOME", "TMPDIR", "PWD", "OLDPWD", "SHLVL", "_", "DOCKER_CONFI
 run_dir: str | None = os.environ.get(RUN_DIR)
 
 
+def _root(argv: Sequence[str], cwd: Path) -> Path:
+    """The folder whose files the command can read: ``cwd``, or the folder that holds both
+    it and every file an argument names (``-f ../compose.yaml`` reads the parent's files)."""
+    folders = [os.path.abspath(cwd)]
+    for arg in argv[1:]:
+        named = os.path.join(cwd, arg)
+        if os.path.isfile(named):
+            folders.append(os.path.dirname(os.path.abspath(named)))
+    return Path(os.path.commonpath(folders))
+
+
 def _key(argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> str:
     digest = hashlib.sha256()
     digest.update(json.dumps([os.path.basename(argv[0]), *argv[1:]]).encode())
     variables = sorted((k, v) for k, v in env.items() if k not in _PLACE)
     digest.update(json.dumps(variables).encode())
-    for path in sorted(p for p in cwd.rglob("*") if p.is_file()):
-        digest.update(str(path.relative_to(cwd)).encode() + b"\0")
+    root = _root(argv, cwd)
+    digest.update(os.path.relpath(os.path.abspath(cwd), root).encode() + b"\0")
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(root)).encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
 
