@@ -188,7 +188,8 @@ HARDENED_EXAMPLE = (EXAMPLE.replace('"80:80"', '"10.0.0.5:80:80"')
         pytest.param({"README.md": "nothing here\n"}, {"sarif": "true"}, 0,
                      "no Compose or stack file to check", None, id="no-files"),
         pytest.param({"--output=x-stack.yml": EXAMPLE}, {"format": "text"}, 1,
-                     "--output=x-stack.yml:7:9: CN001", None, id="a-file-named-like-an-option"),
+                     "--output=x-stack.yml:7:9: error CN001", None,
+                     id="a-file-named-like-an-option"),
     ),
 )
 def test_action_steps(

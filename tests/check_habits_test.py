@@ -95,6 +95,7 @@ FINDING = (
     'compose.yaml:5:9: error CN001 services.web.ports[0] "8080:80" is published on all '
     "interfaces\n"
 )
+FIXABLE = FINDING.replace("CN001 ", "CN001 [*] ")
 SUMMARY = (
     "compose-net: 1 finding (1 error) in 1 file\n"
     "compose-net: 1 fixable with `compose-net check --fix`\n"
@@ -102,7 +103,10 @@ SUMMARY = (
 
 CASES = [
     # (id, file text, arguments, standard input, exit code, checks)
-    ("plain", EXPOSED, [], None, 1, [out_is(FINDING), err_is(SUMMARY)]),
+    # a node address makes a fix real: only then is a finding marked and counted fixable
+    ("plain", EXPOSED, ["--bind", "10.0.0.5"], None, 1, [out_is(FIXABLE), err_is(SUMMARY)]),
+    ("plain-without-an-address-nothing-is-fixable", EXPOSED, [], None, 1,
+     [out_is(FINDING), err_is("compose-net: 1 finding (1 error) in 1 file\n")]),
     ("exit-zero", EXPOSED, ["--exit-zero"], None, 0, [out_is(FINDING)]),
     ("exit-zero-json", EXPOSED, ["--exit-zero", "--format", "json"], None, 0,
      [json_rules(["CN001"])]),
@@ -123,10 +127,14 @@ CASES = [
     ("output-format-json", EXPOSED, ["--output-format", "json"], None, 1,
      [json_rules(["CN001"])]),
     ("output-format-text", EXPOSED, ["--output-format", "text"], None, 1, [out_is(FINDING)]),
-    ("statistics", MIXED, ["--statistics"], None, 1,
+    ("statistics", MIXED, ["--statistics", "--bind", "10.0.0.5"], None, 1,
      [out_is("    1  CN001  [*] all-interfaces       error\n"
              "    1  CN004      host-network         warning\n")]),
-    ("statistics-json", MIXED, ["--statistics", "--format", "json"], None, 1,
+    ("statistics-without-an-address", MIXED, ["--statistics"], None, 1,
+     [out_is("    1  CN001      all-interfaces       error\n"
+             "    1  CN004      host-network         warning\n")]),
+    ("statistics-json", MIXED, ["--statistics", "--format", "json", "--bind", "10.0.0.5"],
+     None, 1,
      [statistics_json([
          {"code": "CN001", "name": "all-interfaces", "severity": "error", "count": 1,
           "fixable": 1},
@@ -138,7 +146,7 @@ CASES = [
     ("statistics-clean", FIXED, ["--statistics"], None, 0, [out_is("")]),
     ("statistics-sarif-refused", EXPOSED, ["--statistics", "--format", "sarif"], None, 2,
      [err_has("--statistics prints text or json")]),
-    ("unsafe-fixable-summary", PUBLIC, [], None, 1,
+    ("unsafe-fixable-summary", PUBLIC, ["--bind", "10.0.0.5"], None, 1,
      [err_has("compose-net: 1 fixable with `compose-net check --fix --unsafe-fixes`\n")]),
     ("fix", EXPOSED, ["--fix", "--bind", "10.0.0.5"], None, 0,
      [out_is(""), file_is("compose.yaml", FIXED), err_has("hardened compose.yaml (1 port)")]),

@@ -45,6 +45,13 @@ def write(folder: Path, name: str, text: str) -> str:
             {"compose.yaml": EXPOSED},
             [],
             1,
+            "compose-net: 1 finding (1 error) in 1 file\n",
+            id="exposed-without-an-address-nothing-is-fixable",
+        ),
+        pytest.param(
+            {"compose.yaml": EXPOSED},
+            ["--bind", "10.0.0.5"],
+            1,
             "compose-net: 1 finding (1 error) in 1 file\n"
             "compose-net: 1 fixable with `compose-net check --fix`\n",
             id="exposed",
@@ -81,7 +88,7 @@ def write(folder: Path, name: str, text: str) -> str:
         ),
         pytest.param(
             {"compose.yaml": EXPOSED, "docker-compose.yml": "services: 1\n"},
-            [],
+            ["--bind", "10.0.0.5"],
             2,
             "compose-net: error: docker-compose.yml:1:11: 'services' must be a mapping\n"
             "compose-net: 1 finding (1 error) in 1 file; 1 file not checked\n"
@@ -191,8 +198,7 @@ def test_text(
     assert (
         captured.err
         == "compose-net: 3 findings (2 errors, 1 warning) in 1 file; 1 allowed, 1 ignored\n"
-        "compose-net: 3 fixable with `compose-net check --fix`\n"
-    )
+    )  # no node address: the fixes are display-only and none is counted
 
 
 def test_text_verbose_shows_hints_and_ignored(

@@ -17,6 +17,7 @@ import pytest
 from harness import require
 
 SCRIPT = Path(sys.executable).parent / "compose-net"
+ROOT = Path(__file__).resolve().parents[1]
 
 WEB = """\
 services:
@@ -44,7 +45,8 @@ def _run(
     return subprocess.run(
         [str(SCRIPT), *args],
         cwd=cwd,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(cwd), **(env or {})},
+        # this checkout's code, whichever checkout the console script was installed from
+        env={"PATH": "/usr/bin:/bin", "HOME": str(cwd), "PYTHONPATH": str(ROOT), **(env or {})},
         input=stdin,
         capture_output=True,
         text=True,
@@ -383,8 +385,41 @@ def test_variables(
     env: dict[str, str],
     expected: dict[str, str],
 ) -> None:
+    """Interpolation as Compose does it; --show-values prints the values it found."""
     _write(tmp_path, files)
-    assert _first(_run(["ports", "--format", "json", *args], tmp_path, env)) == expected
+    proc = _run(["ports", "--format", "json", "--show-values", *args], tmp_path, env)
+    assert _first(proc) == expected
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "expected"),
+    (
+        pytest.param(
+            [], {}, {"host_ip": "${BIND}", "published": "${PORT}", "exposure": "variable"},
+            id="dotenv-values-named",
+        ),
+        pytest.param(
+            [], {"PORT": "9001"},
+            {"host_ip": "${BIND}", "published": "${PORT}", "exposure": "variable"},
+            id="environment-value-named",
+        ),
+        pytest.param(
+            ["--show-values"], {"PORT": "9001"},
+            {"host_ip": "10.0.0.7", "published": "9001", "exposure": "variable"},
+            id="show-values-prints-them",
+        ),
+    ),
+)
+def test_values_are_named_without_show_values(
+    tmp_path: Path, args: list[str], env: dict[str, str], expected: dict[str, str]
+) -> None:
+    """Without --show-values a value that came from a variable is printed as ${NAME}."""
+    _write(tmp_path, {"proj/c.yaml": VARS, "proj/.env": "BIND=10.0.0.7\nPORT=8001\n"})
+    proc = _run(["ports", "--format", "json", *args, "proj/c.yaml"], tmp_path, env)
+    assert _first(proc) == expected
+    if not args:  # no value of .env or the environment is printed
+        assert "8001" not in proc.stdout and "10.0.0.7" not in proc.stdout
+        assert "9001" not in proc.stdout
 
 
 def test_no_interpolate_output(tmp_path: Path) -> None:

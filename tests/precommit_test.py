@@ -172,7 +172,7 @@ def test_a_file_named_like_an_option_is_a_file(
     assert odd.read_text(encoding="utf-8") == after
     assert not (project / "x-stack.yml").exists(), out
     if hook == "compose-net-check":
-        assert "--output=x-stack.yml:5:9: CN001" in out, out
+        assert "--output=x-stack.yml:5:9: error CN001" in out, out
 
 
 HOOK_FILES = [

@@ -659,12 +659,12 @@ HOSTILE = [
     pytest.param("services: {web: {image: x, ports: ['8080:80']}}\n" + "#" * MAX_BYTES,
                  "bytes in one file", id="huge"),
     pytest.param("services:\n  web:\n    x: " + "[" * 300 + "]" * 300 + "\n",
-                 "nesting is too deep", id="deep"),
+                 "collections nest too deep", id="deep"),
     pytest.param(_bomb(9), "nodes after expanding aliases", id="alias-bomb"),
     pytest.param('services:\n  web:\n    image: nginx\n    ports:\n      - "1-65535:1-65535"\n'
                  + "".join(f'  w{i}:\n    image: nginx\n    ports:\n      - "1-65535:1-65535"\n'
                            for i in range(10)),
-                 "ports after expanding ranges", id="ranges"),
+                 "ports once ranges are expanded", id="ranges"),
     pytest.param('services:\n  web:\n    image: nginx\n    ports:\n'
                  '      - "${CN_CANARY_TOKEN}:80"\n      - "${CN_CANARY_TOKEN:-x}:81:81"\n',
                  None, id="env-canary"),

@@ -118,7 +118,13 @@ def _text(files: list[dict[str, Any]]) -> str:
                         str(p["exposure"]),
                     )
                 )
-    cells = [[printable.name(redaction.redact(c)) for c in r] for r in rows]  # as printed
+    # as printed: only the first cell starts a line, so only it has a leading ':' escaped
+    # (an IPv6 host IP such as :: stays as written)
+    cells = [
+        [(printable.name if i == 0 else printable.one_line)(redaction.redact(c))
+         for i, c in enumerate(r)]
+        for r in rows
+    ]
     widths = [max(len(r[i]) for r in cells) for i in range(len(cells[0]))]
     lines = ("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in cells)
     return "\n".join(lines) + "\n"

@@ -11,12 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, NamedTuple, cast
 
+from compose_net.discovery import FILE_PATTERN
+
 Target = Literal["compose", "stack"]
 
-#: the files the pre-commit hooks match (``.pre-commit-hooks.yaml``): Compose and stack files
-HOOK_FILES = re.compile(r"(^|/)((docker-)?compose|([^/]*[-_.])?stack)([-_.][^/]*)?\.ya?ml$")
-#: and the names that end in compose: ``web-compose.yml``, ``app.compose.yaml``
-COMPOSE_SUFFIX = re.compile(r"(^|/)[^/]*[-_.]compose\.ya?ml$")
+#: the files the pre-commit hooks match (``.pre-commit-hooks.yaml``): Compose and stack files,
+#: ``web-compose.yml`` and ``app.compose.yaml`` too (compose_net.discovery.FILE_PATTERN)
+HOOK_FILES = re.compile(FILE_PATTERN)
 #: files whose change changes the findings of the open documents
 CONFIG_NAMES = (".compose-net.yaml", ".compose-net.yml", "pyproject.toml")
 ENV_NAME = ".env"
@@ -29,7 +30,7 @@ def is_compose(path: str, language_id: str, text: str) -> bool:
     """A document the server checks: a hook file name, VS Code's ``dockercompose`` language,
     or a YAML document with a top-level ``services:`` mapping."""
     name = path.replace(os.sep, "/")
-    if HOOK_FILES.search(name) or COMPOSE_SUFFIX.search(name) or language_id == "dockercompose":
+    if HOOK_FILES.search(name) or language_id == "dockercompose":
         return True
     yaml = language_id in ("yaml", "yml") or path.endswith((".yaml", ".yml"))
     return yaml and _SERVICES.search(text[: 1 << 20]) is not None
