@@ -45,10 +45,13 @@ def find(lines: list[str], node: Span, root: Node) -> list[Pragma]:
     (whose scalars say where comments cannot be)."""
     out: list[Pragma] = []
     comments: dict[int, Pragma] | None = None
+    candidates = _candidates(lines)
+    if not candidates:
+        return out
     for i in node_lines(node):
         if i >= len(lines):
             break
-        if "compose-net" not in lines[i]:
+        if i not in candidates:
             continue
         if comments is None:
             comments = _pragmas(lines, root)
@@ -56,6 +59,22 @@ def find(lines: list[str], node: Span, root: Node) -> list[Pragma]:
         if pragma is not None:
             out.append(pragma)
     return out
+
+
+#: id of lines -> (lines, the lines that mention compose-net): a line is searched once per
+#: file, not once per entry on it (a flow mapping holds a whole file on one line)
+_MENTIONS: dict[int, tuple[list[str], frozenset[int]]] = {}
+
+
+def _candidates(lines: list[str]) -> frozenset[int]:
+    known = _MENTIONS.get(id(lines))
+    if known is not None and known[0] is lines:
+        return known[1]
+    found = frozenset(i for i, line in enumerate(lines) if "compose-net" in line)
+    if len(_MENTIONS) >= _KEEP:
+        _MENTIONS.clear()
+    _MENTIONS[id(lines)] = (lines, found)  # kept with its list: its id names nothing else
+    return found
 
 
 #: (id of lines, id of root) -> (lines, root, the pragma of each line): one document at a time
