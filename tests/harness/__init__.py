@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from .bench import simulated_figures
 from .ci import in_ci, require
-from .docker import DEFAULT_DOCKER_HOST, Engine, compose_binary, docker_cli, root_engine
+from .docker import (
+    DEFAULT_DOCKER_HOST,
+    Engine,
+    compose_binary,
+    docker_cli,
+    root_engine,
+    stack_config,
+)
 from .images import BUSYBOX_IMAGE, busybox_image
 from .netns import (
     INTERNAL_IF,
@@ -55,6 +62,7 @@ __all__ = [
     "root_engine",
     "run",
     "simulated_figures",
+    "stack_config",
     "tcp_probe",
     "wait_for_echo",
     "wait_until",

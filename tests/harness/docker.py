@@ -112,3 +112,24 @@ class Engine:
 def root_engine() -> Engine:
     """The root-namespace engine: DOCKER_HOST if set, else the default unix socket."""
     return Engine(os.environ.get("DOCKER_HOST") or DEFAULT_DOCKER_HOST)
+
+
+def stack_config(folder: Path, name: str) -> subprocess.CompletedProcess[str]:
+    """``docker stack config -c NAME`` in ``folder``, as a fresh user with no engine (the
+    newer CLI first on PATH loads a stack file without one)."""
+    env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(folder),
+        "DOCKER_CONFIG": str(folder),
+        "DOCKER_HOST": f"unix://{folder}/none.sock",
+    }
+    return subprocess.run(
+        ["docker", "stack", "config", "-c", name],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )

@@ -11,11 +11,10 @@ a long-syntax ``mode: host`` port).
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
-from harness import docker_cli, require
+from harness import docker_cli, require, stack_config
 
 from compose_net import cli, document, source, stack
 from compose_net.errors import ComposeNetError
@@ -57,36 +56,17 @@ def _stack_looking() -> list[Path]:
     return out
 
 
-def _stack_config(folder: Path, name: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        "PATH": "/usr/local/bin:/usr/bin:/bin",
-        "HOME": str(folder),
-        "DOCKER_CONFIG": str(folder),
-        "DOCKER_HOST": f"unix://{folder}/none.sock",
-    }
-    return subprocess.run(
-        ["docker", "stack", "config", "-c", name],
-        cwd=folder,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
-
-
 def _harden_and_deploy(folder: Path, name: str, capsys: pytest.CaptureFixture[str]) -> str:
     """"" when the outcome is right, else what is wrong."""
     path = folder / name
     before = path.read_bytes()
-    if _stack_config(folder, name).returncode != 0:
+    if stack_config(folder, name).returncode != 0:
         return ""  # not a stack docker accepts as it is: nothing to keep accepted
     code = cli.main(["harden", "--no-config", "--bind", "10.0.0.5", str(path)])
     err = capsys.readouterr().err
     if code == 2:
         return f"harden failed: {err}"
-    after = _stack_config(folder, name)
+    after = stack_config(folder, name)
     if after.returncode == 0:
         return ""
     if code == 1 and path.read_bytes() == before and "not fixed:" in err:
@@ -116,7 +96,7 @@ def test_explicit_compose_writes_only_what_a_stack_accepts(
     assert code == 1
     assert '"10.0.0.5:8080:8080"' in path.read_text() and "host_ip" not in path.read_text()
     assert "rejects host_ip in a long-syntax port" in err
-    assert _stack_config(tmp_path, "docker-stack.yml").returncode == 0
+    assert stack_config(tmp_path, "docker-stack.yml").returncode == 0
 
 
 def test_every_stack_looking_corpus_file(

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import concurrent.futures
 import os
-import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import docker_cli, in_ci, require
+from harness import docker_cli, require, stack_config
 
 from compose_net import source, yamltree
 from compose_net.errors import ComposeNetError, SafetyError
@@ -29,22 +28,7 @@ MINIMUM_VERIFIED = 380
 
 
 def _stack_config(folder: Path, name: str) -> tuple[bool, Any]:
-    env = {
-        "PATH": "/usr/local/bin:/usr/bin:/bin",
-        "HOME": str(folder),
-        "DOCKER_CONFIG": str(folder),
-        "DOCKER_HOST": f"unix://{folder}/none.sock",
-    }
-    proc = subprocess.run(
-        ["docker", "stack", "config", "-c", name],
-        cwd=folder,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
+    proc = stack_config(folder, name)
     if proc.returncode != 0:
         return False, proc.stderr.strip()
     return True, yamltree.to_plain(yamltree.compose(proc.stdout, name))
@@ -113,10 +97,7 @@ def check_file(path: Path) -> list[tuple[str, str]]:
 @pytest.mark.slow
 def test_corpus_through_every_strategy() -> None:
     files = sorted((CORPUS / "files").glob("*/*.yml"))
-    if not files:
-        if in_ci():
-            pytest.fail(f"corpus not found at {CORPUS}")
-        pytest.skip("corpus not found")
+    require(bool(files), f"corpus not found at {CORPUS}")
     require(docker_cli() is not None, "the docker CLI is not installed")
     workers = max(2, os.cpu_count() or 2)
     with concurrent.futures.ThreadPoolExecutor(workers) as pool:
