@@ -214,12 +214,6 @@ def fleet_text(fleet: Fleet) -> str:
     return "".join(out)
 
 
-def allows(opts: Options) -> list[Allow]:
-    """The ports the configuration allows to be public (``allow:``): ``--file``'s own
-    configuration, else the working folder's (:func:`configuration`)."""
-    return configuration(opts).allows()
-
-
 def fleet_reports(fleet: Fleet, allowed: Sequence[Allow]) -> list[NodeReport]:
     """Each node of ``fleet`` as the metrics show it."""
     import time
@@ -298,8 +292,9 @@ def run(opts: Options) -> int:
     declared = None
     if opts.file is not None:
         declared = live.DeclaredFile(opts.file, declared_ports(opts.file, opts.env_files))
-    node = node_addresses(opts)
-    allowed = allows(opts)
+    configured = configuration(opts)  # read once: it judges addresses and allows ports
+    node = node_addresses(opts, configured)
+    allowed = configured.allows()
     state = live.collect(opts.project)
     result = live.assess(state, node, declared, opts.project, allowed)
     if opts.fmt == "json":
