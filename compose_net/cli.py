@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 import gc
 import sys
-from collections.abc import Callable, Sequence
-from typing import Any, TypeVar, cast
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -14,6 +13,10 @@ from compose_net import __version__, printable, redaction
 from compose_net.bounds import Exceeded
 from compose_net.errors import ComposeNetError, missing_module
 from compose_net.report import EXIT_ERROR
+
+if TYPE_CHECKING:
+    from compose_net.commands import options
+    from compose_net.unit import NodeSource
 
 FORMATS = click.Choice(["text", "json"])
 TARGETS = click.Choice(["auto", "compose", "stack"])
@@ -33,6 +36,148 @@ INPUTS = click.Path(readable=False, allow_dash=True)
 @click.version_option(__version__, prog_name="compose-net")
 def cli() -> None:
     """Keep Docker Compose and swarm stack ports off public interfaces."""
+
+
+# --- click's values, typed: one invocation object per command (compose_net.commands.options) ---
+
+_Value = TypeVar("_Value")
+_Choice = TypeVar("_Choice", bound=str)
+
+
+class Parsed:
+    """One command's values as click parsed them, each read once with the type its option
+    gives it: a value of another type, one read twice or one never read is a mistake in the
+    option table (an internal error, never a wrong run)."""
+
+    def __init__(self, params: Mapping[str, object]) -> None:
+        self.params = dict(params)
+
+    def _take(self, name: str) -> object:
+        if name not in self.params:
+            raise TypeError(f"{name}: no such option, or read twice")
+        return self.params.pop(name)
+
+    @staticmethod
+    def _wrong(name: str, value: object, kind: str) -> TypeError:
+        return TypeError(f"{name}: {type(value).__name__}, not {kind}")
+
+    def flag(self, name: str) -> bool:
+        value = self._take(name)
+        if not isinstance(value, bool):
+            raise self._wrong(name, value, "bool")
+        return value
+
+    def maybe_flag(self, name: str) -> bool | None:
+        value = self._take(name)
+        if value is not None and not isinstance(value, bool):
+            raise self._wrong(name, value, "bool or None")
+        return value
+
+    def text(self, name: str) -> str:
+        value = self._take(name)
+        if not isinstance(value, str):
+            raise self._wrong(name, value, "str")
+        return value
+
+    def maybe_text(self, name: str) -> str | None:
+        value = self._take(name)
+        if value is not None and not isinstance(value, str):
+            raise self._wrong(name, value, "str or None")
+        return value
+
+    def texts(self, name: str) -> tuple[str, ...]:
+        value = self._take(name)
+        if not isinstance(value, tuple) or not all(isinstance(v, str) for v in value):
+            raise self._wrong(name, value, "a tuple of str")
+        return tuple(str(v) for v in value)
+
+    def choice(self, name: str, allowed: tuple[_Choice, ...]) -> _Choice:
+        value = self._take(name)
+        for choice in allowed:
+            if value == choice:
+                return choice
+        raise self._wrong(name, value, " or ".join(allowed))
+
+    def maybe_integer(self, name: str) -> int | None:
+        value = self._take(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise self._wrong(name, value, "int or None")
+        return value
+
+    def integer(self, name: str) -> int:
+        value = self.maybe_integer(name)
+        if value is None:
+            raise self._wrong(name, value, "int")
+        return value
+
+    def maybe_number(self, name: str) -> float | None:
+        value = self._take(name)
+        if value is not None and not isinstance(value, float):
+            raise self._wrong(name, value, "float or None")
+        return value
+
+    def number(self, name: str) -> float:
+        value = self.maybe_number(name)
+        if value is None:
+            raise self._wrong(name, value, "float")
+        return value
+
+    def done(self) -> None:
+        """Every value was read: none of the command's options is left out of its object."""
+        if self.params:
+            raise TypeError(f"options not read: {', '.join(sorted(self.params))}")
+
+
+def invocation(params: Mapping[str, object], build: Callable[[Parsed], _Value]) -> _Value:
+    """The one object a command takes, built from all of click's values for it."""
+    parsed = Parsed(params)
+    made = build(parsed)
+    parsed.done()
+    return made
+
+
+def inputs_of(p: Parsed, *, stdin_filename: bool = True) -> options.Inputs:
+    """FILE arguments, ``-f``, ``--project-directory``, ``--read-outside``, ``--env-file``
+    and (where the command takes it) ``--stdin-filename``."""
+    from compose_net.commands import options
+
+    return options.Inputs(
+        files=p.texts("files"),
+        project_files=p.texts("project_files"),
+        project_directory=p.maybe_text("project_directory"),
+        read_outside=p.flag("read_outside"),
+        env_files=p.texts("env_files"),
+        stdin_filename=p.maybe_text("stdin_filename") if stdin_filename else None,
+    )
+
+
+def node_source_of(p: Parsed, *, node: bool = False) -> NodeSource:
+    """The node-address options (:func:`node_source_options`; ``--node`` where the command
+    takes it) as one value."""
+    from compose_net.unit import NodeSource
+
+    source = NodeSource(
+        resolve=p.maybe_text("resolve"),
+        inventory=p.maybe_text("inventory"),
+        interface=p.maybe_text("interface"),
+        cidr=p.maybe_text("cidr"),
+        docker_image=p.maybe_text("docker_image"),
+        node=p.maybe_text("node") if node else None,
+    )
+    if source.docker_image is not None and source.resolve != "docker":
+        raise ComposeNetError("--docker-image is for --resolve docker")
+    return source
+
+
+def fleet_of(p: Parsed) -> options.Fleet:
+    """``--nodes``, ``--jobs`` and ``--node-timeout`` (:func:`fleet_options`)."""
+    from compose_net.commands import options
+
+    return options.Fleet(
+        nodes=p.flag("nodes"),
+        jobs=p.maybe_integer("jobs"),
+        node_timeout=p.maybe_number("node_timeout"),
+    )
 
 
 # --- projects: -f FILE and --project-directory, as docker compose takes them ----------------------
@@ -134,16 +279,9 @@ def node_source_options(command: _Command) -> _Command:
         ),
     )
 
-    @functools.wraps(command)
-    def checked(*args: Any, **kwargs: Any) -> Any:
-        if kwargs.get("docker_image") is not None and kwargs.get("resolve") != "docker":
-            raise ComposeNetError("--docker-image is for --resolve docker")
-        return command(*args, **kwargs)
-
-    wrapped = cast(_Command, checked)
     for option in reversed(options):
-        wrapped = option(wrapped)
-    return wrapped
+        command = option(command)
+    return command
 
 
 # --- end of projects -----------------------------------------------------------------------------
@@ -177,30 +315,21 @@ def node_source_options(command: _Command) -> _Command:
     help="Read variables from this file instead of the project's .env (repeatable).",
 )
 @stdin_filename_option
-def ports(
-    files: tuple[str, ...],
-    project_files: tuple[str, ...],
-    project_directory: str | None,
-    read_outside: bool,
-    fmt: str,
-    no_interpolate: bool,
-    show_values: bool,
-    env_files: tuple[str, ...],
-    stdin_filename: str | None,
-) -> int:
+def ports(**params: object) -> int:
     """Print each service's published ports as Docker Compose reads them."""
     from compose_net.commands import ports as command
 
-    return command.main(
-        files,
-        project_files=project_files,
-        project_directory=project_directory,
-        read_outside=read_outside,
-        fmt=fmt,
-        interpolate=not no_interpolate,
-        env_files=env_files,
-        show_values=show_values,
-        stdin_filename=stdin_filename,
+    return command.main(invocation(params, ports_of))
+
+
+def ports_of(p: Parsed) -> options.Ports:
+    from compose_net.commands import options
+
+    return options.Ports(
+        inputs=inputs_of(p),
+        fmt=p.text("fmt"),
+        interpolate=not p.flag("no_interpolate"),
+        show_values=p.flag("show_values"),
     )
 
 
@@ -299,73 +428,54 @@ def ports(
 @click.option("--statistics", is_flag=True, help="A count per rule instead of the findings.")
 @node_source_options
 @stdin_filename_option
-def check(
-    files: tuple[str, ...],
-    project_files: tuple[str, ...],
-    project_directory: str | None,
-    read_outside: bool,
-    fmt: str,
-    output: str | None,
-    target: str | None,
-    selects: tuple[str, ...],
-    ignores: tuple[str, ...],
-    allows: tuple[str, ...],
-    env_files: tuple[str, ...],
-    no_config: bool,
-    node: str | None,
-    color: bool | None,
-    verbose: bool,
-    list_rules: bool,
-    explain: str | None,
-    fix: bool,
-    unsafe_fixes: bool,
-    rewrite_public: bool,
-    remap_conflicts: bool,
-    binds: tuple[str, ...],
-    bind_var: str | None,
-    exit_zero: bool,
-    quiet: bool,
-    fail_on: str,
-    statistics: bool,
-    inventory: str | None,
-    resolve: str | None,
-    interface: str | None,
-    cidr: str | None,
-    docker_image: str | None,
-    stdin_filename: str | None,
-) -> int:
+def check(**params: object) -> int:
     """Report ports published on public interfaces, and other port problems (exit 1 on findings)."""
     from compose_net.commands import check as command
 
-    fixes = command.Fixing(fix, unsafe_fixes, rewrite_public, remap_conflicts, binds, bind_var)
-    verdict = command.Verdict(command.severity(fail_on), exit_zero, quiet, statistics)
+    return command.main(invocation(params, check_of))
 
-    return command.main(
-        files,
-        project_files=project_files,
-        project_directory=project_directory,
-        read_outside=read_outside,
-        fmt=fmt,
-        output=output,
-        target=target,
-        selects=selects,
-        ignores=ignores,
-        allows=allows,
-        env_files=env_files,
-        no_config=no_config,
-        node=node,
-        color=color,
-        verbose=verbose,
-        list_rules=list_rules,
-        explain=explain,
-        inventory=inventory,
-        resolve=resolve,
-        interface=interface,
-        cidr=cidr,
-        docker_image=docker_image,
-        stdin_filename=stdin_filename,
-        fixing=fixes,
-        verdict=verdict,
+
+def fixes_of(p: Parsed) -> options.Fixes:
+    """``--bind``, ``--bind-var``, ``--rewrite-public`` and ``--remap-conflicts``."""
+    from compose_net.commands import options
+
+    return options.Fixes(
+        binds=p.texts("binds"),
+        bind_var=p.maybe_text("bind_var"),
+        rewrite_public=p.flag("rewrite_public"),
+        remap_conflicts=p.flag("remap_conflicts"),
+    )
+
+
+def check_of(p: Parsed) -> options.Check:
+    from compose_net.commands import options
+    from compose_net.findings import SEVERITIES
+
+    return options.Check(
+        inputs=inputs_of(p),
+        report=options.Report(
+            fmt=p.text("fmt"),
+            output=p.maybe_text("output"),
+            color=p.maybe_flag("color"),
+            verbose=p.flag("verbose"),
+        ),
+        verdict=options.Verdict(
+            fail_on=p.choice("fail_on", SEVERITIES),
+            exit_zero=p.flag("exit_zero"),
+            quiet=p.flag("quiet"),
+            statistics=p.flag("statistics"),
+        ),
+        target=p.maybe_text("target"),
+        selects=p.texts("selects"),
+        ignores=p.texts("ignores"),
+        allows=p.texts("allows"),
+        no_config=p.flag("no_config"),
+        node_source=node_source_of(p, node=True),
+        fixes=fixes_of(p),
+        fix=p.flag("fix"),
+        unsafe_fixes=p.flag("unsafe_fixes"),
+        list_rules=p.flag("list_rules"),
+        explain=p.maybe_text("explain"),
     )
 
 
@@ -449,68 +559,32 @@ def check(
 )
 @node_source_options
 @stdin_filename_option
-def harden(
-    files: tuple[str, ...],
-    project_files: tuple[str, ...],
-    project_directory: str | None,
-    read_outside: bool,
-    edit_outside: bool,
-    binds: tuple[str, ...],
-    bind_var: str | None,
-    allows: tuple[str, ...],
-    rewrite_public: bool,
-    output: str | None,
-    to_stdout: bool,
-    diff: bool,
-    check: bool,
-    target: str,
-    env_files: tuple[str, ...],
-    no_config: bool,
-    quiet: bool,
-    verbose: bool,
-    resolve: str | None,
-    interface: str | None,
-    cidr: str | None,
-    inventory: str | None,
-    node: str | None,
-    docker_image: str | None,
-    remap_conflicts: bool,
-    stack_strategy: str | None,
-    stack_network: str | None,
-    stdin_filename: str | None,
-) -> int:
+def harden(**params: object) -> int:
     """Bind exposed ports to internal addresses, editing only those entries."""
     from compose_net.commands import harden as command
 
-    return command.main(
-        files,
-        project_files=project_files,
-        project_directory=project_directory,
-        read_outside=read_outside,
-        edit_outside=edit_outside,
-        binds=binds,
-        bind_var=bind_var,
-        allows=allows,
-        rewrite_public=rewrite_public,
-        output=output,
-        to_stdout=to_stdout,
-        diff=diff,
-        check=check,
-        target=target,
-        env_files=env_files,
-        no_config=no_config,
-        quiet=quiet,
-        verbose=verbose,
-        resolve=resolve,
-        interface=interface,
-        cidr=cidr,
-        inventory=inventory,
-        node=node,
-        docker_image=docker_image,
-        remap_conflicts=remap_conflicts,
-        stack_strategy=stack_strategy,
-        stack_network=stack_network,
-        stdin_filename=stdin_filename,
+    return command.main(invocation(params, harden_of))
+
+
+def harden_of(p: Parsed) -> options.Harden:
+    from compose_net.commands import options
+
+    return options.Harden(
+        inputs=inputs_of(p),
+        node_source=node_source_of(p, node=True),
+        fixes=fixes_of(p),
+        allows=p.texts("allows"),
+        target=p.maybe_text("target"),
+        no_config=p.flag("no_config"),
+        edit_outside=p.flag("edit_outside"),
+        output=p.maybe_text("output"),
+        to_stdout=p.flag("to_stdout"),
+        diff=p.flag("diff"),
+        check=p.flag("check"),
+        quiet=p.flag("quiet"),
+        verbose=p.flag("verbose"),
+        stack_strategy=p.maybe_text("stack_strategy"),
+        stack_network=p.maybe_text("stack_network"),
     )
 
 
@@ -530,25 +604,17 @@ def harden(
     help="The schema: what docker compose accepts, or docker stack deploy.",
 )
 @env_file_option
-def validate(
-    files: tuple[str, ...],
-    project_files: tuple[str, ...],
-    project_directory: str | None,
-    read_outside: bool,
-    target: str,
-    env_files: tuple[str, ...],
-) -> int:
+def validate(**params: object) -> int:
     """Validate files against compose-net's Compose or stack schema."""
     from compose_net.commands import validate as command
 
-    return command.main(
-        files,
-        project_files=project_files,
-        project_directory=project_directory,
-        read_outside=read_outside,
-        target=target,
-        env_files=env_files,
-    )
+    return command.main(invocation(params, validate_of))
+
+
+def validate_of(p: Parsed) -> options.Validate:
+    from compose_net.commands import options
+
+    return options.Validate(inputs=inputs_of(p, stdin_filename=False), target=p.text("target"))
 
 
 @cli.command(
@@ -564,7 +630,7 @@ def validate(
 @click.option(
     "--format", "fmt", type=FORMATS, default="text", show_default=True, help=FORMAT_HELP
 )
-def addr(words: tuple[str, ...], interface: str | None, cidr: str | None, fmt: str) -> int:
+def addr(**params: object) -> int:
     """This host's addresses and their class; with a class and a family, the one address to use.
 
     `service` addresses are internal (RFC 1918, 100.64.0.0/10, fc00::/7), `public` ones global;
@@ -573,7 +639,18 @@ def addr(words: tuple[str, ...], interface: str | None, cidr: str | None, fmt: s
     """
     from compose_net.commands import addr as command
 
-    return command.run(words, interface=interface, cidr=cidr, fmt=fmt)
+    return command.main(invocation(params, addr_of))
+
+
+def addr_of(p: Parsed) -> options.Addr:
+    from compose_net.commands import options
+
+    return options.Addr(
+        words=p.texts("words"),
+        interface=p.maybe_text("interface"),
+        cidr=p.maybe_text("cidr"),
+        fmt=p.text("fmt"),
+    )
 
 
 @cli.command(
@@ -583,16 +660,22 @@ def addr(words: tuple[str, ...], interface: str | None, cidr: str | None, fmt: s
     )
 )
 @click.option("--stdio", is_flag=True, help="Speak on standard input and output (the default).")
-def server(stdio: bool) -> int:
+def server(**params: object) -> int:
     """Run the language server: check's findings and harden's fixes in an editor (LSP).
 
     Settings: the project's .compose-net.yaml first, then the editor's (bind, bind-var,
     inventory, resolve, target). The server never writes a file; see docs/editors.md.
     """
-    del stdio
+    invocation(params, server_of)  # standard input and output: the one transport
     from compose_net.server import lsp
 
     return lsp.serve()
+
+
+def server_of(p: Parsed) -> options.Server:
+    from compose_net.commands import options
+
+    return options.Server(stdio=p.flag("stdio"))
 
 
 @cli.command(
@@ -611,28 +694,20 @@ def server(stdio: bool) -> int:
     help="yaml writes a node inventory file.",
 )
 @node_source_options
-def nodes(
-    inventory: str | None,
-    resolve: str | None,
-    interface: str | None,
-    cidr: str | None,
-    docker_image: str | None,
-    fmt: str,
-) -> int:
+def nodes(**params: object) -> int:
     """Print the node table the resolvers see (--format yaml: as an inventory file).
 
     Without --inventory or --resolve: the configuration's inventory or resolve.
     """
     from compose_net.commands import nodes as command
 
-    return command.main(
-        inventory=inventory,
-        resolve=resolve,
-        interface=interface,
-        cidr=cidr,
-        docker_image=docker_image,
-        fmt=fmt,
-    )
+    return command.main(invocation(params, nodes_of))
+
+
+def nodes_of(p: Parsed) -> options.Nodes:
+    from compose_net.commands import options
+
+    return options.Nodes(node_source=node_source_of(p), fmt=p.text("fmt"))
 
 
 @cli.command(
@@ -647,15 +722,7 @@ def nodes(
     "--format", "fmt", type=FORMATS, default="text", show_default=True, help=FORMAT_HELP
 )
 @node_source_options
-def node_setup(
-    node: str | None,
-    inventory: str | None,
-    resolve: str | None,
-    interface: str | None,
-    cidr: str | None,
-    docker_image: str | None,
-    fmt: str,
-) -> int:
+def node_setup(**params: object) -> int:
     """Print the engine setup that binds a node's host-mode stack ports to its internal IPv4.
 
     The node's docker_gwbridge must be created with host_binding_ipv4 before it joins the
@@ -664,15 +731,13 @@ def node_setup(
     """
     from compose_net.commands import node_setup as command
 
-    return command.run(
-        node=node,
-        inventory=inventory,
-        resolve=resolve,
-        interface=interface,
-        cidr=cidr,
-        docker_image=docker_image,
-        fmt=fmt,
-    )
+    return command.main(invocation(params, node_setup_of))
+
+
+def node_setup_of(p: Parsed) -> options.NodeSetup:
+    from compose_net.commands import options
+
+    return options.NodeSetup(node_source=node_source_of(p, node=True), fmt=p.text("fmt"))
 
 
 # --- live checks: audit and probe ---------------------------------------------------------------
@@ -755,23 +820,7 @@ def fleet_options(command: _Command) -> _Command:
 @env_file_option
 @fleet_options
 @node_source_options
-def audit(
-    fmt: str,
-    output: str | None,
-    watch: bool,
-    metrics_listen: str | None,
-    project: str | None,
-    file: str | None,
-    env_files: tuple[str, ...],
-    nodes: bool,
-    jobs: int | None,
-    node_timeout: float | None,
-    inventory: str | None,
-    resolve: str | None,
-    interface: str | None,
-    cidr: str | None,
-    docker_image: str | None,
-) -> int:
+def audit(**params: object) -> int:
     """List running containers' port bindings and who can reach them (exit 1 when exposed).
 
     The engine is the one the docker CLI would use (DOCKER_HOST, the TLS variables,
@@ -783,22 +832,22 @@ def audit(
     """
     from compose_net.commands import audit as command
 
-    return command.main(
-        fmt=fmt,
-        output=output,
-        watch=watch,
-        metrics_listen=metrics_listen,
-        project=project,
-        file=file,
-        env_files=env_files,
-        resolve=resolve,
-        inventory=inventory,
-        interface=interface,
-        cidr=cidr,
-        docker_image=docker_image,
-        nodes=nodes,
-        jobs=jobs,
-        node_timeout=node_timeout,
+    return command.main(invocation(params, audit_of))
+
+
+def audit_of(p: Parsed) -> options.Audit:
+    from compose_net.commands import options
+
+    return options.Audit(
+        fmt=p.text("fmt"),
+        output=p.maybe_text("output"),
+        watch=p.flag("watch"),
+        metrics_listen=p.maybe_text("metrics_listen"),
+        project=p.maybe_text("project"),
+        file=p.maybe_text("file"),
+        env_files=p.texts("env_files"),
+        fleet=fleet_of(p),
+        node_source=node_source_of(p),
     )
 
 
@@ -848,21 +897,7 @@ def audit(
     is_flag=True,
     help="With --nodes: probe the internal addresses too (shown; no finding).",
 )
-def probe(
-    address: str | None,
-    files: tuple[str, ...],
-    from_docker: bool,
-    project: str | None,
-    timeout: float,
-    concurrency: int,
-    fmt: str,
-    env_files: tuple[str, ...],
-    nodes: bool,
-    jobs: int | None,
-    node_timeout: float | None,
-    inventory: str | None,
-    internal: bool,
-) -> int:
+def probe(**params: object) -> int:
     """Connect to every published TCP port at ADDRESS: open, refused or filtered (exit 1 if open).
 
     ADDRESS is the node's public address; nothing else is ever connected to. UDP ports are
@@ -871,20 +906,25 @@ def probe(
     """
     from compose_net.commands import probe as command
 
-    return command.main(
-        address,
-        files,
-        from_docker=from_docker,
-        project=project,
-        timeout=timeout,
-        concurrency=concurrency,
-        fmt=fmt,
-        env_files=env_files,
-        nodes=nodes,
-        jobs=jobs,
-        node_timeout=node_timeout,
-        inventory=inventory,
-        internal=internal,
+    return command.main(invocation(params, probe_of))
+
+
+def probe_of(p: Parsed) -> options.Probe:
+    from compose_net.commands import options
+    from compose_net.unit import NodeSource
+
+    return options.Probe(
+        address=p.maybe_text("address"),
+        files=p.texts("files"),
+        from_docker=p.flag("from_docker"),
+        project=p.maybe_text("project"),
+        timeout=p.number("timeout"),
+        concurrency=p.integer("concurrency"),
+        fmt=p.text("fmt"),
+        env_files=p.texts("env_files"),
+        fleet=fleet_of(p),
+        node_source=NodeSource(inventory=p.maybe_text("inventory")),
+        internal=p.flag("internal"),
     )
 
 

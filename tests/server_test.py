@@ -29,6 +29,7 @@ from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 from compose_net import config, discovery, output
 from compose_net.commands import check
 from compose_net.commands import harden as harden_command
+from compose_net.commands import options
 from compose_net.project import Spec, file_key
 from compose_net.project import file_key as project_file_key
 from compose_net.server import documents, lsp
@@ -242,7 +243,14 @@ def _harden_stdout(path: Path) -> tuple[int, bytes]:
     real = sys.stdout
     sys.stdout = out  # type: ignore[assignment]
     try:
-        code = harden_command.main([str(path)], binds=(BIND,), to_stdout=True, quiet=True)
+        code = harden_command.main(
+            options.Harden(
+                inputs=options.Inputs(files=(str(path),)),
+                fixes=options.Fixes(binds=(BIND,)),
+                to_stdout=True,
+                quiet=True,
+            )
+        )
     except Exception:
         code = 2
     finally:

@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from compose_net.errors import ComposeNetError
 from compose_net.report import EXIT_OK
 from compose_net.resolvers import local
 from compose_net.resolvers.local import Choice, InterfaceAddress, Kind
+
+if TYPE_CHECKING:
+    from compose_net.commands import options
 
 
 def parse_words(words: Sequence[str]) -> tuple[Kind | None, int | None]:
@@ -74,6 +78,11 @@ def run(
     else:
         sys.stdout.write(table(shown))
     return EXIT_OK
+
+
+def main(opts: options.Addr) -> int:
+    """The command line's ``addr``."""
+    return run(opts.words, interface=opts.interface, cidr=opts.cidr, fmt=opts.fmt)
 
 
 def _json(data: object) -> None:

@@ -6,9 +6,9 @@ import functools
 import json
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from compose_net.commands import options
 from compose_net.errors import ComposeNetError
 from compose_net.live import audit as live
 from compose_net.live.bindings import NodeAddresses
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from compose_net.live.watch import NodeSpec, Setup
     from compose_net.policy.allowances import Allow
     from compose_net.resolvers.docker import Target
-    from compose_net.resolvers.inventory import Node
+    from compose_net.resolvers.inventory import Inventory, Node
 
 #: seconds an engine may be down before --watch reports it unreachable
 DEFAULT_NODE_TIMEOUT = 10.0
@@ -29,27 +29,8 @@ DEFAULT_NODE_TIMEOUT = 10.0
 LOCAL_NODE = "local"
 
 
-@dataclass(frozen=True)
-class Options:
-    fmt: str = "text"
-    project: str | None = None
-    file: str | None = None
-    env_files: Sequence[str] = ()
-    resolve: str | None = None
-    inventory: str | None = None
-    interface: str | None = None
-    cidr: str | None = None
-    docker_image: str | None = None
-    #: --nodes: every node of the inventory, each through its own engine
-    nodes: bool = False
-    jobs: int | None = None
-    node_timeout: float | None = None
-    #: write the report here (atomically) instead of standard output
-    output: str | None = None
-    #: follow the engines' events and print each change of verdict
-    watch: bool = False
-    #: with watch: serve /metrics on HOST:PORT
-    metrics_listen: str | None = None
+#: what the command line asks of ``audit`` (compose_net.commands.options)
+Options = options.Audit
 
 
 def configuration(opts: Options) -> Config:
@@ -67,13 +48,15 @@ def node_addresses(opts: Options, configured: Config | None = None) -> NodeAddre
     with the configuration's ``internal-networks`` (as check judges an address)."""
     configured = configured or configuration(opts)
     networks = configured.internal_networks()
-    if opts.resolve is None and opts.inventory is None:
+    source_of = opts.node_source
+    if not source_of.given:
         return NodeAddresses(networks=networks)
     from compose_net import resolvers
 
     table = resolvers.node_table(
-        opts.resolve, inventory=opts.inventory, interface=opts.interface, cidr=opts.cidr,
-        docker_image=opts.docker_image, internal=configured.internal_extra,
+        source_of.resolve, inventory=source_of.inventory, interface=source_of.interface,
+        cidr=source_of.cidr, docker_image=source_of.docker_image,
+        internal=configured.internal_extra,
     )
     return live.node_addresses(table.nodes, networks)
 
@@ -249,15 +232,12 @@ def run_nodes(opts: Options) -> int:
 
     if opts.file is not None:
         raise ComposeNetError("--file compares one engine with a file: it does not go with --nodes")
-    table = fleets.node_table(
-        opts.inventory, opts.resolve, interface=opts.interface, cidr=opts.cidr,
-        docker_image=opts.docker_image,
-    )
+    table = node_table(opts)
     configured = configuration(opts)
     allowed = configured.allows()
     states = fleets.gather(
-        table, jobs=opts.jobs or fleets.default_jobs(),
-        timeout=opts.node_timeout or fleets.DEFAULT_TIMEOUT,
+        table, jobs=opts.fleet.jobs or fleets.default_jobs(),
+        timeout=opts.fleet.node_timeout or fleets.DEFAULT_TIMEOUT,
         project=opts.project,
     )
     fleet = fleets.assess(
@@ -283,9 +263,9 @@ def run(opts: Options) -> int:
         raise ComposeNetError("--metrics-listen serves the metrics while --watch runs: add --watch")
     if opts.watch:
         return run_watch(opts)
-    if opts.nodes:
+    if opts.fleet.nodes:
         return run_nodes(opts)
-    if opts.jobs is not None or opts.node_timeout is not None:
+    if opts.fleet.jobs is not None or opts.fleet.node_timeout is not None:
         raise ComposeNetError("--jobs and --node-timeout go with --nodes")
     from compose_net.live.declared import declared_ports
 
@@ -339,17 +319,14 @@ def watch_setup(opts: Options) -> Setup:
     configured = configuration(opts)
     allowed = configured.allows()
     networks = configured.internal_networks()
-    if not opts.nodes:
+    if not opts.fleet.nodes:
         engine = docker.current_engine()
         return Setup([_spec(LOCAL_NODE, docker.describe_target(),
                             lambda: docker.engine_target(engine, LOCAL_NODE),
                             node_addresses(opts, configured))], allowed)
     from compose_net.live import fleet as fleets
 
-    table = fleets.node_table(
-        opts.inventory, opts.resolve, interface=opts.interface, cidr=opts.cidr,
-        docker_image=opts.docker_image,
-    )
+    table = node_table(opts)
     specs: list[NodeSpec] = []
     for node in table.nodes:
         if node.engine is None:
@@ -373,7 +350,7 @@ def run_watch(opts: Options) -> int:
             "--watch prints a line per change (text or json); serve the metrics with "
             "--metrics-listen HOST:PORT"
         )
-    if opts.jobs is not None:
+    if opts.fleet.jobs is not None:
         raise ComposeNetError("--jobs does not go with --watch: every node is watched at once")
     if opts.metrics_listen is not None:
         from compose_net.live import metrics
@@ -387,7 +364,7 @@ def run_watch(opts: Options) -> int:
     watch.watch(
         setup,
         emit=watch.printer(sys.stdout, opts.fmt),
-        timeout=opts.node_timeout or DEFAULT_NODE_TIMEOUT,
+        timeout=opts.fleet.node_timeout or DEFAULT_NODE_TIMEOUT,
         project=opts.project,
         reload=lambda: watch_setup(opts),
         say=say,
@@ -396,41 +373,17 @@ def run_watch(opts: Options) -> int:
     return EXIT_OK
 
 
-def main(
-    *,
-    fmt: str,
-    project: str | None,
-    file: str | None,
-    env_files: Sequence[str],
-    resolve: str | None,
-    inventory: str | None,
-    interface: str | None,
-    cidr: str | None,
-    docker_image: str | None,
-    nodes: bool,
-    jobs: int | None,
-    node_timeout: float | None,
-    output: str | None = None,
-    watch: bool = False,
-    metrics_listen: str | None = None,
-) -> int:
-    """The command line's ``audit``, with the options as click parses them."""
-    return run(
-        Options(
-            fmt=fmt,
-            project=project,
-            file=file,
-            env_files=env_files,
-            resolve=resolve,
-            inventory=inventory,
-            interface=interface,
-            cidr=cidr,
-            docker_image=docker_image,
-            nodes=nodes,
-            jobs=jobs,
-            node_timeout=node_timeout,
-            output=output,
-            watch=watch,
-            metrics_listen=metrics_listen,
-        )
+def node_table(opts: Options) -> Inventory:
+    """``--nodes``: the inventory's nodes (or the resolver's)."""
+    from compose_net.live import fleet as fleets
+
+    source_of = opts.node_source
+    return fleets.node_table(
+        source_of.inventory, source_of.resolve, interface=source_of.interface,
+        cidr=source_of.cidr, docker_image=source_of.docker_image,
     )
+
+
+def main(opts: Options) -> int:
+    """The command line's ``audit``."""
+    return run(opts)

@@ -13,15 +13,15 @@ from __future__ import annotations
 import dataclasses
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
 from compose_net import engine, rules, unit
 from compose_net.bounds import Exceeded
-from compose_net.commands import inputs
+from compose_net.commands import inputs, options
+from compose_net.commands.options import Verdict
 from compose_net.engine import Part, Session
 from compose_net.errors import ComposeNetError
-from compose_net.findings import SEVERITIES, CheckResult, Severity, failing_from
+from compose_net.findings import CheckResult, failing_from
 from compose_net.policy.allowances import Allow
 from compose_net.project import DocKey, Spec, doc_key
 from compose_net.project import reader as project_reader
@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from compose_net.commands.harden import Options as HardenOptions
 
 Options = engine.Settings
+#: the default verdict: a warning or an error fails, the report in full
+VERDICT = Verdict()
 
 
 def check_paths(paths: Sequence[str], opts: Options) -> CheckResult:
@@ -107,18 +109,7 @@ def _check(
             result.errors.append(e.error.with_path(path))
 
 
-@dataclass(frozen=True)
-class Verdict:
-    """What makes a run fail, and how much of the report is printed (the options of ruff's
-    and hadolint's habits: ``--fail-on``, ``--exit-zero``, ``--quiet``, ``--statistics``)."""
-
-    fail_on: Severity = "warning"
-    exit_zero: bool = False
-    quiet: bool = False
-    statistics: bool = False
-
-
-def return_code(result: CheckResult, verdict: Verdict = Verdict()) -> int:
+def return_code(result: CheckResult, verdict: Verdict = VERDICT) -> int:
     """The exit code (report.exit_code, the table harden shares)."""
     failing = failing_from(verdict.fail_on)
     remaining = sum(f.severity in failing for f in result.findings)
@@ -135,7 +126,7 @@ def run(
     stream: TextIO | None = None,
     project: Spec | None = None,
     fixes: HardenOptions | None = None,
-    verdict: Verdict = Verdict(),
+    verdict: Verdict = VERDICT,
 ) -> int:
     """Check and print; ``fixes``: how harden would fix these files (the findings' edits)."""
     from compose_net import output
@@ -156,107 +147,60 @@ def run(
     return return_code(result, verdict)
 
 
-def main(
-    files: Sequence[str],
-    *,
-    project_files: Sequence[str] = (),
-    project_directory: str | None = None,
-    read_outside: bool = False,
-    fmt: str = "auto",
-    output: str | None = None,
-    target: str | None = None,
-    selects: Sequence[str] = (),
-    ignores: Sequence[str] = (),
-    allows: Sequence[str] = (),
-    env_files: Sequence[str] = (),
-    no_config: bool = False,
-    node: str | None = None,
-    color: bool | None = None,
-    verbose: bool = False,
-    list_rules: bool = False,
-    explain: str | None = None,
-    inventory: str | None = None,
-    resolve: str | None = None,
-    interface: str | None = None,
-    cidr: str | None = None,
-    docker_image: str | None = None,
-    stdin_filename: str | None = None,
-    fixing: Fixing | None = None,
-    verdict: Verdict = Verdict(),
-) -> int:
-    """The command line's ``check``, with the options as click parses them."""
+def main(asked: options.Check) -> int:
+    """The command line's ``check``, with what it asks for as one value."""
     from compose_net import config
 
+    report_as, verdict, given = asked.report, asked.verdict, asked.inputs
+    fmt, verbose = report_as.fmt, report_as.verbose
     config.announce(verbose)
-    if list_rules or explain:
-        return describe(explain)
-    fixing = fixing or Fixing()
+    if asked.list_rules or asked.explain:
+        return describe(asked.explain)
     if verdict.statistics and output_format(fmt) not in ("text", "json"):
         raise ComposeNetError("--statistics prints text or json, not " + output_format(fmt))
-    if fixing.fix:
+    if asked.fix:
         from compose_net.commands import harden
 
-        stdin = "-" in files or "-" in project_files
+        stdin = given.stdin
         if stdin and (output_format(fmt) != "text" or verdict.statistics):
             raise ComposeNetError(
                 "--fix on standard input prints the fixed file: the report is text, on "
                 "standard error (as harden's)"
             )
         # harden's code path: the same fixes, proofs, write-back and exit-code table
-        fixed = harden.main(
-            files,
-            project_files=project_files,
-            project_directory=project_directory,
-            read_outside=read_outside,
-            binds=fixing.binds,
-            bind_var=fixing.bind_var,
-            allows=allows,
-            rewrite_public=fixing.rewrite_public or fixing.unsafe_fixes,
-            remap_conflicts=fixing.remap_conflicts or fixing.unsafe_fixes,
-            target=target,
-            env_files=env_files,
-            no_config=no_config,
-            quiet=verdict.quiet,
-            verbose=verbose,
-            resolve=resolve,
-            interface=interface,
-            cidr=cidr,
-            inventory=inventory,
-            node=node,
-            docker_image=docker_image,
-            stdin_filename=stdin_filename,
-            report_remaining=stdin,
-        )
+        fixed = harden.main(asked.fixing(report_remaining=stdin))
         if stdin or fixed == EXIT_ERROR:  # the fixed text went to standard output
             failed = fixed == EXIT_ERROR
             return exit_code(errors=failed, remaining=fixed, exit_zero=verdict.exit_zero)
-    project = inputs.project_spec(files, project_files, project_directory, env_files, read_outside)
-    rules.select(selects, ignores)  # an unknown rule is a usage error before any file is read
-    if node is not None and inventory is None and resolve is None:
+    files, no_config, stdin_filename = given.files, asked.no_config, given.stdin_filename
+    project = inputs.project_spec(given)
+    # an unknown rule is a usage error before any file is read
+    rules.select(asked.selects, asked.ignores)
+    source_of = asked.node_source
+    if source_of.node is not None and not source_of.given:
         raise ComposeNetError(
             "--node names a node of an inventory: use it with --inventory or --resolve"
         )
-    source_of = unit.NodeSource(resolve, inventory, interface, cidr, docker_image, node)
-    binds, bind_var = fixing.binds, fixing.bind_var
-    given = bool(binds or bind_var or source_of.given)
+    binds, bind_var = asked.fixes.binds, asked.fixes.bind_var
+    given_address = bool(binds or bind_var or source_of.given)
     opts = Options(
-        target=_target(target),
-        select=selects,
-        ignore=ignores,
-        allows=[Allow.parse(a) for a in allows],
-        env_files=env_files,
+        target=asked.target,
+        select=asked.selects,
+        ignore=asked.ignores,
+        allows=[Allow.parse(a) for a in asked.allows],
+        env_files=given.env_files,
         use_config=not no_config,
-        read_outside=read_outside,
+        read_outside=given.read_outside,
         stdin_filename=stdin_filename,
     )
     paths = list(files)
-    addressed = project is None and _addressed(paths, opts, given)
+    addressed = project is None and _addressed(paths, opts, given_address)
     fixes = None
-    if given or addressed:  # harden's machinery only where an address is named
+    if given_address or addressed:  # harden's machinery only where an address is named
         from compose_net.commands import harden
 
         binder = harden.binder_for(binds, bind_var, source_of)
-        if given:  # an error in the options is one before any file is read
+        if given_address:  # an error in the options is one before any file is read
             try:
                 binder(inputs.configuration(no_config, next(iter(files), "."), stdin_filename))
             except harden.Unbound as e:
@@ -275,49 +219,32 @@ def main(
                 binds_for=binder,
                 allows=opts.allows,
                 target=opts.target,
-                env_files=env_files,
+                env_files=given.env_files,
                 use_config=not no_config,
                 addresses_for=opts.addresses_for,
-                read_outside=read_outside,
+                read_outside=given.read_outside,
                 stdin_filename=stdin_filename,
                 stdin=opts.stdin,
                 write_back=harden.WriteBack.CHECK,
                 quiet=True,
                 plan=True,
             )
-    if output is None:
+    if report_as.output is not None:
+        code = _report_to(report_as.output, report_as, paths, opts, project, fixes, verdict)
+    else:
         code = run(
             paths,
             opts,
             fmt=fmt,
-            color=color,
+            color=report_as.color,
             verbose=verbose,
             project=project,
             fixes=fixes,
             verdict=verdict,
         )
-    else:
-        code = _report_to(output, paths, opts, fmt, bool(color), verbose, project, fixes, verdict)
-    if not verdict.quiet and not fixing.fix and code != EXIT_ERROR:  # check --fix: harden says it
-        inputs.say_unread_overrides(files, project_files)
+    if not verdict.quiet and not asked.fix and code != EXIT_ERROR:  # check --fix: harden says it
+        inputs.say_unread_overrides(given)
     return code
-
-
-@dataclass(frozen=True)
-class Fixing:
-    """``check --fix`` and the options harden names the same way."""
-
-    fix: bool = False
-    unsafe_fixes: bool = False
-    rewrite_public: bool = False
-    remap_conflicts: bool = False
-    binds: Sequence[str] = ()
-    bind_var: str | None = None
-
-
-def severity(name: str) -> Severity:
-    """``--fail-on`` as click checked it."""
-    return next(s for s in SEVERITIES if s == name)
 
 
 def output_format(fmt: str) -> str:
@@ -328,11 +255,9 @@ def output_format(fmt: str) -> str:
 
 def _report_to(
     output: str,
+    report_as: options.Report,
     files: list[str],
     opts: Options,
-    fmt: str,
-    color: bool,
-    verbose: bool,
     project: Spec | None,
     fixes: HardenOptions | None,
     verdict: Verdict,
@@ -347,8 +272,8 @@ def _report_to(
     source.check_all([output])  # what the write would refuse, said before the checking
     buffer = io.StringIO()
     code = run(
-        files, opts, fmt=fmt, color=color, verbose=verbose, stream=buffer, project=project,
-        fixes=fixes, verdict=verdict,
+        files, opts, fmt=report_as.fmt, color=bool(report_as.color), verbose=report_as.verbose,
+        stream=buffer, project=project, fixes=fixes, verdict=verdict,
     )
     source.write_atomic(output, buffer.getvalue().encode("utf-8"))
     return code
@@ -381,11 +306,6 @@ def with_fixes(result: CheckResult, paths: Sequence[str], fixes: HardenOptions) 
         fix = planned.get(finding)
         if fix is not None:
             result.fixes[finding] = fix
-
-
-def _target(target: str | None) -> str | None:
-    """``--target`` as click checked it (auto, compose or stack), None when not given."""
-    return target
 
 
 def describe(ref: str | None) -> int:

@@ -37,6 +37,7 @@ from compose_net.rewrite import Edit, UnsupportedSyntax
 from compose_net.rules.context import Project as SharedPorts
 
 if TYPE_CHECKING:
+    from compose_net.commands import options
     from compose_net.swarm.stackplan import StackPlan
 
 
@@ -197,104 +198,75 @@ def stack_usage(
         raise ComposeNetError("--stack-network is for --stack-strategy internal-network")
 
 
-def main(
-    files: Sequence[str],
-    *,
-    project_files: Sequence[str] = (),
-    project_directory: str | None = None,
-    read_outside: bool = False,
-    edit_outside: bool = False,
-    binds: Sequence[str] = (),
-    bind_var: str | None = None,
-    allows: Sequence[str] = (),
-    rewrite_public: bool = False,
-    output: str | None = None,
-    to_stdout: bool = False,
-    diff: bool = False,
-    check: bool = False,
-    target: str | None = None,
-    env_files: Sequence[str] = (),
-    no_config: bool = False,
-    quiet: bool = False,
-    verbose: bool = False,
-    resolve: str | None = None,
-    interface: str | None = None,
-    cidr: str | None = None,
-    inventory: str | None = None,
-    node: str | None = None,
-    docker_image: str | None = None,
-    remap_conflicts: bool = False,
-    stack_strategy: str | None = None,
-    stack_network: str | None = None,
-    stdin_filename: str | None = None,
-    report_remaining: bool = True,
-) -> int:
-    """The command line's ``harden``, with the options as click parses them: settle which
+def main(asked: options.Harden) -> int:
+    """The command line's ``harden``, with what it asks for as one value: settle which
     files (or project), where the addresses come from and what happens to the result."""
     from compose_net import config
 
-    config.announce(verbose)
+    config.announce(asked.verbose)
 
-    outside = read_outside or edit_outside
-    project = inputs.project_spec(files, project_files, project_directory, env_files, outside)
+    given, source_of, fixes, target = asked.inputs, asked.node_source, asked.fixes, asked.target
+    project = inputs.project_spec(given, edit_outside=asked.edit_outside)
     if project is not None and target == "stack":
         if project.files or project.directory:
             raise ComposeNetError("--target stack hardens files one by one: name them as arguments")
         project = None
-    paths = inputs.default_files(files) if project is None else []
+    paths = inputs.default_files(given.files) if project is None else []
     address_options = [
         flag
-        for flag, given in (
-            ("--bind", bool(binds)),
-            ("--bind-var", bind_var is not None),
-            ("--rewrite-public", rewrite_public),
-            ("--resolve", resolve is not None),
-            ("--inventory", inventory is not None),
-            ("--node", node is not None),
-            ("--remap-conflicts", remap_conflicts),
+        for flag, named in (
+            ("--bind", bool(fixes.binds)),
+            ("--bind-var", fixes.bind_var is not None),
+            ("--rewrite-public", fixes.rewrite_public),
+            ("--resolve", source_of.resolve is not None),
+            ("--inventory", source_of.inventory is not None),
+            ("--node", source_of.node is not None),
+            ("--remap-conflicts", fixes.remap_conflicts),
         )
-        if given
+        if named
     ]
-    stack_usage(target, stack_strategy, stack_network, address_options)
-    source_of = unit.NodeSource(resolve, inventory, interface, cidr, docker_image, node)
-    binder = binder_for(binds, bind_var, source_of)
+    stack_usage(target, asked.stack_strategy, asked.stack_network, address_options)
+    binder = binder_for(fixes.binds, fixes.bind_var, source_of)
+    use_config, stdin_filename = not asked.no_config, given.stdin_filename
     if target != "stack":  # an error in the options is one before any file is read
         first = paths[0] if paths else "."
         if project is not None:
             first = project.directory or next(iter(project.files), ".")
         try:
-            binder(inputs.configuration(no_config, first, stdin_filename))
+            binder(inputs.configuration(asked.no_config, first, stdin_filename))
         except Unbound as e:
             if target == "compose":  # else raised when a file that is no stack needs it
                 raise ComposeNetError(e.message, path=e.path) from None
     opts = Options(
         binds_for=binder,
-        allows=[Allow.parse(a) for a in allows],
-        rewrite_public=rewrite_public,
-        remap_conflicts=remap_conflicts,
-        write_back=WriteBack.from_options(check=check, diff=diff, to_stdout=to_stdout),
-        output=output,
+        allows=[Allow.parse(a) for a in asked.allows],
+        rewrite_public=fixes.rewrite_public,
+        remap_conflicts=fixes.remap_conflicts,
+        write_back=WriteBack.from_options(
+            check=asked.check, diff=asked.diff, to_stdout=asked.to_stdout
+        ),
+        output=asked.output,
         target=target,
-        quiet=quiet,
-        verbose=verbose,
-        env_files=env_files,
-        use_config=not no_config,
+        quiet=asked.quiet,
+        verbose=asked.verbose,
+        env_files=given.env_files,
+        use_config=use_config,
         addresses_for=(
-            addresses_for(binder, use_config=not no_config, stdin_filename=stdin_filename)
+            addresses_for(binder, use_config=use_config, stdin_filename=stdin_filename)
             if source_of.given and target != "stack"
             else None
         ),
-        stack_strategy=stack_strategy or "unpublish",
-        stack_network=stack_network or "internal",
-        edit_outside=edit_outside,
-        read_outside=read_outside,
+        stack_strategy=asked.stack_strategy or "unpublish",
+        stack_network=asked.stack_network or "internal",
+        edit_outside=asked.edit_outside,
+        read_outside=given.read_outside,
         stdin_filename=stdin_filename,
-        strategy_given=stack_strategy is not None,
-        report_remaining=report_remaining,
+        strategy_given=asked.stack_strategy is not None,
+        report_remaining=asked.report_remaining,
     )
     code = run_project(project, opts) if project is not None else run(paths, opts)
-    if not quiet and code != report.EXIT_ERROR:  # after the work: an error stays one line
-        inputs.say_unread_overrides(files, project_files)
+    if not asked.quiet and code != report.EXIT_ERROR:  # after the work: an error stays one line
+        inputs.say_unread_overrides(given)
     return code
 
 

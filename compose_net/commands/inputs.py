@@ -11,6 +11,7 @@ from compose_net.config import Config
 from compose_net.errors import ComposeNetError
 
 if TYPE_CHECKING:
+    from compose_net.commands.options import Inputs
     from compose_net.project import Spec
 
 
@@ -23,37 +24,34 @@ def default_files(files: Sequence[str]) -> list[str]:
     return discovery.default_files()
 
 
-def say_unread_overrides(files: Sequence[str], project_files: Sequence[str]) -> None:
+def say_unread_overrides(given: Inputs) -> None:
     """A named base file (FILE arguments, or -f) with an override beside it that is not
     named: one line saying the override was not read, and how to include it."""
-    named = list(files) or list(project_files)
+    named = list(given.files) or list(given.project_files)
     if named:
         from compose_net import discovery
 
         discovery.say_unread_overrides(named)
 
 
-def project_spec(
-    files: Sequence[str],
-    project_files: Sequence[str],
-    project_directory: str | None,
-    env_files: Sequence[str],
-    outside: bool = False,
-) -> Spec | None:
-    """None for FILE arguments (each file on its own), else the project to load."""
+def project_spec(given: Inputs, *, edit_outside: bool = False) -> Spec | None:
+    """None for FILE arguments (each file on its own), else the project to load (the files
+    outside it read with ``--read-outside``, or ``edit_outside``)."""
     from compose_net.project import Spec
 
-    if files and (project_files or project_directory):
+    project_directory = given.project_directory
+    outside = given.read_outside or edit_outside
+    if given.files and (given.project_files or project_directory):
         raise ComposeNetError(
             "name files as arguments (each on its own) or with -f (one project), not both"
         )
-    if files:
+    if given.files:
         return None
     if project_directory is not None:  # a folder named, but not a symlink out of its project
         from compose_net import paths
 
         paths.check_read(project_directory, outside_ok=outside, hint="pass --read-outside")
-    return Spec(tuple(project_files), project_directory, tuple(env_files), outside)
+    return Spec(given.project_files, project_directory, given.env_files, outside)
 
 
 def configuration(no_config: bool, path: str, stdin_filename: str | None = None) -> Config:

@@ -4,33 +4,35 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import TYPE_CHECKING
 
 from compose_net.errors import ComposeNetError
 from compose_net.report import EXIT_OK
 from compose_net.swarm import nodesetup
 
+if TYPE_CHECKING:
+    from compose_net.commands import options
 
-def run(
-    *,
-    node: str | None,
-    inventory: str | None = None,
-    resolve: str | None = None,
-    interface: str | None = None,
-    cidr: str | None = None,
-    docker_image: str | None = None,
-    fmt: str = "text",
-) -> int:
-    if (inventory is None) == (resolve is None):
+
+def main(opts: options.NodeSetup) -> int:
+    """The command line's ``node-setup``: the setup of ``--node`` from an inventory or a
+    resolver."""
+    source_of = opts.node_source
+    if (source_of.inventory is None) == (source_of.resolve is None):
         raise ComposeNetError(
             "give the node's addresses with --inventory FILE or --resolve local|docker"
         )
     from compose_net import resolvers
 
     table = resolvers.node_table(
-        resolve, inventory=inventory, interface=interface, cidr=cidr, docker_image=docker_image
+        source_of.resolve,
+        inventory=source_of.inventory,
+        interface=source_of.interface,
+        cidr=source_of.cidr,
+        docker_image=source_of.docker_image,
     )
-    setup = nodesetup.for_node(table, node)
-    if fmt == "json":
+    setup = nodesetup.for_node(table, source_of.node)
+    if opts.fmt == "json":
         json.dump(setup.as_json(), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import TYPE_CHECKING
 
 from compose_net import report
 from compose_net.errors import ComposeNetError
 from compose_net.report import EXIT_OK
 from compose_net.resolvers import inventory as inventories
 from compose_net.resolvers.inventory import Inventory
+
+if TYPE_CHECKING:
+    from compose_net.commands import options
 
 
 def table(inv: Inventory) -> str:
@@ -48,19 +52,13 @@ def run(inv: Inventory, *, fmt: str = "text") -> int:
     return EXIT_OK
 
 
-def main(
-    *,
-    inventory: str | None,
-    resolve: str | None,
-    interface: str | None,
-    cidr: str | None,
-    docker_image: str | None,
-    fmt: str,
-) -> int:
+def main(opts: options.Nodes) -> int:
     """The command line's ``nodes``: the table from an inventory or a resolver (without
     either: the configuration's)."""
     from compose_net import resolvers, unit
 
+    source_of = opts.node_source
+    resolve, inventory = source_of.resolve, source_of.inventory
     if inventory is None and resolve is None:  # no file: the working folder's configuration
         _, _, resolve, inventory = resolvers.configured_source(unit.configuration_at("."))
     if inventory is None and resolve is None:
@@ -69,6 +67,10 @@ def main(
             ".compose-net.yaml"
         )
     inv = resolvers.node_table(
-        resolve, inventory=inventory, interface=interface, cidr=cidr, docker_image=docker_image
+        resolve,
+        inventory=inventory,
+        interface=source_of.interface,
+        cidr=source_of.cidr,
+        docker_image=source_of.docker_image,
     )
-    return run(inv, fmt=fmt)
+    return run(inv, fmt=opts.fmt)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from compose_net import model, printable, redaction, unit
 from compose_net.commands import inputs
@@ -14,6 +14,9 @@ from compose_net.policy import addresses
 from compose_net.policy.addresses import Network
 from compose_net.project import Project, Spec, file_key, load_files
 from compose_net.report import Report
+
+if TYPE_CHECKING:
+    from compose_net.commands import options
 
 
 def file_ports(
@@ -177,27 +180,17 @@ def run(
     return report.return_code
 
 
-def main(
-    files: Sequence[str],
-    *,
-    project_files: Sequence[str],
-    project_directory: str | None,
-    read_outside: bool,
-    fmt: str,
-    interpolate: bool,
-    env_files: Sequence[str],
-    show_values: bool = False,
-    stdin_filename: str | None = None,
-) -> int:
+def main(opts: options.Ports) -> int:
     """The command line's ``ports``: FILE arguments, or the project -f names."""
-    project = inputs.project_spec(files, project_files, project_directory, env_files, read_outside)
+    given = opts.inputs
+    project = inputs.project_spec(given)
     return run(
-        list(files),
-        fmt=fmt,
-        interpolate=interpolate,
-        env_files=env_files,
+        list(given.files),
+        fmt=opts.fmt,
+        interpolate=opts.interpolate,
+        env_files=given.env_files,
         project=project,
-        outside=read_outside,
-        show_values=show_values,
-        stdin_filename=stdin_filename,
+        outside=given.read_outside,
+        show_values=opts.show_values,
+        stdin_filename=given.stdin_filename,
     )

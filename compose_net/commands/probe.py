@@ -17,6 +17,7 @@ from compose_net.live.bindings import Finding
 from compose_net.report import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, Report
 
 if TYPE_CHECKING:
+    from compose_net.commands import options
     from compose_net.resolvers.inventory import Inventory, Node
 
 #: Fewer ports than this are probed without a progress bar.
@@ -351,53 +352,42 @@ def run_nodes(opts: NodeOptions) -> int:
     return EXIT_OK
 
 
-def main(
-    address: str | None,
-    files: Sequence[str],
-    *,
-    from_docker: bool,
-    project: str | None,
-    timeout: float,
-    concurrency: int,
-    fmt: str,
-    env_files: Sequence[str],
-    nodes: bool,
-    jobs: int | None,
-    node_timeout: float | None,
-    inventory: str | None,
-    internal: bool,
-) -> int:
+def main(opts: options.Probe) -> int:
     """The command line's ``probe``: one ADDRESS, or with ``--nodes`` every node's."""
-    if nodes:
-        if from_docker:
+    fleet, inventory = opts.fleet, opts.node_source.inventory
+    if fleet.nodes:
+        if opts.from_docker:
             raise ComposeNetError("--nodes asks each node's engine: leave out --from-docker")
+        address = opts.address
         return run_nodes(
             NodeOptions(
-                files=[address, *files] if address is not None else list(files),
+                files=[address, *opts.files] if address is not None else list(opts.files),
                 inventory=inventory,
-                project=project,
-                timeout=timeout,
-                concurrency=concurrency,
-                fmt=fmt,
-                env_files=env_files,
-                jobs=jobs,
-                node_timeout=node_timeout,
-                internal=internal,
+                resolve=opts.node_source.resolve,
+                project=opts.project,
+                timeout=opts.timeout,
+                concurrency=opts.concurrency,
+                fmt=opts.fmt,
+                env_files=opts.env_files,
+                jobs=fleet.jobs,
+                node_timeout=fleet.node_timeout,
+                internal=opts.internal,
             )
         )
-    if jobs is not None or node_timeout is not None or inventory is not None or internal:
+    fleet_only = (fleet.jobs, fleet.node_timeout, inventory)
+    if opts.internal or any(given is not None for given in fleet_only):
         raise ComposeNetError("--jobs, --node-timeout, --inventory and --internal go with --nodes")
-    if address is None:
+    if opts.address is None:
         raise ComposeNetError("give the ADDRESS to probe, or --nodes")
     return run(
         Options(
-            address=address,
-            files=list(files),
-            from_docker=from_docker,
-            project=project,
-            timeout=timeout,
-            concurrency=concurrency,
-            fmt=fmt,
-            env_files=env_files,
+            address=opts.address,
+            files=list(opts.files),
+            from_docker=opts.from_docker,
+            project=opts.project,
+            timeout=opts.timeout,
+            concurrency=opts.concurrency,
+            fmt=opts.fmt,
+            env_files=opts.env_files,
         )
     )

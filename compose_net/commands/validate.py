@@ -5,12 +5,16 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from compose_net import document, envfile, printable, report, schema, source
 from compose_net.commands import inputs
 from compose_net.document import Document
 from compose_net.errors import ComposeNetError
 from compose_net.project import Spec
+
+if TYPE_CHECKING:
+    from compose_net.commands import options
 
 TARGETS = ("compose", "stack")
 
@@ -80,21 +84,14 @@ def run_project(spec: Spec, *, target: str) -> int:
     return status
 
 
-def main(
-    files: Sequence[str],
-    *,
-    project_files: Sequence[str],
-    project_directory: str | None,
-    read_outside: bool,
-    target: str,
-    env_files: Sequence[str],
-) -> int:
+def main(opts: options.Validate) -> int:
     """The command line's ``validate``: FILE arguments with their folder's variables, or the
     project -f names."""
-    project = inputs.project_spec(files, project_files, project_directory, env_files, read_outside)
+    given = opts.inputs
+    project = inputs.project_spec(given)
     if project is not None:
-        return run_project(project, target=target)
-    paths = list(files)
+        return run_project(project, target=opts.target)
+    paths = list(given.files)
     folder = os.path.dirname(paths[0]) if paths and paths[0] != "-" else "."
-    env = envfile.load(folder or ".", env_files, outside=read_outside)
-    return run(paths, target=target, env=env, outside=read_outside)
+    env = envfile.load(folder or ".", given.env_files, outside=given.read_outside)
+    return run(paths, target=opts.target, env=env, outside=given.read_outside)
