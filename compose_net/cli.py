@@ -98,28 +98,28 @@ class Parsed:
                 return choice
         raise self._wrong(name, value, " or ".join(allowed))
 
+    def integer(self, name: str) -> int:
+        value = self._take(name)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self._wrong(name, value, "int")
+        return value
+
     def maybe_integer(self, name: str) -> int | None:
         value = self._take(name)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
             raise self._wrong(name, value, "int or None")
         return value
 
-    def integer(self, name: str) -> int:
-        value = self.maybe_integer(name)
-        if value is None:
-            raise self._wrong(name, value, "int")
+    def number(self, name: str) -> float:
+        value = self._take(name)
+        if not isinstance(value, float):
+            raise self._wrong(name, value, "float")
         return value
 
     def maybe_number(self, name: str) -> float | None:
         value = self._take(name)
         if value is not None and not isinstance(value, float):
             raise self._wrong(name, value, "float or None")
-        return value
-
-    def number(self, name: str) -> float:
-        value = self.maybe_number(name)
-        if value is None:
-            raise self._wrong(name, value, "float")
         return value
 
     def done(self) -> None:

@@ -148,6 +148,7 @@ def test_no_cycles() -> None:
         pytest.param("compose_net.rules.all_interfaces", 6, id="a-rule"),
         pytest.param("compose_net.harden", 8, id="harden-above-engine"),
         pytest.param("compose_net.commands.check", 9, id="a-command"),
+        pytest.param("compose_net.commands.options", 9, id="the-invocation-objects"),
     ],
 )
 def test_layer_table(module: str, expected: int) -> None:
@@ -249,3 +250,97 @@ def test_commands_do_not_look_for_the_configuration(module: str) -> None:
     path = modules()[module]
     found = {call for call in _calls(path) if call.endswith(".find") and "config" in call}
     assert found == set(), f"{module} calls {sorted(found)}"
+
+
+# --------------------------------------------------------------------------- parameters
+
+#: the most parameters a function or method takes (self and cls not counted; ``*args`` and
+#: ``**kwargs`` one each): past it, the values travel together as one frozen object
+#: (compose_net.commands.options: one per command)
+MAX_PARAMETERS = 12
+
+
+def _decorated_static(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    return any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in node.decorator_list)
+
+
+def parameter_counts(source: str) -> list[tuple[str, int]]:
+    """(qualified name, parameters) of every function and method in ``source``, nested
+    ones too."""
+    found: list[tuple[str, int]] = []
+
+    def visit(node: ast.AST, prefix: str, in_class: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.ClassDef):
+                visit(child, f"{prefix}{child.name}.", True)
+            elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                args = child.args
+                count = len(args.posonlyargs) + len(args.args) + len(args.kwonlyargs)
+                count += (args.vararg is not None) + (args.kwarg is not None)
+                positional = [*args.posonlyargs, *args.args]
+                if (
+                    in_class
+                    and not _decorated_static(child)
+                    and positional
+                    and positional[0].arg in ("self", "cls")
+                ):
+                    count -= 1
+                found.append((prefix + child.name, count))
+                visit(child, f"{prefix}{child.name}.", False)
+            else:
+                visit(child, prefix, in_class)
+
+    visit(ast.parse(source), "", False)
+    return found
+
+
+@pytest.mark.parametrize("module", sorted(GRAPH))
+def test_no_function_takes_too_many_parameters(module: str) -> None:
+    path = modules()[module]
+    where = path.relative_to(PACKAGE.parent).as_posix()
+    offenders = [
+        f"{where}:{name} ({count})"
+        for name, count in parameter_counts(path.read_text(encoding="utf-8"))
+        if count > MAX_PARAMETERS
+    ]
+    assert offenders == [], f"more than {MAX_PARAMETERS} parameters: {offenders}"
+
+
+def _params(n: int) -> str:
+    return ", ".join(f"p{i}" for i in range(n))
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        pytest.param("def f(): pass", [("f", 0)], id="none"),
+        pytest.param(f"def f({_params(12)}): pass", [("f", 12)], id="twelve"),
+        pytest.param(f"def f({_params(13)}): pass", [("f", 13)], id="thirteen"),
+        pytest.param("def f(a, /, b, *, c): pass", [("f", 3)], id="positional-and-keyword-only"),
+        pytest.param("def f(a, *args, b, **kwargs): pass", [("f", 4)], id="star-args-count-one"),
+        pytest.param("async def f(a, b): pass", [("f", 2)], id="async"),
+        pytest.param("class C:\n def m(self, a): pass", [("C.m", 1)], id="self-not-counted"),
+        pytest.param(
+            "class C:\n @classmethod\n def m(cls, a): pass", [("C.m", 1)], id="cls-not-counted"
+        ),
+        pytest.param(
+            "class C:\n @staticmethod\n def m(a, b): pass", [("C.m", 2)], id="static-counts-all"
+        ),
+        pytest.param("def self(self, a): pass", [("self", 2)], id="self-outside-a-class-counts"),
+        pytest.param(
+            "def f(a):\n def g(self, b, c): pass",
+            [("f", 1), ("f.g", 3)],
+            id="nested-function",
+        ),
+        pytest.param(
+            "class C:\n class D:\n  def m(self, **kw): pass",
+            [("C.D.m", 1)],
+            id="nested-class",
+        ),
+        pytest.param(
+            "if True:\n def f(a, b): pass", [("f", 2)], id="function-under-a-statement"
+        ),
+    ],
+)
+def test_parameters_are_counted(code: str, expected: list[tuple[str, int]]) -> None:
+    assert parameter_counts(code) == expected

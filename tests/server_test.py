@@ -27,9 +27,8 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 
 from compose_net import config, discovery, output
-from compose_net.commands import check
+from compose_net.commands import check, options
 from compose_net.commands import harden as harden_command
-from compose_net.commands import options
 from compose_net.project import Spec, file_key
 from compose_net.project import file_key as project_file_key
 from compose_net.server import documents, lsp
