@@ -34,6 +34,7 @@ validator is kept for the life of the process.
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib
 import json
 import re
@@ -340,9 +341,6 @@ _CHECKS: dict[str, Callable[[str], str | None]] = {
 
 # --------------------------------------------------------------------------- loading
 
-_VALIDATORS: dict[str, Any] = {}
-
-
 def _schema_text(target: str) -> str:
     name = f"{target}.schema.json"
     # Read beside this module, without importlib.resources (it costs more to import than to
@@ -364,11 +362,10 @@ def load_schema(target: str) -> dict[str, Any]:
     return schema
 
 
+@functools.cache
 def _validator(target: str) -> Any:
-    validator = _VALIDATORS.get(target)
-    if validator is None:
-        validator = _VALIDATORS[target] = _build(load_schema(target))
-    return validator
+    """The validator of a shipped schema, built once (a pure function of ``target``)."""
+    return _build(load_schema(target))
 
 
 # --------------------------------------------------------------------------- compiling
@@ -427,14 +424,11 @@ def _compile(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 _SIMPLE_KEYS = frozenset({"type"}) | _ANNOTATIONS
-_REGEXES: dict[str, re.Pattern[str]] = {}
 
 
+@functools.cache
 def _regex(pattern: str) -> re.Pattern[str]:
-    compiled = _REGEXES.get(pattern)
-    if compiled is None:
-        compiled = _REGEXES[pattern] = re.compile(pattern)
-    return compiled
+    return re.compile(pattern)
 
 
 def _fast_keywords(original: Mapping[str, Keyword], error_type: Any) -> dict[str, Keyword]:
@@ -543,27 +537,23 @@ _FORMATS: dict[str, Callable[[Any], bool]] = {"compose-variable": _not_a_string}
 
 # --------------------------------------------------------------------------- fast decision
 
-_DECIDERS: dict[str, Callable[[Any], bool | None] | None] = {}
 _DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 
 
+@functools.cache
 def _decider(target: str) -> Callable[[Any], bool | None] | None:
-    """compose_net.fastschema's valid/invalid decision for ``target``, compiled once.
+    """compose_net.fastschema's valid/invalid decision for ``target``, compiled once (a pure
+    function of the shipped schema).
 
     None for a schema that is not 2020-12; the decision itself is None ("cannot tell")
     for a value reaching a keyword it does not know. Then jsonschema decides.
     """
-    if target not in _DECIDERS:
-        from compose_net import fastschema
+    from compose_net import fastschema
 
-        schema = load_schema(target)
-        decide = None
-        if schema.get("$schema") == _DRAFT_2020_12:
-            decide = fastschema.decider(
-                _compile(schema), markers=_MARKERS, checks=_CHECKS, formats=_FORMATS
-            )
-        _DECIDERS[target] = decide
-    return _DECIDERS[target]
+    schema = load_schema(target)
+    if schema.get("$schema") != _DRAFT_2020_12:
+        return None
+    return fastschema.decider(_compile(schema), markers=_MARKERS, checks=_CHECKS, formats=_FORMATS)
 
 
 # --------------------------------------------------------------------------- errors
