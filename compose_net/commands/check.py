@@ -185,9 +185,9 @@ def main(
     verdict: Verdict = Verdict(),
 ) -> int:
     """The command line's ``check``, with the options as click parses them."""
-    from compose_net import config
+    from compose_net.config import Lookup
 
-    config.announce(verbose)
+    lookup = Lookup(verbose)  # the run's configuration searches
     if list_rules or explain:
         return describe(explain)
     fixing = fixing or Fixing()
@@ -226,6 +226,7 @@ def main(
             docker_image=docker_image,
             stdin_filename=stdin_filename,
             report_remaining=stdin,
+            lookup=lookup,
         )
         if stdin or fixed == EXIT_ERROR:  # the fixed text went to standard output
             failed = fixed == EXIT_ERROR
@@ -248,6 +249,7 @@ def main(
         use_config=not no_config,
         read_outside=read_outside,
         stdin_filename=stdin_filename,
+        lookup=lookup,
     )
     paths = list(files)
     addressed = project is None and _addressed(paths, opts, given)
@@ -258,12 +260,14 @@ def main(
         binder = harden.binder_for(binds, bind_var, source_of)
         if given:  # an error in the options is one before any file is read
             try:
-                binder(inputs.configuration(no_config, next(iter(files), "."), stdin_filename))
+                binder(inputs.configuration(
+                    no_config, next(iter(files), "."), stdin_filename, lookup
+                ))
             except harden.Unbound as e:
                 raise ComposeNetError(e.message, path=e.path) from None
         if source_of.given:
             found = harden.addresses_for(
-                binder, use_config=not no_config, stdin_filename=stdin_filename
+                binder, use_config=not no_config, stdin_filename=stdin_filename, lookup=lookup
             )
             opts = dataclasses.replace(opts, addresses_for=found)
         if addressed:
@@ -284,6 +288,7 @@ def main(
                 write_back=harden.WriteBack.CHECK,
                 quiet=True,
                 plan=True,
+                lookup=lookup,
             )
     if output is None:
         code = run(
@@ -362,7 +367,10 @@ def _addressed(paths: Sequence[str], opts: Options, given: bool) -> bool:
     for path in paths:
         try:
             found = unit.configuration(
-                path, use_config=opts.use_config, stdin_filename=opts.stdin_filename
+                path,
+                use_config=opts.use_config,
+                stdin_filename=opts.stdin_filename,
+                lookup=opts.lookup,
             )
         except ComposeNetError:
             continue  # the file's check reports it
