@@ -40,7 +40,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Final, NamedTuple, Union
 
 from compose_net import bounds, interpolate, ports, source, yamltree
 from compose_net.errors import ComposeNetError
@@ -327,7 +327,7 @@ def _cidr_problem(text: str) -> str | None:
     return None
 
 
-_CHECKS: dict[str, Callable[[str], str | None]] = {
+_CHECKS: Final[dict[str, Callable[[str], str | None]]] = {
     "port-short": lambda text: _port_problem(text, swarm=False),
     "port-short-swarm": lambda text: _port_problem(text, swarm=True),
     "published": _published_problem,
@@ -532,7 +532,7 @@ def _not_a_string(instance: object) -> bool:
     return not isinstance(instance, str)
 
 
-_FORMATS: dict[str, Callable[[Any], bool]] = {"compose-variable": _not_a_string}
+_FORMATS: Final[dict[str, Callable[[Any], bool]]] = {"compose-variable": _not_a_string}
 
 
 # --------------------------------------------------------------------------- fast decision
@@ -565,9 +565,9 @@ class _Found(NamedTuple):
     on_key: bool
 
 
-_TYPE_NAMES = {"object": "mapping", "array": "list"}
+_TYPE_NAMES: Final = {"object": "mapping", "array": "list"}
 #: which error to keep when several fall on one place (lower first)
-_PRIORITY = {
+_PRIORITY: Final = {
     "composeNetCheck": 0,
     "propertyNames": 0,
     "additionalProperties": 0,
@@ -623,7 +623,7 @@ def _message(error: Any, custom: str | None) -> str:
     return str(error.message)
 
 
-_MESSAGES: dict[str, Callable[[Any, Any], str]] = {
+_MESSAGES: Final[dict[str, Callable[[Any, Any], str]]] = {
     "type": lambda error, value: f"must be {_types(value)}",
     "required": lambda error, value: (
         "missing required key "

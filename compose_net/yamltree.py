@@ -15,7 +15,7 @@ import math
 import re
 import warnings
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol, Union, cast, overload
+from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple, Protocol, Union, cast, overload
 
 from compose_net import bounds
 from compose_net.errors import ComposeNetError
@@ -432,7 +432,7 @@ def locate(root: Node, path: Path) -> Node:
 
 # --------------------------------------------------------------------------- plain data
 
-_PLAIN_CONSTANTS: dict[str, object] = {
+_PLAIN_CONSTANTS: Final[dict[str, object]] = {
     **dict.fromkeys(("true", "True", "TRUE"), True),
     **dict.fromkeys(("false", "False", "FALSE"), False),
     **dict.fromkeys(("", "~", "null", "Null", "NULL"), None),
@@ -443,7 +443,7 @@ _PLAIN_CONSTANTS: dict[str, object] = {
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 _DOT_FLOAT = re.compile(r"\.[0-9]+([eE][-+]?[0-9]+)?")
 _DATE_START = re.compile(r"[0-9]{4}-")
-_BASES = {"0x": (16, "0123456789abcdefABCDEF"), "0o": (8, "01234567"), "0b": (2, "01")}
+_BASES: Final = {"0x": (16, "0123456789abcdefABCDEF"), "0o": (8, "01234567"), "0b": (2, "01")}
 
 
 def _go_int(text: str) -> int | None:
