@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from compose_net.errors import ComposeNetError
@@ -23,10 +23,6 @@ from compose_net.policy.addresses import Network
 from compose_net.policy.allowances import Allow
 
 CONFIG_NAMES = (".compose-net.yaml", ".compose-net.yml")
-#: the search results of this run, announced once each under -v (:func:`announce`)
-_ANNOUNCE: dict[str, bool] = {}
-#: configuration files not read in this run, each warned about once
-_REFUSED: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -168,62 +164,74 @@ def _validate(data: dict[str, Any], path: str) -> None:
         )
 
 
-def announce(on: bool = True) -> None:
-    """Start a run: under ``-v``, say on standard error which configuration each search
-    found; a configuration file not read is warned about once in the run."""
-    _ANNOUNCE.clear()
-    _REFUSED.clear()
-    if on:
-        _ANNOUNCE["on"] = True
+@dataclass(eq=False)
+class Lookup:
+    """The configuration searches of one run, held by what carries the run (a command's
+    options, :class:`compose_net.engine.Settings`): each folder's configuration is read once;
+    under ``-v`` (``verbose``) which one each folder has is said once, however many files
+    share it; a configuration file not read is warned about once."""
+
+    verbose: bool = False
+    #: the configuration of each folder searched from, by its absolute path
+    found: dict[str, Config] = field(default_factory=dict)
+    #: configuration files not read, each warned about once
+    refused: set[str] = field(default_factory=set)
+
+    def find(self, start: str) -> Config:
+        """The nearest configuration at or above ``start`` (a file or folder), up to the
+        project root (:func:`project_root`) and never above it."""
+        folder = os.path.abspath(start if os.path.isdir(start) else os.path.dirname(start) or ".")
+        known = self.found.get(folder)
+        if known is None:
+            root = project_root(folder)
+            known = self.found[folder] = self._search(folder, root)
+            if self.verbose:
+                from compose_net import report
+
+                if known.path is not None:
+                    report.info(f"compose-net: configuration: {known.path}")
+                else:
+                    where = folder if folder == root else f"{folder} up to {root}"
+                    report.info(f"compose-net: configuration: none (looked in {where})")
+        return known
+
+    def _search(self, folder: str, root: str) -> Config:
+        current = folder
+        while True:
+            for name in CONFIG_NAMES:
+                candidate = os.path.join(current, name)
+                if os.path.lexists(candidate) and self._trusted(candidate, folder):
+                    data = _load_yaml(candidate)
+                    _validate(data, candidate)
+                    return Config.parse(candidate, data)
+            candidate = os.path.join(current, "pyproject.toml")
+            if os.path.lexists(candidate) and self._trusted(candidate, folder):
+                section = _load_pyproject(candidate)
+                if section is not None:
+                    _validate(section, candidate)
+                    return Config.parse(candidate, section)
+            parent = os.path.dirname(current)
+            if current == root or parent == current:
+                return Config()
+            current = parent
+
+    def _trusted(self, candidate: str, start: str) -> bool:
+        """Whether ``candidate`` may configure the run: a file another user could have
+        planted is not read, and a warning says why
+        (:func:`compose_net.paths.planted_configuration`)."""
+        why = planted_configuration(candidate, start)
+        if why is None:
+            return True
+        if candidate not in self.refused:  # several searches may meet it: one warning
+            self.refused.add(candidate)
+            from compose_net import report
+
+            report.warn(candidate, f"configuration not read: {why}")
+        return False
 
 
-def _announced(folder: str, root: str, found: Config) -> Config:
-    if _ANNOUNCE and _ANNOUNCE.setdefault(folder, False) is False:
-        from compose_net import report
-
-        _ANNOUNCE[folder] = True
-        if found.path is not None:
-            report.info(f"compose-net: configuration: {found.path}")
-        else:
-            where = folder if folder == root else f"{folder} up to {root}"
-            report.info(f"compose-net: configuration: none (looked in {where})")
-    return found
-
-
-def _trusted(candidate: str, start: str) -> bool:
-    """Whether ``candidate`` may configure the run: a file another user could have planted
-    is not read, and a warning says why (:func:`compose_net.paths.planted_configuration`)."""
-    why = planted_configuration(candidate, start)
-    if why is None:
-        return True
-    if candidate not in _REFUSED:  # several searches may meet it: one warning per run
-        _REFUSED.add(candidate)
-        from compose_net import report
-
-        report.warn(candidate, f"configuration not read: {why}")
-    return False
-
-
-def find(start: str) -> Config:
+def find(start: str, lookup: Lookup | None = None) -> Config:
     """The nearest configuration at or above ``start`` (a file or folder), up to the project
-    root (:func:`project_root`) and never above it."""
-    folder = os.path.abspath(start if os.path.isdir(start) else os.path.dirname(start) or ".")
-    root = project_root(folder)
-    current = folder
-    while True:
-        for name in CONFIG_NAMES:
-            candidate = os.path.join(current, name)
-            if os.path.lexists(candidate) and _trusted(candidate, folder):
-                data = _load_yaml(candidate)
-                _validate(data, candidate)
-                return _announced(folder, root, Config.parse(candidate, data))
-        candidate = os.path.join(current, "pyproject.toml")
-        if os.path.lexists(candidate) and _trusted(candidate, folder):
-            section = _load_pyproject(candidate)
-            if section is not None:
-                _validate(section, candidate)
-                return _announced(folder, root, Config.parse(candidate, section))
-        parent = os.path.dirname(current)
-        if current == root or parent == current:
-            return _announced(folder, root, Config())
-        current = parent
+    root and never above it; ``lookup``: the run's searches (:class:`Lookup`), else one of
+    its own that says nothing under ``-v``."""
+    return (Lookup() if lookup is None else lookup).find(start)

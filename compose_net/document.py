@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, cast
 
 from compose_net import bounds, yamltree
 from compose_net.errors import ComposeNetError
@@ -136,7 +136,7 @@ def _error(message: str, path: str, node: Node) -> ComposeNetError:
 
 def load(source: Source) -> Document:
     """Parse ``source`` (one YAML document) and locate its services and port entries."""
-    return _document(source, yamltree.compose(source.text, source.path), 0)
+    return _document(source, yamltree.single(_roots(source), source.path), 0)
 
 
 def load_all(source: Source) -> list[Document]:
@@ -145,8 +145,21 @@ def load_all(source: Source) -> list[Document]:
     Their nodes' offsets are offsets into the whole text, so each document's findings
     and edits point into the file as it is.
     """
-    roots = yamltree.compose_all(source.text, source.path)
-    return [_document(source, root, index) for index, root in enumerate(roots)]
+    return [_document(source, root, index) for index, root in enumerate(_roots(source))]
+
+
+def _roots(source: Source) -> list[Node]:
+    """The roots of the YAML documents of ``source``: those its text was parsed into already
+    (:class:`compose_net.source.Parsed`), else parsed now and kept with it."""
+    kept = source.parsed
+    if kept is not None:
+        roots = kept.get(source.text)
+        if roots is not None:
+            return cast("list[Node]", list(roots))
+    found = yamltree.compose_all(source.text, source.path)
+    if kept is not None:
+        kept.keep(source.text, found)
+    return found
 
 
 def _document(source: Source, root: Node, index: int) -> Document:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from compose_net import envfile, rules, unit
-from compose_net.config import Config
+from compose_net.config import Config, Lookup
 from compose_net.document import Document, PortEntry
 from compose_net.errors import ComposeNetError
 from compose_net.findings import CheckResult, Finding, FindingFix, Suppressed, position_key
@@ -58,6 +58,8 @@ class Settings:
     stdin_filename: str | None = None
     #: standard input's text, read once (check and the fixes harden would make both read it)
     stdin: Source | None = None
+    #: the run's configuration searches: each folder's read and announced once
+    lookup: Lookup = field(default_factory=Lookup, compare=False, repr=False)
 
 
 class Diagnostic(NamedTuple):
@@ -99,7 +101,7 @@ class Session:
             return Config()
         folder = self.folder(path)
         if folder not in self.configs:
-            self.configs[folder] = unit.configuration_at(folder)
+            self.configs[folder] = unit.configuration_at(folder, self.settings.lookup)
         return self.configs[folder]
 
     def env(self, path: str) -> Mapping[str, str]:

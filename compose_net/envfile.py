@@ -21,6 +21,7 @@ import os
 import re
 from collections import ChainMap
 from collections.abc import Mapping, Sequence
+from typing import Final
 
 from compose_net import bounds, interpolate, paths, source
 from compose_net.errors import ComposeNetError
@@ -29,7 +30,7 @@ from compose_net.errors import ComposeNetError
 _BLANKS = frozenset("\t\v\f\r \x85\xa0")
 _EXPORT = re.compile(r"export[\t\n\f\r ]+")
 _ESCAPE = re.compile(r"\\(?:[abcfnrtv$\"\\]|0[0-9]{0,3})")
-_SIMPLE_ESCAPES = {
+_SIMPLE_ESCAPES: Final = {
     "a": "\a",
     "b": "\b",
     "f": "\f",

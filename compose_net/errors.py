@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sys
+from typing import Final
 
 from compose_net import printable, redaction
 
 #: top-level module -> the package on PyPI that installs it
-PACKAGES = {
+PACKAGES: Final = {
     "click": "click",
     "docker": "docker",
     "jsonschema": "jsonschema",

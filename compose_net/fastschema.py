@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, Callable
+from typing import Any, Callable, Final
 
 Decide = Callable[[Any], bool]
 
@@ -81,7 +81,7 @@ def _is_number(value: Any) -> bool:
 
 
 #: The JSON Schema types a Python value of each type can be.
-KINDS: dict[type, frozenset[str]] = {
+KINDS: Final[dict[type, frozenset[str]]] = {
     str: frozenset({"string"}),
     bool: frozenset({"boolean"}),
     int: frozenset({"integer", "number"}),
@@ -376,7 +376,7 @@ def _ref(c: _Compiler, ref: str, schema: Any) -> Decide:
     return c.lazy(defs[ref[len(prefix) :]])
 
 
-_KEYWORDS: dict[str, Callable[[_Compiler, Any, Any], Decide]] = {
+_KEYWORDS: Final[dict[str, Callable[[_Compiler, Any, Any], Decide]]] = {
     "type": _type,
     "enum": _enum,
     "const": _const,

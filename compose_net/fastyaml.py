@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import gc
 import re
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Generic, Literal, NamedTuple, TypeVar, Union
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Final, Generic, Literal, NamedTuple, TypeVar, Union
 
 if TYPE_CHECKING:
     # The nodes below satisfy yamltree's Protocols; yamltree imports this module lazily.
@@ -200,19 +201,28 @@ _TIMESTAMP = re.compile(
 _VALUE = _Words("=")
 _YAML = _Words("!", "&", "*")
 
-_RESOLVERS: dict[str, list[tuple[str, re.Pattern[str] | _Words]]] = {}
-for _tag, _regex, _first in (
-    ("bool", _BOOL, "tTfF"),
-    ("float", _FLOAT, "-+0123456789."),
-    ("int", _INT, "-+0123456789"),
-    ("merge", _MERGE, "<"),
-    ("null", _NULL, ["~", "n", "N", ""]),
-    ("timestamp", _TIMESTAMP, "0123456789"),
-    ("value", _VALUE, "="),
-    ("yaml", _YAML, "!&*"),
-):
-    for _char in _first:
-        _RESOLVERS.setdefault(_char, []).append((TAG_PREFIX + _tag, _regex))
+Resolvers = Mapping[str, tuple[tuple[str, Union[re.Pattern[str], _Words]], ...]]
+
+
+def _resolvers() -> Resolvers:
+    table: dict[str, list[tuple[str, re.Pattern[str] | _Words]]] = {}
+    for tag, regex, first in (
+        ("bool", _BOOL, "tTfF"),
+        ("float", _FLOAT, "-+0123456789."),
+        ("int", _INT, "-+0123456789"),
+        ("merge", _MERGE, "<"),
+        ("null", _NULL, ["~", "n", "N", ""]),
+        ("timestamp", _TIMESTAMP, "0123456789"),
+        ("value", _VALUE, "="),
+        ("yaml", _YAML, "!&*"),
+    ):
+        for char in first:
+            table.setdefault(char, []).append((TAG_PREFIX + tag, regex))
+    return MappingProxyType({char: tuple(found) for char, found in table.items()})
+
+
+#: the resolvers that may type a plain scalar, by its first character (a constant table)
+_RESOLVERS: Final[Resolvers] = _resolvers()
 
 
 def resolve_plain(value: str) -> str:

@@ -40,58 +40,49 @@ def node_lines(node: Span) -> range:
     return range(node.start_mark.line, last + 1)
 
 
+class Comments:
+    """The pragma comments of one document (its file's ``lines``, its ``root``), searched
+    once: the lines that mention compose-net when first asked (a flow mapping holds a whole
+    file on one line, and is searched once, not once per entry on it), the comments among
+    them when a node lies on one of those lines."""
+
+    __slots__ = ("_candidates", "_pragmas", "lines", "root")
+
+    def __init__(self, lines: list[str], root: Node) -> None:
+        self.lines = lines
+        self.root = root
+        self._candidates: frozenset[int] | None = None
+        self._pragmas: dict[int, Pragma] | None = None
+
+    def find(self, node: Span) -> list[Pragma]:
+        """Pragmas in comments on the lines of ``node``, which belongs to this document."""
+        out: list[Pragma] = []
+        candidates = self._candidates
+        if candidates is None:
+            candidates = self._candidates = frozenset(
+                i for i, line in enumerate(self.lines) if "compose-net" in line
+            )
+        if not candidates:
+            return out
+        lines = self.lines
+        for i in node_lines(node):
+            if i >= len(lines):
+                break
+            if i not in candidates:
+                continue
+            if self._pragmas is None:
+                self._pragmas = _comment_pragmas(lines, self.root)
+            pragma = self._pragmas.get(i)
+            if pragma is not None:
+                out.append(pragma)
+        return out
+
+
 def find(lines: list[str], node: Span, root: Node) -> list[Pragma]:
     """Pragmas in comments on the lines of ``node``, which belongs to the document ``root``
-    (whose scalars say where comments cannot be)."""
-    out: list[Pragma] = []
-    comments: dict[int, Pragma] | None = None
-    candidates = _candidates(lines)
-    if not candidates:
-        return out
-    for i in node_lines(node):
-        if i >= len(lines):
-            break
-        if i not in candidates:
-            continue
-        if comments is None:
-            comments = _pragmas(lines, root)
-        pragma = comments.get(i)
-        if pragma is not None:
-            out.append(pragma)
-    return out
-
-
-#: id of lines -> (lines, the lines that mention compose-net): a line is searched once per
-#: file, not once per entry on it (a flow mapping holds a whole file on one line)
-_MENTIONS: dict[int, tuple[list[str], frozenset[int]]] = {}
-
-
-def _candidates(lines: list[str]) -> frozenset[int]:
-    known = _MENTIONS.get(id(lines))
-    if known is not None and known[0] is lines:
-        return known[1]
-    found = frozenset(i for i, line in enumerate(lines) if "compose-net" in line)
-    if len(_MENTIONS) >= _KEEP:
-        _MENTIONS.clear()
-    _MENTIONS[id(lines)] = (lines, found)  # kept with its list: its id names nothing else
-    return found
-
-
-#: (id of lines, id of root) -> (lines, root, the pragma of each line): one document at a time
-_KNOWN: dict[tuple[int, int], tuple[list[str], Node, dict[int, Pragma]]] = {}
-_KEEP = 8
-
-
-def _pragmas(lines: list[str], root: Node) -> dict[int, Pragma]:
-    key = (id(lines), id(root))
-    known = _KNOWN.get(key)
-    if known is not None and known[0] is lines and known[1] is root:
-        return known[2]
-    found = _comment_pragmas(lines, root)
-    if len(_KNOWN) >= _KEEP:
-        _KNOWN.clear()
-    _KNOWN[key] = (lines, root, found)  # kept with its objects: their ids name nothing else
-    return found
+    (whose scalars say where comments cannot be). A caller that asks about many nodes of
+    a document keeps one :class:`Comments` instead."""
+    return Comments(lines, root).find(node)
 
 
 def _comment_pragmas(lines: list[str], root: Node) -> dict[int, Pragma]:

@@ -23,7 +23,7 @@ from compose_net.errors import ComposeNetError
 from compose_net.yamltree import MappingNode, Node, ScalarNode, SequenceNode, Span
 
 _PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-/]*$")
-_RESERVED = {"true", "false", "null", "yes", "no", "on", "off", "y", "n", "~"}
+_RESERVED = frozenset({"true", "false", "null", "yes", "no", "on", "off", "y", "n", "~"})
 
 
 class Edit(NamedTuple):

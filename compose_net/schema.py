@@ -34,12 +34,13 @@ validator is kept for the life of the process.
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Final, NamedTuple, Union
 
 from compose_net import bounds, interpolate, ports, source, yamltree
 from compose_net.errors import ComposeNetError
@@ -326,7 +327,7 @@ def _cidr_problem(text: str) -> str | None:
     return None
 
 
-_CHECKS: dict[str, Callable[[str], str | None]] = {
+_CHECKS: Final[dict[str, Callable[[str], str | None]]] = {
     "port-short": lambda text: _port_problem(text, swarm=False),
     "port-short-swarm": lambda text: _port_problem(text, swarm=True),
     "published": _published_problem,
@@ -339,9 +340,6 @@ _CHECKS: dict[str, Callable[[str], str | None]] = {
 
 
 # --------------------------------------------------------------------------- loading
-
-_VALIDATORS: dict[str, Any] = {}
-
 
 def _schema_text(target: str) -> str:
     name = f"{target}.schema.json"
@@ -364,11 +362,10 @@ def load_schema(target: str) -> dict[str, Any]:
     return schema
 
 
+@functools.cache
 def _validator(target: str) -> Any:
-    validator = _VALIDATORS.get(target)
-    if validator is None:
-        validator = _VALIDATORS[target] = _build(load_schema(target))
-    return validator
+    """The validator of a shipped schema, built once (a pure function of ``target``)."""
+    return _build(load_schema(target))
 
 
 # --------------------------------------------------------------------------- compiling
@@ -427,14 +424,11 @@ def _compile(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 _SIMPLE_KEYS = frozenset({"type"}) | _ANNOTATIONS
-_REGEXES: dict[str, re.Pattern[str]] = {}
 
 
+@functools.cache
 def _regex(pattern: str) -> re.Pattern[str]:
-    compiled = _REGEXES.get(pattern)
-    if compiled is None:
-        compiled = _REGEXES[pattern] = re.compile(pattern)
-    return compiled
+    return re.compile(pattern)
 
 
 def _fast_keywords(original: Mapping[str, Keyword], error_type: Any) -> dict[str, Keyword]:
@@ -538,32 +532,28 @@ def _not_a_string(instance: object) -> bool:
     return not isinstance(instance, str)
 
 
-_FORMATS: dict[str, Callable[[Any], bool]] = {"compose-variable": _not_a_string}
+_FORMATS: Final[dict[str, Callable[[Any], bool]]] = {"compose-variable": _not_a_string}
 
 
 # --------------------------------------------------------------------------- fast decision
 
-_DECIDERS: dict[str, Callable[[Any], bool | None] | None] = {}
 _DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 
 
+@functools.cache
 def _decider(target: str) -> Callable[[Any], bool | None] | None:
-    """compose_net.fastschema's valid/invalid decision for ``target``, compiled once.
+    """compose_net.fastschema's valid/invalid decision for ``target``, compiled once (a pure
+    function of the shipped schema).
 
     None for a schema that is not 2020-12; the decision itself is None ("cannot tell")
     for a value reaching a keyword it does not know. Then jsonschema decides.
     """
-    if target not in _DECIDERS:
-        from compose_net import fastschema
+    from compose_net import fastschema
 
-        schema = load_schema(target)
-        decide = None
-        if schema.get("$schema") == _DRAFT_2020_12:
-            decide = fastschema.decider(
-                _compile(schema), markers=_MARKERS, checks=_CHECKS, formats=_FORMATS
-            )
-        _DECIDERS[target] = decide
-    return _DECIDERS[target]
+    schema = load_schema(target)
+    if schema.get("$schema") != _DRAFT_2020_12:
+        return None
+    return fastschema.decider(_compile(schema), markers=_MARKERS, checks=_CHECKS, formats=_FORMATS)
 
 
 # --------------------------------------------------------------------------- errors
@@ -575,9 +565,9 @@ class _Found(NamedTuple):
     on_key: bool
 
 
-_TYPE_NAMES = {"object": "mapping", "array": "list"}
+_TYPE_NAMES: Final = {"object": "mapping", "array": "list"}
 #: which error to keep when several fall on one place (lower first)
-_PRIORITY = {
+_PRIORITY: Final = {
     "composeNetCheck": 0,
     "propertyNames": 0,
     "additionalProperties": 0,
@@ -633,7 +623,7 @@ def _message(error: Any, custom: str | None) -> str:
     return str(error.message)
 
 
-_MESSAGES: dict[str, Callable[[Any, Any], str]] = {
+_MESSAGES: Final[dict[str, Callable[[Any, Any], str]]] = {
     "type": lambda error, value: f"must be {_types(value)}",
     "required": lambda error, value: (
         "missing required key "

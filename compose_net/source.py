@@ -23,14 +23,52 @@ from compose_net.errors import ComposeNetError
 BOM = "\ufeff"
 
 
+class Parsed:
+    """What a file's text was last parsed into (the roots of its YAML documents), kept with
+    the file read: every copy of its :class:`Source` (``_replace``) shares it, so that the
+    same text read again costs no second parse (a project reading the file a command looked
+    at first; the edited text the proof parsed, read again as its project). It holds one
+    text's nodes at a time, never changes them, and lets them go on :meth:`forget` (a big
+    original, before its edited text is parsed). Not part of a Source's value: any two
+    compare equal."""
+
+    __slots__ = ("_roots", "_text")
+
+    def __init__(self) -> None:
+        self._text: str | None = None
+        self._roots: tuple[object, ...] = ()
+
+    def get(self, text: str) -> tuple[object, ...] | None:
+        """The roots ``text`` was parsed into, when it is the text kept."""
+        kept = self._text
+        return self._roots if kept is not None and (kept is text or kept == text) else None
+
+    def keep(self, text: str, roots: Sequence[object]) -> None:
+        self._text, self._roots = text, tuple(roots)
+
+    def forget(self) -> None:
+        self._text, self._roots = None, ()
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Parsed)
+
+    def __hash__(self) -> int:
+        return 0
+
+    def __repr__(self) -> str:
+        return "Parsed()"
+
+
 class Source(NamedTuple):
     """A decoded file: ``text`` without its BOM, whether it had one, and its encoding
-    (UTF-8, or UTF-16 with a BOM, which Compose reads too)."""
+    (UTF-8, or UTF-16 with a BOM, which Compose reads too); ``parsed``: what its text was
+    parsed into, when it was read from a file (:class:`Parsed`)."""
 
     path: str
     text: str
     bom: bool
     encoding: str = "utf-8"
+    parsed: Parsed | None = None
 
     def encode(self, text: str) -> bytes:
         return ((BOM if self.bom else "") + text).encode(self.encoding)
@@ -93,7 +131,7 @@ def decode(path: str, data: bytes, *, max_bytes: int | None = None) -> Source:
             line=line,
             column=1,
         )
-    return Source(path, text, bom, encoding)
+    return Source(path, text, bom, encoding, Parsed())
 
 
 def _utf16_without_bom(data: bytes) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from typing import Final
 
 from compose_net import yamltree
 from compose_net.document import Document, PortEntry, Service
@@ -25,7 +26,7 @@ HOST_BINDING_VALUE = "internal"
 HOST_BINDING_CONSTRAINT = f"node.labels.{HOST_BINDING_LABEL} == {HOST_BINDING_VALUE}"
 
 #: Where a published port of a stack listens, by publish mode.
-STACK_EXPOSURE = {
+STACK_EXPOSURE: Final = {
     "ingress": "published through the ingress routing mesh on every interface of every node",
     "host": "published on every interface of each node that runs a task (mode: host)",
 }

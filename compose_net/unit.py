@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from compose_net.config import Config
+from compose_net.config import Config, Lookup
 
 if TYPE_CHECKING:
     from compose_net.document import Document
@@ -55,23 +55,26 @@ def folder(path: str, stdin_filename: str | None = None) -> str:
 
 
 def configuration(
-    path: str, *, use_config: bool = True, stdin_filename: str | None = None
+    path: str,
+    *,
+    use_config: bool = True,
+    stdin_filename: str | None = None,
+    lookup: Lookup | None = None,
 ) -> Config:
     """The configuration of the file at ``path`` (``-``: standard input, placed with
-    ``stdin_filename``): the nearest one from the file's folder up to its project root."""
+    ``stdin_filename``): the nearest one from the file's folder up to its project root.
+    ``lookup``: the run's searches, which say each folder's once (:class:`Lookup`)."""
     if not use_config:
         return Config()
-    from compose_net import config
-
-    return config.find(folder(path, stdin_filename))
+    return configuration_at(folder(path, stdin_filename), lookup)
 
 
-def configuration_at(where: str) -> Config:
+def configuration_at(where: str, lookup: Lookup | None = None) -> Config:
     """The configuration for a command that reads no file (``nodes``, ``--nodes``): the one
     of the folder ``where`` names."""
     from compose_net import config
 
-    return config.find(where)
+    return config.find(where, lookup)
 
 
 def target(chosen: str | None, configured: str | None, doc: Document) -> Target:

@@ -5,19 +5,17 @@ styles, and aliases are the same node object as their anchor. ruamel.yaml is
 the parser of record; by default the nodes come from libyaml through
 :mod:`compose_net.fastyaml`, which composes the same nodes 20-30 times faster
 and hands every text it cannot mirror exactly (errors included) to ruamel.
-``parser("ruamel")`` makes ruamel parse everything inside a block. Nothing here
-ever serialises YAML.
+``parser="ruamel"`` makes ruamel parse a text itself. Nothing here ever serialises YAML.
 """
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
+import functools
 import math
 import re
 import warnings
-from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol, Union, cast, overload
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple, Protocol, Union, cast, overload
 
 from compose_net import bounds
 from compose_net.errors import ComposeNetError
@@ -123,20 +121,6 @@ MAX_EXPANDED_NODES = bounds.NODES.value()
 MAX_DEPTH = bounds.DEPTH.value()
 
 Parser = Literal["fast", "ruamel"]
-#: per thread (and task): harden runs files in threads, some writing, some not
-_PARSER: contextvars.ContextVar[Parser] = contextvars.ContextVar("yaml_parser", default="fast")
-
-
-@contextlib.contextmanager
-def parser(name: Parser) -> Iterator[None]:
-    """Inside the block, :func:`compose` parses with ``name`` unless told otherwise."""
-    if name not in ("fast", "ruamel"):
-        raise ValueError(f"unknown YAML parser {name!r}")
-    token = _PARSER.set(name)
-    try:
-        yield
-    finally:
-        _PARSER.reset(token)
 
 
 class Position(NamedTuple):
@@ -166,15 +150,21 @@ class EmptyFile(ComposeNetError):
     """A file of no YAML document, or of comments only."""
 
 
-def compose(text: str, path: str, *, parser: Parser | None = None) -> Node:
+def compose(text: str, path: str, *, parser: Parser = "fast") -> Node:
     """Parse ``text`` into its single document's root node.
 
     Rejects what Compose rejects or what cannot be edited safely: syntax errors,
     several documents (:func:`compose_all` reads them), duplicate keys, YAML 1.1
     directives, nesting past ``MAX_DEPTH``. Errors carry the file, line and column.
-    ``parser`` overrides the one chosen with :func:`parser`; both give the same nodes.
+    ``parser``: libyaml through :mod:`compose_net.fastyaml` (``"fast"``, handing to ruamel
+    what it cannot mirror) or ruamel alone; both give the same nodes.
     """
-    nodes = compose_all(text, path, parser=parser)
+    return single(compose_all(text, path, parser=parser), path)
+
+
+def single(nodes: Sequence[Node], path: str) -> Node:
+    """The root of a file's one YAML document (``nodes``: its documents' roots); a file of
+    several is refused."""
     if len(nodes) > 1:
         where = position(nodes[1])
         raise ComposeNetError(
@@ -186,13 +176,16 @@ def compose(text: str, path: str, *, parser: Parser | None = None) -> Node:
     return nodes[0]
 
 
-def compose_all(text: str, path: str, *, parser: Parser | None = None) -> list[Node]:
+def compose_all(text: str, path: str, *, parser: Parser = "fast") -> list[Node]:
     """Parse ``text`` into the root node of each of its documents (``---``), in order.
 
     A file of one document that holds nothing (only comments) is refused as empty; an
     empty document among several is kept (a null scalar) for the caller to refuse, as
-    Compose refuses every document that is not a mapping.
+    Compose refuses every document that is not a mapping. Each call parses: what keeps
+    the nodes of a file's text is the caller (:class:`compose_net.source.Parsed`).
     """
+    if parser not in ("fast", "ruamel"):
+        raise ValueError(f"unknown YAML parser {parser!r}")
     if re.match(r"\s*%YAML\s+1\.[01]\b", text):
         raise ComposeNetError(
             "YAML 1.1 documents are not supported (remove the %YAML directive)",
@@ -200,28 +193,7 @@ def compose_all(text: str, path: str, *, parser: Parser | None = None) -> list[N
             line=1,
             column=1,
         )
-    global _LAST
-    chosen = parser or _PARSER.get()
-    last = _LAST
-    if last is not None and last[1] == chosen and last[0] == text:
-        return list(last[2])
-    nodes = _compose_all(text, path, chosen)
-    _LAST = (text, chosen, tuple(nodes))
-    return nodes
-
-
-#: the text composed last, its parser and its documents, kept: harden's proof and its
-#: final check both read the text it writes (a 5 MB file: 60 MB and a parse less), and
-#: nodes are never changed once composed
-_LAST: tuple[str, Parser, tuple[Node, ...]] | None = None
-
-
-def forget(text: str) -> None:
-    """Stop keeping the nodes of ``text`` (harden lets a big original go before it parses
-    the edited text)."""
-    global _LAST
-    if _LAST is not None and _LAST[0] == text:
-        _LAST = None
+    return _compose_all(text, path, parser)
 
 
 def _compose_all(text: str, path: str, chosen: Parser) -> list[Node]:
@@ -460,7 +432,7 @@ def locate(root: Node, path: Path) -> Node:
 
 # --------------------------------------------------------------------------- plain data
 
-_PLAIN_CONSTANTS: dict[str, object] = {
+_PLAIN_CONSTANTS: Final[dict[str, object]] = {
     **dict.fromkeys(("true", "True", "TRUE"), True),
     **dict.fromkeys(("false", "False", "FALSE"), False),
     **dict.fromkeys(("", "~", "null", "Null", "NULL"), None),
@@ -471,7 +443,7 @@ _PLAIN_CONSTANTS: dict[str, object] = {
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 _DOT_FLOAT = re.compile(r"\.[0-9]+([eE][-+]?[0-9]+)?")
 _DATE_START = re.compile(r"[0-9]{4}-")
-_BASES = {"0x": (16, "0123456789abcdefABCDEF"), "0o": (8, "01234567"), "0b": (2, "01")}
+_BASES: Final = {"0x": (16, "0123456789abcdefABCDEF"), "0o": (8, "01234567"), "0b": (2, "01")}
 
 
 def _go_int(text: str) -> int | None:
@@ -502,25 +474,16 @@ def _go_int(text: str) -> int | None:
     return None
 
 
-_RESOLVED: dict[str, object] = {}
-_RESOLVED_MAX = 1 << 16
-_MISSING = object()
-
-
+@functools.lru_cache(maxsize=1 << 16)
 def resolve_plain(text: str) -> object:
     """Type an untagged plain scalar as Compose's YAML reader (go-yaml v3) does.
 
     Its rules are neither YAML 1.1 nor quite 1.2: ``0120`` is octal (80), ``080``
     is a float, ``0x50``/``0o120``/``0b1010000`` and ``1_000`` are integers, while
-    ``yes``/``on``/``22:22`` are strings. Timestamps stay text. Results are kept
-    (keys and values repeat within a file and across the files of a run).
+    ``yes``/``on``/``22:22`` are strings. Timestamps stay text. A pure function of the
+    text, memoized (keys and values repeat within a file and across files).
     """
-    value = _RESOLVED.get(text, _MISSING)
-    if value is _MISSING:
-        if len(_RESOLVED) >= _RESOLVED_MAX:
-            _RESOLVED.clear()
-        value = _RESOLVED[text] = _resolve_plain(text)
-    return value
+    return _resolve_plain(text)
 
 
 def _resolve_plain(text: str) -> object:

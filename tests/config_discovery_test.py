@@ -109,6 +109,29 @@ def test_search_stops_at_the_project_root(
             "in .compose-net.yaml)\n",
             id="planted-internal-networks-in-a-shared-parent",
         ),
+        pytest.param(
+            {"tmp/p/.compose-net.yaml": 'allow: ["web"]\n', "tmp/p/compose.yaml": EXPOSED,
+             "tmp/p/other.yaml": EXPOSED.replace("80:80", "81:81")},
+            ("check", "-v", "--format", "text", "compose.yaml", "other.yaml"),
+            0,
+            "compose-net: configuration: {d}/tmp/p/.compose-net.yaml\n"
+            "compose-net: 0 findings in 2 files; 2 allowed\n",
+            id="said-once-for-two-files",
+        ),
+        pytest.param(
+            {"tmp/p/.compose-net.yaml": 'internal-networks: ["10.9.0.0/16"]\n',
+             "tmp/p/compose.yaml": EXPOSED, "tmp/p/other.yaml": EXPOSED.replace("80:80", "81:81")},
+            ("check", "-v", "--fix", "--bind", "10.9.0.5", "compose.yaml", "other.yaml"),
+            0,
+            "compose-net: configuration: {d}/tmp/p/.compose-net.yaml\n"
+            "compose.yaml:5:9: note: services.web.ports[0] fixed: bind it to 10.9.0.5\n"
+            "hardened compose.yaml (1 port)\n"
+            "other.yaml:5:9: note: services.web.ports[0] fixed: bind it to 10.9.0.5\n"
+            "hardened other.yaml (1 port)\n"
+            "2 changed, 0 unchanged, 0 failed\n"
+            "compose-net: 0 findings in 2 files\n",
+            id="said-once-when-check-fixes-then-checks",
+        ),
     ),
 )  # fmt: skip
 def test_verbose_names_the_configuration(

@@ -20,7 +20,6 @@ import json
 import math
 import shlex
 import subprocess
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -200,15 +199,25 @@ def test_awkward_texts(text: str, fast: bool) -> None:
     assert _same(text) is fast
 
 
-def test_the_parser_choice_holds_in_its_own_thread_only() -> None:
-    seen: list[str] = []
-    with yamltree.parser("ruamel"):
-        worker = threading.Thread(target=lambda: seen.append(yamltree._PARSER.get()))
-        worker.start()
-        worker.join()
-        seen.append(yamltree._PARSER.get())
-    seen.append(yamltree._PARSER.get())
-    assert seen == ["fast", "ruamel", "fast"]
+@pytest.mark.parametrize(
+    ("parser", "module"),
+    [
+        pytest.param("fast", "compose_net.fastyaml", id="fast-by-default"),
+        pytest.param("ruamel", "ruamel.yaml", id="ruamel-when-named"),
+        pytest.param("libyaml", None, id="unknown-refused"),
+    ],
+)
+def test_the_parser_is_chosen_per_call(parser: str, module: str | None) -> None:
+    """No module state picks the parser: each call names it (libyaml's by default)."""
+    if module is None:
+        with pytest.raises(ValueError, match="unknown YAML parser"):
+            yamltree.compose_all("a: 1\n", "f.yml", parser=parser)  # type: ignore[arg-type]
+        return
+    chosen: yamltree.Parser = "ruamel" if parser == "ruamel" else "fast"
+    root = (yamltree.compose("a: 1\n", "f.yml") if parser == "fast"
+            else yamltree.compose("a: 1\n", "f.yml", parser=chosen))
+    assert type(root).__module__.startswith(module)
+    assert yamltree.to_plain(root) == {"a": 1}
 
 
 # --------------------------------------------------------------------------- real files

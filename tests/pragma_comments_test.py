@@ -217,18 +217,19 @@ def test_stack_strategy(
     assert path.read_text(encoding="utf-8") == text
 
 
-def _lines_and_root(text: str) -> tuple[list[str], yamltree.Node]:
-    return text.splitlines(keepends=True), yamltree.compose(text, "x.yml")
+def _lines_and_root(
+    text: str, parser: yamltree.Parser = "fast"
+) -> tuple[list[str], yamltree.Node]:
+    return text.splitlines(keepends=True), yamltree.compose(text, "x.yml", parser=parser)
 
 
 @pytest.mark.parametrize("parser", ["ruamel", "fast"])
 @pytest.mark.parametrize(("text", "allowed"), CASES.values(), ids=CASES.keys())
 def test_both_parsers_agree(parser: yamltree.Parser, text: str, allowed: bool) -> None:
     """The comment positions come from the nodes' marks: the same with either parser."""
-    with yamltree.parser(parser):
-        lines, root = _lines_and_root(text)
-        entry = _entry(root)
-        assert bool(pragmas.find(lines, entry, root)) is allowed
+    lines, root = _lines_and_root(text, parser)
+    entry = _entry(root)
+    assert bool(pragmas.find(lines, entry, root)) is allowed
 
 
 def _entry(root: yamltree.Node) -> yamltree.Node:

@@ -149,11 +149,11 @@ def run(
 
 def main(asked: options.Check) -> int:
     """The command line's ``check``, with what it asks for as one value."""
-    from compose_net import config
+    from compose_net.config import Lookup
 
     report_as, verdict, given = asked.report, asked.verdict, asked.inputs
     fmt, verbose = report_as.fmt, report_as.verbose
-    config.announce(verbose)
+    lookup = Lookup(verbose)  # the run's configuration searches
     if asked.list_rules or asked.explain:
         return describe(asked.explain)
     if verdict.statistics and output_format(fmt) not in ("text", "json"):
@@ -168,7 +168,7 @@ def main(asked: options.Check) -> int:
                 "standard error (as harden's)"
             )
         # harden's code path: the same fixes, proofs, write-back and exit-code table
-        fixed = harden.main(asked.fixing(report_remaining=stdin))
+        fixed = harden.main(asked.fixing(report_remaining=stdin), lookup)
         if stdin or fixed == EXIT_ERROR:  # the fixed text went to standard output
             failed = fixed == EXIT_ERROR
             return exit_code(errors=failed, remaining=fixed, exit_zero=verdict.exit_zero)
@@ -192,6 +192,7 @@ def main(asked: options.Check) -> int:
         use_config=not no_config,
         read_outside=given.read_outside,
         stdin_filename=stdin_filename,
+        lookup=lookup,
     )
     paths = list(files)
     addressed = project is None and _addressed(paths, opts, given_address)
@@ -202,12 +203,14 @@ def main(asked: options.Check) -> int:
         binder = harden.binder_for(binds, bind_var, source_of)
         if given_address:  # an error in the options is one before any file is read
             try:
-                binder(inputs.configuration(no_config, next(iter(files), "."), stdin_filename))
+                binder(inputs.configuration(
+                    no_config, next(iter(files), "."), stdin_filename, lookup
+                ))
             except harden.Unbound as e:
                 raise ComposeNetError(e.message, path=e.path) from None
         if source_of.given:
             found = harden.addresses_for(
-                binder, use_config=not no_config, stdin_filename=stdin_filename
+                binder, use_config=not no_config, stdin_filename=stdin_filename, lookup=lookup
             )
             opts = dataclasses.replace(opts, addresses_for=found)
         if addressed:
@@ -228,6 +231,7 @@ def main(asked: options.Check) -> int:
                 write_back=harden.WriteBack.CHECK,
                 quiet=True,
                 plan=True,
+                lookup=lookup,
             )
     if report_as.output is not None:
         code = _report_to(report_as.output, report_as, paths, opts, project, fixes, verdict)
@@ -287,7 +291,10 @@ def _addressed(paths: Sequence[str], opts: Options, given: bool) -> bool:
     for path in paths:
         try:
             found = unit.configuration(
-                path, use_config=opts.use_config, stdin_filename=opts.stdin_filename
+                path,
+                use_config=opts.use_config,
+                stdin_filename=opts.stdin_filename,
+                lookup=opts.lookup,
             )
         except ComposeNetError:
             continue  # the file's check reports it

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, NamedTuple, cast
 from compose_net import document, engine, harden, model, printable, report, source, stack, unit
 from compose_net.bounds import Exceeded
 from compose_net.commands import inputs
-from compose_net.config import Config
+from compose_net.config import Config, Lookup
 from compose_net.document import Document, Service
 from compose_net.engine import Part, Session, Settings
 from compose_net.errors import ComposeNetError, SafetyError, raise_all
@@ -104,6 +104,8 @@ class Options:
     strategy_given: bool = True
     #: print what remains after the fixes (``check --fix`` reports it in its own format)
     report_remaining: bool = True
+    #: the run's configuration searches (each folder's said once under -v)
+    lookup: Lookup = field(default_factory=Lookup, compare=False, repr=False)
 
     @property
     def permissions(self) -> Permissions:
@@ -123,6 +125,7 @@ class Options:
             binds_for=fixed,
             read_outside=self.read_outside,
             stdin_filename=self.stdin_filename,
+            lookup=self.lookup,
         )
 
 
@@ -198,12 +201,11 @@ def stack_usage(
         raise ComposeNetError("--stack-network is for --stack-strategy internal-network")
 
 
-def main(asked: options.Harden) -> int:
+def main(asked: options.Harden, lookup: Lookup | None = None) -> int:
     """The command line's ``harden``, with what it asks for as one value: settle which
     files (or project), where the addresses come from and what happens to the result."""
-    from compose_net import config
-
-    config.announce(asked.verbose)
+    if lookup is None:  # check --fix passes its own run's
+        lookup = Lookup(asked.verbose)
 
     given, source_of, fixes, target = asked.inputs, asked.node_source, asked.fixes, asked.target
     project = inputs.project_spec(given, edit_outside=asked.edit_outside)
@@ -233,7 +235,7 @@ def main(asked: options.Harden) -> int:
         if project is not None:
             first = project.directory or next(iter(project.files), ".")
         try:
-            binder(inputs.configuration(asked.no_config, first, stdin_filename))
+            binder(inputs.configuration(asked.no_config, first, stdin_filename, lookup))
         except Unbound as e:
             if target == "compose":  # else raised when a file that is no stack needs it
                 raise ComposeNetError(e.message, path=e.path) from None
@@ -252,7 +254,9 @@ def main(asked: options.Harden) -> int:
         env_files=given.env_files,
         use_config=use_config,
         addresses_for=(
-            addresses_for(binder, use_config=use_config, stdin_filename=stdin_filename)
+            addresses_for(
+                binder, use_config=use_config, stdin_filename=stdin_filename, lookup=lookup
+            )
             if source_of.given and target != "stack"
             else None
         ),
@@ -263,6 +267,7 @@ def main(asked: options.Harden) -> int:
         stdin_filename=stdin_filename,
         strategy_given=asked.stack_strategy is not None,
         report_remaining=asked.report_remaining,
+        lookup=lookup,
     )
     code = run_project(project, opts) if project is not None else run(paths, opts)
     if not asked.quiet and code != report.EXIT_ERROR:  # after the work: an error stays one line
@@ -271,14 +276,14 @@ def main(asked: options.Harden) -> int:
 
 
 def addresses_for(
-    binder: Binder, *, use_config: bool, stdin_filename: str | None
+    binder: Binder, *, use_config: bool, stdin_filename: str | None, lookup: Lookup | None = None
 ) -> Callable[[Document], NodeAddresses]:
     """Which addresses each service's node has, by the resolver of the document's file."""
     from compose_net import resolvers
 
     def addresses_for(doc: Document) -> NodeAddresses:
         configured = unit.configuration(
-            doc.path, use_config=use_config, stdin_filename=stdin_filename
+            doc.path, use_config=use_config, stdin_filename=stdin_filename, lookup=lookup
         )
         return resolvers.node_addresses_for(binder(configured))(doc)
 

@@ -7,7 +7,7 @@ import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from compose_net.config import Config
+from compose_net.config import Config, Lookup
 from compose_net.errors import ComposeNetError
 
 if TYPE_CHECKING:
@@ -54,12 +54,17 @@ def project_spec(given: Inputs, *, edit_outside: bool = False) -> Spec | None:
     return Spec(given.project_files, project_directory, given.env_files, outside)
 
 
-def configuration(no_config: bool, path: str, stdin_filename: str | None = None) -> Config:
+def configuration(
+    no_config: bool, path: str, stdin_filename: str | None = None, lookup: Lookup | None = None
+) -> Config:
     """The configuration of the file (or project folder) ``path``: found from its own
     folder upward to its project root, never from the working folder (none with
-    --no-config); standard input's is that of ``stdin_filename``'s folder."""
+    --no-config); standard input's is that of ``stdin_filename``'s folder. ``lookup``: the
+    run's searches."""
     from compose_net import unit
 
     if path != "-" and os.path.isdir(path):
-        return Config() if no_config else unit.configuration_at(path)
-    return unit.configuration(path, use_config=not no_config, stdin_filename=stdin_filename)
+        return Config() if no_config else unit.configuration_at(path, lookup)
+    return unit.configuration(
+        path, use_config=not no_config, stdin_filename=stdin_filename, lookup=lookup
+    )

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from compose_net import model, printable, redaction, unit
 from compose_net.commands import inputs
+from compose_net.config import Lookup
 from compose_net.errors import ComposeNetError
 from compose_net.policy import addresses
 from compose_net.policy.addresses import Network
@@ -27,6 +28,7 @@ def file_ports(
     outside: bool = False,
     show_values: bool = False,
     stdin_filename: str | None = None,
+    lookup: Lookup | None = None,
 ) -> dict[str, Any]:
     """``{"path", "services": {name: {"ports": [...]}}}`` for one file, a project of its own.
 
@@ -34,7 +36,7 @@ def file_ports(
     --format json`` prints) plus ``line``, ``column`` and ``exposure``, and ``file`` when
     the entry is written in another file (``extends: {file: ...}``, ``include:``), which
     must be in the file's folder unless ``outside``. Standard input (``-``) is placed
-    with ``stdin_filename``.
+    with ``stdin_filename``. ``lookup``: the run's configuration searches.
     """
     spec = Spec.of_file(path, env_files, outside, stdin_filename)
     if interpolate:
@@ -42,7 +44,9 @@ def file_ports(
     else:  # variables as written: no env file is read
         folder = spec.directory or ("." if path == "-" else (os.path.dirname(path) or "."))
         project = load_files([path], folder, None, outside=outside)
-    internal = unit.configuration(path, stdin_filename=stdin_filename).internal_networks()
+    internal = unit.configuration(
+        path, stdin_filename=stdin_filename, lookup=lookup
+    ).internal_networks()
     services = project_ports(project, internal, show_values=show_values)["services"]
     named = file_key(path)
     for data in services.values():
@@ -149,11 +153,12 @@ def run(
     if show_values:  # asked for: printed as they are (compose_net.redaction notes none)
         redaction.keep_values()
     report = Report()
+    lookup = Lookup()  # the run's: a configuration not read is warned about once
     files: list[dict[str, Any]] = []
     if project is not None:
         try:
             loaded = project.load(interpolate=interpolate)
-            internal = unit.configuration_at(loaded.directory).internal_networks()
+            internal = unit.configuration_at(loaded.directory, lookup).internal_networks()
             files.append(project_ports(loaded, internal, show_values=show_values))
         except ComposeNetError as e:
             if e.path is None:
@@ -169,6 +174,7 @@ def run(
                     outside=outside,
                     show_values=show_values,
                     stdin_filename=stdin_filename,
+                    lookup=lookup,
                 )
             )
         except ComposeNetError as e:

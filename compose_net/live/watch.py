@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, TextIO
+from typing import Any, Final, Literal, TextIO
 
 from compose_net.errors import ComposeNetError
 from compose_net.live import engineapi
@@ -43,7 +43,7 @@ from compose_net.policy.allowances import Allow
 from compose_net.printable import escape
 
 #: what the watcher asks the engine to send
-EVENT_FILTERS: dict[str, list[str]] = {
+EVENT_FILTERS: Final[dict[str, list[str]]] = {
     "type": ["container", "service", "node"],
     "event": ["start", "die", "destroy", "rename", "create", "update", "remove"],
 }

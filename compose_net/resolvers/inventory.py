@@ -39,7 +39,7 @@ SIDES = ("public", "service")
 _PLAIN_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
 #: the comment a node without engine keys gets in a written inventory
 ENGINE_HINT = "engine: tcp://ADDRESS:2376 | context: NAME | env-file: PATH (audit --nodes)"
-_YAML_WORDS = {"true", "false", "null", "yes", "no", "on", "off", "y", "n"}
+_YAML_WORDS = frozenset({"true", "false", "null", "yes", "no", "on", "off", "y", "n"})
 
 
 #: the inventory keys that say how to reach a node's engine, in the order they are written

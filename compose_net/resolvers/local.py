@@ -18,7 +18,7 @@ import ipaddress
 import socket
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, Optional
+from typing import TYPE_CHECKING, Final, Literal, Optional
 
 from compose_net.errors import ComposeNetError
 from compose_net.policy import addresses
@@ -31,7 +31,7 @@ Kind = Literal["public", "service"]
 AddrClass = Literal["public", "service", "loopback", "link-local", "container", "other"]
 
 KINDS: tuple[Kind, ...] = ("public", "service")
-FAMILIES = {"ipv4": 4, "ipv6": 6}
+FAMILIES: Final = {"ipv4": 4, "ipv6": 6}
 
 #: Internal networks: a node's "service" side.
 SERVICE_NETWORKS: tuple[Network, ...] = tuple(
@@ -57,7 +57,7 @@ def configured_networks(folder: str = ".") -> tuple[Network, ...]:
 #: Interfaces that belong to container runtimes, not to the node's networks (shell patterns).
 CONTAINER_INTERFACES = ("docker0", "docker_gwbridge", "br-*", "veth*", "cni*", "flannel*")
 
-CLASS_NOTES: Mapping[str, str] = {
+CLASS_NOTES: Final[Mapping[str, str]] = {
     "loopback": "loopback",
     "link-local": "link-local",
     "container": "container bridge",
@@ -237,7 +237,7 @@ class Choice:
         return " ".join(parts)
 
 
-_WORD = {"service": "internal (service)", "public": "public"}
+_WORD: Final = {"service": "internal (service)", "public": "public"}
 
 
 def _filter(items: Sequence[InterfaceAddress], choice: Choice) -> list[InterfaceAddress]:

@@ -8,6 +8,7 @@ below is explicit: a new rule is added here, in id order, and nowhere else.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Final
 
 from compose_net.errors import ComposeNetError
 from compose_net.rules import (
@@ -36,8 +37,8 @@ RULES: tuple[Rule, ...] = (
     invalid_port,
     schema,
 )
-BY_ID: dict[str, Rule] = {rule.ID: rule for rule in RULES}
-BY_NAME: dict[str, Rule] = {rule.NAME: rule for rule in RULES}
+BY_ID: Final[dict[str, Rule]] = {rule.ID: rule for rule in RULES}
+BY_NAME: Final[dict[str, Rule]] = {rule.NAME: rule for rule in RULES}
 
 #: Rules about a port (or service) being reachable from outside: ``allow`` applies to them.
 EXPOSURE_RULES = frozenset({"CN001", "CN002", "CN003", "CN004", "CN005"})

@@ -234,6 +234,11 @@ class Context:
         return _lines(self.doc.source.text)
 
     @functools.cached_property
+    def comments(self) -> pragmas.Comments:
+        """The document's pragma comments, searched once for all its findings."""
+        return pragmas.Comments(self.lines, self.doc.root)
+
+    @functools.cached_property
     def entries(self) -> list[EntryPorts]:
         """Every port entry of every service, in file order.
 
@@ -429,7 +434,7 @@ class Context:
         known = self._pragmas.get(id(at))
         if known is None or known[0] is not at:
             # kept with its node, so that its id names no other node while cached
-            known = (at, yamltree.position(at), tuple(pragmas.find(self.lines, at, self.doc.root)))
+            known = (at, yamltree.position(at), tuple(self.comments.find(at)))
             self._pragmas[id(at)] = known
         where = known[1]
         finding = Finding(

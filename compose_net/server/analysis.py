@@ -222,7 +222,6 @@ class Analyzer:
             key = file_key(where)
             out.paths.setdefault(key, where)
             out.items.setdefault(key, []).append(_error_item(e, where, overlay))
-        yamltree.forget(overlay.get(file_key(path), ""))
         return out
 
     # ----------------------------------------------------------------- harden

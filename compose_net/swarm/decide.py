@@ -17,7 +17,6 @@ from compose_net.document import PortEntry, Service
 from compose_net.errors import ComposeNetError
 from compose_net.policy import allowances
 from compose_net.policy.allowances import Allow
-from compose_net.yamltree import Node
 
 Strategy = Literal["unpublish", "internal-network", "host-mode"]
 STRATEGIES: tuple[Strategy, ...] = ("unpublish", "internal-network", "host-mode")
@@ -56,8 +55,7 @@ def decide(
     strategy: Strategy,
     *,
     allows: Sequence[Allow],
-    lines: list[str],
-    root: Node,
+    comments: pragmas.Comments,
     path: str,
     only: AbstractSet[int] | None = None,
 ) -> StackDecision:
@@ -65,7 +63,7 @@ def decide(
     strategy changes it. ``only``: the entries whose swarm-published finding counts (the
     fixes harden applies); None: every entry that is not allowed."""
     allowance = allowances.allowed(
-        allows, pragmas.find(lines, entry.node, root), entry.service, numbers(entry)
+        allows, comments.find(entry.node), entry.service, numbers(entry)
     )
     note = allowance.reason if allowance is not None else ""
     if note:

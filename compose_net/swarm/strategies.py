@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
-from compose_net import document, model, proof, rewrite
+from compose_net import document, model, pragmas, proof, rewrite
 from compose_net.document import Document
 from compose_net.errors import ComposeNetError, SafetyError
 from compose_net.policy.allowances import Allow
@@ -79,14 +79,15 @@ def plan(
             f"unknown stack strategy {strategy!r}: expected {', '.join(STRATEGIES)}"
         )
     ctx = Context(doc, strategy, network)
+    comments = pragmas.Comments(ctx.lines, doc.root)
     joined = False
     for service in doc.services:
         if not service.ports:
             continue
         decisions = [
             decide(
-                e, service, strategy, allows=allows, lines=ctx.lines, root=doc.root,
-                path=doc.path, only=only,
+                e, service, strategy, allows=allows, comments=comments, path=doc.path,
+                only=only,
             )
             for e in service.ports
         ]
