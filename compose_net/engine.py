@@ -15,19 +15,21 @@ import functools
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from compose_net import envfile, rules, unit
 from compose_net.config import Config
 from compose_net.document import Document, PortEntry
 from compose_net.errors import ComposeNetError
 from compose_net.findings import CheckResult, Finding, FindingFix, Suppressed, position_key
-from compose_net.fixes import Fix
 from compose_net.policy.allowances import Allow, Allowance, allowed, ignored
 from compose_net.policy.binds import BindsFor, NodeAddresses
 from compose_net.policy.exposure import Environment
 from compose_net.rules.context import Context, EntryPorts, Project, Registered, Rule, Target
 from compose_net.source import Source
+
+if TYPE_CHECKING:
+    from compose_net.fixes import Fix
 
 #: which addresses each service of a document should use (an inventory's or resolver's answer)
 AddressesFor = Callable[[Document], NodeAddresses]

@@ -33,7 +33,6 @@ validator is kept for the life of the process.
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import json
 import re
@@ -593,6 +592,8 @@ def _types(value: Any) -> str:
 
 
 def _unknown_keys(error: Any) -> list[_Found]:
+    import difflib  # an unknown key only: off the start-up path
+
     schema = error.schema
     known = schema.get("properties", {})
     patterns = [_regex(p) for p in schema.get("patternProperties", ())]
