@@ -95,6 +95,13 @@ class Session:
     def folder(self, path: str) -> str:
         return unit.folder(path, self.settings.stdin_filename)
 
+    @functools.cached_property
+    def environ(self) -> Mapping[str, str]:
+        """The process environment of the run (``settings.environ``, else a copy of
+        os.environ made once: each file's variables start from it, and reading os.environ
+        decodes every name and value again)."""
+        return dict(os.environ) if self.settings.environ is None else self.settings.environ
+
     def config(self, path: str) -> Config:
         """The file's own configuration (from its folder up to its project root)."""
         if not self.settings.use_config:
@@ -109,7 +116,7 @@ class Session:
         if folder not in self.envs:
             s = self.settings
             self.envs[folder] = envfile.load(
-                folder, s.env_files, s.environ, outside=s.read_outside
+                folder, s.env_files, self.environ, outside=s.read_outside
             )
         return self.envs[folder]
 
@@ -121,7 +128,7 @@ class Session:
     def environment(self, path: str, env: Mapping[str, str] | None) -> Environment:
         """The policy's view of a file's variables and internal networks."""
         internal = self.config(path).internal_networks()
-        environ = os.environ if self.settings.environ is None else self.settings.environ
+        environ = self.environ
         origins = {}
         if env is not None:
             files = ", ".join(self.settings.env_files) or ".env"
