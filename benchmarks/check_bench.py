@@ -30,7 +30,9 @@ from pathlib import Path
 from bench import CannotRun, compose_binary
 
 ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT.parent / "shared" / "corpus"
+# resolved: a symlinked folder on the way (a worktree's ../shared) would make every file pay
+# the symlink checks of the path policy, which the files of a checkout in place do not
+CORPUS = (ROOT.parent / "shared" / "corpus").resolve()
 
 
 def corpus_files(corpus: Path) -> list[Path]:
@@ -39,22 +41,29 @@ def corpus_files(corpus: Path) -> list[Path]:
 
 
 def quiet_env(home: str) -> dict[str, str]:
-    """No variables from the caller, no Docker engine: both tools see the same empty world."""
+    """No variables from the caller, no Docker engine: both tools see the same empty world
+    (``PYTHONPATH``: this checkout's compose_net, whichever an editable install names)."""
     return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": home, "DOCKER_CONFIG": home,
-            "DOCKER_HOST": f"unix://{home}/no-such.sock", "LANG": "C.UTF-8"}
+            "DOCKER_HOST": f"unix://{home}/no-such.sock", "LANG": "C.UTF-8",
+            "PYTHONPATH": str(ROOT)}
 
 
 def time_check(files: list[Path], env: dict[str, str], cwd: str, rounds: int) -> tuple[float, int]:
+    # a regular file: check refuses to write its report to /dev/null (exit 2, nothing read)
+    out = Path(cwd) / "check.json"
     argv = [sys.executable, "-m", "compose_net", "check", "--no-config", "--format", "json",
-            "-o", os.devnull, *map(str, files)]
+            "-o", str(out), *map(str, files)]
     times = []
     code = 0
     for _ in range(rounds):
+        out.unlink(missing_ok=True)
         start = time.perf_counter()
         code = subprocess.run(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, timeout=600,
                               check=False).returncode
         times.append(time.perf_counter() - start)
+        if not out.is_file():
+            raise SystemExit(f"check exited {code} without writing its report: nothing measured")
     return statistics.median(times), code
 
 

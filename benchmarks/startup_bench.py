@@ -2,9 +2,11 @@
 
 A CLI that runs in pre-commit and CI starts many times, so its start-up is what
 users feel. Timing a whole process is noisy, and machines differ, so each run of
-``compose-net ports FILE`` is paired with a run of ``python -c pass`` on the
-same interpreter, in alternating order (A B, B A, ...), and the figure to read is
-the **median of the paired ratios**. Absolute medians are printed too.
+``compose-net ports FILE`` is paired with a run of ``python -c pass`` and one of
+``python -c "import click"`` (what any click command costs) on the same interpreter, in
+alternating order (A B, B A, ...), and the figure to read is the **median of the paired
+ratios**, in wall time and in CPU time (user + system of the child: on a shared machine it
+varies much less). Absolute medians are printed too.
 
 Usage:
   python benchmarks/startup_bench.py [--runs N] [--file FILE] [--max-ratio R] [--json]
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -43,6 +46,13 @@ services:
 """
 
 
+ROOT = Path(__file__).resolve().parents[1]
+#: every run imports this checkout's compose_net, whichever tree an editable install names
+ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(
+    p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p
+)}
+
+
 class CannotRun(Exception):
     """A command of the benchmark failed; the figures would mean nothing."""
 
@@ -58,48 +68,76 @@ def console_script() -> str:
     return found
 
 
-def timed(cmd: list[str], cwd: str) -> float:
-    start = time.perf_counter()
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(cmd: list[str], cwd: str) -> tuple[float, float]:
+    """(wall, CPU) seconds of one run of ``cmd``."""
+    start, cpu = time.perf_counter(), _children_cpu()
     proc = subprocess.run(
         cmd,
         cwd=cwd,
+        env=ENV,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         check=False,
     )
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, _children_cpu() - cpu
     if proc.returncode != 0:
         raise CannotRun(f"{' '.join(cmd)} exited {proc.returncode}: {proc.stderr.decode()[:500]}")
-    return elapsed
+    return elapsed, cpu
+
+
+def _ratio(b: float, a: float) -> float:
+    return b / a if a > 0 else float("nan")
 
 
 def measure(runs: int, file: str, warmup: int = 2) -> dict[str, float | int]:
-    """Paired runs of ``python -c pass`` (A) and ``compose-net ports FILE`` (B)."""
+    """Paired runs of ``python -c pass`` (A), ``python -c "import click"`` (C) and
+    ``compose-net ports FILE`` (B), the order alternating."""
     cwd = str(Path(file).resolve().parent)
     baseline = [sys.executable, "-c", "pass"]
+    click = [sys.executable, "-c", "import click"]
     command = [console_script(), "ports", str(Path(file).resolve())]
     for _ in range(warmup):
         timed(baseline, cwd)
+        timed(click, cwd)
         timed(command, cwd)
-    a_times: list[float] = []
-    b_times: list[float] = []
-    ratios: list[float] = []
+    a_times: list[tuple[float, float]] = []
+    b_times: list[tuple[float, float]] = []
+    c_times: list[tuple[float, float]] = []
     for i in range(runs):
         if i % 2 == 0:
-            a, b = timed(baseline, cwd), timed(command, cwd)
+            a, c, b = timed(baseline, cwd), timed(click, cwd), timed(command, cwd)
         else:
-            b, a = timed(command, cwd), timed(baseline, cwd)
+            b, c, a = timed(command, cwd), timed(click, cwd), timed(baseline, cwd)
         a_times.append(a)
         b_times.append(b)
-        ratios.append(b / a)
+        c_times.append(c)
+    ratios = [_ratio(b[0], a[0]) for a, b in zip(a_times, b_times)]
     return {
         "runs": runs,
-        "python_pass_ms": statistics.median(a_times) * 1000,
-        "compose_net_ports_ms": statistics.median(b_times) * 1000,
+        "python_pass_ms": statistics.median(a[0] for a in a_times) * 1000,
+        "import_click_ms": statistics.median(c[0] for c in c_times) * 1000,
+        "compose_net_ports_ms": statistics.median(b[0] for b in b_times) * 1000,
+        "python_pass_cpu_ms": statistics.median(a[1] for a in a_times) * 1000,
+        "import_click_cpu_ms": statistics.median(c[1] for c in c_times) * 1000,
+        "compose_net_ports_cpu_ms": statistics.median(b[1] for b in b_times) * 1000,
         "ratio_median": statistics.median(ratios),
         "ratio_min": min(ratios),
         "ratio_max": max(ratios),
+        "cpu_ratio_median": statistics.median(
+            _ratio(b[1], a[1]) for a, b in zip(a_times, b_times)
+        ),
+        "click_ratio_median": statistics.median(
+            _ratio(b[0], c[0]) for c, b in zip(c_times, b_times)
+        ),
+        "click_cpu_ratio_median": statistics.median(
+            _ratio(b[1], c[1]) for c, b in zip(c_times, b_times)
+        ),
     }
 
 
@@ -135,10 +173,16 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result, indent=2))
     else:
         print(
-            f"compose-net ports, one small file: {result['compose_net_ports_ms']:.1f} ms; "
-            f"python -c pass: {result['python_pass_ms']:.1f} ms (medians of {runs} paired runs)\n"
+            f"compose-net ports, one small file: {result['compose_net_ports_ms']:.1f} ms "
+            f"(CPU {result['compose_net_ports_cpu_ms']:.1f} ms); python -c pass: "
+            f"{result['python_pass_ms']:.1f} ms (CPU {result['python_pass_cpu_ms']:.1f} ms); "
+            f"python -c \"import click\": {result['import_click_ms']:.1f} ms "
+            f"(CPU {result['import_click_cpu_ms']:.1f} ms); medians of {runs} paired runs\n"
             f"ratio to python -c pass: {result['ratio_median']:.2f}x median "
-            f"(min {result['ratio_min']:.2f}x, max {result['ratio_max']:.2f}x)",
+            f"(min {result['ratio_min']:.2f}x, max {result['ratio_max']:.2f}x; "
+            f"CPU {result['cpu_ratio_median']:.2f}x)\n"
+            f"ratio to python -c \"import click\": {result['click_ratio_median']:.2f}x median "
+            f"(CPU {result['click_cpu_ratio_median']:.2f}x)",
         )
     if args.max_ratio is not None and not args.short and result["ratio_median"] > args.max_ratio:
         print(

@@ -15,19 +15,21 @@ import functools
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from compose_net import envfile, rules, unit
 from compose_net.config import Config, Lookup
 from compose_net.document import Document, PortEntry
 from compose_net.errors import ComposeNetError
 from compose_net.findings import CheckResult, Finding, FindingFix, Suppressed, position_key
-from compose_net.fixes import Fix
 from compose_net.policy.allowances import Allow, Allowance, allowed, ignored
 from compose_net.policy.binds import BindsFor, NodeAddresses
 from compose_net.policy.exposure import Environment
 from compose_net.rules.context import Context, EntryPorts, Project, Registered, Rule, Target
 from compose_net.source import Source
+
+if TYPE_CHECKING:
+    from compose_net.fixes import Fix
 
 #: which addresses each service of a document should use (an inventory's or resolver's answer)
 AddressesFor = Callable[[Document], NodeAddresses]
@@ -95,6 +97,13 @@ class Session:
     def folder(self, path: str) -> str:
         return unit.folder(path, self.settings.stdin_filename)
 
+    @functools.cached_property
+    def environ(self) -> Mapping[str, str]:
+        """The process environment of the run (``settings.environ``, else a copy of
+        os.environ made once: each file's variables start from it, and reading os.environ
+        decodes every name and value again)."""
+        return dict(os.environ) if self.settings.environ is None else self.settings.environ
+
     def config(self, path: str) -> Config:
         """The file's own configuration (from its folder up to its project root)."""
         if not self.settings.use_config:
@@ -109,7 +118,7 @@ class Session:
         if folder not in self.envs:
             s = self.settings
             self.envs[folder] = envfile.load(
-                folder, s.env_files, s.environ, outside=s.read_outside
+                folder, s.env_files, self.environ, outside=s.read_outside
             )
         return self.envs[folder]
 
@@ -121,7 +130,7 @@ class Session:
     def environment(self, path: str, env: Mapping[str, str] | None) -> Environment:
         """The policy's view of a file's variables and internal networks."""
         internal = self.config(path).internal_networks()
-        environ = os.environ if self.settings.environ is None else self.settings.environ
+        environ = self.environ
         origins = {}
         if env is not None:
             files = ", ".join(self.settings.env_files) or ".env"

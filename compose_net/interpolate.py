@@ -96,19 +96,28 @@ def parse(text: str) -> Template:
 
 
 def _parse(text: str, i: int, *, closing: bool, depth: int = 0) -> tuple[Template, int]:
-    if depth > bounds.DEPTH.value():  # ${A:-${A:-${A:-...}}}: bounded, as YAML nesting is
+    # ${A:-${A:-${A:-...}}}: bounded, as YAML nesting is (a bound is at least 1: the top
+    # level never asks the environment for it)
+    if depth and depth > bounds.DEPTH.value():
         raise InterpolationError(bounds.DEPTH.error("variables nested too deep").message)
     parts: list[Part] = []
     literal: list[str] = []
     n = len(text)
     while i < n:
-        c = text[i]
-        if closing and c == "}":
-            break
-        if c != "$":
-            literal.append(c)
-            i += 1
+        # the literal text up to the next "$" (or the "}" that closes a default), at once
+        stop = text.find("$", i)
+        if stop < 0:
+            stop = n
+        if closing:
+            brace = text.find("}", i, stop)
+            if brace >= 0:
+                stop = brace
+        if stop > i:
+            literal.append(text[i:stop])
+            i = stop
             continue
+        if text[i] == "}":  # closing: the end of this default
+            break
         nxt = text[i + 1] if i + 1 < n else ""
         if nxt == "$":
             literal.append("$")

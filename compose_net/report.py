@@ -6,7 +6,6 @@ with a line break in it cannot end the line and start a forged one.
 
 from __future__ import annotations
 
-import difflib
 import sys
 from dataclasses import dataclass
 
@@ -79,6 +78,8 @@ class Report:
 
 
 def unified_diff(path: str, before: str, after: str) -> str:
+    import difflib  # diffs only: off the start-up of every other command
+
     a = before.splitlines(keepends=True)
     b = after.splitlines(keepends=True)
     out: list[str] = []

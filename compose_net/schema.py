@@ -33,7 +33,6 @@ validator is kept for the life of the process.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import importlib
 import json
@@ -147,11 +146,21 @@ def interpolated(data: object, env: Mapping[str, str]) -> object:
     ``data`` holds in several places (an anchor's aliases) is interpolated once and
     shared the same way.
     """
+    return _interpolated(data, env)[0]
+
+
+def _interpolated(data: object, env: Mapping[str, str]) -> tuple[object, bool]:
+    """:func:`interpolated`, and whether a string came back as a :class:`BadTemplate`
+    (which :func:`_collect` would otherwise search the whole data for)."""
     done: dict[int, object] = {}
+    bad = [False]
 
     def walk(value: object) -> object:
         if isinstance(value, str):
-            return _interpolate_text(value, env)
+            out = _interpolate_text(value, env)
+            if type(out) is BadTemplate:
+                bad[0] = True
+            return out
         if isinstance(value, dict):
             known = done.get(id(value))
             if known is None:
@@ -165,7 +174,7 @@ def interpolated(data: object, env: Mapping[str, str]) -> object:
         return value
 
     try:
-        return walk(data)
+        return walk(data), bad[0]
     finally:
         done.clear()  # walk refers to itself: the cycle must not keep the data alive
 
@@ -583,6 +592,8 @@ def _types(value: Any) -> str:
 
 
 def _unknown_keys(error: Any) -> list[_Found]:
+    import difflib  # an unknown key only: off the start-up path
+
     schema = error.schema
     known = schema.get("properties", {})
     patterns = [_regex(p) for p in schema.get("patternProperties", ())]
@@ -662,14 +673,18 @@ def _relevance(error: Any) -> tuple[int, bool, int]:
     return (-len(error.path), not weak, -_PRIORITY.get(error.validator, 3))
 
 
-def _collect(data: object, target: str) -> list[_Found]:
-    if not _has_bad_template(data):
+def _collect(data: object, target: str, bad: bool | None = None) -> list[_Found]:
+    """What is wrong with ``data``; ``bad``: whether it holds a :class:`BadTemplate`, when
+    known (None: searched for)."""
+    if bad is None:
+        bad = _has_bad_template(data)
+    if not bad:
         decide = _decider(target)
         if decide is not None and decide(data) is True:
             return []  # valid: jsonschema is needed only to explain what is wrong
     validator = _validator(target)
     found: list[_Found] = []
-    if _has_bad_template(data):
+    if bad:
         found.extend(_Found(v, False) for v in _template_errors(data, ()))
     errors = list(validator.iter_errors(data))
     if errors:
@@ -711,11 +726,11 @@ def check_document(doc: Document, *, target: str, env: Mapping[str, str]) -> lis
     The best error comes first, the others follow in file order.
     """
     try:
-        data = interpolated(document_data(doc.root, doc.path), env)
+        data, bad = _interpolated(document_data(doc.root, doc.path), env)
     except bounds.Exceeded as e:
         raise e.at(doc.path) from None
     errors: list[ComposeNetError] = []
-    for found in _collect(data, target):
+    for found in _collect(data, target, bad):
         where = yamltree.position(_node_for(doc.root, found))
         label = format_path(found.violation.path)
         message = f"{label}: {found.violation.message}" if label else found.violation.message

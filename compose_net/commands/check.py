@@ -73,7 +73,7 @@ def _check(
         settings = session.settings
         read = project_reader(settings.stdin, spec.outside)
         try:
-            project = spec.load(environ=settings.environ, lenient=True, read=read)
+            project = spec.load(environ=session.environ, lenient=True, read=read)
         except Exceeded as exceeded:  # a bound: the file is not checked, as on any error
             raise exceeded.error from None
     except ComposeNetError as e:

@@ -12,13 +12,12 @@ import functools
 import ipaddress
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Literal, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Literal, NamedTuple, Protocol
 
 from compose_net import interpolate, model, pragmas, rewrite, yamltree
 from compose_net.document import Document, PortEntry, Service
 from compose_net.errors import ComposeNetError
 from compose_net.findings import Finding, Severity
-from compose_net.fixes import Applicability, Fix
 from compose_net.interpolate import has_variables
 from compose_net.policy import binds
 from compose_net.policy import exposure as policy
@@ -26,6 +25,9 @@ from compose_net.policy.binds import Binds, BindsFor, NodeAddresses
 from compose_net.policy.collisions import NO_PROFILES, Ledger, Use, canonical, shared
 from compose_net.ports import Exposure, PortObject
 from compose_net.yamltree import Span
+
+if TYPE_CHECKING:  # a fix is made only for a finding (compose_net.fixes: off the start-up path)
+    from compose_net.fixes import Applicability, Fix
 
 Target = Literal["compose", "stack"]
 
@@ -349,6 +351,8 @@ class Context:
 
     def rebind_fix(self, item: EntryPorts) -> Fix | None:
         """The fix that binds an entry bound to another node's address to its own node's."""
+        from compose_net.fixes import Fix
+
         entry = item.entry
         owner = self.services.get(item.base or entry.service)
         ports_node = owner.ports_node if owner is not None else None
@@ -367,6 +371,8 @@ class Context:
     ) -> Fix | None:
         """The fix that binds ``item``'s exposed host IP to its node's address, as its verdict
         allows (a literal IP is replaced; a variable keeps its name and gets a safe default)."""
+        from compose_net.fixes import Fix
+
         entry = item.entry
         owner = item.base or entry.service
         ports_node = self.services[owner].ports_node if owner in self.services else None

@@ -62,7 +62,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from compose_net.findings import Finding, Severity
-from compose_net.fixes import Fix
 from compose_net.policy.collisions import Use
 from compose_net.rules.context import Context
 
@@ -88,6 +87,8 @@ def check(ctx: Context) -> Iterator[Finding]:
         owner = ctx.services.get(item.base or entry.service)
         fix = None
         if owner is not None:
+            from compose_net.fixes import Fix  # a finding's fix: off the start-up path
+
             fix = Fix(entry, owner.ports_node, "unsafe", "move it to a free host port",
                       requires="--remap-conflicts")
         yield ctx.finding(

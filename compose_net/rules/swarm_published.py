@@ -41,7 +41,6 @@ from collections.abc import Iterator
 
 from compose_net import stack
 from compose_net.findings import Finding, Severity
-from compose_net.fixes import Fix
 from compose_net.rules.context import Context
 
 ID = "CN005"
@@ -83,6 +82,8 @@ def check(ctx: Context) -> Iterator[Finding]:
             continue
         owner = ctx.services.get(item.base or entry.service)
         ports_node = owner.ports_node if owner is not None else None
+        from compose_net.fixes import Fix  # a finding's fix: off the start-up path
+
         if ctx.target == "stack":
             fix = Fix(entry, ports_node, "safe", "apply the --stack-strategy", by_strategy=True)
         else:

@@ -44,7 +44,6 @@ from collections.abc import Iterator
 
 from compose_net import yamltree
 from compose_net.findings import Finding, Severity
-from compose_net.fixes import Fix
 from compose_net.rules.context import Context
 
 ID = "CN008"
@@ -100,6 +99,8 @@ def check(ctx: Context) -> Iterator[Finding]:
         if severity == "warning":
             owner = ctx.services.get(item.base or entry.service)
             if owner is not None:
+                from compose_net.fixes import Fix  # a finding's fix: off the start-up path
+
                 fix = Fix(entry, owner.ports_node, "safe", "quote it")
         yield ctx.finding(
             node, message, f'quote it: "{text}"', entry=entry, severity=severity, fix=fix
