@@ -247,7 +247,7 @@ def lint(doc: Document, session: Session, part: Part | None = None) -> Linted:
 
 def record(linted: Linted, result: CheckResult) -> None:
     """Add one file's diagnostics to a check result (counted, or silenced)."""
-    path = linted.doc.path
+    path = linted.doc.name  # as the findings name it
     for d in linted.diagnostics:
         if d.allowance is not None:
             a = d.allowance

@@ -25,12 +25,28 @@ BOM = "\ufeff"
 
 class Source(NamedTuple):
     """A decoded file: ``text`` without its BOM, whether it had one, and its encoding
-    (UTF-8, or UTF-16 with a BOM, which Compose reads too)."""
+    (UTF-8, or UTF-16 with a BOM, which Compose reads too).
+
+    ``path`` is where it was read; :attr:`name` is how every message, finding and report
+    names it: the path, except for a file reached through a path built from variables
+    (``include: ["${DIR}/x.yml"]``), which is named as the path is written (``written``),
+    never by the variables' values."""
 
     path: str
     text: str
     bom: bool
     encoding: str = "utf-8"
+    #: the path as a file writes it, when variables built it ("": the path itself)
+    written: str = ""
+
+    @property
+    def name(self) -> str:
+        """The file as it is shown: the path as written, else the path."""
+        return self.written or self.path
+
+    def named(self, name: str) -> Source:
+        """This file, shown as ``name``."""
+        return self._replace(written="" if name == self.path else name)
 
     def encode(self, text: str) -> bytes:
         return ((BOM if self.bom else "") + text).encode(self.encoding)

@@ -457,7 +457,7 @@ def _kept(linted: engine.Linted, shown: str) -> list[tuple[str, str]]:
 
 def _told_all(results: Sequence[Hardened], opts: Options, rep: Report) -> Callable[[], None]:
     """:func:`told` for each of ``results``, and the count of what remains."""
-    tells = [told(r, opts, r.path) for r in results]
+    tells = [told(r, opts, r.source.name) for r in results]
     exposed = sum(len(r.remaining) for r in results)
 
     def tell() -> None:
@@ -491,7 +491,7 @@ def emit(
     wb = opts.write_back
     if wb is WriteBack.DIFF:
         if changed:
-            diff = printable.diff(report.unified_diff(path, src.text, text))
+            diff = printable.diff(report.unified_diff(src.name, src.text, text))
             printable.raw(sys.stdout).write(diff)
     elif wb is WriteBack.STDOUT or (path == "-" and wb is WriteBack.YES and not opts.output):
         sys.stdout.buffer.write(src.encode(text))
@@ -506,7 +506,7 @@ def emit(
     rep.changed += 1
     if not opts.quiet:
         verb = "hardened" if wb is WriteBack.YES else "would harden"
-        report.info(f"{verb} {shown or path} {what}")
+        report.info(f"{verb} {shown or src.name} {what}")
 
 
 def _count(n: int, word: str) -> str:
@@ -604,7 +604,7 @@ def harden_file(path: str, run: _Run, rep: Report) -> None:
         )
         if other is not None:
             raise ComposeNetError(
-                f"{other.path} would change too: -o/--output, --stdout and standard input "
+                f"{other.source.name} would change too: -o/--output, --stdout and standard input "
                 "take the changes of one file; harden in place or with --diff"
             )
         files = [f for f in files if file_key(f.path) == named]
@@ -626,7 +626,7 @@ def harden_file(path: str, run: _Run, rep: Report) -> None:
     def say() -> None:
         for f in files:
             what = f"({_count(f.applied, 'port')})"
-            here = shown if file_key(f.path) == named else f.path
+            here = shown if file_key(f.path) == named else f.source.name
             emit(f.path, f.source, f.text, opts, rep, what, here, checked=not one)
 
     run.say(say)
@@ -973,7 +973,7 @@ def _refuse_outside(
         raise ComposeNetError(
             f"this file is outside the project directory {directory}: pass "
             "--edit-outside to harden it too; nothing was written",
-            path=path,
+            path=result.source.name,
             line=where.line if where else None,
             column=where.column if where else None,
         )
@@ -1072,7 +1072,7 @@ def _harden_project(
     del shared, before_ports
 
     def keep(result: Hardened) -> None:
-        result.notes = notes(result, opts, result.path)
+        result.notes = notes(result, opts, result.source.name)
         if opts.plan and result.outcome is not None:
             result.fixes = harden.finding_fixes(result.outcome)
 
