@@ -103,6 +103,9 @@ class Options:
     strategy_given: bool = True
     #: print what remains after the fixes (``check --fix`` reports it in its own format)
     report_remaining: bool = True
+    #: the options given that bind to node addresses (--bind, --resolve, --inventory ...):
+    #: what a file hardened as a stack does without, and says so
+    address_options: Sequence[str] = field(default_factory=tuple)
 
     @property
     def permissions(self) -> Permissions:
@@ -291,6 +294,7 @@ def main(
         stdin_filename=stdin_filename,
         strategy_given=stack_strategy is not None,
         report_remaining=report_remaining,
+        address_options=tuple(address_options),
     )
     code = run_project(project, opts) if project is not None else run(paths, opts)
     if not quiet and code != report.EXIT_ERROR:  # after the work: an error stays one line
@@ -499,7 +503,7 @@ def emit(
     elif wb is WriteBack.CHECK and opts.output is not None:  # refused as the real run would be
         source.check_all([opts.output], outside_ok=opts.edit_outside)
     elif wb is WriteBack.CHECK and changed and not checked and path != "-":
-        source.check_all([path], outside_ok=opts.edit_outside)
+        source.check_all([path], outside_ok=opts.edit_outside, names={path: src.name})
     if not changed:
         rep.unchanged += 1
         return
@@ -548,13 +552,14 @@ class _Run:
         else:
             output()
 
-    def write(self, path: str, data: bytes, was: bytes | None) -> None:
-        """Add a file to the transaction (written as a whole with the others, or not)."""
+    def write(self, path: str, data: bytes, was: bytes | None, name: str = "") -> None:
+        """Add a file to the transaction (written as a whole with the others, or not);
+        ``name``: how errors name it, when not by its path."""
         key = path if was is None else file_key(path)
         before = self.writes.get(key)
         if before is not None:
             was = before.was
-        self.writes[key] = source.Write(path, data, was)
+        self.writes[key] = source.Write(path, data, was, name)
 
     def changed(self, path: str, src: source.Source, text: str) -> None:
         """A file this run changes: later FILE arguments read its new text."""
@@ -611,7 +616,9 @@ def harden_file(path: str, run: _Run, rep: Report) -> None:
     shown = opts.output if opts.output is not None and opts.write_back is WriteBack.YES else path
     if not one and opts.write_back is WriteBack.CHECK:  # refused as the real run would be
         source.check_all(
-            [f.path for f in files if f.text != f.source.text], outside_ok=opts.edit_outside
+            [f.path for f in files if f.text != f.source.text],
+            outside_ok=opts.edit_outside,
+            names={f.path: f.source.name for f in files},
         )
     for f in files:
         if f.path != "-":
@@ -619,7 +626,8 @@ def harden_file(path: str, run: _Run, rep: Report) -> None:
         if f.text != f.source.text and not one:
             run.changed(f.path, f.source, f.text)
             if opts.write_back.writes:
-                run.write(f.path, f.source.encode(f.text), f.source.encode(f.source.text))
+                was = f.source.encode(f.source.text)
+                run.write(f.path, f.source.encode(f.text), was, f.source.name)
     if opts.write_back.writes and opts.output is not None:
         run.write(opts.output, files[0].source.encode(files[0].text), None)
 
@@ -646,6 +654,13 @@ def _target_of(path: str, run: _Run) -> tuple[source.Source | None, Reader | Non
     else:
         src = run.read(path, outside=opts.edit_outside)
     if chosen == "stack" or any(stack.looks_like_stack(doc) for doc in document.load_all(src)):
+        if opts.address_options and not opts.quiet:  # not silently: they mean nothing here
+            why = "looks like a swarm stack" if chosen == "auto" else "has target: stack"
+            report.note(src.name, (
+                f"{why}: {', '.join(opts.address_options)} ignored, since swarm ignores host "
+                f"IPs; the stack strategy {opts.stack_strategy} is used instead; pass --target "
+                "compose to bind"
+            ))  # fmt: skip
         return src, None
     return None, _reader(src, outside, run)
 
@@ -1007,6 +1022,7 @@ def run_project(spec: Spec, opts: Options) -> int:
             source.check_all(
                 [f.path for f in files if f.text != f.source.text and f.path != "-"],
                 outside_ok=opts.edit_outside,
+                names={f.path: f.source.name for f in files},
             )
     except ComposeNetError as e:
         rep.failure(e)
@@ -1015,7 +1031,8 @@ def run_project(spec: Spec, opts: Options) -> int:
         if f.path != "-":
             state.considered.append(f.path)
         if f.text != f.source.text and f.path != "-" and opts.write_back.writes:
-            state.write(f.path, f.source.encode(f.text), f.source.encode(f.source.text))
+            was = f.source.encode(f.source.text)
+            state.write(f.path, f.source.encode(f.text), was, f.source.name)
 
     def say() -> None:
         for f in files:

@@ -115,3 +115,61 @@ def test_every_stack_looking_corpus_file(
         if why:
             wrong[str(original.relative_to(CORPUS))] = why
     assert wrong == {}
+
+
+#: (options, whether the note is printed, the options it names)
+IGNORED = {
+    "bind": (("--bind", "10.0.0.5"), True, "--bind"),
+    "resolve": (("--resolve", "local"), True, "--resolve"),
+    "inventory": (("--inventory", "nodes.yaml"), True, "--inventory"),
+    "inventory-and-node": (
+        ("--inventory", "nodes.yaml", "--node", "n1"), True, "--inventory, --node",
+    ),
+    "bind-quiet": (("-q", "--bind", "10.0.0.5"), False, ""),
+    "no-address": ((), False, ""),
+    "bind-explicit-compose": (("--target", "compose", "--bind", "10.0.0.5"), False, ""),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("options", "noted", "named"), IGNORED.values(), ids=IGNORED.keys())
+@pytest.mark.parametrize("mode", ["--check", "--diff", "in-place"])
+def test_ignored_address_options_are_noted(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    options: tuple[str, ...],
+    noted: bool,
+    named: str,
+    mode: str,
+) -> None:
+    """Under --target auto a stack-looking file is hardened with the stack strategy: the
+    node-address options it does without are named in one note on standard error (none with
+    -q), the exit code is plain harden's, and docker stack config takes the result."""
+    require(docker_cli() is not None, "the docker CLI is not installed")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "nodes.yaml").write_text("nodes:\n  n1:\n    service: {ipv4: 10.0.0.5}\n")
+    (tmp_path / "plain").mkdir()
+    for folder in (tmp_path, tmp_path / "plain"):
+        (folder / "docker-stack.yml").write_text(EXAMPLE)
+    how = () if mode == "in-place" else (mode,)
+    code = cli.main(["harden", "--no-config", *how, *options, "docker-stack.yml"])
+    err = capsys.readouterr().err
+    plain = cli.main(["harden", "--no-config", *how, "plain/docker-stack.yml"])
+    capsys.readouterr()
+    notes = [line for line in err.splitlines() if "swarm ignores host IPs" in line]
+    expected = (
+        [
+            f"docker-stack.yml: note: looks like a swarm stack: {named} ignored, since swarm "
+            "ignores host IPs; the stack strategy unpublish is used instead; pass --target "
+            "compose to bind"
+        ]
+        if noted
+        else []
+    )
+    assert notes == expected
+    if "--target" not in options:  # the same work as without the options
+        assert code == plain
+        assert (tmp_path / "docker-stack.yml").read_text() == (
+            tmp_path / "plain" / "docker-stack.yml"
+        ).read_text()
+    assert stack_config(tmp_path, "docker-stack.yml").returncode == 0
