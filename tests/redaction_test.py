@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -75,3 +78,95 @@ def test_values_from_files_are_capped(
     assert sum(s.startswith("${") for s in shown) == redacted
     if environment_last:
         assert shown[-1] == "${CI_TOKEN}"
+
+
+# -- one redactor per run ---------------------------------------------------------------------
+
+SECRET = "s3cr3t-t0ken-value"
+
+
+def _noted_in_a_run(value: str) -> str:
+    """What a run that substituted ``value`` prints of it."""
+    interpolate.interpolate("${TOKEN}", {"TOKEN": value})
+    return redaction.redact(value)
+
+
+@pytest.mark.parametrize(
+    ("runs", "expected"),
+    (
+        pytest.param(("outside",), SECRET, id="outside-a-run-nothing-is-noted"),
+        pytest.param(("run",), "${TOKEN}", id="noted-in-its-run"),
+        pytest.param(("run", "next"), SECRET, id="the-next-run-starts-afresh"),
+        pytest.param(("nested",), "${TOKEN}", id="a-nested-run-leaves-the-outer-one"),
+        pytest.param(("run", "shown"), SECRET, id="show-values-in-its-run"),
+    ),
+)  # fmt: skip
+def test_values_are_kept_per_run(runs: tuple[str, ...], expected: str) -> None:
+    seen = ""
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(_outside())
+        for step in runs:
+            if step == "outside":
+                seen = _noted_in_a_run(SECRET)
+            elif step == "run":
+                with redaction.running():
+                    seen = _noted_in_a_run(SECRET)
+            elif step == "next":
+                with redaction.running():
+                    seen = redaction.redact(SECRET)
+            elif step == "nested":
+                with redaction.running():
+                    interpolate.interpolate("${TOKEN}", {"TOKEN": SECRET})
+                    with redaction.running():
+                        assert redaction.redact(SECRET) == SECRET
+                    seen = redaction.redact(SECRET)
+            elif step == "shown":
+                with redaction.running():
+                    redaction.keep_values()
+                    seen = _noted_in_a_run(SECRET)
+    assert seen == expected
+
+
+@contextlib.contextmanager
+def _outside() -> Iterator[None]:
+    """Out of the run the fixture made: as in a library call."""
+    token = redaction._CURRENT.set(None)
+    try:
+        yield
+    finally:
+        redaction._CURRENT.reset(token)
+
+
+def test_the_command_line_ends_its_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """cli.main makes a run and ends it: what it noted is gone when it returns."""
+    from compose_net.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TOKEN", SECRET)
+    (tmp_path / "compose.yaml").write_text('services:\n  web:\n    ports: ["${TOKEN}:80"]\n')
+    with _outside():
+        assert main(["check", "--no-config", "compose.yaml"]) == 1
+        assert redaction._CURRENT.get() is None
+        assert redaction.redact(SECRET) == SECRET
+    out, err = capsys.readouterr()
+    assert SECRET not in out + err
+
+
+def test_the_server_forgets_each_request() -> None:
+    """Each request of the language server is a run: its values are printed as names in what
+    it returns, and the next request does not know them (the server gathers nothing)."""
+    from compose_net.server.lsp import ComposeNetServer
+
+    server = ComposeNetServer()
+
+    async def requests() -> list[str]:
+        first = await server.run(lambda: _noted_in_a_run(SECRET))
+        second = await server.run(lambda: redaction.redact(SECRET))
+        return [first, second]
+
+    try:
+        assert asyncio.run(requests()) == ["${TOKEN}", SECRET]
+    finally:
+        server.worker.shutdown()
