@@ -107,9 +107,10 @@ def _run(
     else:
         monkeypatch.delenv("C_DIR", raising=False)
         (folder / ".env").write_text(f"C_DIR={VALUE}\n", encoding="utf-8")
-    command, rest = args[0], args[1:]
+    command, rest = args[0], tuple(a for a in args[1:] if a != WITH_CONFIG)
     files = () if "-f" in rest else ("compose.yaml",)
-    config = ("--no-config",) if command in ("check", "harden") else ()
+    ours = command in ("check", "harden") and WITH_CONFIG not in args
+    config = ("--no-config",) if ours else ()
     code = main([command, *config, *rest, *files])
     out, err = capsys.readouterr()
     return code, out + err
@@ -136,6 +137,9 @@ def test_every_output_names_the_file_as_written(
         fixed = (tmp_path / VALUE / "x.yml").read_text(encoding="utf-8")
         assert ("10.0.0.5:8081:81" in fixed) == ("--bind" in args and "--format" not in args)
 
+
+#: an argument of a row: the run reads the configuration (the others pass --no-config)
+WITH_CONFIG = "+config"
 
 #: row -> (files, command, the one error line: FILE:LINE:COLUMN as written, then the message)
 ERRORS: dict[str, tuple[dict[str, str], tuple[str, ...], str]] = {
@@ -170,6 +174,12 @@ ERRORS: dict[str, tuple[dict[str, str], tuple[str, ...], str]] = {
     "extends-missing-file": (
         {"${C_DIR}/x.yml": X_YML.replace("base.yml", "gone.yml")},
         ("check",), rf"{re.escape(X)}:6:21: cannot extend 'b': file gone\.yml not found",
+    ),
+    "configuration-beside-an-include": (
+        {"${C_DIR}/x.yml": X_YML, "${C_DIR}/base.yml": BASE_YML,
+         "${C_DIR}/.compose-net.yaml": "bogus: 1\n"},
+        ("check", WITH_CONFIG),
+        r"\$\{C_DIR\}/\.compose-net\.yaml: invalid configuration: bogus: unknown key",
     ),
     "read-only-include": (
         {"${C_DIR}/x.yml": X_YML, "${C_DIR}/base.yml": BASE_YML},
