@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from compose_net import interpolate, redaction
+from compose_net.errors import ComposeNetError
 
 
 @pytest.fixture(autouse=True)
@@ -161,12 +162,17 @@ def test_the_server_forgets_each_request() -> None:
 
     server = ComposeNetServer()
 
+    def failed() -> ComposeNetError:  # a request's error, said on the loop afterwards
+        _noted_in_a_run(SECRET)
+        return ComposeNetError(f"cannot use {SECRET}")
+
     async def requests() -> list[str]:
         first = await server.run(lambda: _noted_in_a_run(SECRET))
         second = await server.run(lambda: redaction.redact(SECRET))
-        return [first, second]
+        third = await server.run(failed)
+        return [first, second, third.message]
 
     try:
-        assert asyncio.run(requests()) == ["${TOKEN}", SECRET]
+        assert asyncio.run(requests()) == ["${TOKEN}", SECRET, "cannot use ${TOKEN}"]
     finally:
         server.worker.shutdown()

@@ -145,7 +145,10 @@ class ComposeNetServer(LanguageServer):
 
         def request() -> T:
             with redaction.running():
-                return fn()
+                out = fn()
+                if isinstance(out, ComposeNetError):  # said after the request: named now
+                    out.message = redaction.redact(out.message)
+                return out
 
         return await asyncio.get_running_loop().run_in_executor(self.worker, request)
 
