@@ -655,7 +655,7 @@ def _target_of(path: str, run: _Run) -> tuple[source.Source | None, Reader | Non
         src = run.read(path, outside=opts.edit_outside)
     if chosen == "stack" or any(stack.looks_like_stack(doc) for doc in document.load_all(src)):
         if opts.address_options and not opts.quiet:  # not silently: they mean nothing here
-            why = "looks like a swarm stack" if chosen == "auto" else "has target: stack"
+            why = "looks like a swarm stack" if chosen == "auto" else "target: stack (configured)"
             report.note(src.name, (
                 f"{why}: {', '.join(opts.address_options)} ignored, since swarm ignores host "
                 f"IPs; the stack strategy {opts.stack_strategy} is used instead; pass --target "
