@@ -941,7 +941,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # everything printed for a person goes through one escape (compose_net.printable)
     stdout, stderr = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = printable.wrap(stdout), printable.wrap(stderr)
-    redaction.forget()
+    run = redaction.start()  # this run's values, printed as their names
     try:
         rv = cli.main(
             args=list(argv) if argv is not None else None,
@@ -1002,6 +1002,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"compose-net: internal error: {type(e).__name__}: {e}", file=sys.stderr)
         return EXIT_ERROR
     finally:
+        redaction.end(run)
         sys.stdout, sys.stderr = stdout, stderr
         if collecting:
             gc.enable()

@@ -103,7 +103,14 @@ class Document:
 
     @property
     def path(self) -> str:
+        """Where the file was read (for reading and writing it, never for printing)."""
         return self.source.path
+
+    @property
+    def name(self) -> str:
+        """How the file is shown in every message, finding and report
+        (:attr:`compose_net.source.Source.name`)."""
+        return self.source.name
 
     def null_ports_kept(self, line: int | None, column: int | None) -> bool:
         """Whether ``line``:``column`` is a ``ports:`` null the project's merge drops."""
@@ -136,7 +143,7 @@ def _error(message: str, path: str, node: Node) -> ComposeNetError:
 
 def load(source: Source) -> Document:
     """Parse ``source`` (one YAML document) and locate its services and port entries."""
-    return _document(source, yamltree.single(_roots(source), source.path), 0)
+    return _document(source, yamltree.single(_roots(source), source.name), 0)
 
 
 def load_all(source: Source) -> list[Document]:
@@ -156,14 +163,14 @@ def _roots(source: Source) -> list[Node]:
         roots = kept.get(source.text)
         if roots is not None:
             return cast("list[Node]", list(roots))
-    found = yamltree.compose_all(source.text, source.path)
+    found = yamltree.compose_all(source.text, source.name)
     if kept is not None:
         kept.keep(source.text, found)
     return found
 
 
 def _document(source: Source, root: Node, index: int) -> Document:
-    path = source.path
+    path = source.name  # as shown: in errors only
     if not yamltree.is_mapping(root):
         raise _error("a compose file must be a mapping at the top level", path, root)
     services_node = yamltree.get(root, "services")

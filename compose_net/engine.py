@@ -227,6 +227,26 @@ class Part(NamedTuple):
 
 def lint(doc: Document, session: Session, part: Part | None = None) -> Linted:
     """Run the selected rules over one parsed file."""
+    try:
+        return _lint(doc, session, part)
+    except ComposeNetError as e:
+        e.path = beside(doc, e.path)  # its configuration's error: named as the file is
+        raise
+
+
+def beside(doc: Document, path: str | None) -> str | None:
+    """``path``, a file in ``doc``'s folder or below it (its configuration), named from the
+    folder ``doc`` is shown in: a file read through a path variables built is shown as the
+    path is written (``${DIR}/x.yml``), and so is ``${DIR}/.compose-net.yaml``."""
+    if path is None or doc.name == doc.path or path == doc.name:
+        return path
+    below = os.path.relpath(os.path.abspath(path), os.path.abspath(os.path.dirname(doc.path)))
+    if below == os.pardir or below.startswith(os.pardir + os.sep):
+        return path
+    return os.path.join(os.path.dirname(doc.name), below)
+
+
+def _lint(doc: Document, session: Session, part: Part | None) -> Linted:
     path = doc.path
     s = session.settings
     target = session.target(doc)
@@ -258,7 +278,7 @@ def lint(doc: Document, session: Session, part: Part | None = None) -> Linted:
 
 def record(linted: Linted, result: CheckResult) -> None:
     """Add one file's diagnostics to a check result (counted, or silenced)."""
-    path = linted.doc.path
+    path = linted.doc.name  # as the findings name it
     for d in linted.diagnostics:
         if d.allowance is not None:
             a = d.allowance

@@ -226,6 +226,7 @@ def load(
     environ: Mapping[str, str] | None = None,
     *,
     outside: bool = False,
+    names: Mapping[str, str] | None = None,
 ) -> interpolate.Variables:
     """``environ`` (default: os.environ) over the env files (default: ``.env`` if present).
 
@@ -233,7 +234,9 @@ def load(
     symlink to a file outside its project root is not read unless ``outside``
     (``--read-outside``); the project's own ``.env`` may be named with ``--env-file``.
     The variables share ``environ``'s meter of substituted text when it has one (an
-    included project's variables count against its includer's bound).
+    included project's variables count against its includer's bound). ``names``: how an
+    env file is shown in errors when not by its path (an include's ``env_file`` whose path
+    variables built is shown as written).
     """
     base = dict(os.environ if environ is None else environ)
     files = list(env_files)
@@ -241,31 +244,41 @@ def load(
         default = os.path.join(project_dir, ".env")
         if os.path.isfile(default):
             files = [default]
-            paths.check_read(default, outside_ok=outside, hint="not read; name it with --env-file")
+            try:
+                paths.check_read(
+                    default, outside_ok=outside, hint="not read; name it with --env-file"
+                )
+            except ComposeNetError as e:
+                if names is not None and e.path == default:
+                    e.path = names.get(default, default)
+                raise
     merged: dict[str, str] = {}
     limit = bounds.ENV_BYTES.value()
     for path in files:
+        name = path if names is None else names.get(path, path)
         try:
             if env_files:
                 paths.check_read(path, outside_ok=outside, hint="not read; pass --read-outside")
             data = source.read_regular(path, limit + 1)
         except ComposeNetError as e:
             e.message = f"cannot read env file: {e.message}"
+            if e.path == path:
+                e.path = name
             raise
         if len(data) > limit:
-            raise bounds.ENV_BYTES.error("env file is too large", path=path)
+            raise bounds.ENV_BYTES.error("env file is too large", path=name)
         if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Compose reads env files as UTF-8 only
             message = "env file is UTF-16, which Compose does not read: convert it to UTF-8"
-            raise ComposeNetError(message, path=path, line=1)
+            raise ComposeNetError(message, path=name, line=1)
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as e:
             line = data[: e.start].count(b"\n") + 1
             message = f"env file is not valid UTF-8 (byte 0x{data[e.start]:02x})"
-            raise ComposeNetError(message, path=path, line=line) from None
+            raise ComposeNetError(message, path=name, line=line) from None
         if text.startswith(source.BOM):  # one BOM, as Compose skips (a second is a character)
             text = text[1:]
-        merged.update(parse(text, path, base, fallback=merged))
+        merged.update(parse(text, name, base, fallback=merged))
     merged.update(base)
     meter = environ.meter if isinstance(environ, interpolate.Variables) else None
     return interpolate.Variables(merged, meter=meter)

@@ -384,6 +384,7 @@ class Hardened:
 
     @property
     def path(self) -> str:
+        """Where the file is read and written (printed: ``source.name``)."""
         return self.source.path
 
     @property
@@ -418,7 +419,7 @@ def render(outcome: Outcome) -> tuple[list[Fix], Rendered]:
     for node_id, fix in list(outcome.chosen.items()):
         local = Rendered()
         try:
-            fixes.render(doc.source.text, doc.path, fix, local)
+            fixes.render(doc.source.text, doc.name, fix, local)
         except UnsupportedSyntax as e:
             del outcome.chosen[node_id]
             for i in outcome.counted_on(fix.entry.node):
@@ -437,7 +438,7 @@ def finding_fixes(outcome: Outcome) -> dict[Finding, FindingFix]:
     with none, as their rule offers them."""
     out: dict[Finding, FindingFix] = {}
     diagnostics = outcome.linted.diagnostics
-    text, path = outcome.doc.source.text, outcome.doc.path
+    text, path = outcome.doc.source.text, outcome.doc.name  # edits name the file as shown
     by_finding: dict[int, list[rewrite.Edit]] = {}
     for node, edits in outcome.edits.values():
         for i in outcome.counted_on(node):
@@ -518,18 +519,18 @@ def apply_file(
     except ComposeNetError as e:
         raise SafetyError(
             f"the edited file does not parse ({e.message}); nothing was written",
-            path=source.path,
+            path=source.name,
         ) from None
     if len(new_docs) != documents:
         raise SafetyError(
             "the edited file has another number of YAML documents; nothing was written",
-            path=source.path,
+            path=source.name,
         )
     by_index = {doc.index: doc for doc in new_docs}
     for result, want, dropped in zip(results, expected, kept):
         new_doc = by_index[result.index]
         new_doc.kept_ports |= dropped
-        proof.prove_data(source.path, want, new_doc)
+        proof.prove_data(source.name, want, new_doc)
         validate(partial(_original, source, result.index), new_doc)
         result.text = new_text
         result.document = new_doc
@@ -570,7 +571,7 @@ def recheck(
             where = fix.entry.position
             raise SafetyError(
                 "a second run would change the file again; nothing was written",
-                path=result.path,
+                path=result.source.name,
                 line=where.line,
                 column=where.column,
             )

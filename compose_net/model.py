@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from compose_net import bounds, redaction, source, yamltree
+from compose_net import bounds, source, yamltree
 from compose_net.document import RANGES_ADD, Document, PortEntry, Service
 from compose_net.document import load_all as load_all_documents
 from compose_net.errors import ComposeNetError
@@ -268,7 +268,7 @@ def document_ports(doc: Document, env: Mapping[str, str] | None) -> dict[str, li
             continue
         ports: list[Port] = []
         for entry in service.ports:
-            pairs, exposure = _entry_ports(entry, env, doc.path)
+            pairs, exposure = _entry_ports(entry, env, doc.name)
             ports.extend(Port(entry, obj, exposure) for obj, _ in pairs)
         out[service.name] = ports
     return out
@@ -281,7 +281,7 @@ def invalid_entries(doc: Document) -> list[ComposeNetError]:
     for service in doc.services:
         for entry in service.ports:
             try:
-                _entry_ports(entry, None, doc.path)
+                _entry_ports(entry, None, doc.name)
             except ComposeNetError as e:
                 errors.append(e)
     return errors
@@ -289,12 +289,13 @@ def invalid_entries(doc: Document) -> list[ComposeNetError]:
 
 # --------------------------------------------------------------------------- as Compose prints them
 
-#: reads a file ``extends: {file:}`` names: its YAML documents, in order
-Loader = Callable[[str], Sequence[Document]]
+#: reads a file ``extends: {file:}`` names (its path, and how it is shown): its YAML
+#: documents, in order
+Loader = Callable[[str, str], Sequence[Document]]
 
 
-def _load_file(path: str) -> Sequence[Document]:
-    return load_all_documents(source.read(path))
+def _load_file(path: str, name: str) -> Sequence[Document]:
+    return load_all_documents(source.read(path).named(name))
 
 
 class Budget:
@@ -335,7 +336,7 @@ class _Project:
         doc: Document,
         env: Mapping[str, str] | None,
         loader: Loader,
-        folder: str | None = None,
+        folder: tuple[str, str] | None = None,
         lenient: bool = False,
         budget: Budget | None = None,
     ) -> None:
@@ -347,8 +348,11 @@ class _Project:
         self._resolved: dict[_Link, tuple[list[tuple[Port, str]], int]] = {}
         self.env = env
         self.loader = loader
-        #: where the root document's ``extends.file`` paths start (Compose: the project directory)
-        self.folder = os.path.dirname(doc.path) if folder is None else folder
+        #: where the root document's ``extends.file`` paths start (Compose: the project
+        #: directory), and how that folder is shown
+        self.folder, self.shown_folder = (
+            (os.path.dirname(doc.path), os.path.dirname(doc.name)) if folder is None else folder
+        )
         self.docs: dict[str, Sequence[Document]] = {os.path.abspath(doc.path): [doc]}
         #: an entry node many services share (an anchored list): its objects, read once
         self._shared: dict[int, tuple[object, list[tuple[PortObject, str]], Exposure]] = {}
@@ -371,18 +375,18 @@ class _Project:
         self._shared[id(entry.node)] = (entry.node, pairs, exposure)
         return [(dict(obj), key) for obj, key in pairs], exposure
 
-    def load(self, path: str) -> Sequence[Document]:
+    def load(self, path: str, name: str) -> Sequence[Document]:
         key = os.path.abspath(path)
         if key not in self.docs:
-            self.docs[key] = self.loader(path)
+            self.docs[key] = self.loader(path, name)
         return self.docs[key]
 
     def _error(self, doc: Document, node: yamltree.Node, message: str) -> ComposeNetError:
         where = yamltree.position(node)
-        return ComposeNetError(message, path=doc.path, line=where.line, column=where.column)
+        return ComposeNetError(message, path=doc.name, line=where.line, column=where.column)
 
     def _text(self, doc: Document, node: yamltree.Node, what: str) -> str:
-        value = yamltree.to_plain(node, path=doc.path)
+        value = yamltree.to_plain(node, path=doc.name)
         if not isinstance(value, str):
             raise self._error(doc, node, f"{what} must be a string")
         if self.env is not None:
@@ -392,7 +396,7 @@ class _Project:
                 raise self._error(doc, node, e.message) from None
             except bounds.Exceeded as e:
                 where = yamltree.position(node)
-                raise e.at(doc.path, where.line, where.column) from None
+                raise e.at(doc.name, where.line, where.column) from None
         return value
 
     def _base(
@@ -416,17 +420,21 @@ class _Project:
         if file_node is None:
             return [doc], name, name_node
         file = self._text(doc, file_node, "extends.file")
-        folder = self.folder if doc is self.root else os.path.dirname(doc.path)
+        folder, shown_folder = (
+            (self.folder, self.shown_folder)
+            if doc is self.root
+            else (os.path.dirname(doc.path), os.path.dirname(doc.name))
+        )
         path = os.path.join(folder, file)
-        written = yamltree.to_plain(file_node, path=doc.path)
+        written = yamltree.to_plain(file_node, path=doc.name)
         if self.env is not None and isinstance(written, str) and has_variables(written):
             # named as written wherever it is printed: never by the variables' values
             file = written
-            redaction.name_path(path, os.path.join(folder, written))
+        shown = os.path.join(shown_folder, file)
         if not os.path.isfile(path):
             raise self._error(doc, file_node, f"cannot extend {name!r}: file {file} not found")
         try:
-            return self.load(path), name, name_node
+            return self.load(path, shown), name, name_node
         except ComposeNetError as e:
             if e.path is not None:
                 raise
@@ -444,7 +452,7 @@ class _Project:
         link = chain[-1]
         for entry in service.ports:
             try:
-                pairs, exposure = self._entry_ports(entry, doc.path)
+                pairs, exposure = self._entry_ports(entry, doc.name)
             except ComposeNetError:
                 if not self.lenient:
                     raise
@@ -453,7 +461,7 @@ class _Project:
                 key = f"invalid entry {doc.path}:{where.line}:{where.column}"
                 own.append((Port(entry, {}, "all-interfaces", path), key))
                 continue
-            self.budget.spend(entry, len(pairs), doc.path)
+            self.budget.spend(entry, len(pairs), doc.name)
             own.extend((Port(entry, obj, exposure, path), key) for obj, key in pairs)
         base = self._base(doc, service)
         if base is None:
@@ -470,7 +478,7 @@ class _Project:
             raise bounds.DEPTH.error(
                 f"services.{chain[0][1]} extends a chain of more than "
                 f"{bounds.DEPTH.value():,} services (here: {service.name} extends {base_name})",
-                path=doc.path, line=where.line, column=where.column,
+                path=doc.name, line=where.line, column=where.column,
             )
         if known is not None:  # copies, paid for as the entries they copy would be
             copied = known[0]
@@ -479,7 +487,7 @@ class _Project:
                 count = made.get(id(port.entry), (port.entry, 0))[1]
                 made[id(port.entry)] = (port.entry, count + 1)
             for entry, count in made.values():
-                self.budget.spend(entry, count, doc.path)
+                self.budget.spend(entry, count, doc.name)
             inherited: list[tuple[Port, str]] | None = [
                 (Port(port.entry, dict(port.obj), port.exposure, port.path), key)
                 for port, key in copied
@@ -539,16 +547,17 @@ def declared_ports(
     env: Mapping[str, str] | None,
     *,
     loader: Loader = _load_file,
-    folder: str | None = None,
+    folder: tuple[str, str] | None = None,
     lenient: bool = False,
     budget: Budget | None = None,
 ) -> dict[str, list[tuple[Port, str]]]:
     """Every service of ``doc`` with its ports before Compose merges duplicates, each with
     its unicity key (the input of :func:`unique`): ``extends`` resolved, other files read
-    with ``loader``; the document's own ``extends.file`` paths start at ``folder`` (default:
-    its folder). ``env`` None keeps variables as written. ``lenient``: an entry Compose
-    would reject is kept (with no object) instead of failing the whole file, for the rules
-    to report. ``budget`` counts the ports of a whole project (default: this document's).
+    with ``loader``; the document's own ``extends.file`` paths start at ``folder`` (a
+    folder, and how it is shown; default: the document's). ``env`` None keeps variables as
+    written. ``lenient``: an entry Compose would reject is kept (with no object) instead of
+    failing the whole file, for the rules to report. ``budget`` counts the ports of a whole
+    project (default: this document's).
     """
     project = _Project(doc, env, loader, folder, lenient, budget)
     out: dict[str, list[tuple[Port, str]]] = {}

@@ -213,11 +213,6 @@ def artifact_uri(path: str, cwd: str | None = None) -> tuple[str, str | None]:
     """A SARIF artifact URI for ``path``: relative to the working directory when inside it."""
     if path == "-":
         return "stdin", None
-    named = redaction.path_name(path)
-    if named is not None:  # read through a path variables built: named as written
-        if os.path.isabs(named):
-            return "file://" + quote(named), None
-        return quote(named), "%SRCROOT%"
     base = Path(cwd or os.getcwd()).resolve()
     absolute = Path(os.path.abspath(path))
     try:
@@ -406,9 +401,6 @@ def _relative(path: str, cwd: str | None) -> str:
     """A path relative to the working directory (the repository root in a CI job)."""
     if path == "-":
         return "stdin"
-    named = redaction.path_name(path)
-    if named is not None:  # read through a path variables built: named as written
-        return named
     base = Path(cwd or os.getcwd()).resolve()
     absolute = Path(os.path.abspath(path))
     try:

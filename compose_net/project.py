@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from compose_net import bounds, discovery, document, envfile, model, redaction, source, yamltree
+from compose_net import bounds, discovery, document, envfile, model, source, yamltree
 from compose_net import paths as path_policy
 from compose_net.document import Document
 from compose_net.errors import ComposeNetError
@@ -65,9 +65,14 @@ class Declared:
         return self.document.path
 
     @property
+    def name(self) -> str:
+        """The file as it is shown (:attr:`compose_net.document.Document.name`)."""
+        return self.document.name
+
+    @property
     def where(self) -> str:
         pos = self.port.entry.position
-        return f"{self.path}:{pos.line}:{pos.column}"
+        return f"{self.name}:{pos.line}:{pos.column}"
 
 
 @dataclass(frozen=True)
@@ -239,7 +244,7 @@ def _join(folder: str, path: str) -> str:
 
 def _error(doc: Document, node: yamltree.Node, message: str) -> ComposeNetError:
     where = yamltree.position(node)
-    return ComposeNetError(message, path=doc.path, line=where.line, column=where.column)
+    return ComposeNetError(message, path=doc.name, line=where.line, column=where.column)
 
 
 class _Definition:
@@ -316,20 +321,32 @@ class _Loader:
         return self.fence.refusal(path, what, shown)
 
     def documents(
-        self, path: str, env: Mapping[str, str] | None, directory: str, how: How
+        self,
+        path: str,
+        env: Mapping[str, str] | None,
+        directory: str,
+        how: How,
+        name: str | None = None,
     ) -> list[Document]:
-        """The YAML documents of a file, read once."""
+        """The YAML documents of a file, read once; ``name``: how it is shown, when not by
+        its path (a path built from variables is shown as written)."""
         real = file_key(path)
         docs = self.docs.get(real)
         if docs is None:
+            shown = path if name is None else name
             if how != "file":
-                refused = self.refuse_outside(path)
+                refused = self.refuse_outside(path, "", shown)
                 if refused is not None:
                     raise ComposeNetError(refused)
-            read = self.read(path)
+            try:
+                read = self.read(path).named(shown)
+            except ComposeNetError as e:
+                if e.path == path:  # the error of the file read: named as it is shown
+                    e.path = shown
+                raise
             self.sizes[real] = len(read.text)
             if how == "extends":  # read once, for its services: counted once
-                self.spend(path, len(read.text), None)
+                self.spend(shown, len(read.text), None)
             docs = document.load_all(read)
             self.docs[real] = docs
             self.files.extend(ProjectFile(doc, env, directory, how) for doc in docs)
@@ -350,7 +367,7 @@ class _Loader:
         items = node.value if yamltree.is_sequence(node) else [node]
         out: list[tuple[str, str]] = []
         for item in items:
-            value = yamltree.to_plain(item, path=doc.path)
+            value = yamltree.to_plain(item, path=doc.name)
             if not isinstance(value, str):
                 raise _error(doc, item, f"{what} must be a string or a list of strings")
             written = value
@@ -361,7 +378,7 @@ class _Loader:
                     raise _error(doc, item, e.message) from None
                 except bounds.Exceeded as e:
                     where = yamltree.position(item)
-                    raise e.at(doc.path, where.line, where.column) from None
+                    raise e.at(doc.name, where.line, where.column) from None
             out.append((value, written if has_variables(written) else value))
         return out
 
@@ -373,17 +390,21 @@ class _Loader:
         how: How,
         chain: tuple[str, ...],
         site: tuple[Document, yamltree.Node] | None = None,
+        shown: tuple[Sequence[str], str] | None = None,
     ) -> _Services:
         """The services of one (included) project, files merged in order.
 
         ``site``: the include item that names the files, where a bound stops the work.
+        ``shown``: how the files and the directory are shown, when not by their paths (an
+        include: whose paths variables built).
         """
+        names, shown_dir = (paths, directory) if shown is None else shown
         merged = _Services()
-        for path in paths:
-            docs = self.documents(path, env, directory, how)
-            self.spend(path, self.sizes.get(file_key(path), 0), site)
+        for path, name in zip(paths, names, strict=True):
+            docs = self.documents(path, env, directory, how, name)
+            self.spend(name, self.sizes.get(file_key(path), 0), site)
             for doc in docs:
-                self.merge(merged, doc, directory, env, chain)
+                self.merge(merged, doc, (directory, shown_dir), env, chain)
         return merged
 
     def spend(
@@ -408,33 +429,35 @@ class _Loader:
         doc, node = site
         where = yamltree.position(node)
         raise bound.error(
-            f"include: {message}", path=doc.path, line=where.line, column=where.column
+            f"include: {message}", path=doc.name, line=where.line, column=where.column
         )
 
     def merge(
         self,
         merged: _Services,
         doc: Document,
-        directory: str,
+        folder: tuple[str, str],
         env: Mapping[str, str] | None,
         chain: tuple[str, ...],
     ) -> None:
-        imported = self.includes(doc, directory, env, (*chain, file_key(doc.path)))
+        """Merge ``doc`` into ``merged``; ``folder``: the directory of its (included)
+        project, and how that directory is shown."""
+        directory, shown_dir = folder
+        imported = self.includes(doc, folder, env, (*chain, file_key(doc.path)))
         own = _Services()
         sizes: dict[int, int] = {}
         for service in doc.services:
-            yamltree.bound_expansion(service.node, path=doc.path, sizes=sizes)
-            definition = _Definition(service.node, doc.path)
+            yamltree.bound_expansion(service.node, path=doc.name, sizes=sizes)
+            definition = _Definition(service.node, doc.name)
             own.definitions[service.name] = definition
             if imported.definitions.get(service.name, definition) != definition:
                 message = f"services.{service.name} conflicts with imported resource"
                 raise _error(doc, service.key_node, message)
-        folder = "" if directory == "." else directory
         declared = model.declared_ports(
             doc,
             env,
             loader=self.extended(env),
-            folder=folder,
+            folder=("", "") if directory == "." else (directory, shown_dir),
             lenient=self.lenient,
             budget=self.budget,
         )
@@ -474,15 +497,15 @@ class _Loader:
         return next((d for d in reversed(docs) if d.root.start_mark.index <= at), docs[0])
 
     def extended(self, env: Mapping[str, str] | None) -> model.Loader:
-        def load(path: str) -> list[Document]:
-            return self.documents(path, env, os.path.dirname(path) or ".", "extends")
+        def load(path: str, name: str) -> list[Document]:
+            return self.documents(path, env, os.path.dirname(path) or ".", "extends", name)
 
         return load
 
     def includes(
         self,
         doc: Document,
-        directory: str,
+        folder: tuple[str, str],
         env: Mapping[str, str] | None,
         chain: tuple[str, ...],
     ) -> _Services:
@@ -497,27 +520,33 @@ class _Loader:
             raise bounds.DEPTH.error(
                 f"include: nests more than {bounds.DEPTH.value():,} files ({chain[0]} includes "
                 "a file that includes a file ...)",
-                path=doc.path, line=where.line, column=where.column,
+                path=doc.name, line=where.line, column=where.column,
             )
         for item in node.value:
 
             def conflict(name: str, item: yamltree.Node = item) -> ComposeNetError:
                 return _error(doc, item, f"services.{name} conflicts with imported resource")
 
-            out.add(self.include(doc, item, directory, env, chain), conflict)
+            out.add(self.include(doc, item, folder, env, chain), conflict)
         return out
 
     def include(
         self,
         doc: Document,
         item: yamltree.Node,
-        directory: str,
+        folder: tuple[str, str],
         env: Mapping[str, str] | None,
         chain: tuple[str, ...],
     ) -> _Services:
+        """One ``include:`` item of ``doc``: its files, paths starting at ``folder`` (the
+        including project's directory, and how it is shown). A file reached through a path
+        variables built is shown as the path is written, and so are the files it names."""
+        directory, shown_dir = folder
         project_directory: tuple[str, str] | None = None
         dir_node: yamltree.Node | None = None
         env_files: list[str] = []
+        #: env file -> how it is shown
+        env_names: dict[str, str] = {}
         if yamltree.is_mapping(item):
             path_node = yamltree.get(item, "path")
             if path_node is None:
@@ -533,13 +562,13 @@ class _Loader:
                 for name, written in self.paths(doc, env_node, env, "include.env_file"):
                     if name == "/dev/null":
                         continue
-                    path, shown = _join(directory, name), _join(directory, written)
+                    path, shown = _join(directory, name), _join(shown_dir, written)
                     refused = self.refuse_outside(path, "env file ", shown)
                     if refused is not None:
                         raise _error(doc, env_node, f"include: {refused}")
                     if not os.path.isfile(path):
                         raise _error(doc, env_node, f"include: env file {shown} not found")
-                    redaction.name_path(path, shown)
+                    env_names[path] = shown
                     env_files.append(path)
         else:
             paths = self.paths(doc, item, env, "include")
@@ -548,7 +577,7 @@ class _Loader:
         for path, written in paths:
             if "://" in path or path.startswith("git@"):
                 raise _error(doc, item, f"include: remote resources are not supported ({written})")
-        files = [(_join(directory, p), _join(directory, w)) for p, w in paths]
+        files = [(_join(directory, p), _join(shown_dir, w)) for p, w in paths]
         if any(file_key(f) in chain for f, _ in files):
             shown_files = ", ".join(w for _, w in files)
             raise _error(doc, item, f"include cycle: {shown_files} is already being read")
@@ -558,25 +587,31 @@ class _Loader:
                 raise _error(doc, item, f"include: {refused}")
             if not os.path.isfile(path):
                 raise _error(doc, item, f"include: file {shown} not found")
-            redaction.name_path(path, shown)
         if project_directory is not None:
             sub = _join(directory, project_directory[0])
-            shown = _join(directory, project_directory[1])
-            refused = self.refuse_outside(sub, "project_directory ", shown)
+            sub_shown = _join(shown_dir, project_directory[1])
+            refused = self.refuse_outside(sub, "project_directory ", sub_shown)
             if refused is not None:
                 raise _error(doc, dir_node or item, f"include: {refused}")
-            redaction.name_path(os.path.join(sub, ".env"), os.path.join(shown, ".env"))
         else:
             sub = os.path.dirname(files[0][0]) or "."
+            sub_shown = os.path.dirname(files[0][1]) or "."
+        if not env_files:
+            env_names[os.path.join(sub, ".env")] = os.path.join(sub_shown, ".env")
         outside = self.fence.folder is None
         if env is not None:  # the env files are read for each include: they count too
             for name in env_files or [os.path.join(sub, ".env")]:
                 with contextlib.suppress(OSError):
                     if os.path.isfile(name):
-                        self.spend(name, os.path.getsize(name), (doc, item))
-        sub_env = None if env is None else envfile.load(sub, env_files, env, outside=outside)
-        files_read = [f for f, _ in files]
-        return self.project(files_read, sub, sub_env, "include", chain, (doc, item))
+                        self.spend(env_names.get(name, name), os.path.getsize(name), (doc, item))
+        sub_env = (
+            None
+            if env is None
+            else envfile.load(sub, env_files, env, outside=outside, names=env_names)
+        )
+        files_read, names = [f for f, _ in files], [n for _, n in files]
+        site = (doc, item)
+        return self.project(files_read, sub, sub_env, "include", chain, site, (names, sub_shown))
 
 
 def _keep_null_ports(

@@ -148,7 +148,7 @@ def expected_data(doc: Document, substitutions: Mapping[int, Substitution]) -> E
     """The plain data the edited ``doc`` must give (the original with ``substitutions``),
     and the original's: all the proof needs of the original, whose nodes may then go."""
     expected = expected_plain(doc.root, substitutions, [yamltree.MAX_EXPANDED_NODES])
-    return expected, yamltree.to_plain(doc.root, path=doc.path)
+    return expected, yamltree.to_plain(doc.root, path=doc.name)
 
 
 def prove_data(path: str, expected: Expected, new_doc: Document) -> None:
@@ -172,14 +172,14 @@ def prove_substitutions(
 ) -> None:
     """The edited document equals the original with ``substitutions``, and nothing outside
     ports lists and ``x-`` fields changed."""
-    prove_data(doc.path, expected_data(doc, substitutions), new_doc)
+    prove_data(doc.name, expected_data(doc, substitutions), new_doc)
 
 
 def prove_changes(
     doc: Document, new_doc: Document, changes: Sequence[tuple[PlainPath, Any]], what: str
 ) -> None:
     """The edited document equals the original with exactly ``changes``."""
-    path = doc.path
+    path = doc.name
     original = yamltree.to_plain(doc.root, path=path)
     diff = first_difference(
         expected_model(original, changes), yamltree.to_plain(new_doc.root, path=path)

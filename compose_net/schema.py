@@ -726,14 +726,14 @@ def check_document(doc: Document, *, target: str, env: Mapping[str, str]) -> lis
     The best error comes first, the others follow in file order.
     """
     try:
-        data, bad = _interpolated(document_data(doc.root, doc.path), env)
+        data, bad = _interpolated(document_data(doc.root, doc.name), env)
     except bounds.Exceeded as e:
-        raise e.at(doc.path) from None
+        raise e.at(doc.name) from None
     errors: list[ComposeNetError] = []
     for found in _collect(data, target, bad):
         where = yamltree.position(_node_for(doc.root, found))
         label = format_path(found.violation.path)
         message = f"{label}: {found.violation.message}" if label else found.violation.message
-        errors.append(ComposeNetError(message, path=doc.path, line=where.line, column=where.column))
+        errors.append(ComposeNetError(message, path=doc.name, line=where.line, column=where.column))
     errors[1:] = sorted(errors[1:], key=lambda e: (e.line or 0, e.column or 0))
     return errors

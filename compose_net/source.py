@@ -13,7 +13,7 @@ import re
 import signal
 import stat
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -62,13 +62,29 @@ class Parsed:
 class Source(NamedTuple):
     """A decoded file: ``text`` without its BOM, whether it had one, and its encoding
     (UTF-8, or UTF-16 with a BOM, which Compose reads too); ``parsed``: what its text was
-    parsed into, when it was read from a file (:class:`Parsed`)."""
+    parsed into, when it was read from a file (:class:`Parsed`).
+
+    ``path`` is where it was read; :attr:`name` is how every message, finding and report
+    names it: the path, except for a file reached through a path built from variables
+    (``include: ["${DIR}/x.yml"]``), which is named as the path is written (``written``),
+    never by the variables' values."""
 
     path: str
     text: str
     bom: bool
     encoding: str = "utf-8"
     parsed: Parsed | None = None
+    #: the path as a file writes it, when variables built it ("": the path itself)
+    written: str = ""
+
+    @property
+    def name(self) -> str:
+        """The file as it is shown: the path as written, else the path."""
+        return self.written or self.path
+
+    def named(self, name: str) -> Source:
+        """This file, shown as ``name``."""
+        return self._replace(written="" if name == self.path else name)
 
     def encode(self, text: str) -> bytes:
         return ((BOM if self.bom else "") + text).encode(self.encoding)
@@ -230,11 +246,13 @@ def read_packaged(path: str) -> str:
 class Write(NamedTuple):
     """One file of :func:`write_all`: ``data`` to be written at ``path``; ``was``: the bytes
     ``data`` was made from, which the file must still hold when it is replaced (None for a
-    file that was not read, as ``harden -o``'s output)."""
+    file that was not read, as ``harden -o``'s output); ``name``: how errors name it, when
+    not by its path (:attr:`Source.name`)."""
 
     path: str
     data: bytes
     was: bytes | None = None
+    name: str = ""
 
 
 #: compose-net's temporary files (tempfile.mkstemp's eight random characters)
@@ -272,6 +290,8 @@ class _Pending:
     target: str
     data: bytes
     was: bytes | None = None
+    #: how errors name the file ("": by its path)
+    name: str = ""
     tmp: str | None = None
     #: the original under a temporary name (a second link, else a copy with the same
     #: owner, group and mode), to put back should a later rename fail; with several files
@@ -281,10 +301,28 @@ class _Pending:
     #: the file as it was staged against (None: there was none)
     seen: _Identity | None = None
 
+    @property
+    def shown(self) -> str:
+        """The file as errors name it."""
+        return self.name or self.path
 
-def _target(path: str, outside_ok: bool) -> str:
-    """The file a write to ``path`` replaces (:func:`compose_net.paths.check_write`)."""
-    return paths.check_write(path, outside_ok=outside_ok)
+    def shown_beside(self, path: str) -> str:
+        """``path``, a file in the target's folder, as errors name it: in the folder the
+        file is shown in, when it is shown by a name of its own."""
+        if not self.name:
+            return path
+        return os.path.join(os.path.dirname(self.name), os.path.basename(path))
+
+
+def _target(path: str, outside_ok: bool, name: str = "") -> str:
+    """The file a write to ``path`` (shown as ``name``, when not by its path) replaces
+    (:func:`compose_net.paths.check_write`)."""
+    try:
+        return paths.check_write(path, outside_ok=outside_ok)
+    except ComposeNetError as e:
+        if name and e.path == path:
+            e.path = name
+        raise
 
 
 def _leftover_links(target: str, st: os.stat_result) -> list[str]:
@@ -348,11 +386,11 @@ def _now(item: _Pending) -> os.stat_result | None:
     except FileNotFoundError:
         st = None
     except OSError as e:
-        raise os_error(e, item.path) from None
+        raise os_error(e, item.shown) from None
     if item.was is None:
         return st
     if st is None or not stat.S_ISREG(st.st_mode):
-        raise _changed(item.path)
+        raise _changed(item.shown)
     try:
         flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
         fd = os.open(item.target, flags)
@@ -361,10 +399,10 @@ def _now(item: _Pending) -> os.stat_result | None:
             data = f.read(len(item.was) + 1)
     except OSError as e:
         if e.errno == errno.ELOOP:  # a symlink now
-            raise _changed(item.path) from None
-        raise os_error(e, item.path) from None
+            raise _changed(item.shown) from None
+        raise os_error(e, item.shown) from None
     if (mine.st_dev, mine.st_ino) != (st.st_dev, st.st_ino) or data != item.was:
-        raise _changed(item.path)
+        raise _changed(item.shown)
     return st
 
 
@@ -390,7 +428,9 @@ def _step(name: str) -> None:
         time.sleep(0.005)
 
 
-def _stage(folder: str, path: str, data: bytes, st: os.stat_result | None, mode: int) -> str:
+def _stage(
+    folder: str, path: str, data: bytes, st: os.stat_result | None, mode: int, shown: str = ""
+) -> str:
     """A new temporary file in ``folder`` holding ``data``, with ``st``'s owner and group and
     permission bits ``mode``, fsync'd; its name. ``path``: the file it is for, for errors."""
     import tempfile  # writing only: off the start-up path of read-only commands
@@ -398,7 +438,7 @@ def _stage(folder: str, path: str, data: bytes, st: os.stat_result | None, mode:
     try:
         fd, name = tempfile.mkstemp(prefix=".compose-net-", suffix=".tmp", dir=folder)
     except OSError as e:
-        raise os_error(e, path, f"cannot create a file in {folder}") from None
+        raise os_error(e, path, f"cannot create a file in {shown or folder}") from None
     try:
         with os.fdopen(fd, "wb") as f:
             if st is not None:
@@ -446,9 +486,10 @@ def _prepare(item: _Pending, keep: bool) -> None:
     permission bits (set-id bits dropped); with ``keep``, also keep the original under a
     temporary name (a second link, else a copy) to put back should a later rename fail."""
     folder = os.path.dirname(item.target) or "."
+    shown = "" if not item.name else (os.path.dirname(item.name) or ".")
     st = _now(item)
     if st is not None:
-        _refuse_unwritable(item.path, item.target, st)
+        _refuse_unwritable(item.shown, item.target, st)
         mode = stat.S_IMODE(st.st_mode) & 0o777
         item.existed = True
         item.seen = _identity(st)
@@ -456,7 +497,7 @@ def _prepare(item: _Pending, keep: bool) -> None:
         umask = os.umask(0)
         os.umask(umask)
         mode = 0o666 & ~umask
-    item.tmp = _stage(folder, item.path, item.data, st, mode)
+    item.tmp = _stage(folder, item.shown, item.data, st, mode, shown)
     if not keep or st is None:
         return
     item.backup = _link(item.target, folder)
@@ -464,11 +505,11 @@ def _prepare(item: _Pending, keep: bool) -> None:
         try:
             linked = os.lstat(item.target)
         except OSError as e:
-            raise os_error(e, item.path) from None
+            raise os_error(e, item.shown) from None
         if (linked.st_dev, linked.st_ino, linked.st_size, linked.st_mtime_ns) != (
             st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns,
         ):  # fmt: skip
-            raise _changed(item.path)
+            raise _changed(item.shown)
         item.seen = _identity(linked)
         return
     original = item.was
@@ -477,8 +518,8 @@ def _prepare(item: _Pending, keep: bool) -> None:
             with open(item.target, "rb") as f:
                 original = f.read()
         except OSError as e:
-            raise os_error(e, item.path) from None
-    item.backup = _stage(folder, item.path, original, st, stat.S_IMODE(st.st_mode))
+            raise os_error(e, item.shown) from None
+    item.backup = _stage(folder, item.shown, original, st, stat.S_IMODE(st.st_mode), shown)
 
 
 def _discard(items: Sequence[_Pending]) -> None:
@@ -505,7 +546,7 @@ def _restore(items: Sequence[_Pending]) -> list[str]:
                 os.unlink(item.target)
         except OSError:
             if item.backup is not None:
-                kept.append(item.backup)
+                kept.append(item.shown_beside(item.backup))
                 item.backup = None
     return kept
 
@@ -699,7 +740,7 @@ class Prepared:
             for item in self.items:  # the last look before the point of no return
                 now = _now(item)
                 if (None if now is None else _identity(now)) != item.seen:
-                    raise _changed(item.path)
+                    raise _changed(item.shown)
             self._abort_on_signal()
             _step("checked")
             for n, item in enumerate(self.items, 1):
@@ -708,7 +749,7 @@ class Prepared:
                     os.replace(item.tmp, item.target)
                 except OSError as e:
                     kept = _restore(self.items)
-                    err = os_error(e, item.path, "cannot replace the file")
+                    err = os_error(e, item.shown, "cannot replace the file")
                     if kept:
                         err.message += f"; originals left as {', '.join(kept)}"
                     else:
@@ -741,12 +782,13 @@ def prepare_all(
     items: list[_Pending] = []
     seen: set[str] = set()
     for entry in files:
-        path, data, was = Write(*entry)
-        target = _target(path, outside_ok)
+        path, data, was, name = Write(*entry)
+        name = "" if name == path else name
+        target = _target(path, outside_ok, name)
         if target in seen:
-            raise ComposeNetError("the same file twice; nothing was written", path=path)
+            raise ComposeNetError("the same file twice; nothing was written", path=name or path)
         seen.add(target)
-        items.append(_Pending(path, target, data, was))
+        items.append(_Pending(path, target, data, was, name))
     signals = _Signals()
     folders = _Folders()
     prepared = Prepared(items, folders, signals)
@@ -769,26 +811,35 @@ def prepare_all(
     return prepared
 
 
-def check_all(paths: Sequence[str], *, outside_ok: bool = False) -> None:
+def check_all(
+    paths: Sequence[str],
+    *,
+    outside_ok: bool = False,
+    names: Mapping[str, str] | None = None,
+) -> None:
     """What :func:`prepare_all` would refuse for ``paths``, found without writing anything
     (``harden --check`` says what the real run would say): the same refusals of each file,
-    and a folder the user may not create the temporary file in."""
+    and a folder the user may not create the temporary file in. ``names``: how a file is
+    shown, when not by its path."""
     seen: set[str] = set()
     for path in paths:
-        target = _target(path, outside_ok)
+        name = "" if names is None or names.get(path, path) == path else names[path]
+        shown = name or path
+        target = _target(path, outside_ok, name)
         if target in seen:
-            raise ComposeNetError("the same file twice; nothing was written", path=path)
+            raise ComposeNetError("the same file twice; nothing was written", path=shown)
         seen.add(target)
         try:
             st: os.stat_result | None = os.stat(target)
         except FileNotFoundError:
             st = None
         if st is not None:
-            _refuse_unwritable(path, target, st)
+            _refuse_unwritable(shown, target, st)
         folder = os.path.dirname(target) or "."
         if not os.access(folder, os.W_OK | os.X_OK, effective_ids=_EFFECTIVE):
             denied = PermissionError(errno.EACCES, os.strerror(errno.EACCES))
-            raise os_error(denied, path, f"cannot create a file in {folder}")
+            where = (os.path.dirname(name) or ".") if name else folder
+            raise os_error(denied, shown, f"cannot create a file in {where}")
 
 
 #: os.access judges with the effective user, as the write itself does, where it can

@@ -78,7 +78,7 @@ def signals(doc: Document) -> list[str]:
             out.append(f"services.{service.name}.deploy: {', '.join(keys)}")
     name = os.path.basename(doc.path)
     if _STACK_NAME.search(os.path.splitext(name)[0]) and (out or _swarm_only_content(doc)):
-        out.insert(0, f"file name {name!r}")
+        out.insert(0, f"file name {os.path.basename(doc.name)!r}")  # as shown
     return out
 
 

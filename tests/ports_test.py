@@ -618,7 +618,7 @@ def test_compose_ports_reads_other_files_through_the_loader() -> None:
     other = _doc("services:\n  web:\n    image: x\n    ports: ['90:90']\n", path="sub/o.yml")
     seen: list[str] = []
 
-    def loader(path: str) -> list[Document]:
+    def loader(path: str, name: str) -> list[Document]:
         seen.append(path)
         return [other]  # the file's YAML documents
 

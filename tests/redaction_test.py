@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from compose_net import interpolate, redaction
+from compose_net.errors import ComposeNetError
 
 
 @pytest.fixture(autouse=True)
 def fresh() -> Iterator[None]:
-    redaction.forget()
-    yield
-    redaction.forget()
+    with redaction.running():  # a run of its own, as cli.main and the server make one
+        yield
 
 
 @pytest.mark.parametrize(
@@ -78,36 +81,98 @@ def test_values_from_files_are_capped(
         assert shown[-1] == "${CI_TOKEN}"
 
 
+# -- one redactor per run ---------------------------------------------------------------------
+
+SECRET = "s3cr3t-t0ken-value"
+
+
+def _noted_in_a_run(value: str) -> str:
+    """What a run that substituted ``value`` prints of it."""
+    interpolate.interpolate("${TOKEN}", {"TOKEN": value})
+    return redaction.redact(value)
+
+
 @pytest.mark.parametrize(
-    ("real", "written", "printed", "expected", "name"),
+    ("runs", "expected"),
     (
-        pytest.param("S3cr3tDir/x.yml", "${DIR}/x.yml", "S3cr3tDir/x.yml:4:13: error",
-                     "${DIR}/x.yml:4:13: error", "${DIR}/x.yml", id="the-file"),
-        pytest.param("S3cr3tDir/x.yml", "${DIR}/x.yml", "hardened S3cr3tDir/base.yml",
-                     "hardened ${DIR}/base.yml", "${DIR}/x.yml", id="a-file-beside-it"),
-        pytest.param("/srv/S3cr3tDir/x.yml", "${DIR}/x.yml", "file:///srv/S3cr3tDir/x.yml",
-                     "file://${DIR}/x.yml", "${DIR}/x.yml", id="absolute"),
-        pytest.param("a b/x.yml", "${D}/x.yml", '"uri": "a%20b/x.yml"', '"uri": "${D}/x.yml"',
-                     "${D}/x.yml", id="as-a-uri"),
-        pytest.param('q"d/x.yml', "${Q}/x.yml", '{"path": "q\\"d/x.yml"}',
-                     '{"path": "${Q}/x.yml"}', "${Q}/x.yml", id="as-json"),
-        pytest.param("nl\nd/x.yml", "${N}/x.yml", "nl\\nd/x.yml:1:1", "${N}/x.yml:1:1",
-                     "${N}/x.yml", id="escaped"),
-        pytest.param("/x.yml", "${UNSET}/x.yml", "file ${UNSET}/x.yml not found",
-                     "file ${UNSET}/x.yml not found", None, id="nothing-hidden-kept"),
-        pytest.param("S3cr3tName.yml", "${NAME}.yml", "S3cr3tName.yml and x.yml",
-                     "${NAME}.yml and x.yml", "${NAME}.yml", id="the-name-itself"),
+        pytest.param(("outside",), SECRET, id="outside-a-run-nothing-is-noted"),
+        pytest.param(("run",), "${TOKEN}", id="noted-in-its-run"),
+        pytest.param(("run", "next"), SECRET, id="the-next-run-starts-afresh"),
+        pytest.param(("nested",), "${TOKEN}", id="a-nested-run-leaves-the-outer-one"),
+        pytest.param(("run", "shown"), SECRET, id="show-values-in-its-run"),
     ),
-)
-def test_name_path(
-    real: str, written: str, printed: str, expected: str, name: str | None
+)  # fmt: skip
+def test_values_are_kept_per_run(runs: tuple[str, ...], expected: str) -> None:
+    seen = ""
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(_outside())
+        for step in runs:
+            if step == "outside":
+                seen = _noted_in_a_run(SECRET)
+            elif step == "run":
+                with redaction.running():
+                    seen = _noted_in_a_run(SECRET)
+            elif step == "next":
+                with redaction.running():
+                    seen = redaction.redact(SECRET)
+            elif step == "nested":
+                with redaction.running():
+                    interpolate.interpolate("${TOKEN}", {"TOKEN": SECRET})
+                    with redaction.running():
+                        assert redaction.redact(SECRET) == SECRET
+                    seen = redaction.redact(SECRET)
+            elif step == "shown":
+                with redaction.running():
+                    redaction.keep_values()
+                    seen = _noted_in_a_run(SECRET)
+    assert seen == expected
+
+
+@contextlib.contextmanager
+def _outside() -> Iterator[None]:
+    """Out of the run the fixture made: as in a library call."""
+    token = redaction._CURRENT.set(None)
+    try:
+        yield
+    finally:
+        redaction._CURRENT.reset(token)
+
+
+def test_the_command_line_ends_its_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A file read through a path variables built is printed as the path is written, in
-    every form a report writes a path; so is a file in its folder."""
-    redaction.name_path(real, written)
-    assert redaction.redact(printed) == expected
-    assert redaction.redact(redaction.redact(printed)) == expected  # printed twice: the same
-    assert redaction.path_name(real) == name
-    assert redaction.path_name("other/y.yml") is None
-    redaction.forget()
-    assert redaction.redact(printed) == printed
+    """cli.main makes a run and ends it: what it noted is gone when it returns."""
+    from compose_net.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TOKEN", SECRET)
+    (tmp_path / "compose.yaml").write_text('services:\n  web:\n    ports: ["${TOKEN}:80"]\n')
+    with _outside():
+        assert main(["check", "--no-config", "compose.yaml"]) == 1
+        assert redaction._CURRENT.get() is None
+        assert redaction.redact(SECRET) == SECRET
+    out, err = capsys.readouterr()
+    assert SECRET not in out + err
+
+
+def test_the_server_forgets_each_request() -> None:
+    """Each request of the language server is a run: its values are printed as names in what
+    it returns, and the next request does not know them (the server gathers nothing)."""
+    from compose_net.server.lsp import ComposeNetServer
+
+    server = ComposeNetServer()
+
+    def failed() -> ComposeNetError:  # a request's error, said on the loop afterwards
+        _noted_in_a_run(SECRET)
+        return ComposeNetError(f"cannot use {SECRET}")
+
+    async def requests() -> list[str]:
+        first = await server.run(lambda: _noted_in_a_run(SECRET))
+        second = await server.run(lambda: redaction.redact(SECRET))
+        third = await server.run(failed)
+        return [first, second, third.message]
+
+    try:
+        assert asyncio.run(requests()) == ["${TOKEN}", SECRET, "cannot use ${TOKEN}"]
+    finally:
+        server.worker.shutdown()

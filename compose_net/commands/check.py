@@ -90,7 +90,7 @@ def _check(
     shared = Project(key=project.directory) if shared_ports is None else shared_ports
     for part in project.documents:
         doc = part.document
-        path = doc.path
+        path = doc.name  # as shown
         feeds = {name: frozenset(s) for name, s in scope.get(doc_key(doc), {}).items()}
         followed = project.followed(doc)
         if part.how == "extends" and not feeds and not followed:

@@ -106,6 +106,9 @@ class Options:
     report_remaining: bool = True
     #: the run's configuration searches (each folder's said once under -v)
     lookup: Lookup = field(default_factory=Lookup, compare=False, repr=False)
+    #: the options given that bind to node addresses (--bind, --resolve, --inventory ...):
+    #: what a file hardened as a stack does without, and says so
+    address_options: Sequence[str] = field(default_factory=tuple)
 
     @property
     def permissions(self) -> Permissions:
@@ -268,6 +271,7 @@ def main(asked: options.Harden, lookup: Lookup | None = None) -> int:
         strategy_given=asked.stack_strategy is not None,
         report_remaining=asked.report_remaining,
         lookup=lookup,
+        address_options=tuple(address_options),
     )
     code = run_project(project, opts) if project is not None else run(paths, opts)
     if not asked.quiet and code != report.EXIT_ERROR:  # after the work: an error stays one line
@@ -434,7 +438,7 @@ def _kept(linted: engine.Linted, shown: str) -> list[tuple[str, str]]:
 
 def _told_all(results: Sequence[Hardened], opts: Options, rep: Report) -> Callable[[], None]:
     """:func:`told` for each of ``results``, and the count of what remains."""
-    tells = [told(r, opts, r.path) for r in results]
+    tells = [told(r, opts, r.source.name) for r in results]
     exposed = sum(len(r.remaining) for r in results)
 
     def tell() -> None:
@@ -468,7 +472,7 @@ def emit(
     wb = opts.write_back
     if wb is WriteBack.DIFF:
         if changed:
-            diff = printable.diff(report.unified_diff(path, src.text, text))
+            diff = printable.diff(report.unified_diff(src.name, src.text, text))
             printable.raw(sys.stdout).write(diff)
     elif wb is WriteBack.STDOUT or (path == "-" and wb is WriteBack.YES and not opts.output):
         sys.stdout.buffer.write(src.encode(text))
@@ -476,14 +480,14 @@ def emit(
     elif wb is WriteBack.CHECK and opts.output is not None:  # refused as the real run would be
         source.check_all([opts.output], outside_ok=opts.edit_outside)
     elif wb is WriteBack.CHECK and changed and not checked and path != "-":
-        source.check_all([path], outside_ok=opts.edit_outside)
+        source.check_all([path], outside_ok=opts.edit_outside, names={path: src.name})
     if not changed:
         rep.unchanged += 1
         return
     rep.changed += 1
     if not opts.quiet:
         verb = "hardened" if wb is WriteBack.YES else "would harden"
-        report.info(f"{verb} {shown or path} {what}")
+        report.info(f"{verb} {shown or src.name} {what}")
 
 
 def _count(n: int, word: str) -> str:
@@ -525,13 +529,14 @@ class _Run:
         else:
             output()
 
-    def write(self, path: str, data: bytes, was: bytes | None) -> None:
-        """Add a file to the transaction (written as a whole with the others, or not)."""
+    def write(self, path: str, data: bytes, was: bytes | None, name: str = "") -> None:
+        """Add a file to the transaction (written as a whole with the others, or not);
+        ``name``: how errors name it, when not by its path."""
         key = path if was is None else file_key(path)
         before = self.writes.get(key)
         if before is not None:
             was = before.was
-        self.writes[key] = source.Write(path, data, was)
+        self.writes[key] = source.Write(path, data, was, name)
 
     def changed(self, path: str, src: source.Source, text: str) -> None:
         """A file this run changes: later FILE arguments read its new text."""
@@ -581,14 +586,16 @@ def harden_file(path: str, run: _Run, rep: Report) -> None:
         )
         if other is not None:
             raise ComposeNetError(
-                f"{other.path} would change too: -o/--output, --stdout and standard input "
+                f"{other.source.name} would change too: -o/--output, --stdout and standard input "
                 "take the changes of one file; harden in place or with --diff"
             )
         files = [f for f in files if file_key(f.path) == named]
     shown = opts.output if opts.output is not None and opts.write_back is WriteBack.YES else path
     if not one and opts.write_back is WriteBack.CHECK:  # refused as the real run would be
         source.check_all(
-            [f.path for f in files if f.text != f.source.text], outside_ok=opts.edit_outside
+            [f.path for f in files if f.text != f.source.text],
+            outside_ok=opts.edit_outside,
+            names={f.path: f.source.name for f in files},
         )
     for f in files:
         if f.path != "-":
@@ -596,14 +603,15 @@ def harden_file(path: str, run: _Run, rep: Report) -> None:
         if f.text != f.source.text and not one:
             run.changed(f.path, f.source, f.text)
             if opts.write_back.writes:
-                run.write(f.path, f.source.encode(f.text), f.source.encode(f.source.text))
+                was = f.source.encode(f.source.text)
+                run.write(f.path, f.source.encode(f.text), was, f.source.name)
     if opts.write_back.writes and opts.output is not None:
         run.write(opts.output, files[0].source.encode(files[0].text), None)
 
     def say() -> None:
         for f in files:
             what = f"({_count(f.applied, 'port')})"
-            here = shown if file_key(f.path) == named else f.path
+            here = shown if file_key(f.path) == named else f.source.name
             emit(f.path, f.source, f.text, opts, rep, what, here, checked=not one)
 
     run.say(say)
@@ -623,6 +631,13 @@ def _target_of(path: str, run: _Run) -> tuple[source.Source | None, Reader | Non
     else:
         src = run.read(path, outside=opts.edit_outside)
     if chosen == "stack" or any(stack.looks_like_stack(doc) for doc in document.load_all(src)):
+        if opts.address_options and not opts.quiet:  # not silently: they mean nothing here
+            why = "looks like a swarm stack" if chosen == "auto" else "target: stack (configured)"
+            report.note(src.name, (
+                f"{why}: {', '.join(opts.address_options)} ignored, since swarm ignores host "
+                f"IPs; the stack strategy {opts.stack_strategy} is used instead; pass --target "
+                "compose to bind"
+            ))  # fmt: skip
         return src, None
     return None, _reader(src, outside, run)
 
@@ -950,7 +965,7 @@ def _refuse_outside(
         raise ComposeNetError(
             f"this file is outside the project directory {directory}: pass "
             "--edit-outside to harden it too; nothing was written",
-            path=path,
+            path=result.source.name,
             line=where.line if where else None,
             column=where.column if where else None,
         )
@@ -984,6 +999,7 @@ def run_project(spec: Spec, opts: Options) -> int:
             source.check_all(
                 [f.path for f in files if f.text != f.source.text and f.path != "-"],
                 outside_ok=opts.edit_outside,
+                names={f.path: f.source.name for f in files},
             )
     except ComposeNetError as e:
         rep.failure(e)
@@ -992,7 +1008,8 @@ def run_project(spec: Spec, opts: Options) -> int:
         if f.path != "-":
             state.considered.append(f.path)
         if f.text != f.source.text and f.path != "-" and opts.write_back.writes:
-            state.write(f.path, f.source.encode(f.text), f.source.encode(f.source.text))
+            was = f.source.encode(f.source.text)
+            state.write(f.path, f.source.encode(f.text), was, f.source.name)
 
     def say() -> None:
         for f in files:
@@ -1049,7 +1066,7 @@ def _harden_project(
     del shared, before_ports
 
     def keep(result: Hardened) -> None:
-        result.notes = notes(result, opts, result.path)
+        result.notes = notes(result, opts, result.source.name)
         if opts.plan and result.outcome is not None:
             result.fixes = harden.finding_fixes(result.outcome)
 

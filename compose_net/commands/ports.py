@@ -84,7 +84,7 @@ def project_ports(
             obj: dict[str, Any] = dict(
                 port.obj if show_values else model.value_free(port.entry, port.obj, read_with)
             )
-            obj["file"] = published.declared.path
+            obj["file"] = published.declared.name
             obj["line"] = port.entry.position.line
             obj["column"] = port.entry.position.column
             obj["exposure"] = port.exposure
@@ -96,7 +96,7 @@ def project_ports(
             if published.replaced:
                 obj["merges"] = [
                     {
-                        "file": d.path,
+                        "file": d.name,
                         "line": d.port.entry.position.line,
                         "column": d.port.entry.position.column,
                     }

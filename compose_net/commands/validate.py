@@ -38,6 +38,7 @@ def run(
         return 2
     status = 0
     for path in paths:
+        name = docs[path].name if docs and path in docs else path  # as the file is shown
         try:
             if docs and path in docs:
                 every = [docs[path]]
@@ -50,7 +51,7 @@ def run(
                 if not doc.null_ports_kept(error.line, error.column)  # merged away
             ]
         except ComposeNetError as e:  # the file cannot be read: an error, not the report
-            report.error(e.with_path(path))
+            report.error(e.with_path(name))
             status = 2
             continue
         for error in errors:
@@ -58,7 +59,7 @@ def run(
         if errors:
             status = 2
         else:  # a person can tell it ran
-            print(f"{printable.shown(path)}: valid {target} file")
+            print(f"{printable.shown(name)}: valid {target} file")
     return status
 
 

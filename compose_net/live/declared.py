@@ -25,7 +25,7 @@ def declared_ports(
             port = one.port
             obj = port.obj
             where = port.entry.position
-            location = f"{one.declared.path}:{where.line}:{where.column}"
+            location = f"{one.declared.name}:{where.line}:{where.column}"
             target = obj.get("target")
             try:
                 if not isinstance(target, int):
@@ -34,7 +34,7 @@ def declared_ports(
             except ComposeNetError as e:
                 raise ComposeNetError(
                     f"services.{service}.ports[{port.entry.index}]: {e.message}",
-                    path=one.declared.path, line=where.line, column=where.column,
+                    path=one.declared.name, line=where.line, column=where.column,
                 ) from None
             host_ip = obj.get("host_ip")
             # a value from the environment or an env file is shown as its variables

@@ -102,7 +102,7 @@ def expected_addresses(doc: Document, resolver: BindsFor) -> dict[str, Expected]
             node = node_of(service) if node_of is not None else None
             out[service.name] = Expected(service.name, resolver(service), node)
         except ComposeNetError as e:
-            out[service.name] = Expected(service.name, None, None, e.with_path(doc.path))
+            out[service.name] = Expected(service.name, None, None, e.with_path(doc.name))
     return out
 
 

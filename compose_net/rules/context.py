@@ -229,7 +229,8 @@ class Context:
 
     @property
     def path(self) -> str:
-        return self.doc.path
+        """The file as its findings name it (:attr:`compose_net.document.Document.name`)."""
+        return self.doc.name
 
     @functools.cached_property
     def lines(self) -> list[str]:

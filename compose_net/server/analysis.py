@@ -212,13 +212,20 @@ class Analyzer:
         result = CheckResult([], [], [], [], {}, {})
         linted = _check(spec, session, result, session.project(path) if named else None)
         out = Checked(result)
+        # findings and errors name a file as it is shown (a path built from variables, as
+        # written); diagnostics go to the file itself
+        files = {item.doc.name: item.doc.path for item in linted}
         for item in linted:
             key = file_key(item.doc.path)
             out.paths.setdefault(key, item.doc.path)
             out.lines.setdefault(key, item.lines)
-            out.items.setdefault(key, []).extend(_items(item))
+            out.items.setdefault(key, []).extend(_items(item, files))
         for e in result.errors:
-            where = e.path or path
+            where = path if e.path is None else files.get(e.path, e.path)
+            if where == e.path and where != path and not os.path.exists(where):
+                # a file known by its name as written only (its project did not load): the
+                # error is said at the file checked, with where it is
+                e, where = ComposeNetError(str(e)), path
             key = file_key(where)
             out.paths.setdefault(key, where)
             out.items.setdefault(key, []).append(_error_item(e, where, overlay))
@@ -371,13 +378,13 @@ def _check(
         if doc_key(doc) in done:
             continue
         done.add(doc_key(doc))
-        if doc.path not in result.paths:
-            result.paths.append(doc.path)
+        if doc.name not in result.paths:
+            result.paths.append(doc.name)
         try:
             own = Part(doc, part.env, shared, feeds, followed=followed)
             linted = engine.lint(doc, session, own)
         except ComposeNetError as e:
-            result.errors.append(e.with_path(doc.path))
+            result.errors.append(e.with_path(doc.name))
             continue
         engine.record(linted, result)
         out.append(linted)
@@ -391,7 +398,8 @@ def _line_end(lines: Sequence[str], line: int) -> int:
     return 1
 
 
-def _items(linted: Linted) -> list[Item]:
+def _items(linted: Linted, files: Mapping[str, str]) -> list[Item]:
+    """The diagnostics of ``linted``; ``files``: a file as shown -> its path."""
     out: list[Item] = []
     lines = linted.lines
     for d in linted.diagnostics:
@@ -409,20 +417,21 @@ def _items(linted: Linted) -> list[Item]:
         out.append(
             Item(
                 f.path, f.line, f.column, end_line, end_column, f.rule, f.severity,
-                redaction.redact(f.message), _related(f), allow_at,
+                redaction.redact(f.message), _related(f, files), allow_at,
             )
         )
     return out
 
 
-def _related(f: Finding) -> tuple[Related, ...]:
-    """The other side of a host-port clash (CN006)."""
+def _related(f: Finding, files: Mapping[str, str]) -> tuple[Related, ...]:
+    """The other side of a host-port clash (CN006), in the file its message names (as
+    shown: ``files`` gives its path)."""
     if f.rule != "CN006":
         return ()
     m = _CLASH.search(f.message)
     if m is None:
         return ()
-    return (Related(m.group(2), int(m.group(3)), int(m.group(4)),
+    return (Related(files.get(m.group(2), m.group(2)), int(m.group(3)), int(m.group(4)),
                     redaction.redact(f"{m.group(1)} already publishes this host port")),)
 
 
@@ -452,7 +461,7 @@ def _fixes_of(o: harden.Outcome, unsafe: bool) -> list[QuickFix]:
             continue
         rendered = fixes.Rendered()
         try:
-            fixes.render(text, o.doc.path, chosen, rendered)
+            fixes.render(text, o.doc.name, chosen, rendered)
         except UnsupportedSyntax:
             continue
         if not rendered.edits:

@@ -140,7 +140,17 @@ class ComposeNetServer(LanguageServer):
         return {file_key(d.path): self.text(d.uri) for d in self.docs.values()}
 
     async def run(self, fn: Callable[[], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self.worker, fn)
+        """Run ``fn`` in the worker as one request: the values it substitutes are printed as
+        their names in what it returns, and forgotten with it (compose_net.redaction)."""
+
+        def request() -> T:
+            with redaction.running():
+                out = fn()
+                if isinstance(out, ComposeNetError):  # said after the request: named now
+                    out.message = redaction.redact(out.message)
+                return out
+
+        return await asyncio.get_running_loop().run_in_executor(self.worker, request)
 
     def units(self, line: str, column: int) -> int:
         """A 1-based column in characters as the client counts (0-based)."""

@@ -73,13 +73,13 @@ def use_counts(root: Node, path: str) -> dict[int, int]:
 class Context:
     def __init__(self, doc: Document, strategy: Strategy, network: str) -> None:
         self.doc = doc
-        self.path = doc.path
+        self.path = doc.name
         self.text = doc.source.text
         self.lines = self.text.split("\n")
-        self.uses = use_counts(doc.root, doc.path)
-        self.plain: dict[str, Any] = yamltree.to_plain(doc.root, path=doc.path)
+        self.uses = use_counts(doc.root, doc.name)
+        self.plain: dict[str, Any] = yamltree.to_plain(doc.root, path=doc.name)
         self.step = indent_step(doc)
-        self.plan = StackPlan(doc.path, strategy, network)
+        self.plan = StackPlan(doc.name, strategy, network)
 
     def single(self, node: Node, what: str) -> None:
         """Refuse to edit a node that more than one place uses (anchor/alias, merge key)."""

@@ -86,7 +86,7 @@ def plan(
             continue
         decisions = [
             decide(
-                e, service, strategy, allows=allows, comments=comments, path=doc.path,
+                e, service, strategy, allows=allows, comments=comments, path=doc.name,
                 only=only,
             )
             for e in service.ports
@@ -165,7 +165,7 @@ def prove(doc: Document, the_plan: StackPlan, *, allows: Sequence[Allow] = ()) -
     result = apply(doc, the_plan)
     if result.text != doc.source.text:
         again = plan(result.document, the_plan.strategy, allows=allows, network=the_plan.network)
-        refuse_second_run(again, doc.path)
+        refuse_second_run(again, doc.name)
     return result
 
 

@@ -115,3 +115,69 @@ def test_every_stack_looking_corpus_file(
         if why:
             wrong[str(original.relative_to(CORPUS))] = why
     assert wrong == {}
+
+
+#: an option of a row: the folder's configuration says ``target: stack``
+CONFIGURED = "+target-stack-configured"
+#: (options, the note's reason and the options it names: "" for no note)
+IGNORED = {
+    "bind": (("--bind", "10.0.0.5"), "looks like a swarm stack: --bind"),
+    "resolve": (("--resolve", "local"), "looks like a swarm stack: --resolve"),
+    "inventory": (("--inventory", "nodes.yaml"), "looks like a swarm stack: --inventory"),
+    "inventory-and-node": (
+        ("--inventory", "nodes.yaml", "--node", "n1"),
+        "looks like a swarm stack: --inventory, --node",
+    ),
+    "configured-stack": (
+        (CONFIGURED, "--bind", "10.0.0.5"), "target: stack (configured): --bind",
+    ),
+    "bind-quiet": (("-q", "--bind", "10.0.0.5"), ""),
+    "no-address": ((), ""),
+    "bind-explicit-compose": (("--target", "compose", "--bind", "10.0.0.5"), ""),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("options", "noted"), IGNORED.values(), ids=IGNORED.keys())
+@pytest.mark.parametrize("mode", ["--check", "--diff", "in-place"])
+def test_ignored_address_options_are_noted(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    options: tuple[str, ...],
+    noted: str,
+    mode: str,
+) -> None:
+    """Under --target auto a stack-looking file is hardened with the stack strategy: the
+    node-address options it does without are named in one note on standard error (none with
+    -q), the exit code is plain harden's, and docker stack config takes the result."""
+    require(docker_cli() is not None, "the docker CLI is not installed")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "nodes.yaml").write_text("nodes:\n  n1:\n    service: {ipv4: 10.0.0.5}\n")
+    (tmp_path / "plain").mkdir()
+    for folder in (tmp_path, tmp_path / "plain"):
+        (folder / "docker-stack.yml").write_text(EXAMPLE)
+    config: tuple[str, ...] = ("--no-config",)
+    if CONFIGURED in options:  # the project's configuration says target: stack
+        (tmp_path / ".compose-net.yaml").write_text("target: stack\n")
+        options, config = tuple(o for o in options if o != CONFIGURED), ()
+    how = () if mode == "in-place" else (mode,)
+    code = cli.main(["harden", *config, *how, *options, "docker-stack.yml"])
+    err = capsys.readouterr().err
+    plain = cli.main(["harden", "--no-config", *how, "plain/docker-stack.yml"])
+    capsys.readouterr()
+    notes = [line for line in err.splitlines() if "swarm ignores host IPs" in line]
+    expected = (
+        [
+            f"docker-stack.yml: note: {noted} ignored, since swarm ignores host IPs; the stack "
+            "strategy unpublish is used instead; pass --target compose to bind"
+        ]
+        if noted
+        else []
+    )
+    assert notes == expected
+    if "--target" not in options:  # the same work as without the options
+        assert code == plain
+        assert (tmp_path / "docker-stack.yml").read_text() == (
+            tmp_path / "plain" / "docker-stack.yml"
+        ).read_text()
+    assert stack_config(tmp_path, "docker-stack.yml").returncode == 0
