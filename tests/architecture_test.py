@@ -39,7 +39,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("compose_net.rules", "compose_net.rules.__main__", "compose_net.engine", "compose_net.unit",
      "compose_net.resolvers", "compose_net.swarm", "compose_net.live"),
     # 8: applying fixes; formatting findings
-    ("compose_net.harden", "compose_net.output"),
+    ("compose_net.harden", "compose_net.hardening", "compose_net.output"),
     # 9: the commands, then the command line
     ("compose_net.commands",),
     # 10: the language server, on the commands
@@ -147,6 +147,7 @@ def test_no_cycles() -> None:
         pytest.param("compose_net.policy.exposure", 2, id="policy-core-low"),
         pytest.param("compose_net.rules.all_interfaces", 6, id="a-rule"),
         pytest.param("compose_net.harden", 8, id="harden-above-engine"),
+        pytest.param("compose_net.hardening", 8, id="hardening-beside-harden"),
         pytest.param("compose_net.commands.check", 9, id="a-command"),
     ],
 )
