@@ -134,6 +134,11 @@ class Settings:
     #: keep each result's findings with their fixes and edits (check's fixes)
     plan: bool = False
 
+    @property
+    def keep(self) -> harden.Keep:
+        """What is kept of each file's first run for the report (and check's fixes)."""
+        return harden.Keep(self.quiet, self.verbose, self.plan)
+
     def check_settings(self, *, binds: bool = True) -> engine.Settings:
         """The settings ``check`` would use for the same files, plus the fixes' addresses."""
         fixed = None
@@ -177,7 +182,8 @@ class Told(NamedTuple):
 class Result:
     """What harden makes of one FILE argument (its project's files) or of a project."""
 
-    #: each file, the FILE argument's first (changed or not), in the order of the project
+    #: each file hardened, changed or not, in the project's order (a FILE argument's own
+    #: file always: first, when none of its documents was)
     files: list[FileText]
     #: what each YAML document's result has to say, in order
     told: list[Told]
@@ -196,87 +202,14 @@ class Result:
 # --------------------------------------------------------------------------- notes
 
 
-#: why an entry no rule reports is left as it is, by its exposure as written
-KEPT = {
-    "private": "bound to the internal address {ip}",
-    "loopback": "bound to the loopback address {ip}",
-    "variable": "its host IP ({ip}) is safe with the variables unset, empty and as set here",
-}
-
-
-def _where(path: str, line: int, column: int) -> str:
-    return f"{path}:{line}:{column}"
-
-
-def _subject(message: str) -> str:
-    """The entry a finding's message is about (its first word: services.x.ports[i])."""
-    return message.split(" ", 1)[0]
-
-
-def notes(result: Hardened, settings: Settings, shown: str) -> list[tuple[str, str]]:
-    """What the first run has to say about a file, as (where, message) notes: what was kept
-    on purpose, what was moved and, with -v, what was fixed and what is fine as it is."""
-    outcome = result.outcome
-    if outcome is None:
-        return result.notes
-    out: list[tuple[str, str]] = []
-    linted = outcome.linted
-    for d in linted.diagnostics:
-        f = d.finding
-        if (
-            d.allowance is not None
-            and d.allowance.kind == "allow"
-            and (settings.verbose or not settings.quiet)
-        ):
-            out.append(
-                (
-                    _where(shown, f.line, f.column),
-                    f"{_subject(f.message)} stays public: {d.allowance.reason}",
-                )
-            )
-    for entry, message in outcome.moves:
-        if not settings.quiet:
-            out.append((_where(shown, entry.position.line, entry.position.column), message))
-    if settings.verbose:
-        for fix in result.applied:
-            pos = fix.entry.position
-            out.append(
-                (
-                    _where(shown, pos.line, pos.column),
-                    f"services.{fix.entry.service}.ports[{fix.entry.index}] fixed: {fix.title}",
-                )
-            )
-        out.extend(_kept(linted, shown))
-    return out
-
-
-def _kept(linted: engine.Linted, shown: str) -> list[tuple[str, str]]:
-    """-v: every entry left alone because nothing is wrong with it, and why."""
-    reported = {id(d.entry.node) for d in linted.diagnostics if d.entry is not None}
-    out: list[tuple[str, str]] = []
-    for item in linted.context.entries:
-        entry = item.entry
-        why = KEPT.get(item.exposure or "")
-        if item.base is not None or id(entry.node) in reported or why is None:
-            continue
-        pos = entry.position
-        out.append(
-            (
-                _where(shown, pos.line, pos.column),
-                f"{item.label} {item.display} is kept: " + why.format(ip=entry.written_host_ip),
-            )
-        )
-    return out
-
-
 def told(result: Hardened, settings: Settings, shown: str) -> Told:
     """What was kept on purpose, what was fixed (-v) and what remains, with why. The lines
     are made now, so that the result (its documents) need not be kept until they are said."""
     return Told(
-        notes(result, settings, shown),
+        harden.notes(result, settings.keep, shown),
         [
             (
-                _where(shown, d.finding.line, d.finding.column),
+                f"{shown}:{d.finding.line}:{d.finding.column}",
                 d.finding.severity,
                 f"{d.finding.rule} {d.finding.message}; not fixed: {why}",
             )
@@ -286,60 +219,6 @@ def told(result: Hardened, settings: Settings, shown: str) -> Told:
 
 
 # --------------------------------------------------------------------------- schema
-
-
-def check_schema(
-    original: Document | Callable[[], Document],
-    new_doc: Document,
-    target: str,
-    env: Mapping[str, str] | None,
-) -> None:
-    """The edited file must pass the target's schema; an input that already fails is bad
-    input (exit 2, "not a valid ... file"), not a bad edit (a failed safety check).
-    ``original``: the original document, or how to read it again."""
-    from compose_net import schema
-
-    if not callable(original):  # an override's ports: null stays dropped
-        new_doc.kept_ports |= original.kept_ports
-    errors = [
-        e for e in schema.check_document(new_doc, target=target, env=env or {})
-        if not new_doc.null_ports_kept(e.line, e.column)
-    ]
-    if not errors:
-        return
-    if callable(original):
-        original = original()
-        original.kept_ports |= new_doc.kept_ports
-    before = [
-        e for e in schema.check_document(original, target=target, env=env or {})
-        if not original.null_ports_kept(e.line, e.column)
-    ]
-    if before:  # each problem of the input, as validate lists them
-        raise_all(
-            [
-                ComposeNetError(
-                    f"not a valid {target} file ({e.message}); nothing was written",
-                    path=original.path,
-                    line=e.line,
-                    column=e.column,
-                )
-                for e in sorted(before, key=lambda e: (e.line or 0, e.column or 0))
-            ]
-        )
-    first = errors[0]
-    raise SafetyError(
-        f"the edited file fails the {target} schema ({first.message}); nothing was written",
-        path=original.path,
-        line=first.line,
-        column=first.column,
-    )
-
-
-def _validator(target: str, env: Mapping[str, str] | None) -> harden.Validate:
-    def validate(original: Callable[[], Document], new_doc: Document) -> None:
-        check_schema(original, new_doc, target, env)
-
-    return validate
 
 
 # --------------------------------------------------------------------------- the run
@@ -511,7 +390,7 @@ class Run:
         )
         stacked = strategies.apply(original, the_plan)
         if stacked.text != src.text:
-            check_schema(original, stacked.document, "stack", env)
+            harden.check_schema(original, stacked.document, "stack", env)
         after = engine.lint(stacked.document, self.after)
         again = strategies.plan(
             stacked.document,
@@ -574,12 +453,7 @@ class Run:
                 self.before.projects.pop(self.before.folder(named), None)
         del shared, before_ports
 
-        def keep(result: Hardened) -> None:
-            result.notes = notes(result, settings, result.path)
-            if settings.plan and result.outcome is not None:
-                result.fixes = harden.finding_fixes(result.outcome)
-
-        results = _apply(outcomes, counts, envs, keep)
+        results = _apply(outcomes, counts, envs, settings.keep)
         _refuse_outside(directory, files, results, settings.edit_outside)
         again = _reload(files, directory, env, texts, results)
         again_parts = self._parts(again, after_ports or SharedPorts(key=directory), skip)
@@ -699,7 +573,7 @@ def _apply(
     outcomes: list[harden.Outcome],
     counts: Mapping[str, int],
     envs: Mapping[str, Mapping[str, str] | None],
-    keep: Callable[[Hardened], None],
+    keep: harden.Keep,
 ) -> list[Hardened]:
     """Each file's fixes spliced and proven, all its YAML documents at once (``counts``:
     how many each file has, ``envs``: the variables it is read with, by file key); the
@@ -711,8 +585,7 @@ def _apply(
     outcomes.clear()
     results: dict[int, Hardened] = {}
     for key, indexes, group in groups:
-        validate = _validator("compose", envs[key])
-        done = harden.apply_file(group, validate, counts.get(key, 1), keep)
+        done = harden.apply_file(group, envs[key], counts.get(key, 1), keep)
         results.update(zip(indexes, done))
     return [results[i] for i in range(len(results))]
 

@@ -333,9 +333,9 @@ class Analyzer:
         if reasons:
             out.extend(f"- {r}" for r in reasons)
         else:
-            kept = set(exposures) & set(hardening.KEPT)
+            kept = set(exposures) & set(harden.KEPT)
             for exposure in sorted(kept):
-                why = hardening.KEPT[exposure].format(ip=entry.written_host_ip)
+                why = harden.KEPT[exposure].format(ip=entry.written_host_ip)
                 out.append(f"{exposure}: {why}")
         return redaction.redact("\n".join(out).strip())
 
