@@ -9,11 +9,12 @@
    (:mod:`compose_net.policy.collisions`): a fix that would make two ports clash is moved
    to a free port with ``--remap-conflicts``, else left undone and reported;
 3. renders the fixes as edits of the original text (:mod:`compose_net.fixes`), splices
-   them and proves the result (:mod:`compose_net.proof`);
+   them, proves the result (:mod:`compose_net.proof`) and checks it against the schema;
 4. runs the rules again on the result, in the same environment: what they still report is
    what remains, and a second run must find nothing more to fix.
 
-The caller writes nothing unless every file of the run is proven; it exits 0 only when
+:mod:`compose_net.hardening` runs these steps for a FILE argument or a project; the
+command writes nothing unless every file of the run is proven, and exits 0 only when
 nothing remains, which is exactly when ``check`` passes on what it leaves behind.
 """
 
