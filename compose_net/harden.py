@@ -9,18 +9,19 @@
    (:mod:`compose_net.policy.collisions`): a fix that would make two ports clash is moved
    to a free port with ``--remap-conflicts``, else left undone and reported;
 3. renders the fixes as edits of the original text (:mod:`compose_net.fixes`), splices
-   them and proves the result (:mod:`compose_net.proof`);
+   them, proves the result (:mod:`compose_net.proof`) and checks it against the schema;
 4. runs the rules again on the result, in the same environment: what they still report is
    what remains, and a second run must find nothing more to fix.
 
-The caller writes nothing unless every file of the run is proven; it exits 0 only when
+:mod:`compose_net.hardening` runs these steps for a FILE argument or a project; the
+command writes nothing unless every file of the run is proven, and exits 0 only when
 nothing remains, which is exactly when ``check`` passes on what it leaves behind.
 """
 
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Optional
@@ -28,7 +29,7 @@ from typing import Optional
 from compose_net import document, engine, fixes, interpolate, proof, rewrite
 from compose_net.document import Document, PortEntry
 from compose_net.engine import Diagnostic, Linted, Part, Session
-from compose_net.errors import ComposeNetError, SafetyError
+from compose_net.errors import ComposeNetError, SafetyError, raise_all
 from compose_net.findings import FAILING, Finding, FindingFix, TextEdit, places
 from compose_net.fixes import Fix, Rendered
 from compose_net.policy.collisions import Ledger, Pending, Use, canonical, shared
@@ -461,25 +462,34 @@ def finding_fixes(outcome: Outcome) -> dict[Finding, FindingFix]:
 #: a text this long has its original's nodes collected before the edited text is parsed
 COLLECT_FROM = 1 << 20
 
-#: the schema check of an edited document: (the original, read again when needed, the new)
-Validate = Callable[[Callable[[], Document], Document], None]
+
+@dataclass(frozen=True)
+class Keep:
+    """What :func:`apply_file` keeps of a file's first run before letting it go: its notes
+    (none of what was kept or moved when ``quiet``; what was fixed too when ``verbose``),
+    and with ``fixes`` each counted finding's fix with its edits (check's fixes)."""
+
+    quiet: bool = False
+    verbose: bool = False
+    fixes: bool = False
 
 
 def apply_file(
     outcomes: list[Outcome],
-    validate: Validate,
+    env: Mapping[str, str] | None,
     documents: int = 1,
-    keep: Callable[[Hardened], None] | None = None,
+    keep: Keep = Keep(),
+    target: str = "compose",
 ) -> list[Hardened]:
     """Splice the fixes of the YAML documents of one file (``documents`` of them) into its
     text at once and prove each document against its edited self: it parses, means exactly
-    what the fixes intend, and passes the schema. Raises SafetyError, never returns an
-    unproven text.
+    what the fixes intend, and passes the ``target``'s schema (with the variables ``env``).
+    Raises SafetyError, never returns an unproven text.
 
     Takes ``outcomes`` (the list is emptied): once the fixes are rendered and what the
-    edited documents must read as is known, ``keep`` saves what the caller needs of the
-    first run, which is let go (:meth:`Hardened.release`) with the original's nodes before
-    the edited text is parsed.
+    edited documents must read as is known, what ``keep`` says is kept of the first run,
+    which is let go (:meth:`Hardened.release`) with the original's nodes before the edited
+    text is parsed.
     """
     source = outcomes[0].doc.source
     single = len(outcomes) == 1 and documents == 1
@@ -487,8 +497,7 @@ def apply_file(
     edits = [edit for r in rendered for edit in r.edits]
     if not edits:
         for result in results:
-            if keep is not None:
-                keep(result)
+            _keep(result, keep)
             result.release()
         return results
     expected: list[proof.Expected] = []
@@ -497,8 +506,7 @@ def apply_file(
         assert result.document is not None
         expected.append(proof.expected_data(result.document, r.substitutions))
         kept.append(result.document.kept_ports)
-        if keep is not None:
-            keep(result)
+        _keep(result, keep)
         result.release()
         result.document = None
     rendered.clear()
@@ -531,10 +539,17 @@ def apply_file(
         new_doc = by_index[result.index]
         new_doc.kept_ports |= dropped
         proof.prove_data(source.name, want, new_doc)
-        validate(partial(_original, source, result.index), new_doc)
+        check_schema(partial(_original, source, result.index), new_doc, target, env)
         result.text = new_text
         result.document = new_doc
     return results
+
+
+def _keep(result: Hardened, keep: Keep) -> None:
+    """Save what the report (and check's fixes) need of a result's first run."""
+    result.notes = notes(result, keep, result.source.name)
+    if keep.fixes and result.outcome is not None:
+        result.fixes = finding_fixes(result.outcome)
 
 
 def _render_all(outcomes: list[Outcome]) -> tuple[list[Hardened], list[Rendered]]:
@@ -584,6 +599,132 @@ def recheck(
                 (d.finding.rule, d.finding.service, d.finding.message), ""
             )
             result.remaining.append((d, why or why_unfixed(d, permissions) or "not fixed"))
+
+
+# --------------------------------------------------------------------------- schema
+
+
+def check_schema(
+    original: Document | Callable[[], Document],
+    new_doc: Document,
+    target: str,
+    env: Mapping[str, str] | None,
+) -> None:
+    """The edited file must pass the target's schema; an input that already fails is bad
+    input (exit 2, "not a valid ... file"), not a bad edit (a failed safety check).
+    ``original``: the original document, or how to read it again."""
+    from compose_net import schema
+
+    if not callable(original):  # an override's ports: null stays dropped
+        new_doc.kept_ports |= original.kept_ports
+    errors = [
+        e for e in schema.check_document(new_doc, target=target, env=env or {})
+        if not new_doc.null_ports_kept(e.line, e.column)
+    ]
+    if not errors:
+        return
+    if callable(original):
+        original = original()
+        original.kept_ports |= new_doc.kept_ports
+    before = [
+        e for e in schema.check_document(original, target=target, env=env or {})
+        if not original.null_ports_kept(e.line, e.column)
+    ]
+    if before:  # each problem of the input, as validate lists them
+        raise_all(
+            [
+                ComposeNetError(
+                    f"not a valid {target} file ({e.message}); nothing was written",
+                    path=original.name,
+                    line=e.line,
+                    column=e.column,
+                )
+                for e in sorted(before, key=lambda e: (e.line or 0, e.column or 0))
+            ]
+        )
+    first = errors[0]
+    raise SafetyError(
+        f"the edited file fails the {target} schema ({first.message}); nothing was written",
+        path=original.name,
+        line=first.line,
+        column=first.column,
+    )
+
+
+# --------------------------------------------------------------------------- notes
+
+
+#: why an entry no rule reports is left as it is, by its exposure as written
+KEPT = {
+    "private": "bound to the internal address {ip}",
+    "loopback": "bound to the loopback address {ip}",
+    "variable": "its host IP ({ip}) is safe with the variables unset, empty and as set here",
+}
+
+
+def _where(path: str, line: int, column: int) -> str:
+    return f"{path}:{line}:{column}"
+
+
+def _subject(message: str) -> str:
+    """The entry a finding's message is about (its first word: services.x.ports[i])."""
+    return message.split(" ", 1)[0]
+
+
+def notes(result: Hardened, keep: Keep, shown: str) -> list[tuple[str, str]]:
+    """What the first run has to say about a file, as (where, message) notes: what was kept
+    on purpose, what was moved and, with -v, what was fixed and what is fine as it is."""
+    outcome = result.outcome
+    if outcome is None:
+        return result.notes
+    out: list[tuple[str, str]] = []
+    linted = outcome.linted
+    for d in linted.diagnostics:
+        f = d.finding
+        if (
+            d.allowance is not None
+            and d.allowance.kind == "allow"
+            and (keep.verbose or not keep.quiet)
+        ):
+            out.append(
+                (
+                    _where(shown, f.line, f.column),
+                    f"{_subject(f.message)} stays public: {d.allowance.reason}",
+                )
+            )
+    for entry, message in outcome.moves:
+        if not keep.quiet:
+            out.append((_where(shown, entry.position.line, entry.position.column), message))
+    if keep.verbose:
+        for fix in result.applied:
+            pos = fix.entry.position
+            out.append(
+                (
+                    _where(shown, pos.line, pos.column),
+                    f"services.{fix.entry.service}.ports[{fix.entry.index}] fixed: {fix.title}",
+                )
+            )
+        out.extend(_kept(linted, shown))
+    return out
+
+
+def _kept(linted: engine.Linted, shown: str) -> list[tuple[str, str]]:
+    """-v: every entry left alone because nothing is wrong with it, and why."""
+    reported = {id(d.entry.node) for d in linted.diagnostics if d.entry is not None}
+    out: list[tuple[str, str]] = []
+    for item in linted.context.entries:
+        entry = item.entry
+        why = KEPT.get(item.exposure or "")
+        if item.base is not None or id(entry.node) in reported or why is None:
+            continue
+        pos = entry.position
+        out.append(
+            (
+                _where(shown, pos.line, pos.column),
+                f"{item.label} {item.display} is kept: " + why.format(ip=entry.written_host_ip),
+            )
+        )
+    return out
 
 
 def lint_all(docs: Sequence[tuple[Document, Part | None]], session: Session) -> list[Linted]:

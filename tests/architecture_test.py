@@ -39,7 +39,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("compose_net.rules", "compose_net.rules.__main__", "compose_net.engine", "compose_net.unit",
      "compose_net.resolvers", "compose_net.swarm", "compose_net.live"),
     # 8: applying fixes; formatting findings
-    ("compose_net.harden", "compose_net.output"),
+    ("compose_net.harden", "compose_net.hardening", "compose_net.output"),
     # 9: the commands, then the command line
     ("compose_net.commands",),
     # 10: the language server, on the commands
@@ -147,6 +147,7 @@ def test_no_cycles() -> None:
         pytest.param("compose_net.policy.exposure", 2, id="policy-core-low"),
         pytest.param("compose_net.rules.all_interfaces", 6, id="a-rule"),
         pytest.param("compose_net.harden", 8, id="harden-above-engine"),
+        pytest.param("compose_net.hardening", 8, id="hardening-beside-harden"),
         pytest.param("compose_net.commands.check", 9, id="a-command"),
         pytest.param("compose_net.commands.options", 9, id="the-invocation-objects"),
     ],
@@ -626,3 +627,96 @@ def _params(n: int) -> str:
 )
 def test_parameters_are_counted(code: str, expected: list[tuple[str, int]]) -> None:
     assert parameter_counts(code) == expected
+
+
+# --------------------------------------------------------------- harden below the command
+
+def _calls(path: Path) -> set[str]:
+    """``module.function`` for every call of an attribute of a name in ``path``."""
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            owner = node.func.value
+            if isinstance(owner, ast.Name):
+                out.add(f"{owner.id}.{node.func.attr}")
+    return out
+
+
+
+#: the modules that may import the harden command: the command line, and check (whose --fix
+#: is harden's command, options and all)
+HARDEN_COMMAND_USERS = ("compose_net.cli", "compose_net.commands.check")
+
+
+def _names_used(path: Path, module: str) -> set[str]:
+    """The names ``path`` takes of ``module``: imported by name, or as attributes of it."""
+    package, _, leaf = module.rpartition(".")
+    aliases: set[str] = set()
+    out: set[str] = set()
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == module:
+            out.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module == package:
+            aliases.update(a.asname or a.name for a in node.names if a.name == leaf)
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                and node.value.id in aliases):
+            out.add(node.attr)
+    return out
+
+
+def test_only_the_command_line_imports_the_harden_command() -> None:
+    """Harden is a function of its inputs (compose_net.hardening): what else needs it calls
+    that, not the command."""
+    users = sorted(
+        m for m, deps in GRAPH.items()
+        if m != "compose_net.commands.harden"
+        and any(t == "compose_net.commands.harden" for t, _ in deps)
+    )
+    assert set(users) <= set(HARDEN_COMMAND_USERS), users
+
+
+@pytest.mark.parametrize("module", HARDEN_COMMAND_USERS)
+def test_the_harden_command_is_used_by_its_public_names(module: str) -> None:
+    """No private function of the command is called from outside it, and its pipeline (the
+    planned fixes check reports) is not asked of it."""
+    used = _names_used(modules()[module], "compose_net.commands.harden")
+    assert used, f"{module} no longer uses the harden command: drop it from the table"
+    inner = sorted(n for n in used if n.startswith("_") or n == "planned_fixes")
+    assert inner == [], f"{module} uses {inner} of compose_net.commands.harden"
+
+
+@pytest.mark.parametrize(
+    "module", sorted(m for m in GRAPH if m.startswith("compose_net.server"))
+)
+def test_the_server_hardens_through_the_hardening_module(module: str) -> None:
+    found = [t for t, _ in GRAPH[module] if t == "compose_net.commands.harden"]
+    assert found == [], f"{module} imports the harden command"
+
+
+@pytest.mark.parametrize(
+    ("module", "call"),
+    [
+        pytest.param("compose_net.commands.harden", "hardening.Run", id="harden-command"),
+        pytest.param("compose_net.commands.check", "hardening.planned_fixes", id="check-fixes"),
+        pytest.param("compose_net.server.analysis", "hardening.Run", id="server"),
+    ],
+)
+def test_hardening_is_called_through_its_api(module: str, call: str) -> None:
+    assert call in _calls(modules()[module])
+
+
+#: the modules whose functions are harden's pipeline (lint, choose, settle, render, prove,
+#: schema check, the stack strategies, the rules)
+PIPELINE = ("harden", "engine", "model", "schema", "stack", "document", "strategies", "proof",
+            "fixes", "rules")
+
+
+def test_the_harden_command_runs_no_step_of_the_pipeline() -> None:
+    """commands/harden.py reads the inputs, writes back and reports; the steps are below."""
+    steps = sorted(
+        c for c in _calls(modules()["compose_net.commands.harden"])
+        if c.split(".")[0] in PIPELINE
+    )
+    assert steps == []

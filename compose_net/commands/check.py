@@ -306,9 +306,9 @@ def _addressed(paths: Sequence[str], opts: Options, given: bool) -> bool:
 def with_fixes(result: CheckResult, paths: Sequence[str], fixes: HardenOptions) -> None:
     """Each finding's fix as harden with the same settings and addresses would apply it:
     with the edits it makes (a file harden would refuse keeps the rules' fixes)."""
-    from compose_net.commands import harden
+    from compose_net import hardening
 
-    planned = harden.planned_fixes(paths, fixes)
+    planned = hardening.planned_fixes(paths, fixes.run_settings())
     for finding in result.findings:
         fix = planned.get(finding)
         if fix is not None:

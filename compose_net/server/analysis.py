@@ -16,9 +16,18 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from compose_net import config as configuration
-from compose_net import discovery, engine, fixes, harden, redaction, rules, source, yamltree
+from compose_net import (
+    discovery,
+    engine,
+    fixes,
+    harden,
+    hardening,
+    redaction,
+    rules,
+    source,
+    yamltree,
+)
 from compose_net.commands import check as check_command
-from compose_net.commands import harden as harden_command
 from compose_net.commands import ports as ports_command
 from compose_net.config import Config
 from compose_net.engine import Linted, Part, Session
@@ -233,8 +242,8 @@ class Analyzer:
 
     # ----------------------------------------------------------------- harden
 
-    def _harden_options(self, path: str, settings: Settings, unsafe: bool
-                        ) -> harden_command.Options:
+    def _harden_settings(self, path: str, settings: Settings, unsafe: bool
+                         ) -> hardening.Settings:
         found = self.sources(path, settings)
         if found.binds_for is None:
             raise ComposeNetError(
@@ -243,26 +252,22 @@ class Analyzer:
             )
         if settings.target == "stack" and found.target == "stack":
             raise ComposeNetError("a stack's fixes are made by compose-net harden --target stack")
-        return harden_command.Options(
+        return hardening.Settings(
             binds_for=found.binds_for,
-            rewrite_public=unsafe,
-            remap_conflicts=unsafe,
-            write_back=harden_command.WriteBack.STDOUT,
+            permissions=harden.Permissions(unsafe, unsafe),
             addresses_for=found.addresses_for,
         )
 
     def harden_text(self, path: str, overlay: Overlay, settings: Settings) -> str:
         """The text ``compose-net harden --stdout FILE`` prints for ``path`` (raises
         ComposeNetError when it would fail)."""
-        opts = self._harden_options(path, settings, False)
-        state = harden_command._sessions(opts)
-        spec = _Overlaid((path,), overlay=overlay)
-        texts, results = harden_command._harden_project(spec, state, path)
+        run = hardening.Run(self._harden_settings(path, settings, False))
+        result = run.project(_Overlaid((path,), overlay=overlay), path)
         named = file_key(path)
-        for f in harden_command._files_of(results):
+        for f in result.files:
             if file_key(f.path) == named:
                 return f.text
-        return texts[named].text if named in texts else _reader(overlay, False)(path).text
+        return _reader(overlay, False)(path).text
 
     def quick_fixes(self, path: str, overlay: Overlay, settings: Settings) -> list[QuickFix]:
         """Each counted finding's fix in ``path`` as harden makes it for that entry: the
@@ -271,11 +276,8 @@ class Analyzer:
         out: list[QuickFix] = []
         named = file_key(path)
         for unsafe in (False, True):
-            opts = self._harden_options(path, settings, unsafe)
-            state = harden_command._sessions(opts)
-            project = _Overlaid((path,), overlay=overlay).load(lenient=True)
-            parts = harden_command._parts(project, state, state.before.project(path), set())
-            for o in harden_command._first_run(parts, state):
+            run = hardening.Run(self._harden_settings(path, settings, unsafe))
+            for o in run.chosen(_Overlaid((path,), overlay=overlay), path):
                 if file_key(o.doc.path) != named:
                     continue
                 out.extend(_fixes_of(o, unsafe))
@@ -337,9 +339,9 @@ class Analyzer:
         if reasons:
             out.extend(f"- {r}" for r in reasons)
         else:
-            kept = set(exposures) & set(harden_command.KEPT)
+            kept = set(exposures) & set(harden.KEPT)
             for exposure in sorted(kept):
-                why = harden_command.KEPT[exposure].format(ip=entry.written_host_ip)
+                why = harden.KEPT[exposure].format(ip=entry.written_host_ip)
                 out.append(f"{exposure}: {why}")
         return redaction.redact("\n".join(out).strip())
 
