@@ -164,10 +164,13 @@ def _fixed_address(ip: str, linted: Linted) -> str | None:
     return canonical(value)
 
 
-def _uses(linted: Linted, item: EntryPorts, fix: Fix | None) -> list[Use]:
-    """The host ports ``item`` publishes, with ``fix`` applied (None: as written)."""
-    ctx = linted.context
-    written = ctx.host_ports(item)
+def _uses(
+    linted: Linted, item: EntryPorts, fix: Fix | None, written: list[Use] | None = None
+) -> list[Use]:
+    """The host ports ``item`` publishes, with ``fix`` applied (None: as written);
+    ``written``: those it publishes as written, when already known."""
+    if written is None:
+        written = linted.context.host_ports(item)
     if fix is None or linted.target == "stack":
         return written
     out: list[Use] = []
@@ -218,7 +221,7 @@ def settle(outcomes: Sequence[Outcome], ledgers: Ledgers, permissions: Permissio
         original = _uses(o.linted, item, None)
         clashed = [before.take(u) for u in original]
         fix = o.chosen.get(node_id)
-        wanted = _uses(o.linted, item, fix)
+        wanted = _uses(o.linted, item, fix, original)
         holder = next((h for h in (after.holder(u) for u in wanted) if h is not None), None)
         if holder is not None:
             was = any(h is not None for h in clashed)
@@ -234,7 +237,7 @@ def settle(outcomes: Sequence[Outcome], ledgers: Ledgers, permissions: Permissio
                     f"moved to host port {remap.published}"
                 )
                 o.moves.append((entry, moved))
-                wanted = _uses(o.linted, item, remap)
+                wanted = _uses(o.linted, item, remap, original)
             elif fix is not None and not was:
                 del o.chosen[node_id]
                 later.changed(node_id, i)
