@@ -174,11 +174,12 @@ def indented_json(data: object) -> str:
                 put("[]")
                 return
             inner = "\n" + "  " * (level + 1)
+            between = "," + inner  # one string for every item of this array
             put("[" + inner)
             first = True
             for item in o:
                 if not first:
-                    put("," + inner)
+                    put(between)
                 first = False
                 value(item, level + 1)
             put("\n" + "  " * level + "]")
@@ -187,13 +188,15 @@ def indented_json(data: object) -> str:
                 put("{}")
                 return
             inner = "\n" + "  " * (level + 1)
+            between = "," + inner
             put("{" + inner)
             first = True
             for key, item in o.items():
                 if not first:
-                    put("," + inner)
+                    put(between)
                 first = False
-                put(key_of(key) + ": ")
+                put(key_of(key))
+                put(": ")
                 value(item, level + 1)
             put("\n" + "  " * level + "}")
         else:
