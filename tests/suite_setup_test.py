@@ -38,18 +38,21 @@ LAB_FILES = [
     "tests/resolvers/addr_classify_test.py",
 ]
 OTHER_FILES = ["tests/file_pattern_test.py", "tests/check_habits_test.py"]
+#: files whose module fixtures build a wheel, venvs or a hook environment: a group each
+ONE_WORKER_FILES = ["tests/action_test.py", "tests/packaging_test.py", "tests/precommit_test.py"]
 
 
 def test_lab_tests_share_one_group(tmp_path: Path) -> None:
     """Collected only (no lab is built): every test of a lab file is in the group "labs",
-    and no other test is in any group."""
+    every test of a file that builds a wheel or venvs for all its tests in a group named
+    after the file, and no other test is in any group."""
     (tmp_path / "groups_plugin.py").write_text(PLUGIN, encoding="utf-8")
     out = tmp_path / "groups.json"
     env = dict(os.environ, GROUPS_OUT=str(out),
                PYTHONPATH=os.pathsep.join([str(tmp_path), str(ROOT)]))
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
-         "-n", "0", "-p", "groups_plugin", *LAB_FILES, *OTHER_FILES],
+         "-n", "0", "-p", "groups_plugin", *LAB_FILES, *OTHER_FILES, *ONE_WORKER_FILES],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -62,6 +65,7 @@ def test_lab_tests_share_one_group(tmp_path: Path) -> None:
     }
     assert len([f for f in LAB_FILES if f in by_file]) >= 6  # the lab files were collected
     assert {f: by_file[f] for f in OTHER_FILES} == {f: {None} for f in OTHER_FILES}
+    assert {f: by_file[f] for f in ONE_WORKER_FILES} == {f: {f} for f in ONE_WORKER_FILES}
 
 
 @pytest.mark.parametrize(
