@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Optional
 
-from compose_net import document, engine, fixes, interpolate, proof, rewrite, yamltree
+from compose_net import document, engine, fixes, interpolate, ports, proof, rewrite, yamltree
 from compose_net.document import Document, PortEntry
 from compose_net.engine import Diagnostic, Linted, Part, Session
 from compose_net.errors import ComposeNetError, SafetyError
@@ -505,6 +505,7 @@ def apply_file(
         result.document = None
     rendered.clear()
     yamltree.forget(source.text)
+    ports.forget()
     if len(source.text) >= COLLECT_FROM:
         # commands run with the cyclic collector off (cli.main); what let the original's
         # nodes go may have left them in a cycle (a recursive closure over a root node)

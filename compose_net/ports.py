@@ -251,6 +251,13 @@ def _kept_short(raw: str) -> tuple[PortObject, ...]:
     return tuple(_normalize_short(raw))
 
 
+def forget() -> None:
+    """Let go of the kept splits and objects (harden, once it no longer needs the original's,
+    before it parses the text it wrote)."""
+    split_short.cache_clear()
+    _kept_short.cache_clear()
+
+
 def _normalize_short(raw: str) -> list[PortObject]:
     ip, host_port, container_raw = _compose_split(raw)
     ip_at, host_at, container_at = port_spans(raw)
