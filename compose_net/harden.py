@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Optional
 
-from compose_net import document, engine, fixes, interpolate, proof, rewrite
+from compose_net import document, engine, fixes, interpolate, ports, proof, rewrite
 from compose_net.document import Document, PortEntry
 from compose_net.engine import Diagnostic, Linted, Part, Session
 from compose_net.errors import ComposeNetError, SafetyError, raise_all
@@ -165,10 +165,13 @@ def _fixed_address(ip: str, linted: Linted) -> str | None:
     return canonical(value)
 
 
-def _uses(linted: Linted, item: EntryPorts, fix: Fix | None) -> list[Use]:
-    """The host ports ``item`` publishes, with ``fix`` applied (None: as written)."""
-    ctx = linted.context
-    written = ctx.host_ports(item)
+def _uses(
+    linted: Linted, item: EntryPorts, fix: Fix | None, written: list[Use] | None = None
+) -> list[Use]:
+    """The host ports ``item`` publishes, with ``fix`` applied (None: as written);
+    ``written``: those it publishes as written, when already known."""
+    if written is None:
+        written = linted.context.host_ports(item)
     if fix is None or linted.target == "stack":
         return written
     out: list[Use] = []
@@ -219,7 +222,7 @@ def settle(outcomes: Sequence[Outcome], ledgers: Ledgers, permissions: Permissio
         original = _uses(o.linted, item, None)
         clashed = [before.take(u) for u in original]
         fix = o.chosen.get(node_id)
-        wanted = _uses(o.linted, item, fix)
+        wanted = _uses(o.linted, item, fix, original)
         holder = next((h for h in (after.holder(u) for u in wanted) if h is not None), None)
         if holder is not None:
             was = any(h is not None for h in clashed)
@@ -235,7 +238,7 @@ def settle(outcomes: Sequence[Outcome], ledgers: Ledgers, permissions: Permissio
                     f"moved to host port {remap.published}"
                 )
                 o.moves.append((entry, moved))
-                wanted = _uses(o.linted, item, remap)
+                wanted = _uses(o.linted, item, remap, original)
             elif fix is not None and not was:
                 del o.chosen[node_id]
                 later.changed(node_id, i)
@@ -512,6 +515,7 @@ def apply_file(
     rendered.clear()
     if source.parsed is not None:
         source.parsed.forget()  # the original's nodes go before the edited text is parsed
+    ports.forget()
     if len(source.text) >= COLLECT_FROM:
         # commands run with the cyclic collector off (cli.main); what let the original's
         # nodes go may have left them in a cycle (a recursive closure over a root node)

@@ -561,9 +561,9 @@ def declared_ports(
     """
     project = _Project(doc, env, loader, folder, lenient, budget)
     out: dict[str, list[tuple[Port, str]]] = {}
+    path = os.path.abspath(doc.path)
     for service in doc.services:
-        this = (os.path.abspath(doc.path), service.name)
-        out[service.name] = project.ports(doc, service, (this,))
+        out[service.name] = project.ports(doc, service, ((path, service.name),))
     return out
 
 

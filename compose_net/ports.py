@@ -27,6 +27,9 @@ PortObject = dict[str, Union[str, int]]
 PROTOCOLS = ("tcp", "udp", "sctp")
 LONG_KEYS = ("target", "published", "host_ip", "protocol", "mode", "name", "app_protocol")
 _DIGITS = re.compile(r"[0-9]+")
+#: entry texts whose split and objects are kept: a file's distinct short entries, up to this
+#: many, are each split and normalised once per run, not once per step that reads them
+_KEPT = 1 << 16
 
 
 class PortError(ComposeNetError):
@@ -69,6 +72,8 @@ def without_values(error: PortError, traces: tuple[Traced, ...]) -> PortError:
 
 def _split_outside_vars(text: str, sep: str) -> list[str]:
     """Split on ``sep`` except inside ``${...}`` (nested braces counted)."""
+    if "$" not in text:  # no variable: nothing to keep whole
+        return text.split(sep)
     parts: list[str] = []
     depth = 0
     start = 0
@@ -124,7 +129,7 @@ class ShortSpec:
         return f"{ip_text}:{host}:{self.container}"
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=_KEPT)
 def split_short(text: str) -> ShortSpec:
     """Split a short-syntax entry as written (no validation); the result is immutable and
     kept (a port list shared through an anchor is split once, not once per service)."""
@@ -241,9 +246,16 @@ def normalize_short(raw: str) -> list[PortObject]:
     return [dict(obj) for obj in _kept_short(raw)]
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=_KEPT)
 def _kept_short(raw: str) -> tuple[PortObject, ...]:
     return tuple(_normalize_short(raw))
+
+
+def forget() -> None:
+    """Let go of the kept splits and objects (harden, once it no longer needs the original's,
+    before it parses the text it wrote)."""
+    split_short.cache_clear()
+    _kept_short.cache_clear()
 
 
 def _normalize_short(raw: str) -> list[PortObject]:

@@ -119,9 +119,91 @@ def write_json(stream: TextIO, data: object) -> None:
     """``data`` as indented JSON: variable values named before it is serialised
     (compose_net.redaction), so that it stays valid JSON; JSON escapes control characters
     itself."""
-    import json
+    data = redaction.redact_data(data)
+    try:
+        text = indented_json(data)
+    except TypeError:  # a value JSON has no form for: json's own error
+        import json
 
-    raw(stream).write(json.dumps(redaction.redact_data(data), indent=2) + "\n")
+        text = json.dumps(data, indent=2)
+    raw(stream).write(text + "\n")
+
+
+def indented_json(data: object) -> str:
+    """``json.dumps(data, indent=2)``, character for character, for the values JSON writes
+    (str, int, float, bool, None, lists, tuples and dicts; TypeError for anything else),
+    without json's generators, which took most of the time of a big report."""
+    from json.encoder import encode_basestring_ascii as quoted
+
+    out: list[str] = []
+    put = out.append
+
+    def number(o: float) -> str:
+        if o != o:
+            return "NaN"
+        if o in (float("inf"), float("-inf")):
+            return "Infinity" if o > 0 else "-Infinity"
+        return float.__repr__(o)
+
+    def key_of(key: object) -> str:
+        if isinstance(key, str):
+            return quoted(key)
+        if isinstance(key, float):
+            return quoted(number(key))
+        if key is True or key is False or key is None:
+            return '"' + {True: "true", False: "false", None: "null"}[key] + '"'
+        if isinstance(key, int):
+            return quoted(int.__repr__(key))
+        raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
+
+    def value(o: object, level: int) -> None:
+        if isinstance(o, str):
+            put(quoted(o))
+        elif o is None:
+            put("null")
+        elif o is True:
+            put("true")
+        elif o is False:
+            put("false")
+        elif isinstance(o, int):
+            put(int.__repr__(o))
+        elif isinstance(o, float):
+            put(number(o))
+        elif isinstance(o, (list, tuple)):
+            if not o:
+                put("[]")
+                return
+            inner = "\n" + "  " * (level + 1)
+            between = "," + inner  # one string for every item of this array
+            put("[" + inner)
+            first = True
+            for item in o:
+                if not first:
+                    put(between)
+                first = False
+                value(item, level + 1)
+            put("\n" + "  " * level + "]")
+        elif isinstance(o, dict):
+            if not o:
+                put("{}")
+                return
+            inner = "\n" + "  " * (level + 1)
+            between = "," + inner
+            put("{" + inner)
+            first = True
+            for key, item in o.items():
+                if not first:
+                    put(between)
+                first = False
+                put(key_of(key))
+                put(": ")
+                value(item, level + 1)
+            put("\n" + "  " * level + "}")
+        else:
+            raise TypeError(f"Object of type {type(o).__name__} is not JSON serializable")
+
+    value(data, 0)
+    return "".join(out)
 
 
 def raw(stream: TextIO) -> TextIO:

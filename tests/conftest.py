@@ -117,6 +117,15 @@ LAB_FILES = (
     "tests/resolvers/addr_classify_test.py",
 )
 LAB_GROUP = "labs"
+#: test files whose module fixtures build something costly that every test of the file uses
+#: (a wheel, virtual environments, an installed hook environment): each file is an xdist group
+#: of its own, so that one worker builds it once instead of every worker that gets one of
+#: its tests building it again
+ONE_WORKER_FILES = (
+    "tests/action_test.py",
+    "tests/packaging_test.py",
+    "tests/precommit_test.py",
+)
 _RUN_DIR: pytest.StashKey[str] = pytest.StashKey()
 _STATUS: pytest.StashKey[int] = pytest.StashKey()
 
@@ -133,11 +142,29 @@ def builds_labs(item: pytest.Item) -> bool:
     )
 
 
+def start_order(item: pytest.Item) -> int:
+    """When ``item`` is handed to a worker: the lab group first (0), then the tests marked
+    slow (1), then the rest (2)."""
+    if builds_labs(item):
+        return 0
+    return 1 if item.get_closest_marker("slow") is not None else 2
+
+
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups into the node ids
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The lab tests share one xdist group; each of ONE_WORKER_FILES is one. Under xdist,
+    the longest work is handed out first: the groups (xdist hands out the biggest first, the
+    lab group, whose tests run one after the other on one worker), then the tests marked
+    slow, so that none of it starts last while the other workers sit idle; the order is
+    otherwise kept (a stable sort), and a run in one process keeps file order."""
     for item in items:
+        path = item.nodeid.split("::", 1)[0]
         if builds_labs(item):
             item.add_marker(pytest.mark.xdist_group(LAB_GROUP))
+        elif path in ONE_WORKER_FILES:
+            item.add_marker(pytest.mark.xdist_group(path))
+    if hasattr(config, "workerinput"):  # an xdist worker: its order is the order handed out
+        items.sort(key=start_order)
 
 
 def pytest_configure(config: pytest.Config) -> None:

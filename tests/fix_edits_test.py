@@ -123,6 +123,7 @@ def test_without_an_address_a_bind_fix_is_display_only(
     assert "CN001 [*] " in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_every_corpus_file_compose_accepts(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -122,6 +122,7 @@ CASES = [
         },
         {"COMPOSE_NET_MAX_NODES": "200000"},
         id="many-tiny-entries-are-not-an-alias-bomb",
+        marks=pytest.mark.slow,
     ),
     pytest.param(
         extends_chain(3000),
@@ -164,6 +165,7 @@ CASES = [
         {"check": (2, "more than 500,000 ports")},
         {},
         id="a-million-tiny-entries-are-not-an-alias-bomb",
+        marks=pytest.mark.slow,
     ),
     pytest.param(
         exposed(*['"1-65535:1-65535"'] * 20),

@@ -38,18 +38,21 @@ LAB_FILES = [
     "tests/resolvers/addr_classify_test.py",
 ]
 OTHER_FILES = ["tests/file_pattern_test.py", "tests/check_habits_test.py"]
+#: files whose module fixtures build a wheel, venvs or a hook environment: a group each
+ONE_WORKER_FILES = ["tests/action_test.py", "tests/packaging_test.py", "tests/precommit_test.py"]
 
 
 def test_lab_tests_share_one_group(tmp_path: Path) -> None:
     """Collected only (no lab is built): every test of a lab file is in the group "labs",
-    and no other test is in any group."""
+    every test of a file that builds a wheel or venvs for all its tests in a group named
+    after the file, and no other test is in any group."""
     (tmp_path / "groups_plugin.py").write_text(PLUGIN, encoding="utf-8")
     out = tmp_path / "groups.json"
     env = dict(os.environ, GROUPS_OUT=str(out),
                PYTHONPATH=os.pathsep.join([str(tmp_path), str(ROOT)]))
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
-         "-n", "0", "-p", "groups_plugin", *LAB_FILES, *OTHER_FILES],
+         "-n", "0", "-p", "groups_plugin", *LAB_FILES, *OTHER_FILES, *ONE_WORKER_FILES],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -62,6 +65,7 @@ def test_lab_tests_share_one_group(tmp_path: Path) -> None:
     }
     assert len([f for f in LAB_FILES if f in by_file]) >= 6  # the lab files were collected
     assert {f: by_file[f] for f in OTHER_FILES} == {f: {None} for f in OTHER_FILES}
+    assert {f: by_file[f] for f in ONE_WORKER_FILES} == {f: {f} for f in ONE_WORKER_FILES}
 
 
 @pytest.mark.parametrize(
@@ -124,3 +128,40 @@ def test_loadgroup_keeps_a_group_on_one_worker(tmp_path: Path) -> None:
     assert len(grouped) == 1, rows
     assert len([r for r in rows if "test_pattern_table" in r[1]]) > 20
     assert {worker for worker, _ in rows} == {"gw0", "gw1"}, rows
+
+
+ORDER_PLUGIN = '''
+import os
+import pytest
+
+def pytest_itemcollected(item):
+    if "test_every_place_carries_the_pattern" in item.nodeid:
+        item.add_marker(pytest.mark.slow)
+
+def pytest_runtest_setup(item):
+    with open(os.environ["ORDER_OUT"], "a") as f:
+        f.write(item.nodeid + "\\n")
+'''
+
+
+def test_slow_tests_are_handed_out_first(tmp_path: Path) -> None:
+    """Under xdist the tests marked slow are handed out before the others (after the lab
+    group), each part in file order, so that a long test does not start last; one process
+    keeps file order."""
+    (tmp_path / "order_plugin.py").write_text(ORDER_PLUGIN, encoding="utf-8")
+    ran: dict[str, list[str]] = {}
+    for workers in ("0", "1"):
+        out = tmp_path / f"order-{workers}.txt"
+        env = dict(os.environ, ORDER_OUT=str(out),
+                   PYTHONPATH=os.pathsep.join([str(tmp_path), str(ROOT)]))
+        proc = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", workers,
+             "-p", "order_plugin", "tests/file_pattern_test.py"],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
+        )
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        ran[workers] = out.read_text(encoding="utf-8").splitlines()
+    in_file_order = ran["0"]
+    slow = [n for n in in_file_order if "test_every_place_carries_the_pattern" in n]
+    assert slow and in_file_order[0] not in slow  # the marked tests are not first in the file
+    assert ran["1"] == slow + [n for n in in_file_order if n not in slow]

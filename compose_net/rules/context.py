@@ -250,17 +250,20 @@ class Context:
         appear again under the extending service, with ``base`` set.
         """
         services = {service.name: service for service in self.doc.services}
+        # read once per service: a chain of n services extending each other is walked n
+        # times, n * n / 2 steps (3,000 services: 4.5 million reads of `extends`)
+        extended = {service.name: _extended(service) for service in self.doc.services}
         out: list[EntryPorts] = []
         for service in self.doc.services:
             seen = {service.name}
-            base = _extended(service)
+            base = extended[service.name]
             while base is not None and base in services and base not in seen:
                 seen.add(base)
                 for entry in services[base].ports:
                     inherited = dataclasses.replace(entry, service=service.name, shared=True)
                     found = entry_ports(inherited, self.env, self.policy)
                     out.append(dataclasses.replace(found, base=base))
-                base = _extended(services[base])
+                base = extended[base]
             out.extend(self._entry_ports(entry) for entry in service.ports)
         return out
 
