@@ -29,7 +29,7 @@ from compose_net.report import EXIT_ERROR, EXIT_OK, exit_code
 from compose_net.rules.context import Project
 
 if TYPE_CHECKING:
-    from compose_net.commands.harden import Options as HardenOptions
+    from compose_net.hardening import Settings as HardenSettings
 
 Options = engine.Settings
 #: the default verdict: a warning or an error fails, the report in full
@@ -125,7 +125,7 @@ def run(
     verbose: bool = False,
     stream: TextIO | None = None,
     project: Spec | None = None,
-    fixes: HardenOptions | None = None,
+    fixes: HardenSettings | None = None,
     verdict: Verdict = VERDICT,
 ) -> int:
     """Check and print; ``fixes``: how harden would fix these files (the findings' edits)."""
@@ -198,18 +198,18 @@ def main(asked: options.Check) -> int:
     addressed = project is None and _addressed(paths, opts, given_address)
     fixes = None
     if given_address or addressed:  # harden's machinery only where an address is named
-        from compose_net.commands import harden
+        from compose_net import hardening
 
-        binder = harden.binder_for(binds, bind_var, source_of)
+        binder = hardening.binder_for(binds, bind_var, source_of)
         if given_address:  # an error in the options is one before any file is read
             try:
                 binder(inputs.configuration(
                     no_config, next(iter(files), "."), stdin_filename, lookup
                 ))
-            except harden.Unbound as e:
+            except hardening.Unbound as e:
                 raise ComposeNetError(e.message, path=e.path) from None
         if source_of.given:
-            found = harden.addresses_for(
+            found = hardening.addresses_for(
                 binder, use_config=not no_config, stdin_filename=stdin_filename, lookup=lookup
             )
             opts = dataclasses.replace(opts, addresses_for=found)
@@ -218,18 +218,17 @@ def main(asked: options.Check) -> int:
                 from compose_net import source
 
                 opts = dataclasses.replace(opts, stdin=source.read("-"))
-            fixes = harden.Options(
+            fixes = hardening.Settings(
                 binds_for=binder,
                 allows=opts.allows,
                 target=opts.target,
+                quiet=True,
                 env_files=given.env_files,
                 use_config=not no_config,
                 addresses_for=opts.addresses_for,
                 read_outside=given.read_outside,
                 stdin_filename=stdin_filename,
                 stdin=opts.stdin,
-                write_back=harden.WriteBack.CHECK,
-                quiet=True,
                 plan=True,
                 lookup=lookup,
             )
@@ -263,7 +262,7 @@ def _report_to(
     files: list[str],
     opts: Options,
     project: Spec | None,
-    fixes: HardenOptions | None,
+    fixes: HardenSettings | None,
     verdict: Verdict,
 ) -> int:
     """``-o``: the report written as rewrites are, whole or not at all (a temporary file
@@ -303,12 +302,12 @@ def _addressed(paths: Sequence[str], opts: Options, given: bool) -> bool:
     return False
 
 
-def with_fixes(result: CheckResult, paths: Sequence[str], fixes: HardenOptions) -> None:
+def with_fixes(result: CheckResult, paths: Sequence[str], fixes: HardenSettings) -> None:
     """Each finding's fix as harden with the same settings and addresses would apply it:
     with the edits it makes (a file harden would refuse keeps the rules' fixes)."""
     from compose_net import hardening
 
-    planned = hardening.planned_fixes(paths, fixes.run_settings())
+    planned = hardening.planned_fixes(paths, fixes)
     for finding in result.findings:
         fix = planned.get(finding)
         if fix is not None:

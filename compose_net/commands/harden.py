@@ -16,19 +16,16 @@ import enum
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from compose_net import hardening, printable, report, source
 from compose_net.bounds import Exceeded
 from compose_net.commands import inputs
-from compose_net.config import Config, Lookup
-from compose_net.document import Document
-from compose_net.engine import Settings
+from compose_net.config import Lookup
 from compose_net.errors import ComposeNetError
 from compose_net.harden import Permissions
 from compose_net.hardening import Binder, Result, Unbound, addresses_for, binder_for
 from compose_net.policy.allowances import Allow
-from compose_net.policy.binds import BindsFor, NodeAddresses
 from compose_net.project import Spec, file_key
 from compose_net.report import Report
 
@@ -64,77 +61,23 @@ class WriteBack(enum.Enum):
 
 @dataclass(frozen=True)
 class Options:
-    #: the addresses a file's fixes bind to, by its configuration (None: none given)
-    binds_for: BindsFor | Callable[[Config], BindsFor]
-    allows: Sequence[Allow] = ()
-    rewrite_public: bool = False
-    remap_conflicts: bool = False
+    """One harden run: what it hardens with (:class:`hardening.Settings`, the result) and
+    what happens to the result (written, checked, diffed or printed; where)."""
+
+    settings: hardening.Settings
     write_back: WriteBack = WriteBack.YES
     #: with WriteBack.YES: write here instead of in place (one input file)
     output: str | None = None
-    #: --target: "compose", "stack", "auto" or None (the configuration's, else auto)
-    target: str | None = None
-    quiet: bool = False
-    verbose: bool = False
-    env_files: Sequence[str] = field(default_factory=tuple)
-    use_config: bool = True
-    #: which addresses each service's node has, when an inventory or resolver tells
-    addresses_for: Callable[[Document], NodeAddresses] | None = None
-    #: --target stack: how published ports are taken off public interfaces (compose_net.swarm)
-    stack_strategy: str = "unpublish"
-    stack_network: str = "internal"
-    #: a project (-f): also edit files outside its directory
-    edit_outside: bool = False
-    #: read the files include: and extends: name outside the project directory
-    read_outside: bool = False
-    #: standard input's file name: its folder's configuration, .env and project
-    stdin_filename: str | None = None
-    #: standard input's text, when it was read already (check's fixes)
-    stdin: source.Source | None = None
-    #: keep each result's findings with their fixes and edits (check's fixes)
-    plan: bool = False
-    #: the stack strategy a file's configuration chose, when --stack-strategy did not
-    strategy_given: bool = True
     #: print what remains after the fixes (``check --fix`` reports it in its own format)
     report_remaining: bool = True
-    #: the run's configuration searches (each folder's said once under -v)
-    lookup: Lookup = field(default_factory=Lookup, compare=False, repr=False)
-    #: the options given that bind to node addresses (--bind, --resolve, --inventory ...):
-    #: what a file hardened as a stack does without, and says so
-    address_options: Sequence[str] = field(default_factory=tuple)
 
     @property
-    def permissions(self) -> Permissions:
-        return Permissions(self.rewrite_public, self.remap_conflicts)
+    def quiet(self) -> bool:
+        return self.settings.quiet
 
-    def settings(self, *, binds: bool = True) -> Settings:
-        """The settings ``check`` would use for the same files, plus the fixes' addresses."""
-        return self.run_settings().check_settings(binds=binds)
-
-    def run_settings(self) -> hardening.Settings:
-        """What the run hardens with (:mod:`compose_net.hardening`)."""
-        binds_for = self.binds_for
-        return hardening.Settings(
-            binds_for=binds_for if isinstance(binds_for, Binder) else cast(BindsFor, binds_for),
-            allows=self.allows,
-            permissions=self.permissions,
-            target=self.target,
-            quiet=self.quiet,
-            verbose=self.verbose,
-            env_files=self.env_files,
-            use_config=self.use_config,
-            addresses_for=self.addresses_for,
-            stack_strategy=self.stack_strategy,
-            stack_network=self.stack_network,
-            strategy_given=self.strategy_given,
-            edit_outside=self.edit_outside,
-            read_outside=self.read_outside,
-            stdin_filename=self.stdin_filename,
-            stdin=self.stdin,
-            plan=self.plan,
-            lookup=self.lookup,
-            address_options=self.address_options,
-        )
+    @property
+    def edit_outside(self) -> bool:
+        return self.settings.edit_outside
 
 
 def stack_usage(
@@ -197,15 +140,10 @@ def main(asked: options.Harden, lookup: Lookup | None = None) -> int:
         except Unbound as e:
             if target == "compose":  # else raised when a file that is no stack needs it
                 raise ComposeNetError(e.message, path=e.path) from None
-    opts = Options(
+    settings = hardening.Settings(
         binds_for=binder,
         allows=[Allow.parse(a) for a in asked.allows],
-        rewrite_public=fixes.rewrite_public,
-        remap_conflicts=fixes.remap_conflicts,
-        write_back=WriteBack.from_options(
-            check=asked.check, diff=asked.diff, to_stdout=asked.to_stdout
-        ),
-        output=asked.output,
+        permissions=Permissions(fixes.rewrite_public, fixes.remap_conflicts),
         target=target,
         quiet=asked.quiet,
         verbose=asked.verbose,
@@ -220,14 +158,17 @@ def main(asked: options.Harden, lookup: Lookup | None = None) -> int:
         ),
         stack_strategy=asked.stack_strategy or "unpublish",
         stack_network=asked.stack_network or "internal",
+        strategy_given=asked.stack_strategy is not None,
         edit_outside=asked.edit_outside,
         read_outside=given.read_outside,
         stdin_filename=stdin_filename,
-        strategy_given=asked.stack_strategy is not None,
-        report_remaining=asked.report_remaining,
         lookup=lookup,
         address_options=tuple(address_options),
     )
+    write_back = WriteBack.from_options(
+        check=asked.check, diff=asked.diff, to_stdout=asked.to_stdout
+    )
+    opts = Options(settings, write_back, asked.output, asked.report_remaining)
     code = run_project(project, opts) if project is not None else run(paths, opts)
     if not asked.quiet and code != report.EXIT_ERROR:  # after the work: an error stays one line
         inputs.say_unread_overrides(given)
@@ -337,7 +278,7 @@ def run(paths: Sequence[str], opts: Options) -> int:
     if opts.output is not None and len(paths) != 1:
         report.error("-o/--output takes exactly one input file")
         return report.EXIT_ERROR
-    state = _Run(opts, hardening.Run(opts.run_settings(), paths))
+    state = _Run(opts, hardening.Run(opts.settings, paths))
     for path in paths:
         try:
             harden_file(path, state, rep)
@@ -478,7 +419,7 @@ def run_project(spec: Spec, opts: Options) -> int:
     if opts.output is not None or opts.write_back is WriteBack.STDOUT:
         report.error("-o/--output and --stdout take one file, not a project (--diff shows changes)")
         return report.EXIT_ERROR
-    state = _Run(opts, hardening.Run(opts.run_settings()))
+    state = _Run(opts, hardening.Run(opts.settings))
     try:
         try:
             result = state.hardening.project(spec)

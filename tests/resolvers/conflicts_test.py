@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from compose_net import hardening
 from compose_net.commands import harden as command
+from compose_net.harden import Permissions
 from compose_net.policy import collisions
 from compose_net.policy.binds import Binds, BindsFor
 from compose_net.resolvers import NodeResolver, inventory, static
@@ -440,7 +442,10 @@ def test_collisions(
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
         paths.append(str(path))
-    opts = command.Options(binds_for=binds_for, remap_conflicts=remap, use_config=False)
+    settings = hardening.Settings(
+        binds_for=binds_for, permissions=Permissions(remap_conflicts=remap), use_config=False
+    )
+    opts = command.Options(settings)
     code = command.run(paths, opts)
     out = {name: (tmp_path / name).read_text() for name in files}
     assert out == expected
