@@ -149,6 +149,7 @@ def test_no_cycles() -> None:
         pytest.param("compose_net.harden", 8, id="harden-above-engine"),
         pytest.param("compose_net.commands.check", 9, id="a-command"),
         pytest.param("compose_net.commands.options", 9, id="the-invocation-objects"),
+        pytest.param("compose_net.commands.other_options", 9, id="the-other-invocation-objects"),
     ],
 )
 def test_layer_table(module: str, expected: int) -> None:
