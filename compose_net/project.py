@@ -34,7 +34,7 @@ import functools
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from compose_net import bounds, discovery, document, envfile, model, redaction, source, yamltree
 from compose_net import paths as path_policy
@@ -49,8 +49,7 @@ How = Literal["file", "include", "extends"]
 _TRUE = ("1", "t", "T", "TRUE", "true", "True")
 
 
-@dataclass(frozen=True)
-class Declared:
+class Declared(NamedTuple):
     """One port a project's service publishes, and the entry in a file that declares it."""
 
     #: the project's service that publishes it (the extending one, for an ``extends`` base)
@@ -70,8 +69,7 @@ class Declared:
         return f"{self.path}:{pos.line}:{pos.column}"
 
 
-@dataclass(frozen=True)
-class Published:
+class Published(NamedTuple):
     """One port of the merged model: the entry whose object Compose keeps, and the
     earlier entries with the same key it replaced (in the first one's place)."""
 
@@ -83,8 +81,7 @@ class Published:
         return self.declared.port
 
 
-@dataclass(frozen=True)
-class ProjectFile:
+class ProjectFile(NamedTuple):
     """A file the project reads, with the variables and directory it is read with."""
 
     document: Document
