@@ -55,6 +55,8 @@ Substitution = Union[tuple[Literal["scalar"], object], tuple[Literal["items"], l
 
 @dataclass
 class Rendered:
+    """The edits of fixes rendered so far, and what each one substitutes."""
+
     edits: list[Edit] = field(default_factory=list)
     #: node id -> its substitution (for the proof)
     substitutions: dict[int, Substitution] = field(default_factory=dict)

@@ -93,6 +93,8 @@ class ProjectFile(NamedTuple):
 
 @dataclass
 class Project:
+    """A project as Compose reads it: its directory, files, variables and documents."""
+
     directory: str
     #: the top-level files, as named or found
     files: list[str]

@@ -109,6 +109,8 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Harden:
+    """``compose-net harden`` (and ``check --fix``)."""
+
     inputs: Inputs = field(default_factory=Inputs)
     node_source: NodeSource = field(default_factory=NodeSource)
     fixes: Fixes = field(default_factory=Fixes)
@@ -135,6 +137,8 @@ class Harden:
 
 @dataclass(frozen=True)
 class Check:
+    """``compose-net check``."""
+
     inputs: Inputs = field(default_factory=Inputs)
     report: Report = field(default_factory=Report)
     verdict: Verdict = field(default_factory=Verdict)
