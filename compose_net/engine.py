@@ -10,7 +10,6 @@ one folder, or of one ``-f`` project, share their host ports; separate projects 
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -207,7 +206,7 @@ class _ProjectContext(Context):
             if published:
                 out.append(item)
             elif self.followed and item.base is None:
-                out.append(dataclasses.replace(item, overridden=True))
+                out.append(item._replace(overridden=True))
         return out
 
 
