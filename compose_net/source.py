@@ -10,15 +10,17 @@ import contextlib
 import errno
 import os
 import re
-import signal
 import stat
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from compose_net import bounds, paths
 from compose_net.errors import ComposeNetError
+
+if TYPE_CHECKING:
+    import signal  # imported where files are written: it makes three enums at import
 
 BOM = "\ufeff"
 
@@ -524,6 +526,7 @@ class _Signals:
         self.caught: list[int] = []
 
     def hold(self) -> None:
+        import signal
         import threading
 
         if threading.current_thread() is not threading.main_thread():
@@ -548,12 +551,16 @@ class _Signals:
             return self.caught[0]
         if not self.held:
             return None
+        import signal
+
         waiting = [int(sig) for sig in signal.sigpending() if sig in self.held]
         return min(waiting) if waiting else None
 
     def release(self) -> None:
         """Put the handlers and the mask back: a signal held back is acted on now (the
         process may end here, or KeyboardInterrupt be raised)."""
+        import signal
+
         handlers, caught, mask = self.handlers, self.caught, self.mask
         self.handlers, self.caught, self.mask, self.held = {}, [], None, set()
         for sig, handler in handlers.items():
@@ -565,6 +572,8 @@ class _Signals:
 
 
 def _interrupted(sig: int) -> ComposeNetError:
+    import signal
+
     return ComposeNetError(f"interrupted by {signal.Signals(sig).name}; nothing was written")
 
 
@@ -660,6 +669,7 @@ def _sweep(folder: str) -> None:
 def _file_size_errors() -> Iterator[None]:
     """A file-size limit (``ulimit -f``) fails the write with EFBIG instead of killing the
     process with SIGXFSZ."""
+    import signal
     import threading
 
     if not hasattr(signal, "SIGXFSZ") or threading.current_thread() is not threading.main_thread():
