@@ -10,6 +10,7 @@ one folder, or of one ``-f`` project, share their host ports; separate projects 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -206,7 +207,7 @@ class _ProjectContext(Context):
             if published:
                 out.append(item)
             elif self.followed and item.base is None:
-                out.append(item._replace(overridden=True))
+                out.append(dataclasses.replace(item, overridden=True))
         return out
 
 
