@@ -264,15 +264,17 @@ class _Definition:
     __hash__ = None  # type: ignore[assignment]
 
 
-@dataclass
 class _Services:
     """A (sub)project's services: their ports, and how each file defines them (as plain
     data, to tell an included service from a conflicting definition of the same name)."""
 
-    ports: dict[str, list[Declared]] = field(default_factory=dict)
-    definitions: dict[str, _Definition] = field(default_factory=dict)
-    #: services a ``ports:`` key gives ports to so far (a later ``ports:`` null keeps them)
-    with_ports: set[str] = field(default_factory=set)
+    __slots__ = ("definitions", "ports", "with_ports")
+
+    def __init__(self) -> None:
+        self.ports: dict[str, list[Declared]] = {}
+        self.definitions: dict[str, _Definition] = {}
+        #: services a ``ports:`` key gives ports to so far (a later ``ports:`` null keeps them)
+        self.with_ports: set[str] = set()
 
     def add(self, other: _Services, conflict: Callable[[str], ComposeNetError]) -> None:
         """Import ``other``'s services; a name defined differently by both is a conflict."""

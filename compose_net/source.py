@@ -13,7 +13,6 @@ import re
 import stat
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
 from compose_net import bounds, paths
@@ -266,22 +265,26 @@ def _identity(st: os.stat_result) -> _Identity:
     )  # fmt: skip
 
 
-@dataclass
 class _Pending:
-    """One file of :func:`write_all`: where it goes and the temporary files beside it."""
+    """One file of :func:`write_all`: where it goes and the temporary files beside it.
 
-    path: str
-    target: str
-    data: bytes
-    was: bytes | None = None
-    tmp: str | None = None
-    #: the original under a temporary name (a second link, else a copy with the same
-    #: owner, group and mode), to put back should a later rename fail; with several files
-    backup: str | None = None
-    existed: bool = False
-    replaced: bool = False
-    #: the file as it was staged against (None: there was none)
-    seen: _Identity | None = None
+    A plain class: only writes use it, and a dataclass costs every start-up its creation."""
+
+    __slots__ = ("backup", "data", "existed", "path", "replaced", "seen", "target", "tmp", "was")
+
+    def __init__(self, path: str, target: str, data: bytes, was: bytes | None = None) -> None:
+        self.path = path
+        self.target = target
+        self.data = data
+        self.was = was
+        self.tmp: str | None = None
+        #: the original under a temporary name (a second link, else a copy with the same
+        #: owner, group and mode), to put back should a later rename fail; with several files
+        self.backup: str | None = None
+        self.existed = False
+        self.replaced = False
+        #: the file as it was staged against (None: there was none)
+        self.seen: _Identity | None = None
 
 
 def _target(path: str, outside_ok: bool) -> str:
