@@ -15,7 +15,7 @@ from compose_net.errors import ComposeNetError, missing_module
 from compose_net.report import EXIT_ERROR
 
 if TYPE_CHECKING:
-    from compose_net.commands import options
+    from compose_net.commands import options, other_options
     from compose_net.unit import NodeSource
 
 FORMATS = click.Choice(["text", "json"])
@@ -169,11 +169,11 @@ def node_source_of(p: Parsed, *, node: bool = False) -> NodeSource:
     return source
 
 
-def fleet_of(p: Parsed) -> options.Fleet:
+def fleet_of(p: Parsed) -> other_options.Fleet:
     """``--nodes``, ``--jobs`` and ``--node-timeout`` (:func:`fleet_options`)."""
-    from compose_net.commands import options
+    from compose_net.commands import other_options
 
-    return options.Fleet(
+    return other_options.Fleet(
         nodes=p.flag("nodes"),
         jobs=p.maybe_integer("jobs"),
         node_timeout=p.maybe_number("node_timeout"),
@@ -322,10 +322,10 @@ def ports(**params: object) -> int:
     return command.main(invocation(params, ports_of))
 
 
-def ports_of(p: Parsed) -> options.Ports:
-    from compose_net.commands import options
+def ports_of(p: Parsed) -> other_options.Ports:
+    from compose_net.commands import other_options
 
-    return options.Ports(
+    return other_options.Ports(
         inputs=inputs_of(p),
         fmt=p.text("fmt"),
         interpolate=not p.flag("no_interpolate"),
@@ -611,10 +611,12 @@ def validate(**params: object) -> int:
     return command.main(invocation(params, validate_of))
 
 
-def validate_of(p: Parsed) -> options.Validate:
-    from compose_net.commands import options
+def validate_of(p: Parsed) -> other_options.Validate:
+    from compose_net.commands import other_options
 
-    return options.Validate(inputs=inputs_of(p, stdin_filename=False), target=p.text("target"))
+    return other_options.Validate(
+        inputs=inputs_of(p, stdin_filename=False), target=p.text("target")
+    )
 
 
 @cli.command(
@@ -642,10 +644,10 @@ def addr(**params: object) -> int:
     return command.main(invocation(params, addr_of))
 
 
-def addr_of(p: Parsed) -> options.Addr:
-    from compose_net.commands import options
+def addr_of(p: Parsed) -> other_options.Addr:
+    from compose_net.commands import other_options
 
-    return options.Addr(
+    return other_options.Addr(
         words=p.texts("words"),
         interface=p.maybe_text("interface"),
         cidr=p.maybe_text("cidr"),
@@ -672,10 +674,10 @@ def server(**params: object) -> int:
     return lsp.serve()
 
 
-def server_of(p: Parsed) -> options.Server:
-    from compose_net.commands import options
+def server_of(p: Parsed) -> other_options.Server:
+    from compose_net.commands import other_options
 
-    return options.Server(stdio=p.flag("stdio"))
+    return other_options.Server(stdio=p.flag("stdio"))
 
 
 @cli.command(
@@ -704,10 +706,10 @@ def nodes(**params: object) -> int:
     return command.main(invocation(params, nodes_of))
 
 
-def nodes_of(p: Parsed) -> options.Nodes:
-    from compose_net.commands import options
+def nodes_of(p: Parsed) -> other_options.Nodes:
+    from compose_net.commands import other_options
 
-    return options.Nodes(node_source=node_source_of(p), fmt=p.text("fmt"))
+    return other_options.Nodes(node_source=node_source_of(p), fmt=p.text("fmt"))
 
 
 @cli.command(
@@ -734,10 +736,10 @@ def node_setup(**params: object) -> int:
     return command.main(invocation(params, node_setup_of))
 
 
-def node_setup_of(p: Parsed) -> options.NodeSetup:
-    from compose_net.commands import options
+def node_setup_of(p: Parsed) -> other_options.NodeSetup:
+    from compose_net.commands import other_options
 
-    return options.NodeSetup(node_source=node_source_of(p, node=True), fmt=p.text("fmt"))
+    return other_options.NodeSetup(node_source=node_source_of(p, node=True), fmt=p.text("fmt"))
 
 
 # --- live checks: audit and probe ---------------------------------------------------------------
@@ -835,10 +837,10 @@ def audit(**params: object) -> int:
     return command.main(invocation(params, audit_of))
 
 
-def audit_of(p: Parsed) -> options.Audit:
-    from compose_net.commands import options
+def audit_of(p: Parsed) -> other_options.Audit:
+    from compose_net.commands import other_options
 
-    return options.Audit(
+    return other_options.Audit(
         fmt=p.text("fmt"),
         output=p.maybe_text("output"),
         watch=p.flag("watch"),
@@ -909,11 +911,11 @@ def probe(**params: object) -> int:
     return command.main(invocation(params, probe_of))
 
 
-def probe_of(p: Parsed) -> options.Probe:
-    from compose_net.commands import options
+def probe_of(p: Parsed) -> other_options.Probe:
+    from compose_net.commands import other_options
     from compose_net.unit import NodeSource
 
-    return options.Probe(
+    return other_options.Probe(
         address=p.maybe_text("address"),
         files=p.texts("files"),
         from_docker=p.flag("from_docker"),

@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from compose_net.errors import ComposeNetError
 from compose_net.paths import planted_configuration, project_root
@@ -25,8 +25,7 @@ from compose_net.policy.allowances import Allow
 CONFIG_NAMES = (".compose-net.yaml", ".compose-net.yml")
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(NamedTuple):
     """One configuration, read once into typed values (the schema has checked their types).
 
     ``internal`` holds the private ranges and the file's ``internal-networks``; the other

@@ -71,6 +71,8 @@ class PortEntry:
 
 @dataclass
 class Service:
+    """One service of a document: its key, its mapping and its ``ports:`` list."""
+
     name: str
     key_node: Node
     node: Node
@@ -91,6 +93,8 @@ class Service:
 
 @dataclass
 class Document:
+    """One parsed document of a file: its root mapping and its services."""
+
     source: Source
     root: MappingNode
     services: list[Service]

@@ -55,6 +55,8 @@ Substitution = Union[tuple[Literal["scalar"], object], tuple[Literal["items"], l
 
 @dataclass
 class Rendered:
+    """The edits of fixes rendered so far, and what each one substitutes."""
+
     edits: list[Edit] = field(default_factory=list)
     #: node id -> its substitution (for the proof)
     substitutions: dict[int, Substitution] = field(default_factory=dict)
@@ -91,7 +93,7 @@ def _render_short(text: str, path: str, fix: Fix, out: Rendered) -> None:
     if fix.published is not None:
         if not (spec.host_port or "").isdigit():
             raise refuse("its host port is a range or a variable: move it by hand", path, node)
-        spec = replace(spec, host_port=str(fix.published))
+        spec = spec._replace(host_port=str(fix.published))
     values = [spec.with_host_ip(ip) for ip in fix.host_ips] or [_short_text(spec)]
     if len(values) > 1:
         _refuse_shared_pair(fix, path)

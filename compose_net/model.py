@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from compose_net import bounds, source, yamltree
 from compose_net.document import RANGES_ADD, Document, PortEntry, Service
@@ -44,8 +44,7 @@ from compose_net.ports import (
 )
 
 
-@dataclass(frozen=True)
-class Port:
+class Port(NamedTuple):
     """One object Compose would print for ``entry`` (a range gives several)."""
 
     entry: PortEntry

@@ -14,8 +14,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Literal, Union
+from typing import Literal, NamedTuple, Union
 
 from compose_net.errors import ComposeNetError
 from compose_net.interpolate import Traced, has_variables, names_in, references
@@ -98,8 +97,7 @@ def _split_outside_vars(text: str, sep: str) -> list[str]:
     return parts
 
 
-@dataclass(frozen=True)
-class ShortSpec:
+class ShortSpec(NamedTuple):
     """A short-syntax entry split the way Compose splits it, variables kept whole.
 
     ``host_ip`` is the IP text without brackets (None when the entry has none);

@@ -34,7 +34,7 @@ import functools
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from compose_net import bounds, discovery, document, envfile, model, source, yamltree
 from compose_net import paths as path_policy
@@ -49,8 +49,7 @@ How = Literal["file", "include", "extends"]
 _TRUE = ("1", "t", "T", "TRUE", "true", "True")
 
 
-@dataclass(frozen=True)
-class Declared:
+class Declared(NamedTuple):
     """One port a project's service publishes, and the entry in a file that declares it."""
 
     #: the project's service that publishes it (the extending one, for an ``extends`` base)
@@ -75,8 +74,7 @@ class Declared:
         return f"{self.name}:{pos.line}:{pos.column}"
 
 
-@dataclass(frozen=True)
-class Published:
+class Published(NamedTuple):
     """One port of the merged model: the entry whose object Compose keeps, and the
     earlier entries with the same key it replaced (in the first one's place)."""
 
@@ -88,8 +86,7 @@ class Published:
         return self.declared.port
 
 
-@dataclass(frozen=True)
-class ProjectFile:
+class ProjectFile(NamedTuple):
     """A file the project reads, with the variables and directory it is read with."""
 
     document: Document
@@ -101,6 +98,8 @@ class ProjectFile:
 
 @dataclass
 class Project:
+    """A project as Compose reads it: its directory, files, variables and documents."""
+
     directory: str
     #: the top-level files, as named or found
     files: list[str]
@@ -270,15 +269,17 @@ class _Definition:
     __hash__ = None  # type: ignore[assignment]
 
 
-@dataclass
 class _Services:
     """A (sub)project's services: their ports, and how each file defines them (as plain
     data, to tell an included service from a conflicting definition of the same name)."""
 
-    ports: dict[str, list[Declared]] = field(default_factory=dict)
-    definitions: dict[str, _Definition] = field(default_factory=dict)
-    #: services a ``ports:`` key gives ports to so far (a later ``ports:`` null keeps them)
-    with_ports: set[str] = field(default_factory=set)
+    __slots__ = ("definitions", "ports", "with_ports")
+
+    def __init__(self) -> None:
+        self.ports: dict[str, list[Declared]] = {}
+        self.definitions: dict[str, _Definition] = {}
+        #: services a ``ports:`` key gives ports to so far (a later ``ports:`` null keeps them)
+        self.with_ports: set[str] = set()
 
     def add(self, other: _Services, conflict: Callable[[str], ComposeNetError]) -> None:
         """Import ``other``'s services; a name defined differently by both is a conflict."""

@@ -10,15 +10,16 @@ import contextlib
 import errno
 import os
 import re
-import signal
 import stat
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from compose_net import bounds, paths
 from compose_net.errors import ComposeNetError
+
+if TYPE_CHECKING:
+    import signal  # imported where files are written: it makes three enums at import
 
 BOM = "\ufeff"
 
@@ -282,24 +283,32 @@ def _identity(st: os.stat_result) -> _Identity:
     )  # fmt: skip
 
 
-@dataclass
 class _Pending:
-    """One file of :func:`write_all`: where it goes and the temporary files beside it."""
+    """One file of :func:`write_all`: where it goes and the temporary files beside it.
 
-    path: str
-    target: str
-    data: bytes
-    was: bytes | None = None
-    #: how errors name the file ("": by its path)
-    name: str = ""
-    tmp: str | None = None
-    #: the original under a temporary name (a second link, else a copy with the same
-    #: owner, group and mode), to put back should a later rename fail; with several files
-    backup: str | None = None
-    existed: bool = False
-    replaced: bool = False
-    #: the file as it was staged against (None: there was none)
-    seen: _Identity | None = None
+    A plain class: only writes use it, and a dataclass costs every start-up its creation."""
+
+    __slots__ = (
+        "backup", "data", "existed", "name", "path", "replaced", "seen", "target", "tmp", "was"
+    )
+
+    def __init__(
+        self, path: str, target: str, data: bytes, was: bytes | None = None, name: str = ""
+    ) -> None:
+        self.path = path
+        self.target = target
+        self.data = data
+        self.was = was
+        #: how errors name the file ("": by its path)
+        self.name = name
+        self.tmp: str | None = None
+        #: the original under a temporary name (a second link, else a copy with the same
+        #: owner, group and mode), to put back should a later rename fail; with several files
+        self.backup: str | None = None
+        self.existed = False
+        self.replaced = False
+        #: the file as it was staged against (None: there was none)
+        self.seen: _Identity | None = None
 
     @property
     def shown(self) -> str:
@@ -565,6 +574,7 @@ class _Signals:
         self.caught: list[int] = []
 
     def hold(self) -> None:
+        import signal
         import threading
 
         if threading.current_thread() is not threading.main_thread():
@@ -589,12 +599,16 @@ class _Signals:
             return self.caught[0]
         if not self.held:
             return None
+        import signal
+
         waiting = [int(sig) for sig in signal.sigpending() if sig in self.held]
         return min(waiting) if waiting else None
 
     def release(self) -> None:
         """Put the handlers and the mask back: a signal held back is acted on now (the
         process may end here, or KeyboardInterrupt be raised)."""
+        import signal
+
         handlers, caught, mask = self.handlers, self.caught, self.mask
         self.handlers, self.caught, self.mask, self.held = {}, [], None, set()
         for sig, handler in handlers.items():
@@ -606,6 +620,8 @@ class _Signals:
 
 
 def _interrupted(sig: int) -> ComposeNetError:
+    import signal
+
     return ComposeNetError(f"interrupted by {signal.Signals(sig).name}; nothing was written")
 
 
@@ -701,6 +717,7 @@ def _sweep(folder: str) -> None:
 def _file_size_errors() -> Iterator[None]:
     """A file-size limit (``ulimit -f``) fails the write with EFBIG instead of killing the
     process with SIGXFSZ."""
+    import signal
     import threading
 
     if not hasattr(signal, "SIGXFSZ") or threading.current_thread() is not threading.main_thread():

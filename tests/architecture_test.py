@@ -150,6 +150,7 @@ def test_no_cycles() -> None:
         pytest.param("compose_net.hardening", 8, id="hardening-beside-harden"),
         pytest.param("compose_net.commands.check", 9, id="a-command"),
         pytest.param("compose_net.commands.options", 9, id="the-invocation-objects"),
+        pytest.param("compose_net.commands.other_options", 9, id="the-other-invocation-objects"),
     ],
 )
 def test_layer_table(module: str, expected: int) -> None:

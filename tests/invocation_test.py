@@ -12,7 +12,7 @@ import pytest
 
 from compose_net import cli as cli_module
 from compose_net.cli import Parsed, cli, invocation
-from compose_net.commands import options
+from compose_net.commands import options, other_options
 from compose_net.errors import ComposeNetError
 from compose_net.unit import NodeSource
 
@@ -34,11 +34,11 @@ PROJECT = ["-f", "a.yaml", "-f", "b.yaml", "--project-directory", "proj", "--rea
 PROJECT_VALUE = options.Inputs((), ("a.yaml", "b.yaml"), "proj", True, ("x.env", "y.env"))
 
 CASES = [
-    pytest.param(["ports"], options.Ports(), id="ports-defaults"),
+    pytest.param(["ports"], other_options.Ports(), id="ports-defaults"),
     pytest.param(
         ["ports", *PROJECT, "--format", "json", "--no-interpolate", "--show-values",
          "--stdin-filename", "p/c.yaml"],
-        options.Ports(dataclasses.replace(PROJECT_VALUE, stdin_filename="p/c.yaml"), "json",
+        other_options.Ports(dataclasses.replace(PROJECT_VALUE, stdin_filename="p/c.yaml"), "json",
                       interpolate=False, show_values=True),
         id="ports-all",
     ),
@@ -98,40 +98,40 @@ CASES = [
         ),
         id="harden-all",
     ),
-    pytest.param(["validate"], options.Validate(), id="validate-defaults"),
+    pytest.param(["validate"], other_options.Validate(), id="validate-defaults"),
     pytest.param(["validate", *PROJECT, "--target", "stack"],
-                 options.Validate(PROJECT_VALUE, "stack"), id="validate-all"),
-    pytest.param(["addr"], options.Addr(), id="addr-defaults"),
+                 other_options.Validate(PROJECT_VALUE, "stack"), id="validate-all"),
+    pytest.param(["addr"], other_options.Addr(), id="addr-defaults"),
     pytest.param(["addr", "service", "ipv4", "--interface", "eth0", "--cidr", "10.0.0.0/8",
                   "--format", "json"],
-                 options.Addr(("service", "ipv4"), "eth0", "10.0.0.0/8", "json"),
+                 other_options.Addr(("service", "ipv4"), "eth0", "10.0.0.0/8", "json"),
                  id="addr-all"),
-    pytest.param(["server"], options.Server(), id="server-defaults"),
-    pytest.param(["server", "--stdio"], options.Server(stdio=True), id="server-stdio"),
-    pytest.param(["nodes"], options.Nodes(), id="nodes-defaults"),
+    pytest.param(["server"], other_options.Server(), id="server-defaults"),
+    pytest.param(["server", "--stdio"], other_options.Server(stdio=True), id="server-stdio"),
+    pytest.param(["nodes"], other_options.Nodes(), id="nodes-defaults"),
     pytest.param(["nodes", "--format", "yaml", *SOURCE],
-                 options.Nodes(SOURCE_VALUE, "yaml"), id="nodes-all"),
-    pytest.param(["node-setup"], options.NodeSetup(), id="node-setup-defaults"),
+                 other_options.Nodes(SOURCE_VALUE, "yaml"), id="nodes-all"),
+    pytest.param(["node-setup"], other_options.NodeSetup(), id="node-setup-defaults"),
     pytest.param(["node-setup", "--node", "n3", "--format", "json", *SOURCE],
-                 options.NodeSetup(dataclasses.replace(SOURCE_VALUE, node="n3"), "json"),
+                 other_options.NodeSetup(dataclasses.replace(SOURCE_VALUE, node="n3"), "json"),
                  id="node-setup-all"),
-    pytest.param(["audit"], options.Audit(), id="audit-defaults"),
+    pytest.param(["audit"], other_options.Audit(), id="audit-defaults"),
     pytest.param(
         ["audit", "--format", "json", "-o", "a.json", "--watch", "--metrics-listen",
          "127.0.0.1:9779", "--project", "shop", "--file", "c.yaml", "--env-file", "x.env",
          "--nodes", "--jobs", "3", "--node-timeout", "2.5", *SOURCE],
-        options.Audit("json", "a.json", True, "127.0.0.1:9779", "shop", "c.yaml", ("x.env",),
-                      options.Fleet(True, 3, 2.5), SOURCE_VALUE),
+        other_options.Audit("json", "a.json", True, "127.0.0.1:9779", "shop", "c.yaml", ("x.env",),
+                      other_options.Fleet(True, 3, 2.5), SOURCE_VALUE),
         id="audit-all",
     ),
-    pytest.param(["probe"], options.Probe(), id="probe-defaults"),
+    pytest.param(["probe"], other_options.Probe(), id="probe-defaults"),
     pytest.param(
         ["probe", "203.0.113.10", "a.yaml", "b.yaml", "--from-docker", "--project", "shop",
          "--timeout", "0.5", "--concurrency", "8", "--format", "json", "--env-file", "x.env",
          "--nodes", "--jobs", "2", "--node-timeout", "1", "--inventory", "n.yaml",
          "--internal"],
-        options.Probe("203.0.113.10", ("a.yaml", "b.yaml"), True, "shop", 0.5, 8, "json",
-                      ("x.env",), options.Fleet(True, 2, 1.0), NodeSource(inventory="n.yaml"),
+        other_options.Probe("203.0.113.10", ("a.yaml", "b.yaml"), True, "shop", 0.5, 8, "json",
+                      ("x.env",), other_options.Fleet(True, 2, 1.0), NodeSource(inventory="n.yaml"),
                       internal=True),
         id="probe-all",
     ),
@@ -278,9 +278,10 @@ def test_docker_image_needs_resolve_docker(args: list[str]) -> None:
 @pytest.mark.parametrize(
     "kind",
     [pytest.param(k, id=k.__name__) for k in (
-        options.Inputs, options.Fixes, options.Report, options.Verdict, options.Fleet,
-        options.Ports, options.Validate, options.Harden, options.Check, options.Audit,
-        options.Probe, options.Nodes, options.NodeSetup, options.Addr, options.Server,
+        options.Inputs, options.Fixes, options.Report, options.Verdict, other_options.Fleet,
+        other_options.Ports, other_options.Validate, options.Harden, options.Check,
+        other_options.Audit, other_options.Probe, other_options.Nodes, other_options.NodeSetup,
+        other_options.Addr, other_options.Server,
     )],
 )
 def test_the_objects_are_frozen(kind: type[object]) -> None:

@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,8 +42,9 @@ import json
 from compose_net.cli import main
 code = main(sys.argv[2:])
 loaded = sorted({name.split(".")[0] for name in sys.modules} - before)
+modules = sorted(name for name in sys.modules if name.split(".")[0] in ("compose_net", "yaml"))
 with open(sys.argv[1], "w") as f:
-    json.dump({"code": code, "loaded": loaded}, f)
+    json.dump({"code": code, "loaded": loaded, "modules": modules}, f)
 """
 
 CASES = [
@@ -70,13 +72,40 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("args", "text", "code", "loads", "avoids"),
-    [pytest.param(a, t, c, lo, av, id=i) for i, a, t, c, lo, av in CASES],
-)
-def test_imports(
-    args: list[str], text: str, code: int, loads: set[str], avoids: set[str], tmp_path: Path
-) -> None:
+#: Every module of compose-net and PyYAML that ``check`` imports for a clean file: no
+#: more (each import costs start-up: a frozen dataclass about half a millisecond, a module
+#: a tenth or more). Not the other commands' invocation objects, harden, the node address
+#: resolvers or the stack strategies; of PyYAML, the C parser and the twelve submodules
+#: whose classes it reads, not the package's ``__init__`` imports (resolver, loaders,
+#: dumpers, cyaml).
+CHECK_MODULES = frozenset({
+    "compose_net", "compose_net.bounds", "compose_net.cli", "compose_net.commands",
+    "compose_net.commands.check", "compose_net.commands.inputs", "compose_net.commands.options",
+    "compose_net.config", "compose_net.discovery", "compose_net.document", "compose_net.engine",
+    "compose_net.envfile", "compose_net.errors", "compose_net.fastschema",
+    "compose_net.fastyaml", "compose_net.findings", "compose_net.interpolate",
+    "compose_net.model", "compose_net.output", "compose_net.paths", "compose_net.policy",
+    "compose_net.policy.addresses", "compose_net.policy.allowances", "compose_net.policy.binds",
+    "compose_net.policy.collisions", "compose_net.policy.exposure", "compose_net.ports",
+    "compose_net.pragmas", "compose_net.printable", "compose_net.project",
+    "compose_net.redaction", "compose_net.report", "compose_net.rewrite", "compose_net.rules",
+    "compose_net.rules.all_interfaces", "compose_net.rules.context",
+    "compose_net.rules.duplicate_host_port", "compose_net.rules.host_network",
+    "compose_net.rules.invalid_port", "compose_net.rules.public_address",
+    "compose_net.rules.schema", "compose_net.rules.swarm_published",
+    "compose_net.rules.unquoted_port", "compose_net.rules.variable_host_ip",
+    "compose_net.rules.wrong_node_address", "compose_net.schema", "compose_net.source",
+    "compose_net.stack", "compose_net.unit", "compose_net.yamltree",
+    "yaml", "yaml._yaml", "yaml.composer", "yaml.constructor", "yaml.emitter", "yaml.error",
+    "yaml.events", "yaml.nodes", "yaml.parser", "yaml.reader", "yaml.representer",
+    "yaml.scanner", "yaml.serializer", "yaml.tokens",
+})
+#: a finding adds its fix (compose_net.fixes) and nothing else
+CHECK_FINDING_MODULES = CHECK_MODULES | {"compose_net.fixes"}
+
+
+def run_cli(args: list[str], text: str, tmp_path: Path) -> dict[str, Any]:
+    """What the CLI returned and imported, run on ``text`` in a fresh interpreter."""
     compose = tmp_path / "compose.yaml"
     compose.write_text(text, encoding="utf-8")
     report = tmp_path / "report.json"
@@ -89,8 +118,75 @@ def test_imports(
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False,
     )
     assert proc.returncode == 0, proc.stderr
-    result = json.loads(report.read_text())
-    assert result["code"] == code, proc.stderr
+    result: dict[str, Any] = json.loads(report.read_text())
+    result["stderr"] = proc.stderr
+    return result
+
+
+@pytest.mark.parametrize(
+    ("args", "text", "code", "loads", "avoids"),
+    [pytest.param(a, t, c, lo, av, id=i) for i, a, t, c, lo, av in CASES],
+)
+def test_imports(
+    args: list[str], text: str, code: int, loads: set[str], avoids: set[str], tmp_path: Path
+) -> None:
+    result = run_cli(args, text, tmp_path)
+    assert result["code"] == code, result["stderr"]
     loaded = set(result["loaded"])
     assert loads <= loaded
     assert not loaded & avoids
+
+
+@pytest.mark.parametrize(
+    ("args", "text", "code", "expected"),
+    [
+        pytest.param(["check", "--no-config"], CLEAN, 0, CHECK_MODULES, id="check-clean"),
+        pytest.param(["check", "--no-config"], EXPOSED, 1, CHECK_FINDING_MODULES,
+                     id="check-finding"),
+    ],
+)
+def test_check_imports_exactly(
+    args: list[str], text: str, code: int, expected: frozenset[str], tmp_path: Path
+) -> None:
+    result = run_cli(args, text, tmp_path)
+    assert result["code"] == code, result["stderr"]
+    loaded = set(result["modules"])
+    assert sorted(loaded - expected) == [], "new imports on check's path"
+    assert sorted(expected - loaded) == [], "no longer imported: take them off the list"
+
+
+#: PyYAML imported after compose-net's parser is the whole package, with the same classes
+YAML_AFTER = """\
+import sys
+{first}
+from compose_net import fastyaml
+import yaml
+import yaml.error
+assert fastyaml.AVAILABLE
+assert yaml.safe_load("a: [1, yes]") == {{"a": [1, True]}}
+assert yaml.safe_dump({{"a": 1}}) == "a: 1\\n"
+assert yaml.__with_libyaml__ and yaml.CSafeLoader is yaml.cyaml.CSafeLoader
+assert yaml.YAMLError is yaml.error.YAMLError is fastyaml.YAMLError
+assert yaml.cyaml.CParser is fastyaml.CParser
+assert type(yaml).__name__ == "module"
+print(sorted(name for name in sys.modules if name.startswith("yaml.")))
+"""
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        pytest.param("", id="compose-net-first"),
+        pytest.param("import yaml", id="yaml-first"),
+    ],
+)
+def test_yaml_imported_later_is_the_whole_package(first: str) -> None:
+    root = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get(
+        "PYTHONPATH")]))}
+    proc = subprocess.run(
+        [sys.executable, "-c", YAML_AFTER.format(first=first)],
+        env=env, capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "'yaml.resolver'" in proc.stdout and "'yaml.cyaml'" in proc.stdout

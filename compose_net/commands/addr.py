@@ -13,7 +13,7 @@ from compose_net.resolvers import local
 from compose_net.resolvers.local import Choice, InterfaceAddress, Kind
 
 if TYPE_CHECKING:
-    from compose_net.commands import options
+    from compose_net.commands import other_options
 
 
 def parse_words(words: Sequence[str]) -> tuple[Kind | None, int | None]:
@@ -80,7 +80,7 @@ def run(
     return EXIT_OK
 
 
-def main(opts: options.Addr) -> int:
+def main(opts: other_options.Addr) -> int:
     """The command line's ``addr``."""
     return run(opts.words, interface=opts.interface, cidr=opts.cidr, fmt=opts.fmt)
 

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from compose_net.commands import options
+from compose_net.commands import other_options
 from compose_net.errors import ComposeNetError
 from compose_net.live import audit as live
 from compose_net.live.bindings import NodeAddresses
@@ -30,7 +30,7 @@ LOCAL_NODE = "local"
 
 
 #: what the command line asks of ``audit`` (compose_net.commands.options)
-Options = options.Audit
+Options = other_options.Audit
 
 
 def configuration(opts: Options) -> Config:

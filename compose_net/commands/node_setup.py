@@ -11,10 +11,10 @@ from compose_net.report import EXIT_OK
 from compose_net.swarm import nodesetup
 
 if TYPE_CHECKING:
-    from compose_net.commands import options
+    from compose_net.commands import other_options
 
 
-def main(opts: options.NodeSetup) -> int:
+def main(opts: other_options.NodeSetup) -> int:
     """The command line's ``node-setup``: the setup of ``--node`` from an inventory or a
     resolver."""
     source_of = opts.node_source

@@ -13,7 +13,7 @@ from compose_net.resolvers import inventory as inventories
 from compose_net.resolvers.inventory import Inventory
 
 if TYPE_CHECKING:
-    from compose_net.commands import options
+    from compose_net.commands import other_options
 
 
 def table(inv: Inventory) -> str:
@@ -52,7 +52,7 @@ def run(inv: Inventory, *, fmt: str = "text") -> int:
     return EXIT_OK
 
 
-def main(opts: options.Nodes) -> int:
+def main(opts: other_options.Nodes) -> int:
     """The command line's ``nodes``: the table from an inventory or a resolver (without
     either: the configuration's)."""
     from compose_net import resolvers, unit

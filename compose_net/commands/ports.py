@@ -17,7 +17,7 @@ from compose_net.project import Project, Spec, file_key, load_files
 from compose_net.report import Report
 
 if TYPE_CHECKING:
-    from compose_net.commands import options
+    from compose_net.commands import other_options
 
 
 def file_ports(
@@ -186,7 +186,7 @@ def run(
     return report.return_code
 
 
-def main(opts: options.Ports) -> int:
+def main(opts: other_options.Ports) -> int:
     """The command line's ``ports``: FILE arguments, or the project -f names."""
     given = opts.inputs
     project = inputs.project_spec(given)

@@ -17,7 +17,7 @@ from compose_net.live.bindings import Finding
 from compose_net.report import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, Report
 
 if TYPE_CHECKING:
-    from compose_net.commands import options
+    from compose_net.commands import other_options
     from compose_net.resolvers.inventory import Inventory, Node
 
 #: Fewer ports than this are probed without a progress bar.
@@ -352,7 +352,7 @@ def run_nodes(opts: NodeOptions) -> int:
     return EXIT_OK
 
 
-def main(opts: options.Probe) -> int:
+def main(opts: other_options.Probe) -> int:
     """The command line's ``probe``: one ADDRESS, or with ``--nodes`` every node's."""
     fleet, inventory = opts.fleet, opts.node_source.inventory
     if fleet.nodes:

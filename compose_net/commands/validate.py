@@ -14,7 +14,7 @@ from compose_net.errors import ComposeNetError
 from compose_net.project import Spec
 
 if TYPE_CHECKING:
-    from compose_net.commands import options
+    from compose_net.commands import other_options
 
 TARGETS = ("compose", "stack")
 
@@ -85,7 +85,7 @@ def run_project(spec: Spec, *, target: str) -> int:
     return status
 
 
-def main(opts: options.Validate) -> int:
+def main(opts: other_options.Validate) -> int:
     """The command line's ``validate``: FILE arguments with their folder's variables, or the
     project -f names."""
     given = opts.inputs

@@ -9,15 +9,13 @@ one rule's finding (any rule), and changes nothing either.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
 from compose_net.errors import ComposeNetError
 from compose_net.pragmas import Pragma
 
 
-@dataclass(frozen=True)
-class Allow:
+class Allow(NamedTuple):
     """A port meant to be public: a service, optionally one host or container port."""
 
     service: str

@@ -187,16 +187,18 @@ def _shape(use: Use) -> Shape:
     return (use.project, use.protocol, use.node, use.address, use.profiles)
 
 
-@dataclass
 class _Taken:
     """For one shape of an entry's uses: the host ports found taken by other services'
     uses, which stay taken (a ledger only grows), so later searches skip them."""
 
-    #: port -> the next port to try below / above it, for a taken port (path-compressed)
-    down: dict[int, int] = field(default_factory=dict)
-    up: dict[int, int] = field(default_factory=dict)
-    #: service -> taken ports that only its own uses take (it may share them: not skipped)
-    sole: dict[str, set[int]] = field(default_factory=dict)
+    __slots__ = ("down", "sole", "up")
+
+    def __init__(self) -> None:
+        #: port -> the next port to try below / above it, for a taken port (path-compressed)
+        self.down: dict[int, int] = {}
+        self.up: dict[int, int] = {}
+        #: service -> taken ports that only its own uses take (it may share them: not skipped)
+        self.sole: dict[str, set[int]] = {}
 
     def mark(self, port: int, services: set[str]) -> None:
         self.down[port] = port - 1
