@@ -27,11 +27,9 @@ overflow the C stack as PyYAML's own C composer does.
 from __future__ import annotations
 
 import gc
-import importlib.util
 import re
-import sys
 from collections.abc import Callable, Mapping
-from types import MappingProxyType, ModuleType
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, Generic, Literal, NamedTuple, TypeVar, Union
 
 if TYPE_CHECKING:
@@ -39,53 +37,9 @@ if TYPE_CHECKING:
     from compose_net.yamltree import Mark as AnyMark
     from compose_net.yamltree import Node
 
-
-
-class _Package(ModuleType):
-    """PyYAML's package before its ``__init__`` has run: the first attribute it lacks runs
-    it, in place (:func:`_import_parser`)."""
-
-    def __getattr__(self, name: str) -> Any:
-        spec = self.__spec__
-        object.__setattr__(self, "__class__", ModuleType)  # from now on a plain module
-        assert spec is not None and spec.loader is not None
-        spec.loader.exec_module(self)
-        return getattr(self, name)
-
-
-def _import_parser() -> None:
-    """Let the import below skip PyYAML's package ``__init__`` when nothing imported ``yaml``.
-
-    ``yaml._yaml`` (the C parser) reads the error classes of ``yaml.error``, ``reader``,
-    ``scanner``, ``parser``, ``composer``, ``constructor``, ``emitter``, ``serializer`` and
-    ``representer``, and the token, event and node classes: those modules load, the
-    reader's regular expression (about 4 ms) included. The package's ``__init__`` also
-    loads the resolver, the pure-Python loaders and dumpers and ``cyaml`` (about 2 ms of
-    every start-up) that compose-net never uses. So the package module is made without
-    running it, and whoever asks it for anything it lacks later (``yaml.safe_load``) runs
-    its ``__init__`` then, on the same submodules and classes: the same package.
-    """
-    if "yaml" in sys.modules:
-        return
-    spec = importlib.util.find_spec("yaml")
-    if spec is None or spec.loader is None or spec.submodule_search_locations is None:
-        return  # not installed: the import below says so
-    package = importlib.util.module_from_spec(spec)
-    package.__class__ = _Package
-    sys.modules["yaml"] = package
-    for name in _PARSER_NEEDS:
-        importlib.import_module(f"yaml.{name}")
-
-
-#: the submodules whose classes ``yaml._yaml`` reads as attributes of the package
-_PARSER_NEEDS = ("error", "tokens", "events", "nodes", "reader", "scanner", "parser", "composer",
-                 "constructor", "emitter", "serializer", "representer")
-
-
 try:  # PyYAML with libyaml; without it compose_all always returns None
-    _import_parser()
+    from yaml import YAMLError
     from yaml._yaml import CParser
-    from yaml.error import YAMLError
     from yaml.events import (
         AliasEvent,
         DocumentEndEvent,
