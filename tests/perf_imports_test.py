@@ -96,9 +96,10 @@ CHECK_MODULES = frozenset({
     "compose_net.rules.unquoted_port", "compose_net.rules.variable_host_ip",
     "compose_net.rules.wrong_node_address", "compose_net.schema", "compose_net.source",
     "compose_net.stack", "compose_net.unit", "compose_net.yamltree",
-    "yaml", "yaml._yaml", "yaml.composer", "yaml.constructor", "yaml.emitter", "yaml.error",
-    "yaml.events", "yaml.nodes", "yaml.parser", "yaml.reader", "yaml.representer",
-    "yaml.scanner", "yaml.serializer", "yaml.tokens",
+    "yaml", "yaml._yaml", "yaml.composer", "yaml.constructor", "yaml.cyaml", "yaml.dumper",
+    "yaml.emitter", "yaml.error", "yaml.events", "yaml.loader", "yaml.nodes", "yaml.parser",
+    "yaml.reader", "yaml.representer", "yaml.resolver", "yaml.scanner", "yaml.serializer",
+    "yaml.tokens",
 })
 #: a finding adds its fix (compose_net.fixes) and nothing else
 CHECK_FINDING_MODULES = CHECK_MODULES | {"compose_net.fixes"}
