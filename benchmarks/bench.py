@@ -49,8 +49,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-# resolved: a symlinked folder on the way (a checkout whose ../shared is a symlink) would make every file pay
-# the symlink checks of the path policy, which the files of a checkout in place do not
+# resolved: a symlinked folder on the way (a checkout whose ../shared is a symlink) would
+# make every file pay the symlink checks of the path policy, which the files of a checkout
+# in place do not
 CORPUS = (ROOT.parent / "shared" / "corpus").resolve()
 
 GOALS = {"startup_click_ratio": 1.3, "startup_ratio": 4.0, "files_per_second": 2000.0,

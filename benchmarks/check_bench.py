@@ -30,8 +30,9 @@ from pathlib import Path
 from bench import CannotRun, compose_binary
 
 ROOT = Path(__file__).resolve().parents[1]
-# resolved: a symlinked folder on the way (a checkout whose ../shared is a symlink) would make every file pay
-# the symlink checks of the path policy, which the files of a checkout in place do not
+# resolved: a symlinked folder on the way (a checkout whose ../shared is a symlink) would
+# make every file pay the symlink checks of the path policy, which the files of a checkout
+# in place do not
 CORPUS = (ROOT.parent / "shared" / "corpus").resolve()
 
 
