@@ -20,7 +20,7 @@ import pytest
 from consistency_cases import BIND, Case, Outcome, inprocess_runner, run_case
 from harden_corpus_test import CORPUS, _materialize
 from harden_fixtures_test import CASE_ENV
-from harness import in_ci
+from harness import require
 from project_test import FIXTURE_TABLE, FIXTURES
 
 pytestmark = [pytest.mark.compose, pytest.mark.slow]
@@ -102,10 +102,7 @@ SHARDS = 4
 def test_harden_and_check_agree_everywhere(compose_bin: str, shard: int) -> None:
     """Every file of the part agrees or is listed in KNOWN, and no file of the part listed
     in KNOWN agrees again; the whole corpus is at least 700 files."""
-    if not (CORPUS / "files").is_dir():
-        if in_ci():
-            pytest.fail(f"corpus not found at {CORPUS}")
-        pytest.skip("corpus not found")
+    require((CORPUS / "files").is_dir(), f"corpus not found at {CORPUS}")
     every = _items()
     items = every[shard::SHARDS]
     # Compose runs in threads; the in-process runs take turns (consistency_cases' lock).

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import in_ci
+from harness import require
 
 from compose_net import document, source
 from compose_net.cli import main
@@ -172,10 +172,7 @@ def test_corpus_hardens_as_compose_reads_it(compose_bin: str, shard: int) -> Non
     """Every file of the part hardens as promised; the part's share of PASSED_AT_LEAST
     (rounded up, so that the parts together pass at least PASSED_AT_LEAST) does."""
     every = _corpus_rows()
-    if not every:
-        if in_ci():
-            pytest.fail(f"corpus not found at {CORPUS}")
-        pytest.skip("corpus not found")
+    require(bool(every), f"corpus not found at {CORPUS}")
     rows = every[shard::SHARDS]
     workers = max(2, os.cpu_count() or 2)
     with concurrent.futures.ThreadPoolExecutor(workers) as pool:
