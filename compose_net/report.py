@@ -10,7 +10,7 @@ import sys
 from dataclasses import dataclass
 
 from compose_net import printable, redaction
-from compose_net.errors import ComposeNetError
+from compose_net.errors import ComposeNetError, each
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -64,8 +64,6 @@ class Report:
 
     def failure(self, err: ComposeNetError) -> None:
         """A file that could not be done: every problem that prevents it, one line each."""
-        from compose_net.errors import each
-
         self.failed += 1
         for e in each(err):
             error(e)
