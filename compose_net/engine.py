@@ -90,7 +90,6 @@ class Session:
     """Configuration, variables and projects, each read once per folder."""
 
     settings: Settings
-    configs: dict[str, Config] = field(default_factory=dict)
     envs: dict[str, Mapping[str, str]] = field(default_factory=dict)
     projects: dict[str, Project] = field(default_factory=dict)
 
@@ -105,13 +104,12 @@ class Session:
         return dict(os.environ) if self.settings.environ is None else self.settings.environ
 
     def config(self, path: str) -> Config:
-        """The file's own configuration (from its folder up to its project root)."""
-        if not self.settings.use_config:
-            return Config()
-        folder = self.folder(path)
-        if folder not in self.configs:
-            self.configs[folder] = unit.configuration_at(folder, self.settings.lookup)
-        return self.configs[folder]
+        """The file's own configuration (from its folder up to its project root; the run's
+        lookup reads each folder's once)."""
+        s = self.settings
+        return unit.configuration(
+            path, use_config=s.use_config, stdin_filename=s.stdin_filename, lookup=s.lookup
+        )
 
     def env(self, path: str) -> Mapping[str, str]:
         folder = self.folder(path)

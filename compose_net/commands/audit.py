@@ -258,7 +258,8 @@ def run_nodes(opts: Options) -> int:
     return EXIT_FINDINGS if fleet.failing else EXIT_OK
 
 
-def run(opts: Options) -> int:
+def main(opts: Options) -> int:
+    """The command line's ``audit``."""
     if opts.metrics_listen is not None and not opts.watch:
         raise ComposeNetError("--metrics-listen serves the metrics while --watch runs: add --watch")
     if opts.watch:
@@ -382,8 +383,3 @@ def node_table(opts: Options) -> Inventory:
         source_of.inventory, source_of.resolve, interface=source_of.interface,
         cidr=source_of.cidr, docker_image=source_of.docker_image,
     )
-
-
-def main(opts: Options) -> int:
-    """The command line's ``audit``."""
-    return run(opts)

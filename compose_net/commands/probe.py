@@ -163,8 +163,8 @@ class NodeOptions:
     """``probe --nodes``: every node's public addresses, the ports its engine publishes."""
 
     files: Sequence[str] = ()
+    #: the nodes (None: the configuration's inventory; probe takes no resolver)
     inventory: str | None = None
-    resolve: str | None = None
     project: str | None = None
     timeout: float = 2.0
     concurrency: int = 64
@@ -335,7 +335,7 @@ def nodes_text(probes: Sequence[NodeProbe]) -> str:
 def run_nodes(opts: NodeOptions) -> int:
     from compose_net.live import fleet as fleets
 
-    table = fleets.node_table(opts.inventory, opts.resolve)
+    table = fleets.node_table(opts.inventory)
     probes = probe_nodes(opts, table)
     if opts.fmt == "json":
         json.dump(nodes_json(opts, table.origin, probes), sys.stdout, indent=2)
@@ -363,7 +363,6 @@ def main(opts: other_options.Probe) -> int:
             NodeOptions(
                 files=[address, *opts.files] if address is not None else list(opts.files),
                 inventory=inventory,
-                resolve=opts.node_source.resolve,
                 project=opts.project,
                 timeout=opts.timeout,
                 concurrency=opts.concurrency,
