@@ -151,3 +151,25 @@ def test_harden_binds_to_the_projects_internal_address(tmp_path: Path) -> None:
         assert proc.returncode in (0, 1), proc.stderr
         assert b'"203.0.113.7:8080:80"' in proc.stdout
     assert os.path.exists(path)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [pytest.param(("check",), id="check"), pytest.param(("harden", "--check"), id="harden-check")],
+)
+def test_options_are_judged_by_the_named_projects_configuration(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """``-f p/compose.yaml`` from the parent: ``--bind 203.0.113.9`` is internal by the
+    project's ``internal-networks``, public by the working folder's; check and harden both
+    judge the option by the project's (a finding to fix, exit 1), not refuse it (exit 2)."""
+    top = tmp_path / "top"
+    folder = top / "p"
+    folder.mkdir(parents=True)
+    (top / ".compose-net.yaml").write_text(DECOY)
+    (folder / ".compose-net.yaml").write_text("internal-networks: [203.0.113.0/24]\n")
+    (folder / "compose.yaml").write_text("services:\n  web:\n    image: x\n    ports: ['80:80']\n")
+    proc = _run([*command, "-f", "p/compose.yaml", "--bind", "203.0.113.9"], top, None)
+    err = proc.stderr.decode()
+    assert proc.returncode == 1, err
+    assert "public address" not in err

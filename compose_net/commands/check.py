@@ -203,9 +203,8 @@ def main(asked: options.Check) -> int:
         binder = hardening.binder_for(binds, bind_var, source_of)
         if given_address:  # an error in the options is one before any file is read
             try:
-                binder(inputs.configuration(
-                    no_config, next(iter(files), "."), stdin_filename, lookup
-                ))
+                first = inputs.first_input(files, project)
+                binder(inputs.configuration(no_config, first, stdin_filename, lookup))
             except hardening.Unbound as e:
                 raise ComposeNetError(e.message, path=e.path) from None
         if source_of.given:

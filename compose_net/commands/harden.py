@@ -132,9 +132,7 @@ def main(asked: options.Harden, lookup: Lookup | None = None) -> int:
     binder = binder_for(fixes.binds, fixes.bind_var, source_of)
     use_config, stdin_filename = not asked.no_config, given.stdin_filename
     if target != "stack":  # an error in the options is one before any file is read
-        first = paths[0] if paths else "."
-        if project is not None:
-            first = project.directory or next(iter(project.files), ".")
+        first = inputs.first_input(paths, project)
         try:
             binder(inputs.configuration(asked.no_config, first, stdin_filename, lookup))
         except Unbound as e:

@@ -54,6 +54,15 @@ def project_spec(given: Inputs, *, edit_outside: bool = False) -> Spec | None:
     return Spec(given.project_files, project_directory, given.env_files, outside)
 
 
+def first_input(paths: Sequence[str], project: Spec | None) -> str:
+    """The file (or project folder) whose configuration judges the options before any file
+    is read: a project's directory or first -f file, else the first FILE argument, else
+    the working folder."""
+    if project is not None:
+        return project.directory or next(iter(project.files), ".")
+    return next(iter(paths), ".")
+
+
 def configuration(
     no_config: bool, path: str, stdin_filename: str | None = None, lookup: Lookup | None = None
 ) -> Config:
