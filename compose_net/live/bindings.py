@@ -29,7 +29,7 @@ from compose_net.policy.addresses import (
     parse_ip,
     unmapped,
 )
-from compose_net.policy.allowances import Allow
+from compose_net.policy.allowances import Allow, allowing, service_names
 
 Verdict = Literal["all-interfaces", "public", "internal", "loopback", "host-network", "per-node"]
 VERDICTS: tuple[Verdict, ...] = (
@@ -380,17 +380,6 @@ class Finding:
         return data
 
 
-def _names(container: Container) -> list[str]:
-    """What an ``allow`` entry's service may name: the Compose or swarm service (also without
-    its stack's prefix), else the container."""
-    names = [n for n in (container.service, container.name) if n]
-    if container.service and container.project:
-        prefix = f"{container.project}_"
-        if container.service.startswith(prefix):
-            names.insert(1, container.service[len(prefix):])
-    return names
-
-
 def allowed_by(allows: Sequence[Allow], container: Container, binding: Binding) -> Allow | None:
     """The ``allow`` entry that makes ``binding`` meant to be public, if any.
 
@@ -398,11 +387,10 @@ def allowed_by(allows: Sequence[Allow], container: Container, binding: Binding) 
     without the stack's prefix, or the container's name; ``*`` for any) and optionally a port,
     the host or the container port.
     """
-    ports = (str(binding.host_port), str(binding.container_port))
-    for allow in allows:
-        if any(allow.matches(name, *ports) for name in _names(container)):
-            return allow
-    return None
+    names = service_names(container.service, container.project) if container.service else []
+    if container.name:
+        names.append(container.name)
+    return allowing(allows, names, str(binding.host_port), str(binding.container_port))
 
 
 def allowed_text(allow: Allow) -> str:
