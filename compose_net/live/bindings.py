@@ -135,6 +135,12 @@ class Binding:
         host = host_and_port(self.host_ip, self.host_port)
         return f"{host}->{self.container_port}/{self.protocol}"
 
+    def why_exposed(self) -> str:
+        """What the finding of an ``all-interfaces`` or ``public`` binding says."""
+        if self.verdict == "all-interfaces":
+            return f"{self.display()} listens on every interface, the public address included"
+        return f"{self.display()} is bound to the public address {self.host_ip}"
+
     def as_json(self) -> dict[str, Any]:
         return {
             "host_ip": self.host_ip, "host_port": self.host_port,
@@ -419,13 +425,8 @@ def exposure_findings(
             allow = allowed_by(allows, c, b) if b.exposed and allows else None
             if allow is not None:
                 out.append(Finding("allowed", subject, f"{b.display()}: {allowed_text(allow)}"))
-            elif b.verdict == "all-interfaces":
-                out.append(Finding("exposed", subject,
-                                   f"{b.display()} listens on every interface, "
-                                   "the public address included"))
-            elif b.verdict == "public":
-                out.append(Finding("exposed", subject,
-                                   f"{b.display()} is bound to the public address {b.host_ip}"))
+            elif b.verdict in ("all-interfaces", "public"):
+                out.append(Finding("exposed", subject, b.why_exposed()))
     for s in services:
         subject = f"service {s.name}"
         for p in s.ports:

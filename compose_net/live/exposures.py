@@ -97,13 +97,9 @@ def _container_rows(node: str, c: Container, allows: Sequence[Allow],
             counts["allowed"] += 1
             continue
         counts["exposed"] += 1
-        if b.verdict == "all-interfaces":
-            message = f"{b.display()} listens on every interface, the public address included"
-        else:
-            message = f"{b.display()} is bound to the public address {b.host_ip}"
         rows.append(Exposure(
             node, "exposed", subject, c.name, c.id, service, stack, b.host_ip, b.host_port,
-            b.container_port, b.protocol, b.verdict, message,
+            b.container_port, b.protocol, b.verdict, b.why_exposed(),
         ))
     return rows
 
