@@ -302,6 +302,11 @@ class ServicePort:
         published = "*" if self.published is None else str(self.published)
         return f"*:{published}->{self.target}/{self.protocol} ({self.mode})"
 
+    def why_exposed_here(self) -> str:
+        """What the finding of an ingress port says on one swarm node."""
+        return (f"{self.display()} is published through the ingress routing mesh: on every "
+                "interface of this node")
+
     def as_json(self) -> dict[str, Any]:
         return {
             "published": self.published, "target": self.target, "protocol": self.protocol,

@@ -118,8 +118,7 @@ def _ingress_rows(node: str, s: SwarmService, allows: Sequence[Allow],
         rows.append(Exposure(
             node, "exposed", f"service {s.name}", "", "", s.name, s.stack or "",
             INGRESS_ADDRESS, p.published or 0, p.target, p.protocol, "all-interfaces",
-            f"{p.display()} is published through the ingress routing mesh: on every interface "
-            "of this node",
+            p.why_exposed_here(),
         ))
     return rows
 
