@@ -177,13 +177,9 @@ def _parse_range(text: str) -> tuple[int, int] | None:
 
 
 def _compose_split(raw: str) -> tuple[str, str, str]:
-    parts = raw.split(":")
-    n = len(parts)
-    if n == 1:
-        return "", "", parts[0]
-    if n == 2:
-        return "", parts[0], parts[1]
-    return ":".join(parts[:-2]), parts[-2], parts[-1]
+    """The IP, host port and container part of ``raw``, as Compose splits it."""
+    (ip_from, ip_to), (host_from, host_to), (container_from, container_to) = port_spans(raw)
+    return raw[ip_from:ip_to], raw[host_from:host_to], raw[container_from:container_to]
 
 
 def _split_proto(raw: str) -> tuple[str, str]:
@@ -212,7 +208,8 @@ def _strip_brackets(ip: str, span: tuple[int, int]) -> str:
 
 
 def port_spans(raw: str) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
-    """Where :func:`_compose_split`'s IP, host port and container part are in ``raw``."""
+    """Where the IP, host port and container part are in ``raw``: the container part after
+    the last ``:``, the host port before it, the IP (colons and all) before that."""
     last = raw.rfind(":")
     if last < 0:
         return (0, 0), (0, 0), (0, len(raw))
@@ -257,8 +254,8 @@ def forget() -> None:
 
 
 def _normalize_short(raw: str) -> list[PortObject]:
-    ip, host_port, container_raw = _compose_split(raw)
     ip_at, host_at, container_at = port_spans(raw)
+    ip, host_port, container_raw = (raw[start:end] for start, end in (ip_at, host_at, container_at))
     proto, container = _split_proto(container_raw)
     port_at = (container_at[0], container_at[0] + len(container))
     proto = proto.lower()

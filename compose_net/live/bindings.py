@@ -29,7 +29,7 @@ from compose_net.policy.addresses import (
     parse_ip,
     unmapped,
 )
-from compose_net.policy.allowances import Allow
+from compose_net.policy.allowances import Allow, allowing, service_names
 
 Verdict = Literal["all-interfaces", "public", "internal", "loopback", "host-network", "per-node"]
 VERDICTS: tuple[Verdict, ...] = (
@@ -134,6 +134,12 @@ class Binding:
     def display(self) -> str:
         host = host_and_port(self.host_ip, self.host_port)
         return f"{host}->{self.container_port}/{self.protocol}"
+
+    def why_exposed(self) -> str:
+        """What the finding of an ``all-interfaces`` or ``public`` binding says."""
+        if self.verdict == "all-interfaces":
+            return f"{self.display()} listens on every interface, the public address included"
+        return f"{self.display()} is bound to the public address {self.host_ip}"
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -296,6 +302,11 @@ class ServicePort:
         published = "*" if self.published is None else str(self.published)
         return f"*:{published}->{self.target}/{self.protocol} ({self.mode})"
 
+    def why_exposed_here(self) -> str:
+        """What the finding of an ingress port says on one swarm node."""
+        return (f"{self.display()} is published through the ingress routing mesh: on every "
+                "interface of this node")
+
     def as_json(self) -> dict[str, Any]:
         return {
             "published": self.published, "target": self.target, "protocol": self.protocol,
@@ -380,17 +391,6 @@ class Finding:
         return data
 
 
-def _names(container: Container) -> list[str]:
-    """What an ``allow`` entry's service may name: the Compose or swarm service (also without
-    its stack's prefix), else the container."""
-    names = [n for n in (container.service, container.name) if n]
-    if container.service and container.project:
-        prefix = f"{container.project}_"
-        if container.service.startswith(prefix):
-            names.insert(1, container.service[len(prefix):])
-    return names
-
-
 def allowed_by(allows: Sequence[Allow], container: Container, binding: Binding) -> Allow | None:
     """The ``allow`` entry that makes ``binding`` meant to be public, if any.
 
@@ -398,11 +398,10 @@ def allowed_by(allows: Sequence[Allow], container: Container, binding: Binding) 
     without the stack's prefix, or the container's name; ``*`` for any) and optionally a port,
     the host or the container port.
     """
-    ports = (str(binding.host_port), str(binding.container_port))
-    for allow in allows:
-        if any(allow.matches(name, *ports) for name in _names(container)):
-            return allow
-    return None
+    names = service_names(container.service, container.project) if container.service else []
+    if container.name:
+        names.append(container.name)
+    return allowing(allows, names, str(binding.host_port), str(binding.container_port))
 
 
 def allowed_text(allow: Allow) -> str:
@@ -431,13 +430,8 @@ def exposure_findings(
             allow = allowed_by(allows, c, b) if b.exposed and allows else None
             if allow is not None:
                 out.append(Finding("allowed", subject, f"{b.display()}: {allowed_text(allow)}"))
-            elif b.verdict == "all-interfaces":
-                out.append(Finding("exposed", subject,
-                                   f"{b.display()} listens on every interface, "
-                                   "the public address included"))
-            elif b.verdict == "public":
-                out.append(Finding("exposed", subject,
-                                   f"{b.display()} is bound to the public address {b.host_ip}"))
+            elif b.verdict in ("all-interfaces", "public"):
+                out.append(Finding("exposed", subject, b.why_exposed()))
     for s in services:
         subject = f"service {s.name}"
         for p in s.ports:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from compose_net.live.bindings import Container, SwarmService, Verdict, allowed_by
-from compose_net.policy.allowances import Allow
+from compose_net.policy.allowances import Allow, allowing, service_names
 
 #: ``address`` of an ingress port: every interface of every swarm node
 INGRESS_ADDRESS = "*"
@@ -97,13 +97,9 @@ def _container_rows(node: str, c: Container, allows: Sequence[Allow],
             counts["allowed"] += 1
             continue
         counts["exposed"] += 1
-        if b.verdict == "all-interfaces":
-            message = f"{b.display()} listens on every interface, the public address included"
-        else:
-            message = f"{b.display()} is bound to the public address {b.host_ip}"
         rows.append(Exposure(
             node, "exposed", subject, c.name, c.id, service, stack, b.host_ip, b.host_port,
-            b.container_port, b.protocol, b.verdict, message,
+            b.container_port, b.protocol, b.verdict, b.why_exposed(),
         ))
     return rows
 
@@ -111,22 +107,18 @@ def _container_rows(node: str, c: Container, allows: Sequence[Allow],
 def _ingress_rows(node: str, s: SwarmService, allows: Sequence[Allow],
                   counts: Counter[str]) -> list[Exposure]:
     rows: list[Exposure] = []
-    names = [s.name]
-    if s.stack and s.name.startswith(f"{s.stack}_"):
-        names.append(s.name[len(s.stack) + 1:])
+    names = service_names(s.name, s.stack)
     for p in s.ports:
         if p.verdict != "all-interfaces":
             continue
-        ports = (str(p.published or ""), str(p.target))
-        if any(allow.matches(name, *ports) for allow in allows for name in names):
+        if allowing(allows, names, str(p.published or ""), str(p.target)) is not None:
             counts["allowed"] += 1
             continue
         counts["exposed"] += 1
         rows.append(Exposure(
             node, "exposed", f"service {s.name}", "", "", s.name, s.stack or "",
             INGRESS_ADDRESS, p.published or 0, p.target, p.protocol, "all-interfaces",
-            f"{p.display()} is published through the ingress routing mesh: on every interface "
-            "of this node",
+            p.why_exposed_here(),
         ))
     return rows
 

@@ -238,12 +238,7 @@ class Fleet:
 
 def _ingress_findings(services: Sequence[SwarmService], node: str) -> list[Finding]:
     return [
-        Finding(
-            "exposed", f"service {s.name}",
-            f"{p.display()} is published through the ingress routing mesh: on every interface "
-            "of this node",
-            node=node,
-        )
+        Finding("exposed", f"service {s.name}", p.why_exposed_here(), node=node)
         for s in services for p in s.ports if p.verdict == "all-interfaces"
     ]
 

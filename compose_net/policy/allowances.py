@@ -38,6 +38,26 @@ class Allow(NamedTuple):
         return self.service + (f":{self.port}" if self.port else "")
 
 
+def service_names(service: str, stack: str | None) -> list[str]:
+    """What an entry's SERVICE may name for a swarm service: the service, also without its
+    stack's prefix (``web`` for ``shop_web`` of stack ``shop``)."""
+    names = [service]
+    if stack and service.startswith(f"{stack}_"):
+        names.append(service[len(stack) + 1:])
+    return names
+
+
+def allowing(
+    allows: Sequence[Allow], names: Sequence[str], published: str | None, target: str | None
+) -> Allow | None:
+    """The first entry that makes a port (host ``published``, container ``target``) of what
+    ``names`` name meant to be public, if any."""
+    for allow in allows:
+        if any(allow.matches(name, published, target) for name in names):
+            return allow
+    return None
+
+
 Source = Literal["inSource", "external"]
 
 
