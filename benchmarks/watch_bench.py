@@ -30,7 +30,6 @@ import argparse
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -45,6 +44,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]  # nodes.py, the test harness
 
+from harness import free_port  # noqa: E402
 from harness.fakeengine import FakeEngine, FakeFleet, container  # noqa: E402
 from nodes import ROOT, CannotRun, three_node_swarm, write_inventory  # noqa: E402
 
@@ -57,12 +57,6 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 def addresses(i: int) -> tuple[str, str]:
     """The i-th node's public and service addresses."""
     return f"198.51.{i // 250}.{i % 250 + 1}", f"10.77.{i // 250}.{i % 250 + 1}"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Watcher:
