@@ -537,12 +537,16 @@ def _table(rows: list[Any]) -> list[Any]:
     return out
 
 
-@pytest.mark.parametrize(("case", "user"), _table(READS + CONFIG + WRITES))
-def test_path_policy(case: Case, user: str, request: pytest.FixtureRequest) -> None:
+def _run_row(case: Case, user: str, request: pytest.FixtureRequest) -> None:
+    """One row of a table, as ``user``, in a fresh folder."""
     runner = request.getfixturevalue("as_nobody") if user == "nobody" else None
     with bounded.open_folder() as d:
-        proc = _run(case, d, runner)
-        _check(case, d, proc)
+        _check(case, d, _run(case, d, runner))
+
+
+@pytest.mark.parametrize(("case", "user"), _table(READS + CONFIG + WRITES))
+def test_path_policy(case: Case, user: str, request: pytest.FixtureRequest) -> None:
+    _run_row(case, user, request)
 
 
 @pytest.mark.parametrize(("case", "user"), _table(DASHES))
@@ -550,10 +554,7 @@ def test_file_names_after_double_dash_are_files(
     case: Case, user: str, request: pytest.FixtureRequest
 ) -> None:
     """A file named like an option is a file after ``--``, for every command taking files."""
-    runner = request.getfixturevalue("as_nobody") if user == "nobody" else None
-    with bounded.open_folder() as d:
-        proc = _run(case, d, runner)
-        _check(case, d, proc)
+    _run_row(case, user, request)
 
 
 def test_the_report_is_whole_after_a_run() -> None:
