@@ -30,7 +30,6 @@ import argparse
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -45,6 +44,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]  # nodes.py, the test harness
 
+from harness import free_port  # noqa: E402
 from harness.fakeengine import FakeEngine, FakeFleet, container  # noqa: E402
 from nodes import ROOT, CannotRun, three_node_swarm, write_inventory  # noqa: E402
 
@@ -59,10 +59,10 @@ def addresses(i: int) -> tuple[str, str]:
     return f"198.51.{i // 250}.{i % 250 + 1}", f"10.77.{i // 250}.{i % 250 + 1}"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def milliseconds(seconds: Sequence[float]) -> dict[str, float]:
+    """The median and the largest of ``seconds``, in milliseconds."""
+    return {"median": round(statistics.median(seconds) * 1000, 1),
+            "max": round(max(seconds) * 1000, 1)}
 
 
 class Watcher:
@@ -195,10 +195,8 @@ def simulated(count: int, idle: float, samples: int, folder: Path) -> dict[str, 
         "threads": status["Threads"],
         "idle_cpu_share": round(cpu, 4),
         "idle_seconds": idle,
-        "event_to_line_ms": {"median": round(statistics.median(line_s) * 1000, 1),
-                             "max": round(max(line_s) * 1000, 1)},
-        "event_to_metric_ms": {"median": round(statistics.median(metric_s) * 1000, 1),
-                               "max": round(max(metric_s) * 1000, 1)},
+        "event_to_line_ms": milliseconds(line_s),
+        "event_to_metric_ms": milliseconds(metric_s),
     }
 
 
@@ -250,12 +248,9 @@ def swarm_part(samples: int, idle: float, folder: Path) -> dict[str, Any]:
             raise CannotRun(f"the watcher exited {code}: {''.join(watcher.err).strip()}")
     return {
         "samples": samples,
-        "start_to_line_ms": {"median": round(statistics.median(line_s) * 1000, 1),
-                           "max": round(max(line_s) * 1000, 1)},
-        "start_to_metric_ms": {"median": round(statistics.median(metric_s) * 1000, 1),
-                             "max": round(max(metric_s) * 1000, 1)},
-        "event_to_line_ms": {"median": round(statistics.median(event_s) * 1000, 1),
-                             "max": round(max(event_s) * 1000, 1)},
+        "start_to_line_ms": milliseconds(line_s),
+        "start_to_metric_ms": milliseconds(metric_s),
+        "event_to_line_ms": milliseconds(event_s),
         "idle_cpu_share": round(cpu, 4),
         "idle_seconds": idle,
     }

@@ -8,7 +8,6 @@ and what the files hold afterwards.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import stat
@@ -34,21 +33,6 @@ SUMMARY = "compose-net: 0 findings in 0 files; 1 file not checked"
 def open_folder() -> Iterator[Path]:
     with bounded.open_folder() as folder:
         yield folder
-
-
-@contextlib.contextmanager
-def _tmpfs(where: Path, size: str) -> Iterator[Path]:
-    where.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)],
-        capture_output=True,
-        check=False,
-    )
-    require(done.returncode == 0, f"cannot mount a tmpfs: {done.stderr.decode().strip()}")
-    try:
-        yield where
-    finally:
-        subprocess.run(["umount", "-l", str(where)], check=False)
 
 
 def _chattr(flag: str, path: Path) -> bool:
@@ -492,13 +476,10 @@ def test_hostile_files(case: Case, open_folder: Path, request: pytest.FixtureReq
 )  # fmt: skip
 def test_full_or_read_only_mount(tmp_path: Path, remount: bool, fill: bool, stderr: str) -> None:
     require(os.geteuid() == 0, "mounting a tmpfs needs root")
-    with _tmpfs(tmp_path / "fs", "16k") as d:
+    with bounded.tmpfs(tmp_path / "fs", "16k") as d:
         (d / "compose.yaml").write_bytes(EXPOSED)
         if fill:
-            with contextlib.suppress(OSError), (d / "filler").open("wb") as f:
-                while True:
-                    f.write(b"x" * 1024)
-                    f.flush()
+            bounded.fill(d)
         if remount:
             subprocess.run(["mount", "-o", "remount,ro", str(d)], check=True)
         proc = bounded.run((*HARDEN, "compose.yaml"), cwd=d)

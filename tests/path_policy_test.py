@@ -10,11 +10,10 @@ what the files hold afterwards.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -537,12 +536,16 @@ def _table(rows: list[Any]) -> list[Any]:
     return out
 
 
-@pytest.mark.parametrize(("case", "user"), _table(READS + CONFIG + WRITES))
-def test_path_policy(case: Case, user: str, request: pytest.FixtureRequest) -> None:
+def _run_row(case: Case, user: str, request: pytest.FixtureRequest) -> None:
+    """One row of a table, as ``user``, in a fresh folder."""
     runner = request.getfixturevalue("as_nobody") if user == "nobody" else None
     with bounded.open_folder() as d:
-        proc = _run(case, d, runner)
-        _check(case, d, proc)
+        _check(case, d, _run(case, d, runner))
+
+
+@pytest.mark.parametrize(("case", "user"), _table(READS + CONFIG + WRITES))
+def test_path_policy(case: Case, user: str, request: pytest.FixtureRequest) -> None:
+    _run_row(case, user, request)
 
 
 @pytest.mark.parametrize(("case", "user"), _table(DASHES))
@@ -550,10 +553,7 @@ def test_file_names_after_double_dash_are_files(
     case: Case, user: str, request: pytest.FixtureRequest
 ) -> None:
     """A file named like an option is a file after ``--``, for every command taking files."""
-    runner = request.getfixturevalue("as_nobody") if user == "nobody" else None
-    with bounded.open_folder() as d:
-        proc = _run(case, d, runner)
-        _check(case, d, proc)
+    _run_row(case, user, request)
 
 
 def test_the_report_is_whole_after_a_run() -> None:
@@ -566,29 +566,14 @@ def test_the_report_is_whole_after_a_run() -> None:
         assert text.startswith("{") and text.endswith("}\n") and "x" * 10 not in text
 
 
-@contextlib.contextmanager
-def _tmpfs(where: Path, size: str) -> Iterator[Path]:
-    where.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)],
-                          capture_output=True, check=False)
-    require(done.returncode == 0, f"cannot mount a tmpfs: {done.stderr.decode().strip()}")
-    try:
-        yield where
-    finally:
-        subprocess.run(["umount", "-l", str(where)], check=False)
-
-
 @pytest.mark.parametrize("old", [b"old report\n", None], ids=["old-report-kept", "no-report"])
 def test_a_full_disk_leaves_the_old_report_or_none(tmp_path: Path, old: bytes | None) -> None:
     require(os.geteuid() == 0, "mounting a tmpfs needs root")
-    with _tmpfs(tmp_path / "fs", "16k") as d:
+    with bounded.tmpfs(tmp_path / "fs", "16k") as d:
         (d / "compose.yml").write_bytes(EXPOSED)
         if old is not None:
             (d / "report.txt").write_bytes(old)
-        with contextlib.suppress(OSError), (d / "filler").open("wb") as f:
-            while True:
-                f.write(b"x" * 1024)
-                f.flush()
+        bounded.fill(d)
         proc = bounded.run((*REPORT, "report.txt", "compose.yml"), cwd=d)
         assert proc.stderr.decode() == (
             "compose-net: error: report.txt: cannot write: no space left on device\n"

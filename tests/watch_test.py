@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from harness import free_port
 from harness.fakeengine import FakeEngine, FakeFleet, container, service
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -334,12 +335,6 @@ def test_hostile_names_from_an_engine_reach_metrics_and_lines_escaped(fakes: Fak
         assert len(lines) == 3
 
     watching(specs, body)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_metrics_server_serves_the_watch(fakes: FakeFleet) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -32,6 +31,7 @@ from harness import (
     Swarm,
     build_swarm,
     busybox_image,
+    free_port,
     make_certificates,
     netns_unavailable_reason,
     require,
@@ -44,12 +44,6 @@ ROOT = Path(__file__).resolve().parents[2]
 NODE_TIMEOUT = 3.0
 #: the configuration beside the inventory: a port meant to be public
 CONFIG = "allow:\n  - {service: public-web, port: 6380, reason: the shop's front door}\n"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

@@ -27,6 +27,7 @@ from .netns import (
 )
 from .probe import ProbeResult, echo_exchange, echo_roundtrip, tcp_probe, wait_for_echo
 from .process import CommandError, run, wait_until
+from .sockcheck import free_port
 from .swarm import SWARM_NODES, Swarm, SwarmNode, build_swarm, create_gwbridge
 from .tls import make_certificates
 
@@ -54,6 +55,7 @@ __all__ = [
     "docker_cli",
     "echo_exchange",
     "echo_roundtrip",
+    "free_port",
     "in_ci",
     "leftovers",
     "make_certificates",

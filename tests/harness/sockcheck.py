@@ -46,6 +46,13 @@ def probe(address: str, port: int, timeout: float) -> str:
     return "open"
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listened on a moment ago (the kernel's pick)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 def echo(address: str, port: int, timeout: float, payload: bytes) -> bytes:
     """Send payload and return what comes back within timeout (b'' when nothing does)."""
     deadline = time.monotonic() + timeout
