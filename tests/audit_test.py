@@ -229,6 +229,41 @@ def test_exposure_findings(
     assert [(f.kind, f.subject) for f in found] == expected
 
 
+#: a swarm stack's ingress port 8080 and another, 8443, of the same service
+STACK_WEB = {"ID": "s", "Spec": {"Name": "st_web", "Labels": {
+    "com.docker.stack.namespace": "st"}}, "Endpoint": {"Ports": [
+        {"TargetPort": 80, "PublishedPort": 8080, "PublishMode": "ingress"},
+        {"TargetPort": 443, "PublishedPort": 8443, "PublishMode": "ingress"}]}}
+
+
+@pytest.mark.parametrize(
+    ("allows", "expected"),
+    [
+        pytest.param([], [("exposed", True), ("exposed", True)], id="none"),
+        pytest.param(["web:8080"], [("allowed", False), ("exposed", True)],
+                     id="without-stack-prefix"),
+        pytest.param(["st_web"], [("allowed", False), ("allowed", False)], id="whole-service"),
+        pytest.param(["db"], [("exposed", True), ("exposed", True)], id="another-service"),
+    ],
+)
+def test_ingress_ports_allowed_as_audit_watch_and_fleet_judge_them(
+    allows: list[str], expected: list[tuple[str, bool]]
+) -> None:
+    """One allow decision for a swarm ingress port in audit, audit --nodes and --watch."""
+    from compose_net.live import exposures, fleet
+    from compose_net.policy.allowances import Allow
+
+    parsed = [Allow.parse(a) for a in allows]
+    service = service_from_api(STACK_WEB)
+    found = exposure_findings([], [service], parsed)
+    assert [(f.kind, f.failing) for f in found] == expected
+    on_node = fleet._ingress_findings([service], "n1", parsed)
+    assert [(f.kind, f.failing) for f in on_node] == expected
+    rows, counts = exposures.node_rows("n1", [], [service], parsed)
+    assert counts["allowed"] == sum(kind == "allowed" for kind, _ in expected)
+    assert len(rows) == sum(kind == "exposed" for kind, _ in expected)
+
+
 @pytest.mark.parametrize(
     ("value", "expected"),
     [

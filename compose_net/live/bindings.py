@@ -404,6 +404,15 @@ def allowed_by(allows: Sequence[Allow], container: Container, binding: Binding) 
     return allowing(allows, names, str(binding.host_port), str(binding.container_port))
 
 
+def ingress_allowed_by(
+    allows: Sequence[Allow], service: SwarmService, port: ServicePort
+) -> Allow | None:
+    """The ``allow`` entry that makes a swarm service's ingress port meant to be public, if
+    any (the service named with or without its stack's prefix)."""
+    names = service_names(service.name, service.stack)
+    return allowing(allows, names, str(port.published or ""), str(port.target))
+
+
 def allowed_text(allow: Allow) -> str:
     return allow.reason or f"allowed by {allow} in the configuration"
 
@@ -435,7 +444,10 @@ def exposure_findings(
     for s in services:
         subject = f"service {s.name}"
         for p in s.ports:
-            if p.verdict == "all-interfaces":
+            allow = ingress_allowed_by(allows, s, p) if allows else None
+            if p.verdict == "all-interfaces" and allow is not None:
+                out.append(Finding("allowed", subject, f"{p.display()}: {allowed_text(allow)}"))
+            elif p.verdict == "all-interfaces":
                 out.append(Finding("exposed", subject,
                                    f"{p.display()} is published through the ingress routing "
                                    "mesh: on every interface of every node"))

@@ -15,8 +15,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from compose_net.live.bindings import Container, SwarmService, Verdict, allowed_by
-from compose_net.policy.allowances import Allow, allowing, service_names
+from compose_net.live.bindings import (
+    Container,
+    SwarmService,
+    Verdict,
+    allowed_by,
+    ingress_allowed_by,
+)
+from compose_net.policy.allowances import Allow
 
 #: ``address`` of an ingress port: every interface of every swarm node
 INGRESS_ADDRESS = "*"
@@ -107,11 +113,10 @@ def _container_rows(node: str, c: Container, allows: Sequence[Allow],
 def _ingress_rows(node: str, s: SwarmService, allows: Sequence[Allow],
                   counts: Counter[str]) -> list[Exposure]:
     rows: list[Exposure] = []
-    names = service_names(s.name, s.stack)
     for p in s.ports:
         if p.verdict != "all-interfaces":
             continue
-        if allowing(allows, names, str(p.published or ""), str(p.target)) is not None:
+        if ingress_allowed_by(allows, s, p) is not None:
             counts["allowed"] += 1
             continue
         counts["exposed"] += 1

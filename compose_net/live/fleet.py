@@ -27,7 +27,9 @@ from compose_net.live.bindings import (
     Finding,
     NodeAddresses,
     SwarmService,
+    allowed_text,
     exposure_findings,
+    ingress_allowed_by,
     service_from_api,
 )
 from compose_net.policy.addresses import INTERNAL_NETWORKS, Network
@@ -236,11 +238,25 @@ class Fleet:
         return any(f.failing for f in self.findings)
 
 
-def _ingress_findings(services: Sequence[SwarmService], node: str) -> list[Finding]:
-    return [
-        Finding("exposed", f"service {s.name}", p.why_exposed_here(), node=node)
-        for s in services for p in s.ports if p.verdict == "all-interfaces"
-    ]
+def _ingress_findings(
+    services: Sequence[SwarmService], node: str, allows: Sequence[Allow]
+) -> list[Finding]:
+    """The swarm's ingress ports on ``node``: exposed, or allowed by the configuration."""
+    out: list[Finding] = []
+    for s in services:
+        for p in s.ports:
+            if p.verdict != "all-interfaces":
+                continue
+            allow = ingress_allowed_by(allows, s, p) if allows else None
+            if allow is not None:
+                out.append(Finding(
+                    "allowed", f"service {s.name}", f"{p.display()}: {allowed_text(allow)}",
+                    node=node,
+                ))
+            else:
+                message = p.why_exposed_here()
+                out.append(Finding("exposed", f"service {s.name}", message, node=node))
+    return out
 
 
 #: what an engine's odd answer raises while it is read into containers and services
@@ -305,7 +321,7 @@ def assess(
         findings = [dataclasses.replace(f, node=name)
                     for f in exposure_findings(result.containers, (), allows)]
         if read.state is not None and read.state.swarm != "inactive":
-            findings += _ingress_findings(swarm, name)
+            findings += _ingress_findings(swarm, name, allows)
         result.findings = findings
         out.append(NodeAudit(read, result, findings))
     return Fleet(out, swarm)
