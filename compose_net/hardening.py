@@ -339,7 +339,7 @@ class Run:
         """Read files as a project does, the one already read (``src``) from memory and
         those an earlier FILE argument changed as this run leaves them."""
         key = file_key(src.path)
-        other = source.read_anywhere if outside else source.read
+        other = project_reader(None, outside)
         overlay = self.overlay
 
         def read(path: str) -> source.Source:
