@@ -482,11 +482,10 @@ def apply_file(
     env: Mapping[str, str] | None,
     documents: int = 1,
     keep: Keep = Keep(),
-    target: str = "compose",
 ) -> list[Hardened]:
     """Splice the fixes of the YAML documents of one file (``documents`` of them) into its
     text at once and prove each document against its edited self: it parses, means exactly
-    what the fixes intend, and passes the ``target``'s schema (with the variables ``env``).
+    what the fixes intend, and passes the Compose schema (with the variables ``env``).
     Raises SafetyError, never returns an unproven text.
 
     Takes ``outcomes`` (the list is emptied): once the fixes are rendered and what the
@@ -543,7 +542,7 @@ def apply_file(
         new_doc = by_index[result.index]
         new_doc.kept_ports |= dropped
         proof.prove_data(source.name, want, new_doc)
-        check_schema(partial(_original, source, result.index), new_doc, target, env)
+        check_schema(partial(_original, source, result.index), new_doc, "compose", env)
         result.text = new_text
         result.document = new_doc
     return results

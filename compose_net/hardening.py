@@ -224,9 +224,6 @@ def told(result: Hardened, settings: Settings, shown: str) -> Told:
     )
 
 
-# --------------------------------------------------------------------------- schema
-
-
 # --------------------------------------------------------------------------- the run
 
 
@@ -342,14 +339,11 @@ class Run:
         """Read files as a project does, the one already read (``src``) from memory and
         those an earlier FILE argument changed as this run leaves them."""
         key = file_key(src.path)
-        other = source.read_anywhere if outside else source.read
-        overlay = self.overlay
 
         def read(path: str) -> source.Source:
             if file_key(path) == key:
                 return src._replace(path=path)
-            changed = overlay.get(file_key(path)) if path != "-" else None
-            return other(path) if changed is None else changed._replace(path=path)
+            return self.read(path, outside=outside)
 
         return read
 

@@ -48,6 +48,8 @@ _KINDS = (
 )
 READ_OPTION = "--read-outside"
 EDIT_OPTION = "--edit-outside"
+#: what a project's read outside its directory asks for (harden reads with --edit-outside too)
+READ_OPTIONS = f"{READ_OPTION} (harden: {EDIT_OPTION})"
 
 
 def kind(mode: int) -> str:
@@ -207,7 +209,7 @@ class Fence:
     the run allows reading outside it."""
 
     def __init__(
-        self, folder: str | None, named: Iterable[str] = (), option: str = READ_OPTION
+        self, folder: str | None, named: Iterable[str] = (), option: str = READ_OPTIONS
     ) -> None:
         #: None: every path is allowed (``--read-outside``)
         self.folder = None if folder is None else os.path.realpath(folder)

@@ -218,7 +218,7 @@ def resolve(
     from_dot_env = env.get("COMPOSE_FILE") != base.get("COMPOSE_FILE")
     if listed and not (named or outside) and from_dot_env:
         # COMPOSE_FILE from a .env is the project's word, not the user's: it stays inside
-        fence = path_policy.Fence(early, (), path_policy.READ_OPTION + " (harden: --edit-outside)")
+        fence = path_policy.Fence(early)
         for path in listed:
             refused = fence.refusal(path, "COMPOSE_FILE (set in .env) names ")
             if refused is not None:
@@ -305,9 +305,7 @@ class _Loader:
         self.docs: dict[str, list[Document]] = {}
         self.files: list[ProjectFile] = []
         #: files include: and extends: name are read inside this folder only, unless ``outside``
-        self.fence = path_policy.Fence(
-            None if outside else directory, named, "--read-outside (harden: --edit-outside)"
-        )
+        self.fence = path_policy.Fence(None if outside else directory, named)
         #: the work of the whole project: each file (and env file) counted every time it is
         #: merged, so that a file included twice by a file included twice ... is paid for
         self.merged_files = bounds.Meter(bounds.PROJECT_FILES)

@@ -167,14 +167,6 @@ def prove_data(path: str, expected: Expected, new_doc: Document) -> None:
         )
 
 
-def prove_substitutions(
-    doc: Document, new_doc: Document, substitutions: Mapping[int, Substitution]
-) -> None:
-    """The edited document equals the original with ``substitutions``, and nothing outside
-    ports lists and ``x-`` fields changed."""
-    prove_data(doc.name, expected_data(doc, substitutions), new_doc)
-
-
 def prove_changes(
     doc: Document, new_doc: Document, changes: Sequence[tuple[PlainPath, Any]], what: str
 ) -> None:

@@ -176,10 +176,6 @@ def os_error(e: OSError, path: str, doing: str = "") -> ComposeNetError:
     return ComposeNetError(f"{doing}: {cause}" if doing else cause, path=path)
 
 
-_kind = paths.kind
-_refuse_special = paths.refuse_special
-
-
 def read(path: str, *, max_bytes: int | None = None, outside_ok: bool = False) -> Source:
     """Read and decode ``path``; ``-`` reads standard input.
 
@@ -197,7 +193,7 @@ def read(path: str, *, max_bytes: int | None = None, outside_ok: bool = False) -
         except OSError as e:
             raise os_error(e, path, "cannot read standard input") from None
         return decode(path, data, max_bytes=max_bytes)
-    return decode(path, read_regular(path, max_bytes + 1), max_bytes=max_bytes)
+    return decode(path, _read_file(path, max_bytes + 1), max_bytes=max_bytes)
 
 
 def read_anywhere(path: str) -> Source:
@@ -208,17 +204,26 @@ def read_anywhere(path: str) -> Source:
 def read_regular(path: str, limit: int) -> bytes:
     """At most ``limit`` bytes of the regular file ``path``; anything else is refused with
     one line (a FIFO, a device, a socket, a folder, a path through /dev or /proc)."""
-    _refuse_special(path)
+    paths.refuse_special(path)
+    return _read_file(path, limit)
+
+
+def _read_file(path: str, limit: int) -> bytes:
+    """:func:`read_regular` once the path's way through /dev or /proc was refused."""
     try:
         mode = os.stat(path).st_mode
         if not stat.S_ISREG(mode):
-            raise ComposeNetError(f"{_kind(mode)}, not a regular file; compose-net reads files")
+            raise ComposeNetError(
+                f"{paths.kind(mode)}, not a regular file; compose-net reads files"
+            )
         # O_NONBLOCK: should the path have turned into a FIFO since, opening it cannot block
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0))
         with os.fdopen(fd, "rb") as f:
             mode = os.fstat(f.fileno()).st_mode
             if not stat.S_ISREG(mode):
-                raise ComposeNetError(f"{_kind(mode)}, not a regular file; compose-net reads files")
+                raise ComposeNetError(
+                    f"{paths.kind(mode)}, not a regular file; compose-net reads files"
+                )
             return f.read(limit)
     except ComposeNetError as e:
         raise e.with_path(path) from None
@@ -355,7 +360,7 @@ def _refuse_unwritable(path: str, target: str, st: os.stat_result) -> None:
     """What compose-net will not replace: a file that is not regular, that nobody may
     write or the user cannot, that has other hard links, or whose owner it cannot keep."""
     if not stat.S_ISREG(st.st_mode):
-        raise ComposeNetError(f"{_kind(st.st_mode)}, not a regular file", path=path)
+        raise ComposeNetError(f"{paths.kind(st.st_mode)}, not a regular file", path=path)
     if not st.st_mode & 0o222:
         mode = stat.S_IMODE(st.st_mode)
         raise ComposeNetError(f"read-only file (mode {mode:04o}); nothing was written", path=path)
